@@ -1,0 +1,343 @@
+//! A proven upper bound by Lagrangian relaxation.
+//!
+//! The coupling constraints are relaxed with multipliers: each request's
+//! quantity (`mu`) and the stock of each supply group (`lambda`; a group is all
+//! lots of one item with one earmark, a valid aggregation of the per-lot
+//! constraints). What remains splits by departure. Each departure keeps its
+//! own copies of the request quantities and of the stock eligible for it, its
+//! three capacities and its all-or-nothing fixed cost. For one departure and
+//! one item the best net value of `A` units is concave in `A` (the `A` best
+//! request units against the `A` cheapest stock units); the capacities are
+//! then priced by their own multipliers `(alpha, beta, gamma)`, found by
+//! coordinate descent. Weak duality makes the result an upper bound for every
+//! choice of non-negative multipliers, so the bound is valid at every
+//! iteration; subgradient steps only make it tighter.
+
+use crate::model::Model;
+
+struct Slot {
+    item: usize,
+    /// `(request, net unit value)`.
+    requests: Vec<(usize, f64)>,
+    /// `(supply group, units eligible for this departure)`.
+    groups: Vec<(usize, f64)>,
+}
+
+struct DepartureData {
+    slots: Vec<Slot>,
+    payload_kg: f64,
+    volume_m3: f64,
+    cold_volume_m3: f64,
+    fixed_cost: f64,
+    /// Capacity prices, kept between iterations as a warm start.
+    prices: [f64; 3],
+}
+
+/// A piece of a departure's concave value: `units` at `profit` each, using
+/// `use_` of weight, volume and cold volume per unit.
+#[derive(Clone, Copy)]
+struct Segment {
+    units: f64,
+    profit: f64,
+    use_: [f64; 3],
+    request: usize,
+    group: usize,
+}
+
+pub(crate) struct Bounder {
+    departures: Vec<DepartureData>,
+    request_quantity: Vec<f64>,
+    group_quantity: Vec<f64>,
+    mu: Vec<f64>,
+    lambda: Vec<f64>,
+    item_use: Vec<[f64; 3]>,
+    best: f64,
+    target: f64,
+    theta: f64,
+    stale: usize,
+    iterations: usize,
+    segments: Vec<Segment>,
+}
+
+const MAX_ITERATIONS: usize = 4000;
+
+impl Bounder {
+    /// `target` is the value of a known feasible plan (the step sizes aim at it).
+    pub fn new(model: &Model, target: f64) -> Self {
+        let instance = model.instance;
+        // Supply groups: one per (item, earmark set).
+        let mut group_of_class = vec![0usize; model.classes.len()];
+        let mut group_index = std::collections::HashMap::new();
+        let mut group_quantity = Vec::new();
+        for (c, class) in model.classes.iter().enumerate() {
+            let g = *group_index.entry((class.item, class.earmark)).or_insert_with(|| {
+                group_quantity.push(0.0);
+                group_quantity.len() - 1
+            });
+            group_of_class[c] = g;
+            group_quantity[g] += (class.packs * class.pack_size) as f64;
+        }
+        let mut departures = Vec::with_capacity(instance.departures.len());
+        let mut eligible = vec![0.0f64; group_quantity.len()];
+        for (d, departure) in instance.departures.iter().enumerate() {
+            let mut slots: Vec<Slot> = Vec::new();
+            for option in &model.options[d] {
+                let item = instance.requests[option.request].item;
+                match slots.iter_mut().find(|slot| slot.item == item) {
+                    Some(slot) => slot.requests.push((option.request, option.unit_value)),
+                    None => slots.push(Slot { item, requests: vec![(option.request, option.unit_value)], groups: Vec::new() }),
+                }
+            }
+            for slot in &mut slots {
+                let mut touched = Vec::new();
+                for &c in &model.item_classes[slot.item] {
+                    if model.class_fits(c, d) {
+                        let g = group_of_class[c];
+                        if eligible[g] == 0.0 {
+                            touched.push(g);
+                        }
+                        eligible[g] += (model.classes[c].packs * model.classes[c].pack_size) as f64;
+                    }
+                }
+                touched.sort_unstable();
+                for g in touched {
+                    slot.groups.push((g, eligible[g]));
+                    eligible[g] = 0.0;
+                }
+            }
+            slots.retain(|slot| !slot.groups.is_empty());
+            departures.push(DepartureData {
+                slots,
+                payload_kg: departure.payload_kg,
+                volume_m3: departure.volume_m3,
+                cold_volume_m3: departure.cold_volume_m3,
+                fixed_cost: departure.fixed_cost,
+                prices: [0.0; 3],
+            });
+        }
+        let item_use = instance
+            .items
+            .iter()
+            .map(|item| [item.unit_weight_kg, item.unit_volume_m3, if item.cold_chain { item.unit_volume_m3 } else { 0.0 }])
+            .collect();
+        Bounder {
+            departures,
+            request_quantity: instance.requests.iter().map(|r| r.quantity as f64).collect(),
+            mu: vec![0.0; instance.requests.len()],
+            lambda: vec![0.0; group_quantity.len()],
+            group_quantity,
+            item_use,
+            best: f64::INFINITY,
+            target,
+            theta: 1.0,
+            stale: 0,
+            iterations: 0,
+            segments: Vec::new(),
+        }
+    }
+
+    pub fn best(&self) -> f64 {
+        self.best
+    }
+
+    pub fn converged(&self) -> bool {
+        self.iterations >= MAX_ITERATIONS
+            || self.theta < 1e-4
+            || self.best <= self.target + 1e-9 * (1.0 + self.target.abs())
+    }
+
+    /// One subgradient iteration. Returns the bound it proved.
+    pub fn iterate(&mut self) -> f64 {
+        self.iterations += 1;
+        let mut bound: f64 = self.mu.iter().zip(&self.request_quantity).map(|(m, q)| m * q).sum::<f64>()
+            + self.lambda.iter().zip(&self.group_quantity).map(|(l, q)| l * q).sum::<f64>();
+        let mut request_use = vec![0.0f64; self.mu.len()];
+        let mut group_use = vec![0.0f64; self.lambda.len()];
+        let mut segments = std::mem::take(&mut self.segments);
+        for departure in &mut self.departures {
+            segments.clear();
+            build_segments(departure, &self.mu, &self.lambda, &self.item_use, &self.request_quantity, &mut segments);
+            if segments.is_empty() {
+                continue;
+            }
+            let value = price_capacities(departure, &segments);
+            if value - departure.fixed_cost > 0.0 {
+                bound += value - departure.fixed_cost;
+                let prices = departure.prices;
+                for segment in &segments {
+                    let reduced = segment.profit - dot(prices, segment.use_);
+                    if reduced > 0.0 {
+                        request_use[segment.request] += segment.units;
+                        group_use[segment.group] += segment.units;
+                    }
+                }
+            }
+        }
+        self.segments = segments;
+        if bound < self.best {
+            if bound < self.best - 1e-6 * (1.0 + self.best.abs().min(1e300)) {
+                self.stale = 0;
+            }
+            self.best = bound;
+        } else {
+            self.stale += 1;
+        }
+        if self.stale >= 20 {
+            self.theta *= 0.5;
+            self.stale = 0;
+        }
+        // Projected subgradient step towards the target.
+        let mut norm = 0.0;
+        let request_step: Vec<f64> = self
+            .request_quantity
+            .iter()
+            .zip(&request_use)
+            .zip(&self.mu)
+            .map(|((q, used), m)| {
+                let g = q - used;
+                if *m <= 0.0 && g > 0.0 {
+                    0.0
+                } else {
+                    g
+                }
+            })
+            .collect();
+        let group_step: Vec<f64> = self
+            .group_quantity
+            .iter()
+            .zip(&group_use)
+            .zip(&self.lambda)
+            .map(|((q, used), l)| {
+                let g = q - used;
+                if *l <= 0.0 && g > 0.0 {
+                    0.0
+                } else {
+                    g
+                }
+            })
+            .collect();
+        norm += request_step.iter().map(|g| g * g).sum::<f64>();
+        norm += group_step.iter().map(|g| g * g).sum::<f64>();
+        if norm <= 0.0 {
+            self.theta = 0.0;
+            return bound;
+        }
+        let gap = (bound - self.target).max(1e-6 * (1.0 + bound.abs()));
+        let step = self.theta * gap / norm;
+        for (m, g) in self.mu.iter_mut().zip(&request_step) {
+            *m = (*m - step * g).max(0.0);
+        }
+        for (l, g) in self.lambda.iter_mut().zip(&group_step) {
+            *l = (*l - step * g).max(0.0);
+        }
+        bound
+    }
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+/// The concave value pieces of one departure for the current multipliers.
+fn build_segments(
+    departure: &DepartureData,
+    mu: &[f64],
+    lambda: &[f64],
+    item_use: &[[f64; 3]],
+    request_quantity: &[f64],
+    out: &mut Vec<Segment>,
+) {
+    let mut requests: Vec<(f64, f64, usize)> = Vec::new();
+    let mut groups: Vec<(f64, f64, usize)> = Vec::new();
+    for slot in &departure.slots {
+        requests.clear();
+        groups.clear();
+        for &(r, value) in &slot.requests {
+            let reduced = value - mu[r];
+            if reduced > 0.0 {
+                requests.push((reduced, 0.0, r));
+            }
+        }
+        if requests.is_empty() {
+            continue;
+        }
+        requests.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for &(g, units) in &slot.groups {
+            groups.push((lambda[g], units, g));
+        }
+        groups.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let use_ = item_use[slot.item];
+        let mut request_left: Vec<f64> = Vec::with_capacity(requests.len());
+        for &(_, _, r) in &requests {
+            request_left.push(request_quantity[r]);
+        }
+        let (mut i, mut j) = (0usize, 0usize);
+        let mut group_left = groups.first().map_or(0.0, |g| g.1);
+        while i < requests.len() && j < groups.len() {
+            let profit = requests[i].0 - groups[j].0;
+            if profit <= 0.0 {
+                break;
+            }
+            let units = request_left[i].min(group_left);
+            if units > 0.0 {
+                out.push(Segment { units, profit, use_, request: requests[i].2, group: groups[j].2 });
+            }
+            request_left[i] -= units;
+            group_left -= units;
+            if request_left[i] <= 0.0 {
+                i += 1;
+            }
+            if group_left <= 0.0 {
+                j += 1;
+                group_left = groups.get(j).map_or(0.0, |g| g.1);
+            }
+        }
+    }
+}
+
+/// The departure's value with capacities priced: `sum(prices * capacities) +
+/// sum(units * max(0, profit - prices . use))`, an upper bound on the best
+/// load for any non-negative prices. Improves the prices by coordinate descent.
+fn price_capacities(departure: &mut DepartureData, segments: &[Segment]) -> f64 {
+    let capacities = [departure.payload_kg, departure.volume_m3, departure.cold_volume_m3];
+    let mut prices = departure.prices;
+    let mut breakpoints: Vec<(f64, f64)> = Vec::with_capacity(segments.len());
+    for _sweep in 0..2 {
+        for k in 0..3 {
+            breakpoints.clear();
+            for segment in segments {
+                let per_unit = segment.use_[k];
+                if per_unit <= 0.0 {
+                    continue;
+                }
+                let mut others = prices;
+                others[k] = 0.0;
+                let rest = segment.profit - dot(others, segment.use_);
+                if rest > 0.0 {
+                    breakpoints.push((rest / per_unit, segment.units * per_unit));
+                }
+            }
+            breakpoints.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let mut used = 0.0;
+            let mut price = 0.0;
+            for &(at, amount) in &breakpoints {
+                used += amount;
+                if used > capacities[k] {
+                    price = at;
+                    break;
+                }
+            }
+            prices[k] = price;
+        }
+    }
+    departure.prices = prices;
+    let mut value = dot(prices, capacities);
+    for segment in segments {
+        let reduced = segment.profit - dot(prices, segment.use_);
+        if reduced > 0.0 {
+            value += segment.units * reduced;
+        }
+    }
+    value
+}
+

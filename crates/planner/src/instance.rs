@@ -1,0 +1,528 @@
+//! The planning instance (`reliefhub-plan-instance/1`): reading and validating it.
+//!
+//! Reading never panics: every problem found is reported as an [`InputIssue`]
+//! naming the object (by list index and id) and the field.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::error::{InputIssue, InstanceError};
+
+/// The format tag an instance must carry.
+pub const INSTANCE_FORMAT: &str = "reliefhub-plan-instance/1";
+
+/// A calendar day, as a Julian day number (whole days, no time of day).
+pub type Day = i32;
+
+/// Parses an ISO `YYYY-MM-DD` date into a [`Day`].
+pub fn parse_day(text: &str) -> Option<Day> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    if text.len() != 10 {
+        return None;
+    }
+    time::Date::parse(text, &format).ok().map(|date| date.to_julian_day())
+}
+
+/// Formats a [`Day`] as ISO `YYYY-MM-DD`.
+pub fn format_day(day: Day) -> String {
+    match time::Date::from_julian_day(day) {
+        Ok(date) => {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            date.format(&format).unwrap_or_else(|_| format!("day {day}"))
+        }
+        Err(_) => format!("day {day}"),
+    }
+}
+
+/// A hub site where stock sits and departures leave from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub id: String,
+    pub kind: String,
+}
+
+/// A catalogue entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub id: String,
+    pub name: String,
+    pub unit_weight_kg: f64,
+    pub unit_volume_m3: f64,
+    pub cold_chain: bool,
+    pub dangerous_goods: bool,
+    pub min_shelf_life_days: i32,
+}
+
+/// Stock of one item at one node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lot {
+    pub id: String,
+    /// Index into [`Instance::items`].
+    pub item: usize,
+    /// Index into [`Instance::nodes`].
+    pub node: usize,
+    pub quantity: i64,
+    pub pack_size: i64,
+    pub available: Day,
+    pub expires: Option<Day>,
+    /// Country codes as written; empty allows every country.
+    pub earmark: Vec<String>,
+}
+
+/// An outbound flight or sailing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Departure {
+    pub id: String,
+    /// Index into [`Instance::nodes`].
+    pub node: usize,
+    pub mode: String,
+    /// The destination's UN/LOCODE.
+    pub destination: String,
+    /// Index into [`Instance::destinations`].
+    pub destination_index: usize,
+    pub departs: Day,
+    pub arrives: Day,
+    pub payload_kg: f64,
+    pub volume_m3: f64,
+    pub cold_volume_m3: f64,
+    pub dangerous_goods: bool,
+    pub fixed_cost: f64,
+    pub cost_per_kg: f64,
+}
+
+/// A destination's need for units of one item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub id: String,
+    pub destination: String,
+    /// Index into [`Instance::destinations`].
+    pub destination_index: usize,
+    /// Index into [`Instance::items`].
+    pub item: usize,
+    pub quantity: i64,
+    pub value_per_unit: f64,
+    pub needed_by: Day,
+    pub grace_days: i32,
+}
+
+/// A validated instance. Cross references are indices; the constructor
+/// guarantees they are in range and that every rule of the format holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    pub name: String,
+    pub nodes: Vec<Node>,
+    /// `transfer_days[from][to]`: whole days to move stock, `Some(0)` on the diagonal.
+    pub transfer_days: Vec<Vec<Option<i32>>>,
+    pub items: Vec<Item>,
+    pub lots: Vec<Lot>,
+    pub departures: Vec<Departure>,
+    pub requests: Vec<Request>,
+    /// Every destination named by a departure or a request, in first-seen order.
+    pub destinations: Vec<String>,
+}
+
+impl Instance {
+    /// The country (first two letters) of a destination code.
+    pub fn country_of(destination: &str) -> &str {
+        destination.get(..2).unwrap_or(destination)
+    }
+
+    /// Whether a lot's earmark allows a destination.
+    pub fn earmark_allows(lot: &Lot, destination: &str) -> bool {
+        let country = Self::country_of(destination);
+        lot.earmark.is_empty() || lot.earmark.iter().any(|code| code == country)
+    }
+
+    /// Reads and validates an instance from JSON text.
+    pub fn from_json(text: &str) -> Result<Instance, InstanceError> {
+        let root: Value = serde_json::from_str(text).map_err(|error| InstanceError::Json {
+            message: error.to_string(),
+            line: error.line(),
+            column: error.column(),
+        })?;
+        let mut reader = Reader { issues: Vec::new() };
+        let instance = reader.instance(&root);
+        match instance {
+            Some(instance) if reader.issues.is_empty() => Ok(instance),
+            _ => {
+                if reader.issues.is_empty() {
+                    reader.issue("instance", "(document)", "could not be read");
+                }
+                Err(InstanceError::Invalid(reader.issues))
+            }
+        }
+    }
+}
+
+struct Reader {
+    issues: Vec<InputIssue>,
+}
+
+/// Names an object in messages: its list, index and id when it has one.
+fn object_name(list: &str, index: usize, object: &Map<String, Value>) -> String {
+    match object.get("id").and_then(Value::as_str) {
+        Some(id) => format!("{list}[{index}] \"{id}\""),
+        None => format!("{list}[{index}]"),
+    }
+}
+
+impl Reader {
+    fn issue(&mut self, object: &str, field: &str, message: impl Into<String>) {
+        self.issues.push(InputIssue {
+            object: object.to_string(),
+            field: field.to_string(),
+            message: message.into(),
+        });
+    }
+
+    fn field<'a>(&mut self, object: &'a Map<String, Value>, name: &str, field: &str) -> Option<&'a Value> {
+        match object.get(field) {
+            Some(value) => Some(value),
+            None => {
+                self.issue(name, field, "is missing");
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, object: &Map<String, Value>, name: &str, field: &str) -> Option<String> {
+        let value = self.field(object, name, field)?;
+        match value.as_str() {
+            Some(text) => Some(text.to_string()),
+            None => {
+                self.issue(name, field, format!("must be a string, found {value}"));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, object: &Map<String, Value>, name: &str, field: &str) -> Option<bool> {
+        let value = self.field(object, name, field)?;
+        match value.as_bool() {
+            Some(flag) => Some(flag),
+            None => {
+                self.issue(name, field, format!("must be true or false, found {value}"));
+                None
+            }
+        }
+    }
+
+    /// A number that must satisfy `ok` (described by `rule` in the message).
+    fn number(
+        &mut self,
+        object: &Map<String, Value>,
+        name: &str,
+        field: &str,
+        ok: impl Fn(f64) -> bool,
+        rule: &str,
+    ) -> Option<f64> {
+        let value = self.field(object, name, field)?;
+        match value.as_f64() {
+            Some(number) if number.is_finite() && ok(number) => Some(number),
+            Some(number) => {
+                self.issue(name, field, format!("{number} must be {rule}"));
+                None
+            }
+            None => {
+                self.issue(name, field, format!("must be a number, found {value}"));
+                None
+            }
+        }
+    }
+
+    /// An integer (a JSON number without fraction) that must be at least `minimum`.
+    fn integer(&mut self, object: &Map<String, Value>, name: &str, field: &str, minimum: i64) -> Option<i64> {
+        let value = self.field(object, name, field)?;
+        match value.as_i64() {
+            Some(number) if number > 1_000_000_000_000 => {
+                self.issue(name, field, format!("{number} is larger than the supported 10^12"));
+                None
+            }
+            Some(number) if number >= minimum => Some(number),
+            Some(number) => {
+                self.issue(name, field, format!("{number} must be an integer >= {minimum}"));
+                None
+            }
+            None => {
+                self.issue(name, field, format!("must be an integer >= {minimum}, found {value}"));
+                None
+            }
+        }
+    }
+
+    /// A whole number of days, at least 0 and at most a million (larger spans are
+    /// certainly data errors and would overflow day arithmetic).
+    fn days(&mut self, object: &Map<String, Value>, name: &str, field: &str) -> Option<i32> {
+        let days = self.integer(object, name, field, 0)?;
+        if days > 1_000_000 {
+            self.issue(name, field, format!("{days} days is more than the supported 1000000"));
+            return None;
+        }
+        i32::try_from(days).ok()
+    }
+
+    fn day(&mut self, object: &Map<String, Value>, name: &str, field: &str) -> Option<Day> {
+        let text = self.string(object, name, field)?;
+        match parse_day(&text) {
+            Some(day) => Some(day),
+            None => {
+                self.issue(name, field, format!("\"{text}\" is not a date YYYY-MM-DD"));
+                None
+            }
+        }
+    }
+
+    fn list<'a>(&mut self, root: &'a Map<String, Value>, field: &str, required: bool) -> Vec<&'a Map<String, Value>> {
+        let mut objects = Vec::new();
+        match root.get(field) {
+            None if !required => {}
+            None => self.issue("instance", field, "is missing"),
+            Some(Value::Array(values)) => {
+                for (index, value) in values.iter().enumerate() {
+                    match value.as_object() {
+                        Some(object) => objects.push(object),
+                        None => self.issue(&format!("{field}[{index}]"), "(object)", "must be a JSON object"),
+                    }
+                }
+            }
+            Some(other) => self.issue("instance", field, format!("must be a list, found {other}")),
+        }
+        objects
+    }
+
+    /// Builds an id index for a list, reporting duplicates and missing ids.
+    fn ids(&mut self, list: &str, objects: &[&Map<String, Value>]) -> HashMap<String, usize> {
+        let mut index_of = HashMap::new();
+        for (index, object) in objects.iter().enumerate() {
+            let name = object_name(list, index, object);
+            if let Some(id) = self.string(object, &name, "id") {
+                if let Some(first) = index_of.get(&id) {
+                    self.issue(&name, "id", format!("duplicate id \"{id}\" (first used by {list}[{first}])"));
+                } else {
+                    index_of.insert(id, index);
+                }
+            }
+        }
+        index_of
+    }
+
+    fn reference(
+        &mut self,
+        object: &Map<String, Value>,
+        name: &str,
+        field: &str,
+        index_of: &HashMap<String, usize>,
+        what: &str,
+    ) -> Option<usize> {
+        let id = self.string(object, name, field)?;
+        match index_of.get(&id) {
+            Some(index) => Some(*index),
+            None => {
+                self.issue(name, field, format!("unknown {what} \"{id}\""));
+                None
+            }
+        }
+    }
+
+    fn destination(&mut self, object: &Map<String, Value>, name: &str) -> Option<String> {
+        let code = self.string(object, name, "destination")?;
+        let ok = code.len() >= 2 && code.chars().all(|c| c.is_ascii_alphanumeric());
+        if ok {
+            Some(code)
+        } else {
+            self.issue(name, "destination", format!("\"{code}\" is not a UN/LOCODE (country letters first)"));
+            None
+        }
+    }
+
+    fn instance(&mut self, root: &Value) -> Option<Instance> {
+        let Some(root) = root.as_object() else {
+            self.issue("instance", "(document)", "must be a JSON object");
+            return None;
+        };
+        match root.get("format").and_then(Value::as_str) {
+            Some(INSTANCE_FORMAT) => {}
+            Some(other) => self.issue("instance", "format", format!("is \"{other}\", expected \"{INSTANCE_FORMAT}\"")),
+            None => self.issue("instance", "format", format!("is missing, expected \"{INSTANCE_FORMAT}\"")),
+        }
+        let name = match root.get("name") {
+            None => String::new(),
+            Some(Value::String(text)) => text.clone(),
+            Some(other) => {
+                self.issue("instance", "name", format!("must be a string, found {other}"));
+                String::new()
+            }
+        };
+
+        let node_objects = self.list(root, "nodes", true);
+        let node_ids = self.ids("nodes", &node_objects);
+        let mut nodes = Vec::new();
+        for (index, object) in node_objects.iter().enumerate() {
+            let object_label = object_name("nodes", index, object);
+            let id = self.string(object, &object_label, "id").unwrap_or_default();
+            let kind = self.string(object, &object_label, "kind").unwrap_or_default();
+            if !kind.is_empty() && kind != "port" && kind != "airport" {
+                self.issue(&object_label, "kind", format!("\"{kind}\" must be \"port\" or \"airport\""));
+            }
+            nodes.push(Node { id, kind });
+        }
+
+        let mut transfer_days = vec![vec![None; nodes.len()]; nodes.len()];
+        for (index, row) in transfer_days.iter_mut().enumerate() {
+            row[index] = Some(0);
+        }
+        for (index, object) in self.list(root, "transfers", false).into_iter().enumerate() {
+            let object_label = format!("transfers[{index}]");
+            let from = self.reference(object, &object_label, "from", &node_ids, "node");
+            let to = self.reference(object, &object_label, "to", &node_ids, "node");
+            let days = self.days(object, &object_label, "days");
+            if let (Some(from), Some(to), Some(days)) = (from, to, days) {
+                if from == to {
+                    self.issue(&object_label, "to", "a transfer must link two different nodes");
+                } else if transfer_days[from][to].is_some() {
+                    self.issue(&object_label, "to", "duplicate transfer link between these nodes");
+                } else {
+                    transfer_days[from][to] = Some(days);
+                }
+            }
+        }
+
+        let item_objects = self.list(root, "items", true);
+        let item_ids = self.ids("items", &item_objects);
+        let mut items = Vec::new();
+        for (index, object) in item_objects.iter().enumerate() {
+            let label = object_name("items", index, object);
+            let item = Item {
+                id: self.string(object, &label, "id").unwrap_or_default(),
+                name: match object.get("name") {
+                    Some(Value::String(text)) => text.clone(),
+                    _ => String::new(),
+                },
+                unit_weight_kg: self.number(object, &label, "unit_weight_kg", |x| x > 0.0, "> 0").unwrap_or(1.0),
+                unit_volume_m3: self.number(object, &label, "unit_volume_m3", |x| x > 0.0, "> 0").unwrap_or(1.0),
+                cold_chain: self.boolean(object, &label, "cold_chain").unwrap_or(false),
+                dangerous_goods: self.boolean(object, &label, "dangerous_goods").unwrap_or(false),
+                min_shelf_life_days: self.days(object, &label, "min_shelf_life_days").unwrap_or(0),
+            };
+            items.push(item);
+        }
+
+        let mut destinations: Vec<String> = Vec::new();
+        let mut destination_index: HashMap<String, usize> = HashMap::new();
+        let mut intern = |code: &str| -> usize {
+            if let Some(index) = destination_index.get(code) {
+                return *index;
+            }
+            destinations.push(code.to_string());
+            destination_index.insert(code.to_string(), destinations.len() - 1);
+            destinations.len() - 1
+        };
+
+        let lot_objects = self.list(root, "lots", true);
+        let _ = self.ids("lots", &lot_objects);
+        let mut lots = Vec::new();
+        for (index, object) in lot_objects.iter().enumerate() {
+            let label = object_name("lots", index, object);
+            let id = self.string(object, &label, "id").unwrap_or_default();
+            let item = self.reference(object, &label, "item", &item_ids, "item");
+            let node = self.reference(object, &label, "node", &node_ids, "node");
+            let quantity = self.integer(object, &label, "quantity", 1);
+            let pack_size = self.integer(object, &label, "pack_size", 1);
+            if let (Some(quantity), Some(pack_size)) = (quantity, pack_size) {
+                if quantity % pack_size != 0 {
+                    self.issue(&label, "quantity", format!("{quantity} is not a multiple of pack_size {pack_size}"));
+                }
+            }
+            let available = self.day(object, &label, "available");
+            let expires = match object.get("expires") {
+                None | Some(Value::Null) => None,
+                Some(_) => self.day(object, &label, "expires"),
+            };
+            let mut earmark = Vec::new();
+            match object.get("earmark") {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(codes)) => {
+                    for code in codes {
+                        match code.as_str() {
+                            Some(text) => earmark.push(text.to_string()),
+                            None => self.issue(&label, "earmark", format!("{code} is not a country code string")),
+                        }
+                    }
+                }
+                Some(other) => self.issue(&label, "earmark", format!("must be a list of country codes, found {other}")),
+            }
+            lots.push(Lot {
+                id,
+                item: item.unwrap_or(0),
+                node: node.unwrap_or(0),
+                quantity: quantity.unwrap_or(1),
+                pack_size: pack_size.unwrap_or(1),
+                available: available.unwrap_or(0),
+                expires,
+                earmark,
+            });
+        }
+
+        let departure_objects = self.list(root, "departures", true);
+        let _ = self.ids("departures", &departure_objects);
+        let mut departures = Vec::new();
+        for (index, object) in departure_objects.iter().enumerate() {
+            let label = object_name("departures", index, object);
+            let id = self.string(object, &label, "id").unwrap_or_default();
+            let node = self.reference(object, &label, "node", &node_ids, "node");
+            let mode = self.string(object, &label, "mode").unwrap_or_default();
+            if !mode.is_empty() && mode != "air" && mode != "sea" {
+                self.issue(&label, "mode", format!("\"{mode}\" must be \"air\" or \"sea\""));
+            }
+            let destination = self.destination(object, &label).unwrap_or_else(|| "??".to_string());
+            let departs = self.day(object, &label, "departs");
+            let arrives = self.day(object, &label, "arrives");
+            if let (Some(departs), Some(arrives)) = (departs, arrives) {
+                if arrives < departs {
+                    self.issue(&label, "arrives", format!("{} is before departs {}", format_day(arrives), format_day(departs)));
+                }
+            }
+            let non_negative = |x: f64| x >= 0.0;
+            let departure = Departure {
+                id,
+                node: node.unwrap_or(0),
+                mode,
+                destination_index: intern(&destination),
+                destination,
+                departs: departs.unwrap_or(0),
+                arrives: arrives.unwrap_or(0),
+                payload_kg: self.number(object, &label, "payload_kg", non_negative, ">= 0").unwrap_or(0.0),
+                volume_m3: self.number(object, &label, "volume_m3", non_negative, ">= 0").unwrap_or(0.0),
+                cold_volume_m3: self.number(object, &label, "cold_volume_m3", non_negative, ">= 0").unwrap_or(0.0),
+                dangerous_goods: self.boolean(object, &label, "dangerous_goods").unwrap_or(false),
+                fixed_cost: self.number(object, &label, "fixed_cost", non_negative, ">= 0").unwrap_or(0.0),
+                cost_per_kg: self.number(object, &label, "cost_per_kg", non_negative, ">= 0").unwrap_or(0.0),
+            };
+            departures.push(departure);
+        }
+
+        let request_objects = self.list(root, "requests", true);
+        let _ = self.ids("requests", &request_objects);
+        let mut requests = Vec::new();
+        for (index, object) in request_objects.iter().enumerate() {
+            let label = object_name("requests", index, object);
+            let id = self.string(object, &label, "id").unwrap_or_default();
+            let destination = self.destination(object, &label).unwrap_or_else(|| "??".to_string());
+            let item = self.reference(object, &label, "item", &item_ids, "item");
+            let request = Request {
+                id,
+                destination_index: intern(&destination),
+                destination,
+                item: item.unwrap_or(0),
+                quantity: self.integer(object, &label, "quantity", 1).unwrap_or(1),
+                value_per_unit: self.number(object, &label, "value_per_unit", |x| x > 0.0, "> 0").unwrap_or(1.0),
+                needed_by: self.day(object, &label, "needed_by").unwrap_or(0),
+                grace_days: self.days(object, &label, "grace_days").unwrap_or(0),
+            };
+            requests.push(request);
+        }
+
+        Some(Instance { name, nodes, transfer_days, items, lots, departures, requests, destinations })
+    }
+}

@@ -1,0 +1,227 @@
+//! The solver's compiled view of an instance: equivalent lots grouped into
+//! classes, eligibility tests, and for each departure the requests it can serve
+//! with their net value per unit.
+
+use std::collections::HashMap;
+
+use crate::instance::{Day, Instance};
+use crate::plan::timeliness;
+
+/// Lots that are interchangeable for planning: same item, node, availability,
+/// expiry, earmark and pack size.
+#[derive(Debug, Clone)]
+pub(crate) struct Class {
+    pub item: usize,
+    pub node: usize,
+    pub available: Day,
+    pub expires: Option<Day>,
+    /// Index into [`Model::earmarks`].
+    pub earmark: usize,
+    pub pack_size: i64,
+    /// Whole packs held by all member lots together.
+    pub packs: i64,
+    /// Member lots and their packs, in instance order.
+    pub lots: Vec<(usize, i64)>,
+}
+
+/// A request a departure can serve, with the net value of one unit delivered
+/// by it (value times timeliness, minus freight).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Option_ {
+    pub request: usize,
+    pub unit_value: f64,
+}
+
+/// A deterministic pseudo-random generator (SplitMix64); good enough for
+/// tie-breaking and perturbation, and identical on every platform.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        debug_assert!(n > 0);
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+}
+
+pub(crate) struct Model<'a> {
+    pub instance: &'a Instance,
+    pub classes: Vec<Class>,
+    /// Distinct earmark lists; `earmark_allows[set][destination]`.
+    pub earmark_allows: Vec<Vec<bool>>,
+    pub earmark_restricted: Vec<bool>,
+    /// Per item, class indices in order of preference: soonest expiry first,
+    /// earmarked before free stock, latest availability first.
+    pub item_classes: Vec<Vec<usize>>,
+    /// Per departure, the requests it can serve with a positive net unit value,
+    /// best first.
+    pub options: Vec<Vec<Option_>>,
+    /// Per destination, its departures.
+    pub destination_departures: Vec<Vec<usize>>,
+    /// Per departure, a kg-equivalent factor per item: `max(weight, volume
+    /// scaled to the departure's density, cold volume likewise)` per unit.
+    pub effective_kg: Vec<Vec<f64>>,
+}
+
+impl<'a> Model<'a> {
+    pub fn new(instance: &'a Instance) -> Self {
+        let destination_count = instance.destinations.len();
+        let mut earmark_index: HashMap<Vec<String>, usize> = HashMap::new();
+        let mut earmark_allows = Vec::new();
+        let mut earmark_restricted = Vec::new();
+        let mut class_index: HashMap<(usize, usize, Day, Option<Day>, usize, i64), usize> = HashMap::new();
+        let mut classes: Vec<Class> = Vec::new();
+        for (lot_index, lot) in instance.lots.iter().enumerate() {
+            let mut earmark = lot.earmark.clone();
+            earmark.sort();
+            earmark.dedup();
+            let set = *earmark_index.entry(earmark.clone()).or_insert_with(|| {
+                let allows = instance
+                    .destinations
+                    .iter()
+                    .map(|destination| {
+                        let country = Instance::country_of(destination);
+                        earmark.is_empty() || earmark.iter().any(|code| code == country)
+                    })
+                    .collect();
+                earmark_allows.push(allows);
+                earmark_restricted.push(!earmark.is_empty());
+                earmark_allows.len() - 1
+            });
+            let key = (lot.item, lot.node, lot.available, lot.expires, set, lot.pack_size);
+            let packs = lot.quantity / lot.pack_size;
+            match class_index.get(&key) {
+                Some(&c) => {
+                    classes[c].packs += packs;
+                    classes[c].lots.push((lot_index, packs));
+                }
+                None => {
+                    class_index.insert(key, classes.len());
+                    classes.push(Class {
+                        item: lot.item,
+                        node: lot.node,
+                        available: lot.available,
+                        expires: lot.expires,
+                        earmark: set,
+                        pack_size: lot.pack_size,
+                        packs,
+                        lots: vec![(lot_index, packs)],
+                    });
+                }
+            }
+        }
+        let mut item_classes = vec![Vec::new(); instance.items.len()];
+        for (c, class) in classes.iter().enumerate() {
+            item_classes[class.item].push(c);
+        }
+        for list in &mut item_classes {
+            list.sort_by_key(|&c| {
+                let class = &classes[c];
+                (
+                    class.expires.unwrap_or(Day::MAX),
+                    !earmark_restricted[class.earmark],
+                    std::cmp::Reverse(class.available),
+                    c,
+                )
+            });
+        }
+
+        let mut destination_requests = vec![Vec::new(); destination_count];
+        for (r, request) in instance.requests.iter().enumerate() {
+            destination_requests[request.destination_index].push(r);
+        }
+        let mut destination_departures = vec![Vec::new(); destination_count];
+        let mut options = Vec::with_capacity(instance.departures.len());
+        let mut effective_kg = Vec::with_capacity(instance.departures.len());
+        for (d, departure) in instance.departures.iter().enumerate() {
+            destination_departures[departure.destination_index].push(d);
+            let mut list = Vec::new();
+            for &r in &destination_requests[departure.destination_index] {
+                let request = &instance.requests[r];
+                let item = &instance.items[request.item];
+                let late = (departure.arrives - request.needed_by).max(0);
+                if late > request.grace_days {
+                    continue;
+                }
+                if item.dangerous_goods && !departure.dangerous_goods {
+                    continue;
+                }
+                if item.cold_chain && departure.cold_volume_m3 <= 0.0 {
+                    continue;
+                }
+                if departure.payload_kg <= 0.0 || departure.volume_m3 <= 0.0 {
+                    continue;
+                }
+                let unit_value = request.value_per_unit * timeliness(late, request.grace_days)
+                    - item.unit_weight_kg * departure.cost_per_kg;
+                if unit_value > 0.0 {
+                    list.push(Option_ { request: r, unit_value });
+                }
+            }
+            list.sort_by(|a, b| b.unit_value.total_cmp(&a.unit_value).then(a.request.cmp(&b.request)));
+            options.push(list);
+            let factors = instance
+                .items
+                .iter()
+                .map(|item| {
+                    let density = if departure.volume_m3 > 0.0 { departure.payload_kg / departure.volume_m3 } else { 0.0 };
+                    let mut kg = item.unit_weight_kg.max(item.unit_volume_m3 * density);
+                    if item.cold_chain && departure.cold_volume_m3 > 0.0 {
+                        kg = kg.max(item.unit_volume_m3 * departure.payload_kg / departure.cold_volume_m3);
+                    }
+                    kg.max(1e-12)
+                })
+                .collect();
+            effective_kg.push(factors);
+        }
+        Model {
+            instance,
+            classes,
+            earmark_allows,
+            earmark_restricted,
+            item_classes,
+            options,
+            destination_departures,
+            effective_kg,
+        }
+    }
+
+    /// Whether stock of class `c` may travel on departure `d` (rules 3 to 6;
+    /// the item match is the caller's).
+    pub fn class_fits(&self, c: usize, d: usize) -> bool {
+        let class = &self.classes[c];
+        let departure = &self.instance.departures[d];
+        let item = &self.instance.items[class.item];
+        if item.dangerous_goods && !departure.dangerous_goods {
+            return false;
+        }
+        match self.instance.transfer_days[class.node][departure.node] {
+            Some(days) if class.available + days <= departure.departs => {}
+            _ => return false,
+        }
+        if let Some(expires) = class.expires {
+            if expires < departure.arrives + item.min_shelf_life_days {
+                return false;
+            }
+        }
+        self.earmark_allows[class.earmark][departure.destination_index]
+    }
+}

@@ -1,0 +1,147 @@
+//! Primal search: a value-density construction, then large-neighbourhood
+//! search that empties the departures of one or two destinations, flips
+//! charter decisions, rebuilds them and keeps the result when it is no worse.
+
+use crate::model::{Model, SplitMix64};
+use crate::state::{Cargo, State};
+
+/// Candidate loadings `(score, departure, request, unit value)` for the departures given.
+fn candidates(model: &Model, state: &State, departures: &[usize], noise: f64, rng: &mut SplitMix64) -> Vec<(f64, usize, usize, f64)> {
+    let mut list = Vec::new();
+    for &d in departures {
+        if state.closed[d] {
+            continue;
+        }
+        for option in &model.options[d] {
+            if state.request_left[option.request] <= 0 {
+                continue;
+            }
+            let item = model.instance.requests[option.request].item;
+            let mut score = option.unit_value / model.effective_kg[d][item];
+            if noise > 0.0 {
+                score *= 1.0 + noise * (rng.unit() - 0.5);
+            }
+            list.push((score, d, option.request, option.unit_value));
+        }
+    }
+    list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    list
+}
+
+/// Loads the departures given, best value density first.
+pub(crate) fn fill(model: &Model, state: &mut State, departures: &[usize], noise: f64, rng: &mut SplitMix64) {
+    for (_, d, r, unit_value) in candidates(model, state, departures, noise, rng) {
+        state.insert(model, d, r, unit_value);
+    }
+}
+
+/// Closes every charter among `departures` whose cargo is worth less than its
+/// fixed cost, worst first, and reloads the others after each closure.
+pub(crate) fn drop_unprofitable(model: &Model, state: &mut State, departures: &[usize], rng: &mut SplitMix64) {
+    for _round in 0..departures.len() + 1 {
+        let worst = departures
+            .iter()
+            .copied()
+            .filter(|&d| !state.cargo[d].is_empty() && state.contribution(model, d) < 0.0)
+            .min_by(|&a, &b| state.contribution(model, a).total_cmp(&state.contribution(model, b)));
+        let Some(d) = worst else { return };
+        assert!(model.instance.departures[d].fixed_cost > 0.0, "only a fixed cost makes a departure lose money");
+        state.clear(d);
+        state.closed[d] = true;
+        fill(model, state, departures, 0.0, rng);
+    }
+}
+
+pub(crate) struct Search<'m, 'a> {
+    pub model: &'m Model<'a>,
+    pub state: State,
+    pub objective: f64,
+    rng: SplitMix64,
+    charters: Vec<Vec<usize>>,
+    /// Destinations that have at least one departure with options.
+    active_destinations: Vec<usize>,
+    pub moves: u64,
+    pub improvements: u64,
+}
+
+impl<'m, 'a> Search<'m, 'a> {
+    pub fn new(model: &'m Model<'a>, seed: u64) -> Self {
+        let mut rng = SplitMix64::new(seed);
+        let mut state = State::new(model);
+        let all: Vec<usize> = (0..model.instance.departures.len()).collect();
+        fill(model, &mut state, &all, 0.0, &mut rng);
+        drop_unprofitable(model, &mut state, &all, &mut rng);
+        let objective = state.objective(model);
+        let charters = model
+            .destination_departures
+            .iter()
+            .map(|deps| deps.iter().copied().filter(|&d| model.instance.departures[d].fixed_cost > 0.0).collect())
+            .collect();
+        let active_destinations = (0..model.destination_departures.len())
+            .filter(|&x| model.destination_departures[x].iter().any(|&d| !model.options[d].is_empty()))
+            .collect();
+        Search { model, state, objective, rng, charters, active_destinations, moves: 0, improvements: 0 }
+    }
+
+    /// One large-neighbourhood move. Returns whether the objective improved.
+    pub fn step(&mut self) -> bool {
+        if self.active_destinations.is_empty() {
+            return false;
+        }
+        self.moves += 1;
+        let model = self.model;
+        let first = self.active_destinations[self.rng.below(self.active_destinations.len())];
+        let mut destinations = vec![first];
+        if self.active_destinations.len() > 1 && self.rng.unit() < 0.3 {
+            let second = self.active_destinations[self.rng.below(self.active_destinations.len())];
+            if second != first {
+                destinations.push(second);
+            }
+        }
+        let departures: Vec<usize> =
+            destinations.iter().flat_map(|&x| model.destination_departures[x].iter().copied()).collect();
+        let before: f64 = departures.iter().map(|&d| self.state.contribution(model, d)).sum();
+        let old_closed: Vec<bool> = departures.iter().map(|&d| self.state.closed[d]).collect();
+        let old_cargo: Vec<Cargo> = departures.iter().map(|&d| self.state.clear(d)).collect();
+
+        // New charter decisions for these destinations.
+        let charters: Vec<usize> = destinations.iter().flat_map(|&x| self.charters[x].iter().copied()).collect();
+        let kind = self.rng.unit();
+        if !charters.is_empty() {
+            if kind < 0.15 {
+                for &d in &charters {
+                    self.state.closed[d] = false;
+                }
+            } else {
+                let flip = charters[self.rng.below(charters.len())];
+                self.state.closed[flip] = !self.state.closed[flip];
+                for &d in &charters {
+                    if d != flip && self.rng.unit() < 1.0 / (charters.len() as f64 + 1.0) {
+                        self.state.closed[d] = !self.state.closed[d];
+                    }
+                }
+            }
+        }
+        let noise = if self.rng.unit() < 0.3 { 0.0 } else { 0.4 * self.rng.unit() };
+        fill(model, &mut self.state, &departures, noise, &mut self.rng);
+        drop_unprofitable(model, &mut self.state, &departures, &mut self.rng);
+        let after: f64 = departures.iter().map(|&d| self.state.contribution(model, d)).sum();
+        if after >= before - 1e-9 * (1.0 + before.abs()) {
+            self.objective += after - before;
+            if after > before + 1e-7 * (1.0 + before.abs()) {
+                self.improvements += 1;
+                return true;
+            }
+            false
+        } else {
+            for &d in &departures {
+                self.state.clear(d);
+            }
+            for ((&d, cargo), closed) in departures.iter().zip(old_cargo).zip(old_closed) {
+                self.state.restore(d, cargo);
+                self.state.closed[d] = closed;
+            }
+            false
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The planner's entry point: instance in, plan out, within a time budget
+//! measured by a clock the caller provides.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::bound::Bounder;
+use crate::explain::explain_unmet;
+use crate::instance::Instance;
+use crate::model::Model;
+use crate::plan::{objective, Plan};
+use crate::search::Search;
+
+/// A source of elapsed time. The planner reads time only through it.
+pub trait Clock: Sync {
+    /// Time since the planner was asked to start.
+    fn elapsed(&self) -> Duration;
+}
+
+/// How long and how hard to search.
+#[derive(Debug, Clone)]
+pub struct SolveOptions {
+    /// Seed of the search's pseudo-random choices.
+    pub seed: u64,
+    /// Stop after this much time (by the caller's clock).
+    pub time_limit: Option<Duration>,
+    /// Stop after this many search moves; with no time limit this makes a run
+    /// exactly reproducible.
+    pub max_moves: Option<u64>,
+    /// Iterations of the bounding procedure (its own default when `None`).
+    pub bound_iterations: Option<usize>,
+}
+
+impl Default for SolveOptions {
+    fn default() -> Self {
+        SolveOptions { seed: 1, time_limit: Some(Duration::from_secs(10)), max_moves: None, bound_iterations: None }
+    }
+}
+
+/// A progress report, sent whenever the plan improves and now and then besides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub elapsed: Duration,
+    pub objective: f64,
+    /// The best proven bound so far, once there is one.
+    pub upper_bound: Option<f64>,
+    pub moves: u64,
+    /// The fraction of the time budget used, in `[0, 1]`.
+    pub fraction_done: f64,
+}
+
+/// Plans an instance. Never fails: the empty plan is always feasible.
+pub fn solve(
+    instance: &Instance,
+    options: &SolveOptions,
+    clock: &dyn Clock,
+    progress: &mut dyn FnMut(&Progress),
+) -> Plan {
+    let model = Model::new(instance);
+    let bound_bits = AtomicU64::new(f64::INFINITY.to_bits());
+    let stop = AtomicBool::new(false);
+    let out_of_time = || options.time_limit.is_some_and(|limit| clock.elapsed() >= limit);
+
+    let mut search = Search::new(&model, options.seed);
+    let target = search.objective;
+    let (state, bound) = std::thread::scope(|scope| {
+        let model_ref = &model;
+        let bound_bits_ref = &bound_bits;
+        let stop_ref = &stop;
+        let bounder = scope.spawn(move || {
+            let mut bounder = Bounder::new(model_ref, target);
+            let iterations = options.bound_iterations.unwrap_or(usize::MAX);
+            for _ in 0..iterations {
+                if stop_ref.load(Ordering::Relaxed) || bounder.converged() {
+                    break;
+                }
+                bounder.iterate();
+                bound_bits_ref.store(bounder.best().to_bits(), Ordering::Relaxed);
+            }
+            bounder.best()
+        });
+
+        let report = |search: &Search, bits: &AtomicU64, progress: &mut dyn FnMut(&Progress)| {
+            let bound = f64::from_bits(bits.load(Ordering::Relaxed));
+            let elapsed = clock.elapsed();
+            let fraction_done = match (options.time_limit, options.max_moves) {
+                (Some(limit), _) if !limit.is_zero() => (elapsed.as_secs_f64() / limit.as_secs_f64()).min(1.0),
+                (_, Some(moves)) if moves > 0 => (search.moves as f64 / moves as f64).min(1.0),
+                _ => 0.0,
+            };
+            progress(&Progress {
+                elapsed,
+                objective: search.objective,
+                upper_bound: bound.is_finite().then_some(bound),
+                moves: search.moves,
+                fraction_done,
+            });
+        };
+        report(&search, &bound_bits, progress);
+        let mut last_report = clock.elapsed();
+        loop {
+            if options.max_moves.is_some_and(|limit| search.moves >= limit) {
+                break;
+            }
+            if out_of_time() {
+                break;
+            }
+            if options.time_limit.is_none() && options.max_moves.is_none() {
+                break;
+            }
+            let improved = search.step();
+            let now = clock.elapsed();
+            if improved || now.saturating_sub(last_report) > Duration::from_millis(100) {
+                report(&search, &bound_bits, progress);
+                last_report = now;
+            }
+        }
+        // With a move budget the bound gets its full iterations; with a time
+        // budget it stops with the search.
+        if options.max_moves.is_none() || options.time_limit.is_some() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let bound = bounder.join().unwrap_or(f64::INFINITY);
+        (search.state, bound)
+    });
+
+    let allocations = state.allocations(&model);
+    let value = objective(instance, &allocations);
+    let upper_bound = if bound.is_finite() {
+        // The bound is proven; rounding in its long sums could leave it a hair
+        // under an optimal plan's value, so it is never reported below the plan.
+        debug_assert!(bound >= value - 1e-6 * (1.0 + value.abs()), "bound {bound} below objective {value}");
+        Some(bound.max(value))
+    } else {
+        None
+    };
+    let unmet = explain_unmet(&model, &state);
+    let plan = Plan { allocations, objective: value, upper_bound, unmet };
+    progress(&Progress {
+        elapsed: clock.elapsed(),
+        objective: value,
+        upper_bound,
+        moves: 0,
+        fraction_done: 1.0,
+    });
+    plan
+}

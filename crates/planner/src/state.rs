@@ -1,0 +1,284 @@
+//! A plan under construction: loads (packs of a lot class on a departure) and
+//! deliveries (units from a departure to a request) that balance per
+//! departure and item, with the stock, demand and capacity left.
+
+use crate::check::capacity_slack;
+use crate::model::Model;
+use crate::plan::Allocation;
+
+/// What one departure carries.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cargo {
+    /// `(class, packs)`.
+    pub loads: Vec<(usize, i64)>,
+    /// `(request, units, net value per unit)`.
+    pub deliveries: Vec<(usize, i64, f64)>,
+    pub weight_kg: f64,
+    pub volume_m3: f64,
+    pub cold_m3: f64,
+    /// Net value of the deliveries (value times timeliness minus freight).
+    pub value: f64,
+}
+
+impl Cargo {
+    pub fn is_empty(&self) -> bool {
+        self.loads.is_empty()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct State {
+    pub class_left: Vec<i64>,
+    pub request_left: Vec<i64>,
+    pub cargo: Vec<Cargo>,
+    /// Departures the search may not load (charters it decided not to fly).
+    pub closed: Vec<bool>,
+}
+
+impl State {
+    pub fn new(model: &Model) -> Self {
+        let instance = model.instance;
+        State {
+            class_left: model.classes.iter().map(|class| class.packs).collect(),
+            request_left: instance.requests.iter().map(|request| request.quantity).collect(),
+            cargo: vec![Cargo::default(); instance.departures.len()],
+            closed: vec![false; instance.departures.len()],
+        }
+    }
+
+    /// Net contribution of departure `d`: its cargo's value less its fixed cost if it flies.
+    pub fn contribution(&self, model: &Model, d: usize) -> f64 {
+        let cargo = &self.cargo[d];
+        if cargo.is_empty() {
+            0.0
+        } else {
+            cargo.value - model.instance.departures[d].fixed_cost
+        }
+    }
+
+    pub fn objective(&self, model: &Model) -> f64 {
+        (0..self.cargo.len()).map(|d| self.contribution(model, d)).sum()
+    }
+
+    /// Empties departure `d`, returning its stock and demand.
+    pub fn clear(&mut self, d: usize) -> Cargo {
+        let cargo = std::mem::take(&mut self.cargo[d]);
+        for &(c, packs) in &cargo.loads {
+            self.class_left[c] += packs;
+        }
+        for &(r, units, _) in &cargo.deliveries {
+            self.request_left[r] += units;
+        }
+        cargo
+    }
+
+    /// Puts back cargo previously taken by [`State::clear`].
+    pub fn restore(&mut self, d: usize, cargo: Cargo) {
+        debug_assert!(self.cargo[d].is_empty());
+        for &(c, packs) in &cargo.loads {
+            self.class_left[c] -= packs;
+            assert!(self.class_left[c] >= 0, "restored cargo must fit the stock left");
+        }
+        for &(r, units, _) in &cargo.deliveries {
+            self.request_left[r] -= units;
+            assert!(self.request_left[r] >= 0, "restored cargo must fit the demand left");
+        }
+        self.cargo[d] = cargo;
+    }
+
+    /// Whole units of an item that still fit on departure `d`.
+    pub fn units_that_fit(&self, model: &Model, d: usize, item_index: usize) -> i64 {
+        let departure = &model.instance.departures[d];
+        let item = &model.instance.items[item_index];
+        let cargo = &self.cargo[d];
+        let fit = |capacity: f64, used: f64, per_unit: f64| -> f64 {
+            // Stay a hair inside the checker's slack so sums of rounded terms never cross it.
+            let room = capacity + 0.5 * capacity_slack(capacity) - used;
+            (room / per_unit).floor()
+        };
+        let mut units = fit(departure.payload_kg, cargo.weight_kg, item.unit_weight_kg)
+            .min(fit(departure.volume_m3, cargo.volume_m3, item.unit_volume_m3));
+        if item.cold_chain {
+            units = units.min(fit(departure.cold_volume_m3, cargo.cold_m3, item.unit_volume_m3));
+        }
+        if units.is_nan() || units < 0.0 {
+            0
+        } else {
+            units.min(1e15) as i64
+        }
+    }
+
+    fn add_load(&mut self, model: &Model, d: usize, c: usize, packs: i64) {
+        debug_assert!(packs > 0 && packs <= self.class_left[c]);
+        let class = &model.classes[c];
+        let item = &model.instance.items[class.item];
+        let units = (packs * class.pack_size) as f64;
+        self.class_left[c] -= packs;
+        let cargo = &mut self.cargo[d];
+        cargo.weight_kg += units * item.unit_weight_kg;
+        cargo.volume_m3 += units * item.unit_volume_m3;
+        if item.cold_chain {
+            cargo.cold_m3 += units * item.unit_volume_m3;
+        }
+        match cargo.loads.iter_mut().find(|(class, _)| *class == c) {
+            Some(entry) => entry.1 += packs,
+            None => cargo.loads.push((c, packs)),
+        }
+    }
+
+    fn add_delivery(&mut self, d: usize, r: usize, units: i64, unit_value: f64) {
+        debug_assert!(units > 0 && units <= self.request_left[r]);
+        self.request_left[r] -= units;
+        let cargo = &mut self.cargo[d];
+        cargo.value += units as f64 * unit_value;
+        match cargo.deliveries.iter_mut().find(|(request, _, _)| *request == r) {
+            Some(entry) => entry.1 += units,
+            None => cargo.deliveries.push((r, units, unit_value)),
+        }
+    }
+
+    /// Loads departure `d` for request `r` (net unit value `unit_value`) with as
+    /// many whole packs as stock, demand and capacity allow. When the demand
+    /// left is smaller than a pack, one pack may be shared with other requests
+    /// for the same item on the same departure. Returns the units delivered to `r`.
+    pub fn insert(&mut self, model: &Model, d: usize, r: usize, unit_value: f64) -> i64 {
+        if self.closed[d] || self.request_left[r] <= 0 {
+            return 0;
+        }
+        let instance = model.instance;
+        let request = &instance.requests[r];
+        let item_index = request.item;
+        let departure = &instance.departures[d];
+        let item = &instance.items[item_index];
+        let mut room = self.units_that_fit(model, d, item_index);
+        let mut need = self.request_left[r].min(room);
+        if need <= 0 {
+            return 0;
+        }
+        let shelf_threshold = departure.arrives + item.min_shelf_life_days;
+        let classes = &model.item_classes[item_index];
+        let start = classes.partition_point(|&c| model.classes[c].expires.is_some_and(|e| e < shelf_threshold));
+        let mut delivered = 0;
+        let mut smallest_open_pack: Option<(usize, i64)> = None;
+        for &c in &classes[start..] {
+            if need <= 0 {
+                break;
+            }
+            let left = self.class_left[c];
+            if left <= 0 || !model.class_fits(c, d) {
+                continue;
+            }
+            let pack = model.classes[c].pack_size;
+            let packs = left.min(need / pack);
+            if packs > 0 {
+                self.add_load(model, d, c, packs);
+                self.add_delivery(d, r, packs * pack, unit_value);
+                need -= packs * pack;
+                room -= packs * pack;
+                delivered += packs * pack;
+            }
+            if need > 0 && self.class_left[c] > 0 && pack > need && pack <= room {
+                if smallest_open_pack.map_or(true, |(_, best)| pack < best) {
+                    smallest_open_pack = Some((c, pack));
+                }
+            }
+        }
+        if need > 0 {
+            if let Some((c, pack)) = smallest_open_pack {
+                delivered += self.share_pack(model, d, r, unit_value, c, pack, need);
+            }
+        }
+        delivered
+    }
+
+    /// Loads one pack of class `c` on `d`, giving `need` units to `r` and the
+    /// rest to other requests for the item served by `d`, best value first,
+    /// if they can take all of it.
+    #[allow(clippy::too_many_arguments)]
+    fn share_pack(&mut self, model: &Model, d: usize, r: usize, unit_value: f64, c: usize, pack: i64, need: i64) -> i64 {
+        let item_index = model.instance.requests[r].item;
+        let mut rest = pack - need;
+        let mut takers: Vec<(usize, i64, f64)> = Vec::new();
+        for option in &model.options[d] {
+            if rest <= 0 {
+                break;
+            }
+            let other = option.request;
+            if other == r || model.instance.requests[other].item != item_index {
+                continue;
+            }
+            let take = self.request_left[other].min(rest);
+            if take > 0 {
+                takers.push((other, take, option.unit_value));
+                rest -= take;
+            }
+        }
+        if rest > 0 {
+            return 0;
+        }
+        self.add_load(model, d, c, 1);
+        self.add_delivery(d, r, need, unit_value);
+        for (other, take, value) in takers {
+            self.add_delivery(d, other, take, value);
+        }
+        need
+    }
+
+    /// Splits the loads and deliveries into allocations of real lots.
+    pub fn allocations(&self, model: &Model) -> Vec<Allocation> {
+        let instance = model.instance;
+        let mut lot_packs_left: Vec<Vec<i64>> =
+            model.classes.iter().map(|class| class.lots.iter().map(|(_, packs)| *packs).collect()).collect();
+        let mut allocations = Vec::new();
+        for (d, cargo) in self.cargo.iter().enumerate() {
+            if cargo.is_empty() {
+                continue;
+            }
+            let mut item_order: Vec<usize> = cargo.loads.iter().map(|&(c, _)| model.classes[c].item).collect();
+            item_order.sort_unstable();
+            item_order.dedup();
+            for item_index in item_order {
+                // Units of real lots loaded, in class order.
+                let mut lot_units: Vec<(usize, i64)> = Vec::new();
+                for &(c, packs) in cargo.loads.iter().filter(|(c, _)| model.classes[*c].item == item_index) {
+                    let class = &model.classes[c];
+                    let mut packs_needed = packs;
+                    for (member, left) in class.lots.iter().zip(lot_packs_left[c].iter_mut()) {
+                        if packs_needed == 0 {
+                            break;
+                        }
+                        let take = packs_needed.min(*left);
+                        if take > 0 {
+                            *left -= take;
+                            packs_needed -= take;
+                            lot_units.push((member.0, take * class.pack_size));
+                        }
+                    }
+                    assert_eq!(packs_needed, 0, "a class's loads never exceed its lots");
+                }
+                let mut demand: Vec<(usize, i64)> = cargo
+                    .deliveries
+                    .iter()
+                    .filter(|(r, _, _)| instance.requests[*r].item == item_index)
+                    .map(|&(r, units, _)| (r, units))
+                    .collect();
+                let loaded: i64 = lot_units.iter().map(|(_, units)| units).sum();
+                let delivered: i64 = demand.iter().map(|(_, units)| units).sum();
+                assert_eq!(loaded, delivered, "loads and deliveries balance per departure and item");
+                let mut next = 0;
+                for (lot, mut units) in lot_units {
+                    while units > 0 && next < demand.len() {
+                        let take = units.min(demand[next].1);
+                        allocations.push(Allocation { lot, departure: d, request: demand[next].0, quantity: take });
+                        units -= take;
+                        demand[next].1 -= take;
+                        if demand[next].1 == 0 {
+                            next += 1;
+                        }
+                    }
+                }
+            }
+        }
+        allocations
+    }
+}
