@@ -1,0 +1,211 @@
+//! Domain types: the catalogue, organisations, hub nodes, destinations, lots.
+
+use time::Date;
+
+/// A catalogue entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub code: String,
+    pub name: String,
+    /// One of food, shelter, wash, health, nutrition, logistics, energy.
+    pub category: String,
+    /// The unit the quantity counts: carton, kit, tent, piece.
+    pub unit: String,
+    pub unit_weight_kg: f64,
+    pub unit_volume_m3: f64,
+    pub cold_chain: bool,
+    /// UN number of a dangerous good, such as `UN3481`.
+    pub un_number: Option<String>,
+    pub min_shelf_life_days: u32,
+}
+
+impl Item {
+    pub fn dangerous_goods(&self) -> bool {
+        self.un_number.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrganisationKind {
+    Donor,
+    Recipient,
+    Hub,
+}
+
+impl OrganisationKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            OrganisationKind::Donor => "donor",
+            OrganisationKind::Recipient => "recipient",
+            OrganisationKind::Hub => "hub",
+        }
+    }
+    pub fn parse(text: &str) -> Option<OrganisationKind> {
+        match text {
+            "donor" => Some(OrganisationKind::Donor),
+            "recipient" => Some(OrganisationKind::Recipient),
+            "hub" => Some(OrganisationKind::Hub),
+            _ => None,
+        }
+    }
+}
+
+/// A donor, a recipient agency, or the hub's own operator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organisation {
+    pub code: String,
+    pub name: String,
+    pub kind: OrganisationKind,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Port,
+    Airport,
+}
+
+impl NodeKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            NodeKind::Port => "port",
+            NodeKind::Airport => "airport",
+        }
+    }
+    pub fn parse(text: &str) -> Option<NodeKind> {
+        match text {
+            "port" => Some(NodeKind::Port),
+            "airport" => Some(NodeKind::Airport),
+            _ => None,
+        }
+    }
+}
+
+/// A hub site where stock sits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub code: String,
+    pub name: String,
+    pub kind: NodeKind,
+    pub locode: String,
+    pub iata: Option<String>,
+    pub icao: Option<String>,
+    pub latitude_deg: f64,
+    pub longitude_deg: f64,
+}
+
+/// A place the hub forwards goods to, keyed by UN/LOCODE.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Destination {
+    pub locode: String,
+    pub name: String,
+    pub iata: Option<String>,
+    pub icao: Option<String>,
+    pub latitude_deg: f64,
+    pub longitude_deg: f64,
+}
+
+impl Destination {
+    /// The ISO 3166-1 alpha-2 country: the first two letters of the UN/LOCODE.
+    pub fn country(&self) -> &str {
+        self.locode.get(..2).unwrap_or("")
+    }
+}
+
+/// True when `text` has the shape of a UN/LOCODE: two letters of country and
+/// three letters or digits 2-9 of place.
+pub fn is_locode(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 5
+        && bytes[..2].iter().all(u8::is_ascii_uppercase)
+        && bytes[2..]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'9').contains(b))
+}
+
+/// A new lot: a quantity of one item from one donor with one batch and expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LotSpec {
+    pub item: String,
+    pub donor: String,
+    pub batch: String,
+    pub expiry: Option<Date>,
+    /// ISO 3166-1 alpha-2 codes the donor allows; empty allows all.
+    pub earmark: Vec<String>,
+}
+
+/// A lot as stored, with its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lot {
+    pub id: i64,
+    pub spec: LotSpec,
+    pub created_batch: i64,
+}
+
+/// Formats a date as `YYYY-MM-DD`.
+pub fn format_date(date: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// Reads a `YYYY-MM-DD` date.
+pub fn parse_date(text: &str) -> Option<Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(text, &format).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locode_shape() {
+        assert!(is_locode("SDPZU"));
+        assert!(is_locode("SYTTS"));
+        assert!(is_locode("DE2AB"));
+        assert!(!is_locode("sdpzu"));
+        assert!(!is_locode("SDPZ"));
+        assert!(!is_locode("SD1ZU"));
+    }
+
+    #[test]
+    fn dates_round_trip() {
+        let date = parse_date("2027-06-30").expect("date");
+        assert_eq!(format_date(date), "2027-06-30");
+        assert_eq!(parse_date("2027-02-30"), None);
+        assert_eq!(parse_date("30/06/2027"), None);
+    }
+}
+
+/// An ISO 3166-1 country with its names in the hub's four languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Country {
+    pub alpha2: String,
+    pub alpha3: String,
+    pub numeric_code: String,
+    pub name_en: String,
+    pub name_fr: String,
+    pub name_ar: String,
+    pub name_ru: String,
+}
+
+/// An airport from the OurAirports data set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Airport {
+    /// The OurAirports identifier, usually the ICAO code.
+    pub ident: String,
+    /// large_airport, medium_airport, small_airport, heliport, ...
+    pub kind: String,
+    pub name: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    pub municipality: String,
+    pub iata: Option<String>,
+    pub latitude_deg: f64,
+    pub longitude_deg: f64,
+}

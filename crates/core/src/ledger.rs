@@ -1,0 +1,557 @@
+//! The ledger rules: what a batch of transfers may do, and the hash chain.
+//!
+//! Nothing here reads a database or a clock. A store loads a
+//! [`BatchContext`] (the balances, lots and reference codes a batch touches),
+//! asks [`validate`] whether the batch may be applied, and writes the rows
+//! that [`journal_rows`] returns, in one transaction.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
+
+use crate::account::{Account, AccountKind};
+use crate::domain::{format_date, LotSpec};
+
+/// The largest quantity a single transfer may move. It keeps every sum of a
+/// batch far from `i64` overflow.
+pub const QUANTITY_MAX: i64 = 1_000_000_000_000;
+/// The largest number of transfers in one batch.
+pub const BATCH_TRANSFERS_MAX: usize = 2_000_000;
+/// The longest idempotency key, in bytes.
+pub const KEY_LEN_MAX: usize = 200;
+
+/// A 32-byte SHA-256 digest.
+pub type Hash32 = [u8; 32];
+/// The hash that the first journal entry chains from.
+pub const GENESIS_HASH: Hash32 = [0; 32];
+
+/// Which lot a transfer moves: one already stored, or one this batch creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LotRef {
+    Existing(i64),
+    /// The index into [`Batch::new_lots`].
+    New(usize),
+}
+
+/// One movement of a positive quantity of one lot between two accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferSpec {
+    pub lot: LotRef,
+    pub from: Account,
+    pub to: Account,
+    pub quantity: i64,
+    /// The journal sequence number of the transfer this one reverses.
+    pub corrects: Option<i64>,
+}
+
+/// An operation: lots to create and transfers to apply, all or nothing, once
+/// per idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub key: String,
+    /// What made the batch, such as `manifest.import` or `transfer.dispatch`.
+    pub kind: String,
+    pub new_lots: Vec<LotSpec>,
+    pub transfers: Vec<TransferSpec>,
+}
+
+fn hash_str(hasher: &mut Sha256, text: &str) {
+    hasher.update((text.len() as u64).to_be_bytes());
+    hasher.update(text.as_bytes());
+}
+
+fn hash_i64(hasher: &mut Sha256, value: i64) {
+    hasher.update(value.to_be_bytes());
+}
+
+fn hash_lot(hasher: &mut Sha256, lot: &LotSpec) {
+    hash_str(hasher, &lot.item);
+    hash_str(hasher, &lot.donor);
+    hash_str(hasher, &lot.batch);
+    hash_str(hasher, &lot.expiry.map(format_date).unwrap_or_default());
+    hash_str(hasher, &lot.earmark.join(","));
+}
+
+impl Batch {
+    /// A digest of everything in the batch but its key: two batches under one
+    /// key are the same request exactly when their digests are equal.
+    pub fn content_digest(&self) -> Hash32 {
+        let mut hasher = Sha256::new();
+        hash_str(&mut hasher, "reliefhub-batch/1");
+        hash_str(&mut hasher, &self.kind);
+        hash_i64(&mut hasher, self.new_lots.len() as i64);
+        for lot in &self.new_lots {
+            hash_lot(&mut hasher, lot);
+        }
+        hash_i64(&mut hasher, self.transfers.len() as i64);
+        for transfer in &self.transfers {
+            match transfer.lot {
+                LotRef::Existing(id) => {
+                    hash_str(&mut hasher, "existing");
+                    hash_i64(&mut hasher, id);
+                }
+                LotRef::New(index) => {
+                    hash_str(&mut hasher, "new");
+                    hash_i64(&mut hasher, index as i64);
+                }
+            }
+            hash_str(&mut hasher, &transfer.from.canonical());
+            hash_str(&mut hasher, &transfer.to.canonical());
+            hash_i64(&mut hasher, transfer.quantity);
+            hash_i64(&mut hasher, transfer.corrects.unwrap_or(0));
+        }
+        hasher.finalize().into()
+    }
+
+    /// The stored lots this batch refers to.
+    pub fn existing_lots(&self) -> HashSet<i64> {
+        self.transfers
+            .iter()
+            .filter_map(|t| match t.lot {
+                LotRef::Existing(id) => Some(id),
+                LotRef::New(_) => None,
+            })
+            .collect()
+    }
+
+    /// The (account, stored lot) pairs whose balances the batch changes.
+    pub fn touched_pairs(&self) -> HashSet<(Account, i64)> {
+        let mut pairs = HashSet::new();
+        for transfer in &self.transfers {
+            if let LotRef::Existing(id) = transfer.lot {
+                pairs.insert((transfer.from.clone(), id));
+                pairs.insert((transfer.to.clone(), id));
+            }
+        }
+        pairs
+    }
+
+    /// The journal entries this batch corrects.
+    pub fn corrected_entries(&self) -> HashSet<i64> {
+        self.transfers.iter().filter_map(|t| t.corrects).collect()
+    }
+}
+
+/// A stored transfer that a correction names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrectedEntry {
+    pub lot_id: i64,
+    pub from: Account,
+    pub to: Account,
+    pub quantity: i64,
+    /// How much of it earlier corrections already reversed.
+    pub reversed_quantity: i64,
+}
+
+/// What the store knows that a batch touches, read in the same transaction.
+#[derive(Debug, Default, Clone)]
+pub struct BatchContext {
+    pub known_items: HashSet<String>,
+    pub known_donors: HashSet<String>,
+    pub known_organisations: HashSet<String>,
+    pub known_nodes: HashSet<String>,
+    pub known_destinations: HashSet<String>,
+    /// Stored lots the batch refers to; a missing id is an unknown lot.
+    pub lots: HashMap<i64, LotSpec>,
+    /// Current balances of the touched pairs; a missing pair is zero.
+    pub balances: HashMap<(Account, i64), i64>,
+    /// Entries the batch corrects; a missing one does not exist.
+    pub corrected: HashMap<i64, CorrectedEntry>,
+}
+
+/// Why a batch was refused. Each error names the transfer or new lot (by its
+/// position in the batch, from 1) and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error("the batch has no transfers")]
+    EmptyBatch,
+    #[error("the batch has {0} transfers, more than the {BATCH_TRANSFERS_MAX} allowed")]
+    BatchTooLarge(usize),
+    #[error("idempotency key `{0}` must be 1 to {KEY_LEN_MAX} printable characters")]
+    BadKey(String),
+    #[error("transfer {index}: quantity {quantity} must be a positive whole number (at most {QUANTITY_MAX})")]
+    BadQuantity { index: usize, quantity: i64 },
+    #[error("transfer {index}: moves from `{account}` to itself")]
+    SameAccount { index: usize, account: String },
+    #[error("transfer {index}: lot {lot} does not exist")]
+    UnknownLot { index: usize, lot: i64 },
+    #[error("transfer {index}: new lot {new_index} is not in this batch ({count} new lots)")]
+    NoSuchNewLot {
+        index: usize,
+        new_index: usize,
+        count: usize,
+    },
+    #[error("new lot {index}: item `{item}` is not in the catalogue")]
+    UnknownItem { index: usize, item: String },
+    #[error("new lot {index}: donor `{donor}` is not a known donor organisation")]
+    UnknownDonor { index: usize, donor: String },
+    #[error("new lot {index}: earmark `{code}` is not an ISO 3166-1 alpha-2 code")]
+    BadEarmark { index: usize, code: String },
+    #[error("new lot {index}: batch text is longer than 100 characters")]
+    BadLotBatch { index: usize },
+    #[error("transfer {index}: account `{account}` names an unknown {what}")]
+    UnknownReference {
+        index: usize,
+        account: String,
+        what: &'static str,
+    },
+    #[error("account `{account}` would hold {balance} of lot {lot}: only the pledge source may go negative (it holds {before}, the batch takes {debit})")]
+    InsufficientBalance {
+        account: String,
+        lot: String,
+        before: i64,
+        debit: i64,
+        balance: i64,
+    },
+    #[error("transfer {index}: corrects entry {corrects}, which does not exist")]
+    UnknownCorrected { index: usize, corrects: i64 },
+    #[error("transfer {index}: a correction of entry {corrects} must move the same lot back from `{expected_from}` to `{expected_to}`")]
+    CorrectionMismatch {
+        index: usize,
+        corrects: i64,
+        expected_from: String,
+        expected_to: String,
+    },
+    #[error("transfer {index}: corrects {quantity} of entry {corrects}, but only {remaining} of it is left to reverse")]
+    CorrectionTooLarge {
+        index: usize,
+        corrects: i64,
+        quantity: i64,
+        remaining: i64,
+    },
+}
+
+/// A balance the batch changes, with its value after the batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalanceChange {
+    pub account: Account,
+    pub lot: LotRef,
+    pub delta: i64,
+    pub balance_after: i64,
+}
+
+fn key_is_valid(key: &str) -> bool {
+    !key.is_empty() && key.len() <= KEY_LEN_MAX && key.chars().all(|c| !c.is_control())
+}
+
+fn check_reference(
+    index: usize,
+    account: &Account,
+    ctx: &BatchContext,
+    errors: &mut Vec<LedgerError>,
+) {
+    let (known, what) = match account.kind() {
+        AccountKind::Source | AccountKind::Pledged => (&ctx.known_donors, "donor organisation"),
+        AccountKind::AtNode | AccountKind::Quarantine => (&ctx.known_nodes, "hub node"),
+        AccountKind::Delivered => (&ctx.known_destinations, "destination"),
+        // Legs, departures and hub transfers belong to the operations layer,
+        // which checks them before it builds a batch.
+        AccountKind::InboundTransit
+        | AccountKind::NodeTransit
+        | AccountKind::OutboundTransit
+        | AccountKind::Loss => return,
+    };
+    if !known.contains(account.reference()) {
+        errors.push(LedgerError::UnknownReference {
+            index,
+            account: account.canonical().to_string(),
+            what,
+        });
+    }
+}
+
+/// Decides whether `batch` may be applied on top of `ctx`, and if so returns
+/// every balance it changes. On refusal it returns all the errors found.
+///
+/// The rules: every quantity is a positive integer; lots and reference codes
+/// exist; no account but a pledge source ends the batch negative; a
+/// correction reverses (part of) an existing entry exactly; per lot, the
+/// changes sum to zero (conservation, asserted).
+pub fn validate(batch: &Batch, ctx: &BatchContext) -> Result<Vec<BalanceChange>, Vec<LedgerError>> {
+    let mut errors = Vec::new();
+    if !key_is_valid(&batch.key) {
+        errors.push(LedgerError::BadKey(
+            batch.key.chars().take(KEY_LEN_MAX).collect(),
+        ));
+    }
+    if batch.transfers.is_empty() {
+        errors.push(LedgerError::EmptyBatch);
+    }
+    if batch.transfers.len() > BATCH_TRANSFERS_MAX {
+        errors.push(LedgerError::BatchTooLarge(batch.transfers.len()));
+        return Err(errors);
+    }
+    for (position, lot) in batch.new_lots.iter().enumerate() {
+        let index = position + 1;
+        if !ctx.known_items.contains(&lot.item) {
+            errors.push(LedgerError::UnknownItem {
+                index,
+                item: lot.item.clone(),
+            });
+        }
+        if !ctx.known_donors.contains(&lot.donor) {
+            errors.push(LedgerError::UnknownDonor {
+                index,
+                donor: lot.donor.clone(),
+            });
+        }
+        if lot.batch.chars().count() > 100 {
+            errors.push(LedgerError::BadLotBatch { index });
+        }
+        for code in &lot.earmark {
+            if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+                errors.push(LedgerError::BadEarmark {
+                    index,
+                    code: code.clone(),
+                });
+            }
+        }
+    }
+
+    // Sum the changes per (account, lot) in a deterministic order.
+    let mut deltas: BTreeMap<(Account, LotKey), i64> = BTreeMap::new();
+    let mut reversed: HashMap<i64, i64> = HashMap::new();
+    for (position, transfer) in batch.transfers.iter().enumerate() {
+        let index = position + 1;
+        let mut transfer_ok = true;
+        if transfer.quantity <= 0 || transfer.quantity > QUANTITY_MAX {
+            errors.push(LedgerError::BadQuantity {
+                index,
+                quantity: transfer.quantity,
+            });
+            transfer_ok = false;
+        }
+        if transfer.from == transfer.to {
+            errors.push(LedgerError::SameAccount {
+                index,
+                account: transfer.from.canonical().to_string(),
+            });
+            transfer_ok = false;
+        }
+        let lot_key = match transfer.lot {
+            LotRef::Existing(id) => {
+                if !ctx.lots.contains_key(&id) {
+                    errors.push(LedgerError::UnknownLot { index, lot: id });
+                    transfer_ok = false;
+                }
+                LotKey::Existing(id)
+            }
+            LotRef::New(new_index) => {
+                if new_index >= batch.new_lots.len() {
+                    errors.push(LedgerError::NoSuchNewLot {
+                        index,
+                        new_index,
+                        count: batch.new_lots.len(),
+                    });
+                    transfer_ok = false;
+                }
+                LotKey::New(new_index)
+            }
+        };
+        check_reference(index, &transfer.from, ctx, &mut errors);
+        check_reference(index, &transfer.to, ctx, &mut errors);
+        if let Some(corrects) = transfer.corrects {
+            match ctx.corrected.get(&corrects) {
+                None => {
+                    errors.push(LedgerError::UnknownCorrected { index, corrects });
+                    transfer_ok = false;
+                }
+                Some(entry) => {
+                    let same_lot = transfer.lot == LotRef::Existing(entry.lot_id);
+                    if !same_lot || transfer.from != entry.to || transfer.to != entry.from {
+                        errors.push(LedgerError::CorrectionMismatch {
+                            index,
+                            corrects,
+                            expected_from: entry.to.canonical().to_string(),
+                            expected_to: entry.from.canonical().to_string(),
+                        });
+                        transfer_ok = false;
+                    } else {
+                        let already = reversed.entry(corrects).or_insert(entry.reversed_quantity);
+                        let remaining = entry.quantity - *already;
+                        if transfer.quantity > remaining {
+                            errors.push(LedgerError::CorrectionTooLarge {
+                                index,
+                                corrects,
+                                quantity: transfer.quantity,
+                                remaining,
+                            });
+                            transfer_ok = false;
+                        } else {
+                            *already += transfer.quantity;
+                        }
+                    }
+                }
+            }
+        }
+        if transfer_ok {
+            *deltas.entry((transfer.from.clone(), lot_key)).or_insert(0) -= transfer.quantity;
+            *deltas.entry((transfer.to.clone(), lot_key)).or_insert(0) += transfer.quantity;
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let mut changes = Vec::with_capacity(deltas.len());
+    let mut per_lot: HashMap<LotKey, i64> = HashMap::new();
+    for ((account, lot_key), delta) in deltas {
+        *per_lot.entry(lot_key).or_insert(0) += delta;
+        let (lot, before) = match lot_key {
+            LotKey::Existing(id) => (
+                LotRef::Existing(id),
+                ctx.balances
+                    .get(&(account.clone(), id))
+                    .copied()
+                    .unwrap_or(0),
+            ),
+            LotKey::New(index) => (LotRef::New(index), 0),
+        };
+        let balance_after = before + delta;
+        if balance_after < 0 && !account.may_go_negative() {
+            errors.push(LedgerError::InsufficientBalance {
+                account: account.canonical().to_string(),
+                lot: lot_key.to_string(),
+                before,
+                debit: -delta,
+                balance: balance_after,
+            });
+        }
+        if delta != 0 {
+            changes.push(BalanceChange {
+                account,
+                lot,
+                delta,
+                balance_after,
+            });
+        }
+    }
+    // Conservation: every transfer debits what it credits, so each lot's
+    // changes cancel. A failure here is a bug in this function, not bad input.
+    assert!(
+        per_lot.values().all(|sum| *sum == 0),
+        "a batch changed a lot's total"
+    );
+    if errors.is_empty() {
+        Ok(changes)
+    } else {
+        Err(errors)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum LotKey {
+    Existing(i64),
+    New(usize),
+}
+
+impl std::fmt::Display for LotKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LotKey::Existing(id) => write!(f, "{id}"),
+            LotKey::New(index) => write!(f, "new lot {}", index + 1),
+        }
+    }
+}
+
+/// The batch header fields that every journal entry of the batch hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchHeader {
+    pub id: i64,
+    pub key: String,
+    pub kind: String,
+    pub content_digest: Hash32,
+    pub recorded_at_unix_ms: i64,
+}
+
+/// One journal entry: a stored transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub seq: i64,
+    pub batch_id: i64,
+    pub lot_id: i64,
+    pub from: String,
+    pub to: String,
+    pub quantity: i64,
+    pub corrects: Option<i64>,
+    pub hash: Hash32,
+}
+
+/// The hash of an entry: SHA-256 over the previous hash and a canonical,
+/// length-prefixed encoding of the entry, its batch header and its lot.
+pub fn entry_hash(
+    previous: &Hash32,
+    header: &BatchHeader,
+    lot: &LotSpec,
+    seq: i64,
+    lot_id: i64,
+    from: &str,
+    to: &str,
+    quantity: i64,
+    corrects: Option<i64>,
+) -> Hash32 {
+    let mut hasher = Sha256::new();
+    hasher.update(previous);
+    hash_str(&mut hasher, "reliefhub-entry/1");
+    hash_i64(&mut hasher, seq);
+    hash_i64(&mut hasher, header.id);
+    hash_str(&mut hasher, &header.key);
+    hash_str(&mut hasher, &header.kind);
+    hasher.update(header.content_digest);
+    hash_i64(&mut hasher, header.recorded_at_unix_ms);
+    hash_i64(&mut hasher, lot_id);
+    hash_lot(&mut hasher, lot);
+    hash_str(&mut hasher, from);
+    hash_str(&mut hasher, to);
+    hash_i64(&mut hasher, quantity);
+    hash_i64(&mut hasher, corrects.unwrap_or(0));
+    hasher.finalize().into()
+}
+
+/// Builds the journal entries of a validated batch, chained from `previous`.
+/// `new_lot_ids[i]` is the id the store gave to `batch.new_lots[i]`; `lots`
+/// holds the stored lots the batch refers to.
+pub fn journal_rows(
+    batch: &Batch,
+    header: &BatchHeader,
+    lots: &HashMap<i64, LotSpec>,
+    new_lot_ids: &[i64],
+    first_seq: i64,
+    previous: Hash32,
+) -> Vec<JournalEntry> {
+    assert_eq!(new_lot_ids.len(), batch.new_lots.len());
+    let mut rows = Vec::with_capacity(batch.transfers.len());
+    let mut previous = previous;
+    for (offset, transfer) in batch.transfers.iter().enumerate() {
+        let (lot_id, lot) = match transfer.lot {
+            LotRef::Existing(id) => (id, &lots[&id]),
+            LotRef::New(index) => (new_lot_ids[index], &batch.new_lots[index]),
+        };
+        let seq = first_seq + offset as i64;
+        let from = transfer.from.canonical();
+        let to = transfer.to.canonical();
+        let hash = entry_hash(
+            &previous,
+            header,
+            lot,
+            seq,
+            lot_id,
+            &from,
+            &to,
+            transfer.quantity,
+            transfer.corrects,
+        );
+        rows.push(JournalEntry {
+            seq,
+            batch_id: header.id,
+            lot_id,
+            from: from.to_string(),
+            to: to.to_string(),
+            quantity: transfer.quantity,
+            corrects: transfer.corrects,
+            hash,
+        });
+        previous = hash;
+    }
+    rows
+}

@@ -1,0 +1,16 @@
+//! The pure core of reliefhub: domain types, the ledger rules and the
+//! verification of a journal. No IO, no clock, no SQL: callers pass in what
+//! the rules need, including the current time.
+
+pub mod account;
+pub mod domain;
+pub mod ledger;
+pub mod reference;
+pub mod verify;
+
+pub use account::{Account, AccountKind, LossReason};
+pub use domain::{
+    Airport, Country, Destination, Item, Lot, LotSpec, Node, NodeKind, Organisation,
+    OrganisationKind,
+};
+pub use ledger::{Batch, BatchContext, LedgerError, LotRef, TransferSpec};

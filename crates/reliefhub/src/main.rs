@@ -1,0 +1,149 @@
+//! The `reliefhub` binary: argument parsing and dispatch. The work happens in
+//! the library crates; this file only wires them to the command line.
+
+mod bench;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use reliefhub_store::{now_unix_ms, Store};
+
+/// reliefhub runs a humanitarian transshipment hub: a sea port and an
+/// airport receiving relief goods from donors and forwarding them to the
+/// destinations that request them. Every carton is a transfer in a
+/// double-entry, hash-chained stock ledger.
+#[derive(Parser, Debug)]
+#[command(name = "reliefhub", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// The database: `sqlite:PATH` (embedded, the default) or
+    /// `postgres://USER@HOST:PORT/DB`.
+    #[arg(long, global = true, env = "RELIEFHUB_DB", default_value = "sqlite:reliefhub.db")]
+    db: String,
+
+    /// Print no progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create or upgrade the database and load the built-in reference data
+    /// (catalogue, hub nodes, destinations, donors).
+    Init,
+    /// Recompute every balance from the journal and check its hash chain.
+    /// Exits with status 1 and names the first bad entry if anything was
+    /// altered.
+    Verify,
+    /// Import public reference data files.
+    #[command(subcommand)]
+    Refdata(RefdataCommand),
+    /// Measure the ledger (see the README's Benchmarks section).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum RefdataCommand {
+    /// Import ISO 3166 `country-codes.csv` (names in English, French, Arabic,
+    /// Russian). Replaces the country table.
+    Countries { file: PathBuf },
+    /// Import OurAirports `airports.csv`. Replaces the airport table.
+    Airports { file: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn open_ready(url: &str) -> anyhow::Result<Store> {
+    let mut store = Store::open(url)?;
+    store.ensure_ready()?;
+    Ok(store)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Init => {
+            let mut store = Store::open(&cli.db)?;
+            let applied = store.migrate(now_unix_ms())?;
+            store.load_reference_data(&reliefhub_core::reference::builtin())?;
+            let items = store.count("items")?;
+            let destinations = store.count("destinations")?;
+            if applied.is_empty() {
+                println!("database is up to date; reference data refreshed ({items} items, {destinations} destinations)");
+            } else {
+                println!(
+                    "database initialised (schema versions {applied:?}); loaded {items} items, {destinations} destinations"
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify => {
+            let mut store = open_ready(&cli.db)?;
+            let bar = progress::bar(cli.quiet, "verifying journal");
+            let result = store.verify(|done, total| {
+                if let Some(bar) = &bar {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                }
+            })?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            match result {
+                Ok(summary) => {
+                    println!(
+                        "verified: {} journal entries, hash chain intact (head {}), {} balances match the journal",
+                        summary.entries,
+                        hex_short(&summary.last_hash),
+                        summary.balances
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(failure) => {
+                    println!("VERIFICATION FAILED: {failure}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Refdata(command) => {
+            let mut store = open_ready(&cli.db)?;
+            match command {
+                RefdataCommand::Countries { file } => {
+                    let name = file.display().to_string();
+                    let input = std::fs::File::open(&file)
+                        .map_err(|e| anyhow::anyhow!("cannot open {name}: {e}"))?;
+                    let countries = reliefhub_formats::refdata::read_countries(input, &name)?;
+                    store.replace_countries(&countries)?;
+                    println!("imported {} countries from {name}", countries.len());
+                }
+                RefdataCommand::Airports { file } => {
+                    let name = file.display().to_string();
+                    let input = std::fs::File::open(&file)
+                        .map_err(|e| anyhow::anyhow!("cannot open {name}: {e}"))?;
+                    let airports = reliefhub_formats::refdata::read_airports(input, &name)?;
+                    store.replace_airports(&airports)?;
+                    println!("imported {} airports from {name}", airports.len());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(command) => bench::run(command, &cli.db, cli.quiet),
+    }
+}
+
+fn hex_short(hash: &[u8; 32]) -> String {
+    hash[..8].iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,89 @@
+//! Versioned schema migrations, one SQL file per backend and version.
+
+use crate::db::{Backend, Conn};
+use crate::StoreError;
+
+/// A schema version: its number, name and the SQL for each backend.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+/// Every migration in order. A released migration is never edited: a change
+/// is a new migration.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: include_str!("migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("migrations/postgres/0001_foundation.sql"),
+}];
+
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at_unix_ms BIGINT NOT NULL)";
+
+/// The schema version of the database (0 when empty).
+pub fn current_version(conn: &mut dyn Conn) -> Result<i64, StoreError> {
+    let exists_sql = match conn.backend() {
+        Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+        Backend::Postgres => "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'",
+    };
+    if conn.query(exists_sql, &[])?[0][0].int()? == 0 {
+        return Ok(0);
+    }
+    conn.query(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        &[],
+    )?[0][0]
+        .int()
+}
+
+/// Applies the migrations the database lacks, each in its own transaction
+/// under the ledger's write lock. Returns the versions applied.
+pub fn migrate(conn: &mut dyn Conn, now_unix_ms: i64) -> Result<Vec<i64>, StoreError> {
+    let mut applied = Vec::new();
+    for migration in MIGRATIONS {
+        conn.begin_write()?;
+        let result = (|| {
+            conn.batch_execute(CREATE_TABLE)?;
+            let done = conn.query(
+                "SELECT COUNT(*) FROM schema_migrations WHERE version = $1",
+                &[migration.version.into()],
+            )?[0][0]
+                .int()?;
+            if done > 0 {
+                return Ok(false);
+            }
+            let sql = match conn.backend() {
+                Backend::Sqlite => migration.sqlite,
+                Backend::Postgres => migration.postgres,
+            };
+            conn.batch_execute(sql).map_err(|e| {
+                StoreError::Migration(format!("{} {}: {e}", migration.version, migration.name))
+            })?;
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at_unix_ms) VALUES ($1, $2, $3)",
+                &[migration.version.into(), migration.name.into(), now_unix_ms.into()],
+            )?;
+            Ok(true)
+        })();
+        match result {
+            Ok(did) => {
+                conn.commit()?;
+                if did {
+                    applied.push(migration.version);
+                }
+            }
+            Err(e) => {
+                let _ = conn.rollback();
+                return Err(e);
+            }
+        }
+    }
+    Ok(applied)
+}
