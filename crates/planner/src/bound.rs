@@ -341,3 +341,27 @@ fn price_capacities(departure: &mut DepartureData, segments: &[Segment]) -> f64 
     value
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_small() {
+        let Ok(path) = std::env::var("RELIEFHUB_TRACE_BOUND") else { return };
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let Ok(instance) = crate::Instance::from_json(&text) else { return };
+        let model = Model::new(&instance);
+        let mut bounder = Bounder::new(&model, 1_455_820.0);
+        for i in 0..2000 {
+            let b = bounder.iterate();
+            if i % 50 == 0 || i < 10 {
+                println!("{i} {b:.1} best {:.1} theta {}", bounder.best(), bounder.theta);
+            }
+            if bounder.converged() {
+                println!("converged at {i}");
+                break;
+            }
+        }
+    }
+}

@@ -7,6 +7,7 @@ use crate::state::{Cargo, State};
 
 /// Candidate loadings `(score, departure, request, unit value)` for the departures given.
 fn candidates(model: &Model, state: &State, departures: &[usize], noise: f64, rng: &mut SplitMix64) -> Vec<(f64, usize, usize, f64)> {
+    let by_volume = noise > 0.0 && rng.unit() < 0.5;
     let mut list = Vec::new();
     for &d in departures {
         if state.closed[d] {
@@ -17,7 +18,9 @@ fn candidates(model: &Model, state: &State, departures: &[usize], noise: f64, rn
                 continue;
             }
             let item = model.instance.requests[option.request].item;
-            let mut score = option.unit_value / model.effective_kg[d][item];
+            // Value per kg, or per kg-equivalent of the departure's binding capacity.
+            let per = if by_volume { model.effective_kg[d][item] } else { model.instance.items[item].unit_weight_kg };
+            let mut score = option.unit_value / per.max(1e-12);
             if noise > 0.0 {
                 score *= 1.0 + noise * (rng.unit() - 0.5);
             }
@@ -67,11 +70,12 @@ pub(crate) struct Search<'m, 'a> {
 impl<'m, 'a> Search<'m, 'a> {
     pub fn new(model: &'m Model<'a>, seed: u64) -> Self {
         let mut rng = SplitMix64::new(seed);
-        let mut state = State::new(model);
         let all: Vec<usize> = (0..model.instance.departures.len()).collect();
+        let mut state = State::new(model);
         fill(model, &mut state, &all, 0.0, &mut rng);
         drop_unprofitable(model, &mut state, &all, &mut rng);
         let objective = state.objective(model);
+        assert!(objective >= 0.0, "dropping unprofitable charters leaves no departure losing money");
         let charters = model
             .destination_departures
             .iter()
