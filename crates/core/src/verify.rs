@@ -10,7 +10,7 @@ use crate::ledger::{entry_hash, BatchHeader, Hash32, JournalEntry, GENESIS_HASH}
 /// The first problem found, naming the entry or balance.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyFailure {
-    #[error("journal entry {seq} (batch {batch_id}): expected sequence number {expected}; an entry is missing or out of order")]
+    #[error("journal entry {expected} is missing or was renumbered: entry {seq} (batch {batch_id}) stands in its place")]
     Gap {
         seq: i64,
         batch_id: i64,
@@ -55,8 +55,8 @@ impl VerifyFailure {
     /// The sequence number of the entry at fault, when the failure is an entry's.
     pub fn seq(&self) -> Option<i64> {
         match self {
-            VerifyFailure::Gap { seq, .. }
-            | VerifyFailure::HashMismatch { seq, .. }
+            VerifyFailure::Gap { expected, .. } => Some(*expected),
+            VerifyFailure::HashMismatch { seq, .. }
             | VerifyFailure::MissingBatch { seq, .. }
             | VerifyFailure::MissingLot { seq, .. }
             | VerifyFailure::BadEntry { seq, .. } => Some(*seq),
