@@ -28,13 +28,23 @@ fn run(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("solve") => {
             let (instance_path, out) = (args.get(1).ok_or(usage)?, args.get(2).ok_or(usage)?);
-            let seconds: f64 = args.get(3).map_or(Ok(10.0), |s| s.parse()).map_err(|_| usage.to_string())?;
-            let seed: u64 = args.get(4).map_or(Ok(1), |s| s.parse()).map_err(|_| usage.to_string())?;
+            let seconds: f64 = args
+                .get(3)
+                .map_or(Ok(10.0), |s| s.parse())
+                .map_err(|_| usage.to_string())?;
+            let seed: u64 = args
+                .get(4)
+                .map_or(Ok(1), |s| s.parse())
+                .map_err(|_| usage.to_string())?;
             let reach: Vec<f64> = args.iter().skip(5).filter_map(|s| s.parse().ok()).collect();
             let start = Instant::now();
             let instance = read_instance(instance_path)?;
             let clock = WallClock(start);
-            let options = SolveOptions { seed, time_limit: Some(Duration::from_secs_f64(seconds)), ..SolveOptions::default() };
+            let options = SolveOptions {
+                seed,
+                time_limit: Some(Duration::from_secs_f64(seconds)),
+                ..SolveOptions::default()
+            };
             let mut reached: Vec<Option<f64>> = vec![None; reach.len()];
             let mut first_bound: Option<f64> = None;
             let plan = solve(&instance, &options, &clock, &mut |p| {
@@ -48,12 +58,18 @@ fn run(args: &[String]) -> Result<(), String> {
                 }
             });
             let seconds_used = start.elapsed().as_secs_f64();
-            std::fs::write(out, plan::to_json(&instance, &plan)).map_err(|e| format!("{out}: {e}"))?;
+            std::fs::write(out, plan::to_json(&instance, &plan))
+                .map_err(|e| format!("{out}: {e}"))?;
             let bound = plan.upper_bound.unwrap_or(f64::NAN);
             let reached_text: Vec<String> = reach
                 .iter()
                 .zip(&reached)
-                .map(|(t, at)| format!("{{\"target\":{t},\"seconds\":{}}}", at.map_or("null".to_string(), |s| format!("{s:.4}"))))
+                .map(|(t, at)| {
+                    format!(
+                        "{{\"target\":{t},\"seconds\":{}}}",
+                        at.map_or("null".to_string(), |s| format!("{s:.4}"))
+                    )
+                })
                 .collect();
             println!(
                 "{{\"solver\":\"planner\",\"objective\":{},\"bound\":{},\"gap\":{},\"seconds\":{:.3},\"reached\":[{}]}}",
@@ -71,7 +87,8 @@ fn run(args: &[String]) -> Result<(), String> {
             let instance = read_instance(instance_path)?;
             let plan = greedy::greedy_plan(&instance);
             let seconds_used = start.elapsed().as_secs_f64();
-            std::fs::write(out, plan::to_json(&instance, &plan)).map_err(|e| format!("{out}: {e}"))?;
+            std::fs::write(out, plan::to_json(&instance, &plan))
+                .map_err(|e| format!("{out}: {e}"))?;
             println!(
                 "{{\"solver\":\"greedy\",\"objective\":{},\"bound\":null,\"gap\":null,\"seconds\":{:.3}}}",
                 plan.objective, seconds_used
@@ -81,21 +98,31 @@ fn run(args: &[String]) -> Result<(), String> {
         Some("check") => {
             let (instance_path, plan_path) = (args.get(1).ok_or(usage)?, args.get(2).ok_or(usage)?);
             let instance = read_instance(instance_path)?;
-            let text = std::fs::read_to_string(plan_path).map_err(|e| format!("{plan_path}: {e}"))?;
-            let report = check::check_plan_json(&instance, &text, None).map_err(|e| e.to_string())?;
+            let text =
+                std::fs::read_to_string(plan_path).map_err(|e| format!("{plan_path}: {e}"))?;
+            let report =
+                check::check_plan_json(&instance, &text, None).map_err(|e| e.to_string())?;
             for v in &report.violations {
                 println!("{v}");
             }
             println!(
                 "{} objective={:.6} violations={}",
-                if report.is_feasible() { "feasible" } else { "INFEASIBLE" },
+                if report.is_feasible() {
+                    "feasible"
+                } else {
+                    "INFEASIBLE"
+                },
                 report.objective,
                 report.violations.len()
             );
             Ok(())
         }
         Some("generate") => {
-            let (size, seed, out) = (args.get(1).ok_or(usage)?, args.get(2).ok_or(usage)?, args.get(3).ok_or(usage)?);
+            let (size, seed, out) = (
+                args.get(1).ok_or(usage)?,
+                args.get(2).ok_or(usage)?,
+                args.get(3).ok_or(usage)?,
+            );
             let size = generate::Size::parse(size).ok_or(usage)?;
             let seed: u64 = seed.parse().map_err(|_| usage.to_string())?;
             let text = generate::generate_json(&generate::GenerateConfig::for_size(size, seed));

@@ -70,10 +70,12 @@ impl Bounder {
         let mut group_index = std::collections::HashMap::new();
         let mut group_quantity = Vec::new();
         for (c, class) in model.classes.iter().enumerate() {
-            let g = *group_index.entry((class.item, class.earmark)).or_insert_with(|| {
-                group_quantity.push(0.0);
-                group_quantity.len() - 1
-            });
+            let g = *group_index
+                .entry((class.item, class.earmark))
+                .or_insert_with(|| {
+                    group_quantity.push(0.0);
+                    group_quantity.len() - 1
+                });
             group_of_class[c] = g;
             group_quantity[g] += (class.packs * class.pack_size) as f64;
         }
@@ -85,7 +87,11 @@ impl Bounder {
                 let item = instance.requests[option.request].item;
                 match slots.iter_mut().find(|slot| slot.item == item) {
                     Some(slot) => slot.requests.push((option.request, option.unit_value)),
-                    None => slots.push(Slot { item, requests: vec![(option.request, option.unit_value)], groups: Vec::new() }),
+                    None => slots.push(Slot {
+                        item,
+                        requests: vec![(option.request, option.unit_value)],
+                        groups: Vec::new(),
+                    }),
                 }
             }
             for slot in &mut slots {
@@ -118,11 +124,25 @@ impl Bounder {
         let item_use = instance
             .items
             .iter()
-            .map(|item| [item.unit_weight_kg, item.unit_volume_m3, if item.cold_chain { item.unit_volume_m3 } else { 0.0 }])
+            .map(|item| {
+                [
+                    item.unit_weight_kg,
+                    item.unit_volume_m3,
+                    if item.cold_chain {
+                        item.unit_volume_m3
+                    } else {
+                        0.0
+                    },
+                ]
+            })
             .collect();
         Bounder {
             departures,
-            request_quantity: instance.requests.iter().map(|r| r.quantity as f64).collect(),
+            request_quantity: instance
+                .requests
+                .iter()
+                .map(|r| r.quantity as f64)
+                .collect(),
             mu: vec![0.0; instance.requests.len()],
             lambda: vec![0.0; group_quantity.len()],
             group_quantity,
@@ -149,14 +169,31 @@ impl Bounder {
     /// One subgradient iteration. Returns the bound it proved.
     pub fn iterate(&mut self) -> f64 {
         self.iterations += 1;
-        let mut bound: f64 = self.mu.iter().zip(&self.request_quantity).map(|(m, q)| m * q).sum::<f64>()
-            + self.lambda.iter().zip(&self.group_quantity).map(|(l, q)| l * q).sum::<f64>();
+        let mut bound: f64 = self
+            .mu
+            .iter()
+            .zip(&self.request_quantity)
+            .map(|(m, q)| m * q)
+            .sum::<f64>()
+            + self
+                .lambda
+                .iter()
+                .zip(&self.group_quantity)
+                .map(|(l, q)| l * q)
+                .sum::<f64>();
         let mut request_use = vec![0.0f64; self.mu.len()];
         let mut group_use = vec![0.0f64; self.lambda.len()];
         let mut segments = std::mem::take(&mut self.segments);
         for departure in &mut self.departures {
             segments.clear();
-            build_segments(departure, &self.mu, &self.lambda, &self.item_use, &self.request_quantity, &mut segments);
+            build_segments(
+                departure,
+                &self.mu,
+                &self.lambda,
+                &self.item_use,
+                &self.request_quantity,
+                &mut segments,
+            );
             if segments.is_empty() {
                 continue;
             }
@@ -280,7 +317,13 @@ fn build_segments(
             }
             let units = request_left[i].min(group_left);
             if units > 0.0 {
-                out.push(Segment { units, profit, use_, request: requests[i].2, group: groups[j].2 });
+                out.push(Segment {
+                    units,
+                    profit,
+                    use_,
+                    request: requests[i].2,
+                    group: groups[j].2,
+                });
             }
             request_left[i] -= units;
             group_left -= units;
@@ -299,7 +342,11 @@ fn build_segments(
 /// sum(units * max(0, profit - prices . use))`, an upper bound on the best
 /// load for any non-negative prices. Improves the prices by coordinate descent.
 fn price_capacities(departure: &mut DepartureData, segments: &[Segment]) -> f64 {
-    let capacities = [departure.payload_kg, departure.volume_m3, departure.cold_volume_m3];
+    let capacities = [
+        departure.payload_kg,
+        departure.volume_m3,
+        departure.cold_volume_m3,
+    ];
     let mut prices = departure.prices;
     let mut breakpoints: Vec<(f64, f64)> = Vec::with_capacity(segments.len());
     for _sweep in 0..2 {
@@ -341,22 +388,29 @@ fn price_capacities(departure: &mut DepartureData, segments: &[Segment]) -> f64 
     value
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn trace_small() {
-        let Ok(path) = std::env::var("RELIEFHUB_TRACE_BOUND") else { return };
+        let Ok(path) = std::env::var("RELIEFHUB_TRACE_BOUND") else {
+            return;
+        };
         let text = std::fs::read_to_string(path).unwrap_or_default();
-        let Ok(instance) = crate::Instance::from_json(&text) else { return };
+        let Ok(instance) = crate::Instance::from_json(&text) else {
+            return;
+        };
         let model = Model::new(&instance);
         let mut bounder = Bounder::new(&model, 1_455_820.0);
         for i in 0..2000 {
             let b = bounder.iterate();
             if i % 50 == 0 || i < 10 {
-                println!("{i} {b:.1} best {:.1} theta {}", bounder.best(), bounder.theta);
+                println!(
+                    "{i} {b:.1} best {:.1} theta {}",
+                    bounder.best(),
+                    bounder.theta
+                );
             }
             if bounder.converged() {
                 println!("converged at {i}");

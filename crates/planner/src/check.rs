@@ -53,22 +53,43 @@ pub fn check_plan_json(
     plan_text: &str,
     bound_at_least: Option<f64>,
 ) -> Result<CheckReport, PlanReadError> {
-    let plan: Value = serde_json::from_str(plan_text)
-        .map_err(|error| PlanReadError(format!("{error} (line {}, column {})", error.line(), error.column())))?;
+    let plan: Value = serde_json::from_str(plan_text).map_err(|error| {
+        PlanReadError(format!(
+            "{error} (line {}, column {})",
+            error.line(),
+            error.column()
+        ))
+    })?;
     let Some(plan) = plan.as_object() else {
         return Err(PlanReadError("the plan must be a JSON object".to_string()));
     };
     let mut violations = Vec::new();
     match plan.get("format") {
         Some(Value::String(tag)) if tag == PLAN_FORMAT => {}
-        other => violations.push(format!("plan format is {}", other.map_or("None".to_string(), Value::to_string))),
+        other => violations.push(format!(
+            "plan format is {}",
+            other.map_or("None".to_string(), Value::to_string)
+        )),
     }
 
-    let lot_index: HashMap<&str, usize> = instance.lots.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect();
-    let departure_index: HashMap<&str, usize> =
-        instance.departures.iter().enumerate().map(|(i, d)| (d.id.as_str(), i)).collect();
-    let request_index: HashMap<&str, usize> =
-        instance.requests.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let lot_index: HashMap<&str, usize> = instance
+        .lots
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.id.as_str(), i))
+        .collect();
+    let departure_index: HashMap<&str, usize> = instance
+        .departures
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
+    let request_index: HashMap<&str, usize> = instance
+        .requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
 
     let empty = Vec::new();
     let allocation_values = match plan.get("allocations") {
@@ -81,7 +102,11 @@ pub fn check_plan_json(
     let mut allocations = Vec::new();
     for (k, value) in allocation_values.iter().enumerate() {
         let lookup = |field: &str, index: &HashMap<&str, usize>| -> Option<usize> {
-            value.as_object()?.get(field)?.as_str().and_then(|id| index.get(id).copied())
+            value
+                .as_object()?
+                .get(field)?
+                .as_str()
+                .and_then(|id| index.get(id).copied())
         };
         let found = (
             lookup("lot", &lot_index),
@@ -90,19 +115,38 @@ pub fn check_plan_json(
             value.as_object().and_then(|object| object.get("quantity")),
         );
         let (Some(lot), Some(departure), Some(request), Some(quantity)) = found else {
-            violations.push(format!("allocation {k}: unknown lot/departure/request or missing field: {value}"));
+            violations.push(format!(
+                "allocation {k}: unknown lot/departure/request or missing field: {value}"
+            ));
             continue;
         };
         let quantity = match quantity.as_i64() {
             Some(q) if q >= 1 && (quantity.is_i64() || quantity.is_u64()) => q,
             _ => {
-                violations.push(format!("allocation {k}: quantity {quantity} is not an integer >= 1"));
+                violations.push(format!(
+                    "allocation {k}: quantity {quantity} is not an integer >= 1"
+                ));
                 continue;
             }
         };
-        allocations.push((k, Allocation { lot, departure, request, quantity }));
+        allocations.push((
+            k,
+            Allocation {
+                lot,
+                departure,
+                request,
+                quantity,
+            },
+        ));
     }
-    Ok(check_allocations(instance, plan, &allocations, allocation_values.len(), violations, bound_at_least))
+    Ok(check_allocations(
+        instance,
+        plan,
+        &allocations,
+        allocation_values.len(),
+        violations,
+        bound_at_least,
+    ))
 }
 
 fn check_allocations(
@@ -132,7 +176,10 @@ fn check_allocations(
         let request = &instance.requests[allocation.request];
         let item = &instance.items[lot.item];
         let q = allocation.quantity;
-        let where_ = format!("allocation {k} ({} -> {} -> {} x{q})", lot.id, departure.id, request.id);
+        let where_ = format!(
+            "allocation {k} ({} -> {} -> {} x{q})",
+            lot.id, departure.id, request.id
+        );
         if lot.item != request.item {
             violations.push(format!(
                 "{where_}: lot item {} != request item {}",
@@ -150,9 +197,9 @@ fn check_allocations(
                 "{where_}: no transfer link {} -> {}",
                 instance.nodes[lot.node].id, instance.nodes[departure.node].id
             )),
-            Some(days) if lot.available + days > departure.departs => {
-                violations.push(format!("{where_}: lot available (+{days} d transfer) after departure"))
-            }
+            Some(days) if lot.available + days > departure.departs => violations.push(format!(
+                "{where_}: lot available (+{days} d transfer) after departure"
+            )),
             Some(_) => {}
         }
         if let Some(expires) = lot.expires {
@@ -171,7 +218,9 @@ fn check_allocations(
             ));
         }
         if item.dangerous_goods && !departure.dangerous_goods {
-            violations.push(format!("{where_}: dangerous goods on a departure that refuses them"));
+            violations.push(format!(
+                "{where_}: dangerous goods on a departure that refuses them"
+            ));
         }
         let late = (departure.arrives - request.needed_by).max(0);
         if late > request.grace_days {
@@ -214,12 +263,18 @@ fn check_allocations(
     }
     for (lot, units) in instance.lots.iter().zip(&lot_used) {
         if *units > lot.quantity {
-            violations.push(format!("lot {}: {units} units allocated, {} held", lot.id, lot.quantity));
+            violations.push(format!(
+                "lot {}: {units} units allocated, {} held",
+                lot.id, lot.quantity
+            ));
         }
     }
     for (request, units) in instance.requests.iter().zip(&request_used) {
         if *units > request.quantity {
-            violations.push(format!("request {}: {units} units sent, {} requested", request.id, request.quantity));
+            violations.push(format!(
+                "request {}: {units} units sent, {} requested",
+                request.id, request.quantity
+            ));
         }
     }
     for &d in &used_order {
@@ -231,20 +286,26 @@ fn check_allocations(
         ];
         for (load, capacity, what) in loads {
             if load > capacity + capacity_slack(capacity) {
-                violations.push(format!("departure {}: {load:.3} {what} loaded, capacity {capacity}", departure.id));
+                violations.push(format!(
+                    "departure {}: {load:.3} {what} loaded, capacity {capacity}",
+                    departure.id
+                ));
             }
         }
     }
 
-    let fixed: f64 = used_order.iter().map(|&d| instance.departures[d].fixed_cost).sum();
+    let fixed: f64 = used_order
+        .iter()
+        .map(|&d| instance.departures[d].fixed_cost)
+        .sum();
     let objective = value - freight - fixed;
     let tolerance = |x: f64| 1e-6 * (1.0 + x.abs());
     let claimed = plan.get("objective").and_then(as_number);
     match claimed {
         None => violations.push("plan has no numeric objective".to_string()),
-        Some(claimed) if (claimed - objective).abs() > tolerance(objective) => {
-            violations.push(format!("claimed objective {claimed} != recomputed {objective}"))
-        }
+        Some(claimed) if (claimed - objective).abs() > tolerance(objective) => violations.push(
+            format!("claimed objective {claimed} != recomputed {objective}"),
+        ),
         Some(_) => {}
     }
     let bound = match plan.get("upper_bound") {
@@ -256,10 +317,14 @@ fn check_allocations(
             }
             Some(bound) => {
                 if bound < objective - tolerance(objective) {
-                    violations.push(format!("upper_bound {bound} is below the plan's own objective {objective}"));
+                    violations.push(format!(
+                        "upper_bound {bound} is below the plan's own objective {objective}"
+                    ));
                 } else if let Some(known) = bound_at_least {
                     if bound < known - tolerance(known) {
-                        violations.push(format!("upper_bound {bound} is below a known feasible objective {known}"));
+                        violations.push(format!(
+                            "upper_bound {bound} is below a known feasible objective {known}"
+                        ));
                     }
                 }
                 Some(bound)

@@ -15,7 +15,11 @@ pub struct InputIssue {
 
 impl fmt::Display for InputIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: field `{}`: {}", self.object, self.field, self.message)
+        write!(
+            f,
+            "{}: field `{}`: {}",
+            self.object, self.field, self.message
+        )
     }
 }
 
@@ -42,7 +46,11 @@ impl InstanceError {
     /// The individual problems (one for malformed JSON).
     pub fn issues(&self) -> Vec<InputIssue> {
         match self {
-            InstanceError::Json { message, line, column } => vec![InputIssue {
+            InstanceError::Json {
+                message,
+                line,
+                column,
+            } => vec![InputIssue {
                 object: "instance".to_string(),
                 field: "(document)".to_string(),
                 message: format!("not valid JSON: {message} (line {line}, column {column})"),
@@ -59,5 +67,9 @@ impl InstanceError {
 pub struct PlanReadError(pub String);
 
 fn render(issues: &[InputIssue]) -> String {
-    issues.iter().map(|issue| format!("  {issue}")).collect::<Vec<_>>().join("\n")
+    issues
+        .iter()
+        .map(|issue| format!("  {issue}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

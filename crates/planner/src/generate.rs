@@ -83,27 +83,237 @@ struct ItemSpec {
 }
 
 const ITEMS: &[ItemSpec] = &[
-    ItemSpec { id: "HEB-10", name: "High-energy biscuits, carton 10 kg", weight_kg: 10.4, volume_m3: 0.031, cold: false, dangerous: false, shelf_days: 90, packs: &[60, 80], weight: 3.0 },
-    ItemSpec { id: "RUTF-150", name: "RUTF paste, carton 150 sachets", weight_kg: 15.0, volume_m3: 0.041, cold: false, dangerous: false, shelf_days: 180, packs: &[50, 60, 350], weight: 8.0 },
-    ItemSpec { id: "WHEAT-50", name: "Wheat flour, bag 50 kg", weight_kg: 50.4, volume_m3: 0.075, cold: false, dangerous: false, shelf_days: 60, packs: &[40, 80], weight: 12.0 },
-    ItemSpec { id: "RICE-50", name: "Rice, bag 50 kg", weight_kg: 50.2, volume_m3: 0.068, cold: false, dangerous: false, shelf_days: 90, packs: &[40], weight: 6.0 },
-    ItemSpec { id: "PULSE-50", name: "Lentils, bag 50 kg", weight_kg: 50.2, volume_m3: 0.07, cold: false, dangerous: false, shelf_days: 90, packs: &[40], weight: 8.0 },
-    ItemSpec { id: "VOIL-18", name: "Vegetable oil, carton 6x3 l", weight_kg: 18.6, volume_m3: 0.028, cold: false, dangerous: false, shelf_days: 120, packs: &[50, 100], weight: 6.0 },
-    ItemSpec { id: "TENT-FAM", name: "Family tent 16 m2, 2 bags", weight_kg: 55.0, volume_m3: 0.28, cold: false, dangerous: false, shelf_days: 0, packs: &[10, 20, 50], weight: 9.0 },
-    ItemSpec { id: "TARP-5", name: "Plastic sheeting 4x6 m, bale of 5", weight_kg: 23.5, volume_m3: 0.06, cold: false, dangerous: false, shelf_days: 0, packs: &[30, 210], weight: 10.0 },
-    ItemSpec { id: "BLKT-10", name: "Thermal blanket, bale of 10", weight_kg: 16.5, volume_m3: 0.09, cold: false, dangerous: false, shelf_days: 0, packs: &[30, 60], weight: 3.0 },
-    ItemSpec { id: "KSET-B", name: "Kitchen set type B", weight_kg: 7.6, volume_m3: 0.042, cold: false, dangerous: false, shelf_days: 0, packs: &[40, 80], weight: 3.0 },
-    ItemSpec { id: "HYG-KIT", name: "Family hygiene kit", weight_kg: 6.2, volume_m3: 0.035, cold: false, dangerous: false, shelf_days: 0, packs: &[60, 120, 180], weight: 14.0 },
-    ItemSpec { id: "JCAN-50", name: "Collapsible jerrycan 10 l, carton of 50", weight_kg: 10.5, volume_m3: 0.062, cold: false, dangerous: false, shelf_days: 0, packs: &[40, 240], weight: 7.0 },
-    ItemSpec { id: "AQUA-TAB", name: "Water purification tablets, carton", weight_kg: 12.0, volume_m3: 0.03, cold: false, dangerous: false, shelf_days: 180, packs: &[60, 180], weight: 12.0 },
-    ItemSpec { id: "HTH-45", name: "Calcium hypochlorite 65-70%, drum 45 kg (UN 2880)", weight_kg: 48.0, volume_m3: 0.07, cold: false, dangerous: true, shelf_days: 180, packs: &[16, 80], weight: 2.0 },
-    ItemSpec { id: "SOLAR-LAMP", name: "Solar lantern with lithium battery, carton 20 (UN 3481)", weight_kg: 11.0, volume_m3: 0.045, cold: false, dangerous: true, shelf_days: 0, packs: &[50, 200, 400], weight: 5.0 },
-    ItemSpec { id: "IEHK-BASIC", name: "Interagency emergency health kit, basic unit", weight_kg: 45.0, volume_m3: 0.2, cold: false, dangerous: false, shelf_days: 180, packs: &[4, 8, 48], weight: 8.0 },
-    ItemSpec { id: "IEHK-SUPP", name: "Interagency emergency health kit, supplementary unit", weight_kg: 410.0, volume_m3: 1.9, cold: false, dangerous: false, shelf_days: 180, packs: &[1, 3], weight: 2.0 },
-    ItemSpec { id: "CHOL-KIT", name: "Cholera kit, treatment module", weight_kg: 120.0, volume_m3: 0.55, cold: false, dangerous: false, shelf_days: 180, packs: &[4, 12], weight: 8.0 },
-    ItemSpec { id: "VACC-MR", name: "Measles-rubella vaccine, insulated carton", weight_kg: 4.2, volume_m3: 0.021, cold: true, dangerous: false, shelf_days: 60, packs: &[40, 1000], weight: 8.0 },
-    ItemSpec { id: "INSULIN", name: "Insulin, insulated carton", weight_kg: 3.1, volume_m3: 0.015, cold: true, dangerous: false, shelf_days: 90, packs: &[40, 60], weight: 2.0 },
-    ItemSpec { id: "ORS-CTN", name: "Oral rehydration salts, carton 1000 sachets", weight_kg: 22.0, volume_m3: 0.04, cold: false, dangerous: false, shelf_days: 180, packs: &[20, 40], weight: 2.0 },
+    ItemSpec {
+        id: "HEB-10",
+        name: "High-energy biscuits, carton 10 kg",
+        weight_kg: 10.4,
+        volume_m3: 0.031,
+        cold: false,
+        dangerous: false,
+        shelf_days: 90,
+        packs: &[60, 80],
+        weight: 3.0,
+    },
+    ItemSpec {
+        id: "RUTF-150",
+        name: "RUTF paste, carton 150 sachets",
+        weight_kg: 15.0,
+        volume_m3: 0.041,
+        cold: false,
+        dangerous: false,
+        shelf_days: 180,
+        packs: &[50, 60, 350],
+        weight: 8.0,
+    },
+    ItemSpec {
+        id: "WHEAT-50",
+        name: "Wheat flour, bag 50 kg",
+        weight_kg: 50.4,
+        volume_m3: 0.075,
+        cold: false,
+        dangerous: false,
+        shelf_days: 60,
+        packs: &[40, 80],
+        weight: 12.0,
+    },
+    ItemSpec {
+        id: "RICE-50",
+        name: "Rice, bag 50 kg",
+        weight_kg: 50.2,
+        volume_m3: 0.068,
+        cold: false,
+        dangerous: false,
+        shelf_days: 90,
+        packs: &[40],
+        weight: 6.0,
+    },
+    ItemSpec {
+        id: "PULSE-50",
+        name: "Lentils, bag 50 kg",
+        weight_kg: 50.2,
+        volume_m3: 0.07,
+        cold: false,
+        dangerous: false,
+        shelf_days: 90,
+        packs: &[40],
+        weight: 8.0,
+    },
+    ItemSpec {
+        id: "VOIL-18",
+        name: "Vegetable oil, carton 6x3 l",
+        weight_kg: 18.6,
+        volume_m3: 0.028,
+        cold: false,
+        dangerous: false,
+        shelf_days: 120,
+        packs: &[50, 100],
+        weight: 6.0,
+    },
+    ItemSpec {
+        id: "TENT-FAM",
+        name: "Family tent 16 m2, 2 bags",
+        weight_kg: 55.0,
+        volume_m3: 0.28,
+        cold: false,
+        dangerous: false,
+        shelf_days: 0,
+        packs: &[10, 20, 50],
+        weight: 9.0,
+    },
+    ItemSpec {
+        id: "TARP-5",
+        name: "Plastic sheeting 4x6 m, bale of 5",
+        weight_kg: 23.5,
+        volume_m3: 0.06,
+        cold: false,
+        dangerous: false,
+        shelf_days: 0,
+        packs: &[30, 210],
+        weight: 10.0,
+    },
+    ItemSpec {
+        id: "BLKT-10",
+        name: "Thermal blanket, bale of 10",
+        weight_kg: 16.5,
+        volume_m3: 0.09,
+        cold: false,
+        dangerous: false,
+        shelf_days: 0,
+        packs: &[30, 60],
+        weight: 3.0,
+    },
+    ItemSpec {
+        id: "KSET-B",
+        name: "Kitchen set type B",
+        weight_kg: 7.6,
+        volume_m3: 0.042,
+        cold: false,
+        dangerous: false,
+        shelf_days: 0,
+        packs: &[40, 80],
+        weight: 3.0,
+    },
+    ItemSpec {
+        id: "HYG-KIT",
+        name: "Family hygiene kit",
+        weight_kg: 6.2,
+        volume_m3: 0.035,
+        cold: false,
+        dangerous: false,
+        shelf_days: 0,
+        packs: &[60, 120, 180],
+        weight: 14.0,
+    },
+    ItemSpec {
+        id: "JCAN-50",
+        name: "Collapsible jerrycan 10 l, carton of 50",
+        weight_kg: 10.5,
+        volume_m3: 0.062,
+        cold: false,
+        dangerous: false,
+        shelf_days: 0,
+        packs: &[40, 240],
+        weight: 7.0,
+    },
+    ItemSpec {
+        id: "AQUA-TAB",
+        name: "Water purification tablets, carton",
+        weight_kg: 12.0,
+        volume_m3: 0.03,
+        cold: false,
+        dangerous: false,
+        shelf_days: 180,
+        packs: &[60, 180],
+        weight: 12.0,
+    },
+    ItemSpec {
+        id: "HTH-45",
+        name: "Calcium hypochlorite 65-70%, drum 45 kg (UN 2880)",
+        weight_kg: 48.0,
+        volume_m3: 0.07,
+        cold: false,
+        dangerous: true,
+        shelf_days: 180,
+        packs: &[16, 80],
+        weight: 2.0,
+    },
+    ItemSpec {
+        id: "SOLAR-LAMP",
+        name: "Solar lantern with lithium battery, carton 20 (UN 3481)",
+        weight_kg: 11.0,
+        volume_m3: 0.045,
+        cold: false,
+        dangerous: true,
+        shelf_days: 0,
+        packs: &[50, 200, 400],
+        weight: 5.0,
+    },
+    ItemSpec {
+        id: "IEHK-BASIC",
+        name: "Interagency emergency health kit, basic unit",
+        weight_kg: 45.0,
+        volume_m3: 0.2,
+        cold: false,
+        dangerous: false,
+        shelf_days: 180,
+        packs: &[4, 8, 48],
+        weight: 8.0,
+    },
+    ItemSpec {
+        id: "IEHK-SUPP",
+        name: "Interagency emergency health kit, supplementary unit",
+        weight_kg: 410.0,
+        volume_m3: 1.9,
+        cold: false,
+        dangerous: false,
+        shelf_days: 180,
+        packs: &[1, 3],
+        weight: 2.0,
+    },
+    ItemSpec {
+        id: "CHOL-KIT",
+        name: "Cholera kit, treatment module",
+        weight_kg: 120.0,
+        volume_m3: 0.55,
+        cold: false,
+        dangerous: false,
+        shelf_days: 180,
+        packs: &[4, 12],
+        weight: 8.0,
+    },
+    ItemSpec {
+        id: "VACC-MR",
+        name: "Measles-rubella vaccine, insulated carton",
+        weight_kg: 4.2,
+        volume_m3: 0.021,
+        cold: true,
+        dangerous: false,
+        shelf_days: 60,
+        packs: &[40, 1000],
+        weight: 8.0,
+    },
+    ItemSpec {
+        id: "INSULIN",
+        name: "Insulin, insulated carton",
+        weight_kg: 3.1,
+        volume_m3: 0.015,
+        cold: true,
+        dangerous: false,
+        shelf_days: 90,
+        packs: &[40, 60],
+        weight: 2.0,
+    },
+    ItemSpec {
+        id: "ORS-CTN",
+        name: "Oral rehydration salts, carton 1000 sachets",
+        weight_kg: 22.0,
+        volume_m3: 0.04,
+        cold: false,
+        dangerous: false,
+        shelf_days: 180,
+        packs: &[20, 40],
+        weight: 2.0,
+    },
 ];
 
 /// Destinations: UN/LOCODE, sea transit days from the hub's port (none for
@@ -210,11 +420,16 @@ pub fn generate(config: &GenerateConfig) -> Value {
     let mut lots = Vec::with_capacity(config.lots);
     for index in 0..config.lots {
         let spec = &ITEMS[pick_weighted(&mut rng, &item_weights)];
-        let node = if rng.unit() < 0.7 { "TARTUS-PORT" } else { "HMEIMIM-AIR" };
+        let node = if rng.unit() < 0.7 {
+            "TARTUS-PORT"
+        } else {
+            "HMEIMIM-AIR"
+        };
         let pack = spec.packs[rng.below(spec.packs.len())];
         let whole_container = rng.unit() < 0.25;
         let (quantity, pack_size) = if whole_container {
-            let units = ((supply_kg_per_lot * (0.3 + rng.unit()) / spec.weight_kg).round() as i64).max(1);
+            let units =
+                ((supply_kg_per_lot * (0.3 + rng.unit()) / spec.weight_kg).round() as i64).max(1);
             (units, units)
         } else {
             let units = supply_kg_per_lot * log_uniform(&mut rng, 0.2, 3.0) / spec.weight_kg;
@@ -223,7 +438,11 @@ pub fn generate(config: &GenerateConfig) -> Value {
         };
         let available = rng.below(horizon as usize) as i32;
         let expires = if spec.shelf_days > 0 || rng.unit() < 0.15 {
-            let life = if rng.unit() < 0.1 { 60 + rng.below(120) as i32 } else { 120 + rng.below(900) as i32 };
+            let life = if rng.unit() < 0.1 {
+                60 + rng.below(120) as i32
+            } else {
+                120 + rng.below(900) as i32
+            };
             Value::String(day(available + life))
         } else {
             Value::Null
@@ -232,7 +451,9 @@ pub fn generate(config: &GenerateConfig) -> Value {
             Vec::new()
         } else {
             let count = 1 + rng.below(4);
-            let mut codes: Vec<&str> = (0..count).map(|_| countries[rng.below(countries.len())]).collect();
+            let mut codes: Vec<&str> = (0..count)
+                .map(|_| countries[rng.below(countries.len())])
+                .collect();
             codes.sort_unstable();
             codes.dedup();
             codes
@@ -246,15 +467,19 @@ pub fn generate(config: &GenerateConfig) -> Value {
 
     let mut departures = Vec::with_capacity(config.departures);
     for index in 0..config.departures {
-        let (destination, sea_days, _) = destinations[pick_weighted(&mut rng, &destination_weights)];
+        let (destination, sea_days, _) =
+            destinations[pick_weighted(&mut rng, &destination_weights)];
         let departs = 1 + rng.below((horizon + 4) as usize) as i32;
         let kind = rng.unit();
         let id = format!("D-{index:05}");
         let departure = match sea_days {
-            Some(transit) if kind < 0.35 => {
+            Some(transit) if kind < 0.2 => {
                 let payload = 25_000.0 + rng.unit() * 35_000.0;
-                let (fixed, per_kg) =
-                    if rng.unit() < 0.5 { (0.0, 0.12 + rng.unit() * 0.13) } else { (1_500.0 + (rng.unit() * 2_500.0).round(), 0.0) };
+                let (fixed, per_kg) = if rng.unit() < 0.5 {
+                    (0.0, 0.12 + rng.unit() * 0.13)
+                } else {
+                    (1_500.0 + (rng.unit() * 2_500.0).round(), 0.0)
+                };
                 json!({
                     "id": id, "node": "TARTUS-PORT", "mode": "sea", "destination": destination,
                     "departs": day(departs), "arrives": day(departs + transit + rng.below(3) as i32),
@@ -264,8 +489,12 @@ pub fn generate(config: &GenerateConfig) -> Value {
                     "dangerous_goods": rng.unit() < 0.8, "fixed_cost": fixed, "cost_per_kg": round2(per_kg * 1000.0) / 1000.0,
                 })
             }
-            _ if kind < 0.6 => {
-                let (payload, volume, cold) = [(15_000.0, 90.0, 4.5), (12_000.0, 72.0, 3.6), (8_000.0, 48.0, 2.4)][rng.below(3)];
+            _ if (sea_days.is_some() && kind < 0.3) || (sea_days.is_none() && kind < 0.12) => {
+                let (payload, volume, cold) = [
+                    (15_000.0, 90.0, 4.5),
+                    (12_000.0, 72.0, 3.6),
+                    (8_000.0, 48.0, 2.4),
+                ][rng.below(3)];
                 json!({
                     "id": id, "node": "HMEIMIM-AIR", "mode": "air", "destination": destination,
                     "departs": day(departs), "arrives": day(departs + rng.below(2) as i32),

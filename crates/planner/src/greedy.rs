@@ -67,17 +67,25 @@ pub fn greedy_plan(instance: &Instance) -> Plan {
                 }
                 let in_time = instance.transfer_days[lot.node][departure.node]
                     .is_some_and(|days| lot.available + days <= departure.departs);
-                let fresh = lot.expires.map_or(true, |e| e >= departure.arrives + item.min_shelf_life_days);
+                let fresh = lot
+                    .expires
+                    .map_or(true, |e| e >= departure.arrives + item.min_shelf_life_days);
                 if !in_time || !fresh || !Instance::earmark_allows(lot, &departure.destination) {
                     continue;
                 }
                 let fit = |capacity: f64, used: f64, per_unit: f64| {
-                    ((capacity + 0.5 * capacity_slack(capacity) - used) / per_unit).floor().max(0.0)
+                    ((capacity + 0.5 * capacity_slack(capacity) - used) / per_unit)
+                        .floor()
+                        .max(0.0)
                 };
                 let mut room = fit(departure.payload_kg, weight_kg[d], item.unit_weight_kg)
                     .min(fit(departure.volume_m3, volume_m3[d], item.unit_volume_m3));
                 if item.cold_chain {
-                    room = room.min(fit(departure.cold_volume_m3, cold_m3[d], item.unit_volume_m3));
+                    room = room.min(fit(
+                        departure.cold_volume_m3,
+                        cold_m3[d],
+                        item.unit_volume_m3,
+                    ));
                 }
                 let room = room.min(1e15) as i64;
                 let units = need.min(lot_left[l]).min(room) / lot.pack_size * lot.pack_size;
@@ -92,7 +100,12 @@ pub fn greedy_plan(instance: &Instance) -> Plan {
                 if item.cold_chain {
                     cold_m3[d] += quantity * item.unit_volume_m3;
                 }
-                allocations.push(Allocation { lot: l, departure: d, request: r, quantity: units });
+                allocations.push(Allocation {
+                    lot: l,
+                    departure: d,
+                    request: r,
+                    quantity: units,
+                });
             }
         }
     }
@@ -105,11 +118,18 @@ pub fn greedy_plan(instance: &Instance) -> Plan {
         let item = &instance.items[request.item];
         let late = (departure.arrives - request.needed_by).max(0);
         net_value[allocation.departure] += allocation.quantity as f64
-            * (request.value_per_unit * timeliness(late, request.grace_days) - item.unit_weight_kg * departure.cost_per_kg);
+            * (request.value_per_unit * timeliness(late, request.grace_days)
+                - item.unit_weight_kg * departure.cost_per_kg);
     }
-    let cancelled: Vec<bool> =
-        (0..departure_count).map(|d| net_value[d] < instance.departures[d].fixed_cost).collect();
+    let cancelled: Vec<bool> = (0..departure_count)
+        .map(|d| net_value[d] < instance.departures[d].fixed_cost)
+        .collect();
     allocations.retain(|allocation| !cancelled[allocation.departure]);
     let value = objective(instance, &allocations);
-    Plan { allocations, objective: value, upper_bound: None, unmet: Vec::new() }
+    Plan {
+        allocations,
+        objective: value,
+        upper_bound: None,
+        unmet: Vec::new(),
+    }
 }

@@ -21,7 +21,9 @@ pub fn parse_day(text: &str) -> Option<Day> {
     if text.len() != 10 {
         return None;
     }
-    time::Date::parse(text, &format).ok().map(|date| date.to_julian_day())
+    time::Date::parse(text, &format)
+        .ok()
+        .map(|date| date.to_julian_day())
 }
 
 /// Formats a [`Day`] as ISO `YYYY-MM-DD`.
@@ -29,7 +31,8 @@ pub fn format_day(day: Day) -> String {
     match time::Date::from_julian_day(day) {
         Ok(date) => {
             let format = time::macros::format_description!("[year]-[month]-[day]");
-            date.format(&format).unwrap_or_else(|_| format!("day {day}"))
+            date.format(&format)
+                .unwrap_or_else(|_| format!("day {day}"))
         }
         Err(_) => format!("day {day}"),
     }
@@ -176,7 +179,12 @@ impl Reader {
         });
     }
 
-    fn field<'a>(&mut self, object: &'a Map<String, Value>, name: &str, field: &str) -> Option<&'a Value> {
+    fn field<'a>(
+        &mut self,
+        object: &'a Map<String, Value>,
+        name: &str,
+        field: &str,
+    ) -> Option<&'a Value> {
         match object.get(field) {
             Some(value) => Some(value),
             None => {
@@ -232,20 +240,38 @@ impl Reader {
     }
 
     /// An integer (a JSON number without fraction) that must be at least `minimum`.
-    fn integer(&mut self, object: &Map<String, Value>, name: &str, field: &str, minimum: i64) -> Option<i64> {
+    fn integer(
+        &mut self,
+        object: &Map<String, Value>,
+        name: &str,
+        field: &str,
+        minimum: i64,
+    ) -> Option<i64> {
         let value = self.field(object, name, field)?;
         match value.as_i64() {
             Some(number) if number > 1_000_000_000_000 => {
-                self.issue(name, field, format!("{number} is larger than the supported 10^12"));
+                self.issue(
+                    name,
+                    field,
+                    format!("{number} is larger than the supported 10^12"),
+                );
                 None
             }
             Some(number) if number >= minimum => Some(number),
             Some(number) => {
-                self.issue(name, field, format!("{number} must be an integer >= {minimum}"));
+                self.issue(
+                    name,
+                    field,
+                    format!("{number} must be an integer >= {minimum}"),
+                );
                 None
             }
             None => {
-                self.issue(name, field, format!("must be an integer >= {minimum}, found {value}"));
+                self.issue(
+                    name,
+                    field,
+                    format!("must be an integer >= {minimum}, found {value}"),
+                );
                 None
             }
         }
@@ -256,7 +282,11 @@ impl Reader {
     fn days(&mut self, object: &Map<String, Value>, name: &str, field: &str) -> Option<i32> {
         let days = self.integer(object, name, field, 0)?;
         if days > 1_000_000 {
-            self.issue(name, field, format!("{days} days is more than the supported 1000000"));
+            self.issue(
+                name,
+                field,
+                format!("{days} days is more than the supported 1000000"),
+            );
             return None;
         }
         i32::try_from(days).ok()
@@ -273,7 +303,12 @@ impl Reader {
         }
     }
 
-    fn list<'a>(&mut self, root: &'a Map<String, Value>, field: &str, required: bool) -> Vec<&'a Map<String, Value>> {
+    fn list<'a>(
+        &mut self,
+        root: &'a Map<String, Value>,
+        field: &str,
+        required: bool,
+    ) -> Vec<&'a Map<String, Value>> {
         let mut objects = Vec::new();
         match root.get(field) {
             None if !required => {}
@@ -282,7 +317,11 @@ impl Reader {
                 for (index, value) in values.iter().enumerate() {
                     match value.as_object() {
                         Some(object) => objects.push(object),
-                        None => self.issue(&format!("{field}[{index}]"), "(object)", "must be a JSON object"),
+                        None => self.issue(
+                            &format!("{field}[{index}]"),
+                            "(object)",
+                            "must be a JSON object",
+                        ),
                     }
                 }
             }
@@ -298,7 +337,11 @@ impl Reader {
             let name = object_name(list, index, object);
             if let Some(id) = self.string(object, &name, "id") {
                 if let Some(first) = index_of.get(&id) {
-                    self.issue(&name, "id", format!("duplicate id \"{id}\" (first used by {list}[{first}])"));
+                    self.issue(
+                        &name,
+                        "id",
+                        format!("duplicate id \"{id}\" (first used by {list}[{first}])"),
+                    );
                 } else {
                     index_of.insert(id, index);
                 }
@@ -331,7 +374,11 @@ impl Reader {
         if ok {
             Some(code)
         } else {
-            self.issue(name, "destination", format!("\"{code}\" is not a UN/LOCODE (country letters first)"));
+            self.issue(
+                name,
+                "destination",
+                format!("\"{code}\" is not a UN/LOCODE (country letters first)"),
+            );
             None
         }
     }
@@ -343,14 +390,26 @@ impl Reader {
         };
         match root.get("format").and_then(Value::as_str) {
             Some(INSTANCE_FORMAT) => {}
-            Some(other) => self.issue("instance", "format", format!("is \"{other}\", expected \"{INSTANCE_FORMAT}\"")),
-            None => self.issue("instance", "format", format!("is missing, expected \"{INSTANCE_FORMAT}\"")),
+            Some(other) => self.issue(
+                "instance",
+                "format",
+                format!("is \"{other}\", expected \"{INSTANCE_FORMAT}\""),
+            ),
+            None => self.issue(
+                "instance",
+                "format",
+                format!("is missing, expected \"{INSTANCE_FORMAT}\""),
+            ),
         }
         let name = match root.get("name") {
             None => String::new(),
             Some(Value::String(text)) => text.clone(),
             Some(other) => {
-                self.issue("instance", "name", format!("must be a string, found {other}"));
+                self.issue(
+                    "instance",
+                    "name",
+                    format!("must be a string, found {other}"),
+                );
                 String::new()
             }
         };
@@ -361,9 +420,15 @@ impl Reader {
         for (index, object) in node_objects.iter().enumerate() {
             let object_label = object_name("nodes", index, object);
             let id = self.string(object, &object_label, "id").unwrap_or_default();
-            let kind = self.string(object, &object_label, "kind").unwrap_or_default();
+            let kind = self
+                .string(object, &object_label, "kind")
+                .unwrap_or_default();
             if !kind.is_empty() && kind != "port" && kind != "airport" {
-                self.issue(&object_label, "kind", format!("\"{kind}\" must be \"port\" or \"airport\""));
+                self.issue(
+                    &object_label,
+                    "kind",
+                    format!("\"{kind}\" must be \"port\" or \"airport\""),
+                );
             }
             nodes.push(Node { id, kind });
         }
@@ -379,9 +444,17 @@ impl Reader {
             let days = self.days(object, &object_label, "days");
             if let (Some(from), Some(to), Some(days)) = (from, to, days) {
                 if from == to {
-                    self.issue(&object_label, "to", "a transfer must link two different nodes");
+                    self.issue(
+                        &object_label,
+                        "to",
+                        "a transfer must link two different nodes",
+                    );
                 } else if transfer_days[from][to].is_some() {
-                    self.issue(&object_label, "to", "duplicate transfer link between these nodes");
+                    self.issue(
+                        &object_label,
+                        "to",
+                        "duplicate transfer link between these nodes",
+                    );
                 } else {
                     transfer_days[from][to] = Some(days);
                 }
@@ -399,11 +472,19 @@ impl Reader {
                     Some(Value::String(text)) => text.clone(),
                     _ => String::new(),
                 },
-                unit_weight_kg: self.number(object, &label, "unit_weight_kg", |x| x > 0.0, "> 0").unwrap_or(1.0),
-                unit_volume_m3: self.number(object, &label, "unit_volume_m3", |x| x > 0.0, "> 0").unwrap_or(1.0),
+                unit_weight_kg: self
+                    .number(object, &label, "unit_weight_kg", |x| x > 0.0, "> 0")
+                    .unwrap_or(1.0),
+                unit_volume_m3: self
+                    .number(object, &label, "unit_volume_m3", |x| x > 0.0, "> 0")
+                    .unwrap_or(1.0),
                 cold_chain: self.boolean(object, &label, "cold_chain").unwrap_or(false),
-                dangerous_goods: self.boolean(object, &label, "dangerous_goods").unwrap_or(false),
-                min_shelf_life_days: self.days(object, &label, "min_shelf_life_days").unwrap_or(0),
+                dangerous_goods: self
+                    .boolean(object, &label, "dangerous_goods")
+                    .unwrap_or(false),
+                min_shelf_life_days: self
+                    .days(object, &label, "min_shelf_life_days")
+                    .unwrap_or(0),
             };
             items.push(item);
         }
@@ -431,7 +512,11 @@ impl Reader {
             let pack_size = self.integer(object, &label, "pack_size", 1);
             if let (Some(quantity), Some(pack_size)) = (quantity, pack_size) {
                 if quantity % pack_size != 0 {
-                    self.issue(&label, "quantity", format!("{quantity} is not a multiple of pack_size {pack_size}"));
+                    self.issue(
+                        &label,
+                        "quantity",
+                        format!("{quantity} is not a multiple of pack_size {pack_size}"),
+                    );
                 }
             }
             let available = self.day(object, &label, "available");
@@ -446,11 +531,19 @@ impl Reader {
                     for code in codes {
                         match code.as_str() {
                             Some(text) => earmark.push(text.to_string()),
-                            None => self.issue(&label, "earmark", format!("{code} is not a country code string")),
+                            None => self.issue(
+                                &label,
+                                "earmark",
+                                format!("{code} is not a country code string"),
+                            ),
                         }
                     }
                 }
-                Some(other) => self.issue(&label, "earmark", format!("must be a list of country codes, found {other}")),
+                Some(other) => self.issue(
+                    &label,
+                    "earmark",
+                    format!("must be a list of country codes, found {other}"),
+                ),
             }
             lots.push(Lot {
                 id,
@@ -473,14 +566,28 @@ impl Reader {
             let node = self.reference(object, &label, "node", &node_ids, "node");
             let mode = self.string(object, &label, "mode").unwrap_or_default();
             if !mode.is_empty() && mode != "air" && mode != "sea" {
-                self.issue(&label, "mode", format!("\"{mode}\" must be \"air\" or \"sea\""));
+                self.issue(
+                    &label,
+                    "mode",
+                    format!("\"{mode}\" must be \"air\" or \"sea\""),
+                );
             }
-            let destination = self.destination(object, &label).unwrap_or_else(|| "??".to_string());
+            let destination = self
+                .destination(object, &label)
+                .unwrap_or_else(|| "??".to_string());
             let departs = self.day(object, &label, "departs");
             let arrives = self.day(object, &label, "arrives");
             if let (Some(departs), Some(arrives)) = (departs, arrives) {
                 if arrives < departs {
-                    self.issue(&label, "arrives", format!("{} is before departs {}", format_day(arrives), format_day(departs)));
+                    self.issue(
+                        &label,
+                        "arrives",
+                        format!(
+                            "{} is before departs {}",
+                            format_day(arrives),
+                            format_day(departs)
+                        ),
+                    );
                 }
             }
             let non_negative = |x: f64| x >= 0.0;
@@ -492,12 +599,24 @@ impl Reader {
                 destination,
                 departs: departs.unwrap_or(0),
                 arrives: arrives.unwrap_or(0),
-                payload_kg: self.number(object, &label, "payload_kg", non_negative, ">= 0").unwrap_or(0.0),
-                volume_m3: self.number(object, &label, "volume_m3", non_negative, ">= 0").unwrap_or(0.0),
-                cold_volume_m3: self.number(object, &label, "cold_volume_m3", non_negative, ">= 0").unwrap_or(0.0),
-                dangerous_goods: self.boolean(object, &label, "dangerous_goods").unwrap_or(false),
-                fixed_cost: self.number(object, &label, "fixed_cost", non_negative, ">= 0").unwrap_or(0.0),
-                cost_per_kg: self.number(object, &label, "cost_per_kg", non_negative, ">= 0").unwrap_or(0.0),
+                payload_kg: self
+                    .number(object, &label, "payload_kg", non_negative, ">= 0")
+                    .unwrap_or(0.0),
+                volume_m3: self
+                    .number(object, &label, "volume_m3", non_negative, ">= 0")
+                    .unwrap_or(0.0),
+                cold_volume_m3: self
+                    .number(object, &label, "cold_volume_m3", non_negative, ">= 0")
+                    .unwrap_or(0.0),
+                dangerous_goods: self
+                    .boolean(object, &label, "dangerous_goods")
+                    .unwrap_or(false),
+                fixed_cost: self
+                    .number(object, &label, "fixed_cost", non_negative, ">= 0")
+                    .unwrap_or(0.0),
+                cost_per_kg: self
+                    .number(object, &label, "cost_per_kg", non_negative, ">= 0")
+                    .unwrap_or(0.0),
             };
             departures.push(departure);
         }
@@ -508,7 +627,9 @@ impl Reader {
         for (index, object) in request_objects.iter().enumerate() {
             let label = object_name("requests", index, object);
             let id = self.string(object, &label, "id").unwrap_or_default();
-            let destination = self.destination(object, &label).unwrap_or_else(|| "??".to_string());
+            let destination = self
+                .destination(object, &label)
+                .unwrap_or_else(|| "??".to_string());
             let item = self.reference(object, &label, "item", &item_ids, "item");
             let request = Request {
                 id,
@@ -516,13 +637,24 @@ impl Reader {
                 destination,
                 item: item.unwrap_or(0),
                 quantity: self.integer(object, &label, "quantity", 1).unwrap_or(1),
-                value_per_unit: self.number(object, &label, "value_per_unit", |x| x > 0.0, "> 0").unwrap_or(1.0),
+                value_per_unit: self
+                    .number(object, &label, "value_per_unit", |x| x > 0.0, "> 0")
+                    .unwrap_or(1.0),
                 needed_by: self.day(object, &label, "needed_by").unwrap_or(0),
                 grace_days: self.days(object, &label, "grace_days").unwrap_or(0),
             };
             requests.push(request);
         }
 
-        Some(Instance { name, nodes, transfer_days, items, lots, departures, requests, destinations })
+        Some(Instance {
+            name,
+            nodes,
+            transfer_days,
+            items,
+            lots,
+            departures,
+            requests,
+            destinations,
+        })
     }
 }

@@ -87,7 +87,8 @@ impl<'a> Model<'a> {
         let mut earmark_index: HashMap<Vec<String>, usize> = HashMap::new();
         let mut earmark_allows = Vec::new();
         let mut earmark_restricted = Vec::new();
-        let mut class_index: HashMap<(usize, usize, Day, Option<Day>, usize, i64), usize> = HashMap::new();
+        let mut class_index: HashMap<(usize, usize, Day, Option<Day>, usize, i64), usize> =
+            HashMap::new();
         let mut classes: Vec<Class> = Vec::new();
         for (lot_index, lot) in instance.lots.iter().enumerate() {
             let mut earmark = lot.earmark.clone();
@@ -106,7 +107,14 @@ impl<'a> Model<'a> {
                 earmark_restricted.push(!earmark.is_empty());
                 earmark_allows.len() - 1
             });
-            let key = (lot.item, lot.node, lot.available, lot.expires, set, lot.pack_size);
+            let key = (
+                lot.item,
+                lot.node,
+                lot.available,
+                lot.expires,
+                set,
+                lot.pack_size,
+            );
             let packs = lot.quantity / lot.pack_size;
             match class_index.get(&key) {
                 Some(&c) => {
@@ -173,19 +181,32 @@ impl<'a> Model<'a> {
                 let unit_value = request.value_per_unit * timeliness(late, request.grace_days)
                     - item.unit_weight_kg * departure.cost_per_kg;
                 if unit_value > 0.0 {
-                    list.push(Option_ { request: r, unit_value });
+                    list.push(Option_ {
+                        request: r,
+                        unit_value,
+                    });
                 }
             }
-            list.sort_by(|a, b| b.unit_value.total_cmp(&a.unit_value).then(a.request.cmp(&b.request)));
+            list.sort_by(|a, b| {
+                b.unit_value
+                    .total_cmp(&a.unit_value)
+                    .then(a.request.cmp(&b.request))
+            });
             options.push(list);
             let factors = instance
                 .items
                 .iter()
                 .map(|item| {
-                    let density = if departure.volume_m3 > 0.0 { departure.payload_kg / departure.volume_m3 } else { 0.0 };
+                    let density = if departure.volume_m3 > 0.0 {
+                        departure.payload_kg / departure.volume_m3
+                    } else {
+                        0.0
+                    };
                     let mut kg = item.unit_weight_kg.max(item.unit_volume_m3 * density);
                     if item.cold_chain && departure.cold_volume_m3 > 0.0 {
-                        kg = kg.max(item.unit_volume_m3 * departure.payload_kg / departure.cold_volume_m3);
+                        kg = kg.max(
+                            item.unit_volume_m3 * departure.payload_kg / departure.cold_volume_m3,
+                        );
                     }
                     kg.max(1e-12)
                 })

@@ -6,7 +6,13 @@ use crate::model::{Model, SplitMix64};
 use crate::state::{Cargo, State};
 
 /// Candidate loadings `(score, departure, request, unit value)` for the departures given.
-fn candidates(model: &Model, state: &State, departures: &[usize], noise: f64, rng: &mut SplitMix64) -> Vec<(f64, usize, usize, f64)> {
+fn candidates(
+    model: &Model,
+    state: &State,
+    departures: &[usize],
+    noise: f64,
+    rng: &mut SplitMix64,
+) -> Vec<(f64, usize, usize, f64)> {
     let by_volume = noise > 0.0 && rng.unit() < 0.5;
     let mut list = Vec::new();
     for &d in departures {
@@ -19,7 +25,11 @@ fn candidates(model: &Model, state: &State, departures: &[usize], noise: f64, rn
             }
             let item = model.instance.requests[option.request].item;
             // Value per kg, or per kg-equivalent of the departure's binding capacity.
-            let per = if by_volume { model.effective_kg[d][item] } else { model.instance.items[item].unit_weight_kg };
+            let per = if by_volume {
+                model.effective_kg[d][item]
+            } else {
+                model.instance.items[item].unit_weight_kg
+            };
             let mut score = option.unit_value / per.max(1e-12);
             if noise > 0.0 {
                 score *= 1.0 + noise * (rng.unit() - 0.5);
@@ -32,7 +42,13 @@ fn candidates(model: &Model, state: &State, departures: &[usize], noise: f64, rn
 }
 
 /// Loads the departures given, best value density first.
-pub(crate) fn fill(model: &Model, state: &mut State, departures: &[usize], noise: f64, rng: &mut SplitMix64) {
+pub(crate) fn fill(
+    model: &Model,
+    state: &mut State,
+    departures: &[usize],
+    noise: f64,
+    rng: &mut SplitMix64,
+) {
     for (_, d, r, unit_value) in candidates(model, state, departures, noise, rng) {
         state.insert(model, d, r, unit_value);
     }
@@ -40,15 +56,27 @@ pub(crate) fn fill(model: &Model, state: &mut State, departures: &[usize], noise
 
 /// Closes every charter among `departures` whose cargo is worth less than its
 /// fixed cost, worst first, and reloads the others after each closure.
-pub(crate) fn drop_unprofitable(model: &Model, state: &mut State, departures: &[usize], rng: &mut SplitMix64) {
+pub(crate) fn drop_unprofitable(
+    model: &Model,
+    state: &mut State,
+    departures: &[usize],
+    rng: &mut SplitMix64,
+) {
     for _round in 0..departures.len() + 1 {
         let worst = departures
             .iter()
             .copied()
             .filter(|&d| !state.cargo[d].is_empty() && state.contribution(model, d) < 0.0)
-            .min_by(|&a, &b| state.contribution(model, a).total_cmp(&state.contribution(model, b)));
+            .min_by(|&a, &b| {
+                state
+                    .contribution(model, a)
+                    .total_cmp(&state.contribution(model, b))
+            });
         let Some(d) = worst else { return };
-        assert!(model.instance.departures[d].fixed_cost > 0.0, "only a fixed cost makes a departure lose money");
+        assert!(
+            model.instance.departures[d].fixed_cost > 0.0,
+            "only a fixed cost makes a departure lose money"
+        );
         state.clear(d);
         state.closed[d] = true;
         fill(model, state, departures, 0.0, rng);
@@ -73,18 +101,41 @@ impl<'m, 'a> Search<'m, 'a> {
         let all: Vec<usize> = (0..model.instance.departures.len()).collect();
         let mut state = State::new(model);
         fill(model, &mut state, &all, 0.0, &mut rng);
-        drop_unprofitable(model, &mut state, &all, &mut rng);
+        for departures in &model.destination_departures {
+            drop_unprofitable(model, &mut state, departures, &mut rng);
+        }
         let objective = state.objective(model);
-        assert!(objective >= 0.0, "dropping unprofitable charters leaves no departure losing money");
+        assert!(
+            objective >= 0.0,
+            "dropping unprofitable charters leaves no departure losing money"
+        );
         let charters = model
             .destination_departures
             .iter()
-            .map(|deps| deps.iter().copied().filter(|&d| model.instance.departures[d].fixed_cost > 0.0).collect())
+            .map(|deps| {
+                deps.iter()
+                    .copied()
+                    .filter(|&d| model.instance.departures[d].fixed_cost > 0.0)
+                    .collect()
+            })
             .collect();
         let active_destinations = (0..model.destination_departures.len())
-            .filter(|&x| model.destination_departures[x].iter().any(|&d| !model.options[d].is_empty()))
+            .filter(|&x| {
+                model.destination_departures[x]
+                    .iter()
+                    .any(|&d| !model.options[d].is_empty())
+            })
             .collect();
-        Search { model, state, objective, rng, charters, active_destinations, moves: 0, improvements: 0 }
+        Search {
+            model,
+            state,
+            objective,
+            rng,
+            charters,
+            active_destinations,
+            moves: 0,
+            improvements: 0,
+        }
     }
 
     /// One large-neighbourhood move. Returns whether the objective improved.
@@ -102,14 +153,22 @@ impl<'m, 'a> Search<'m, 'a> {
                 destinations.push(second);
             }
         }
-        let departures: Vec<usize> =
-            destinations.iter().flat_map(|&x| model.destination_departures[x].iter().copied()).collect();
-        let before: f64 = departures.iter().map(|&d| self.state.contribution(model, d)).sum();
+        let departures: Vec<usize> = destinations
+            .iter()
+            .flat_map(|&x| model.destination_departures[x].iter().copied())
+            .collect();
+        let before: f64 = departures
+            .iter()
+            .map(|&d| self.state.contribution(model, d))
+            .sum();
         let old_closed: Vec<bool> = departures.iter().map(|&d| self.state.closed[d]).collect();
         let old_cargo: Vec<Cargo> = departures.iter().map(|&d| self.state.clear(d)).collect();
 
         // New charter decisions for these destinations.
-        let charters: Vec<usize> = destinations.iter().flat_map(|&x| self.charters[x].iter().copied()).collect();
+        let charters: Vec<usize> = destinations
+            .iter()
+            .flat_map(|&x| self.charters[x].iter().copied())
+            .collect();
         let kind = self.rng.unit();
         if !charters.is_empty() {
             if kind < 0.15 {
@@ -126,10 +185,17 @@ impl<'m, 'a> Search<'m, 'a> {
                 }
             }
         }
-        let noise = if self.rng.unit() < 0.3 { 0.0 } else { 0.4 * self.rng.unit() };
+        let noise = if self.rng.unit() < 0.3 {
+            0.0
+        } else {
+            0.4 * self.rng.unit()
+        };
         fill(model, &mut self.state, &departures, noise, &mut self.rng);
         drop_unprofitable(model, &mut self.state, &departures, &mut self.rng);
-        let after: f64 = departures.iter().map(|&d| self.state.contribution(model, d)).sum();
+        let after: f64 = departures
+            .iter()
+            .map(|&d| self.state.contribution(model, d))
+            .sum();
         if after >= before - 1e-9 * (1.0 + before.abs()) {
             self.objective += after - before;
             if after > before + 1e-7 * (1.0 + before.abs()) {

@@ -33,7 +33,12 @@ pub struct SolveOptions {
 
 impl Default for SolveOptions {
     fn default() -> Self {
-        SolveOptions { seed: 1, time_limit: Some(Duration::from_secs(10)), max_moves: None, bound_iterations: None }
+        SolveOptions {
+            seed: 1,
+            time_limit: Some(Duration::from_secs(10)),
+            max_moves: None,
+            bound_iterations: None,
+        }
     }
 }
 
@@ -59,7 +64,11 @@ pub fn solve(
     let model = Model::new(instance);
     let bound_bits = AtomicU64::new(f64::INFINITY.to_bits());
     let stop = AtomicBool::new(false);
-    let out_of_time = || options.time_limit.is_some_and(|limit| clock.elapsed() >= limit);
+    let out_of_time = || {
+        options
+            .time_limit
+            .is_some_and(|limit| clock.elapsed() >= limit)
+    };
 
     let mut search = Search::new(&model, options.seed);
     let target = search.objective;
@@ -84,7 +93,9 @@ pub fn solve(
             let bound = f64::from_bits(bits.load(Ordering::Relaxed));
             let elapsed = clock.elapsed();
             let fraction_done = match (options.time_limit, options.max_moves) {
-                (Some(limit), _) if !limit.is_zero() => (elapsed.as_secs_f64() / limit.as_secs_f64()).min(1.0),
+                (Some(limit), _) if !limit.is_zero() => {
+                    (elapsed.as_secs_f64() / limit.as_secs_f64()).min(1.0)
+                }
                 (_, Some(moves)) if moves > 0 => (search.moves as f64 / moves as f64).min(1.0),
                 _ => 0.0,
             };
@@ -129,13 +140,21 @@ pub fn solve(
     let upper_bound = if bound.is_finite() {
         // The bound is proven; rounding in its long sums could leave it a hair
         // under an optimal plan's value, so it is never reported below the plan.
-        debug_assert!(bound >= value - 1e-6 * (1.0 + value.abs()), "bound {bound} below objective {value}");
+        debug_assert!(
+            bound >= value - 1e-6 * (1.0 + value.abs()),
+            "bound {bound} below objective {value}"
+        );
         Some(bound.max(value))
     } else {
         None
     };
     let unmet = explain_unmet(&model, &state);
-    let plan = Plan { allocations, objective: value, upper_bound, unmet };
+    let plan = Plan {
+        allocations,
+        objective: value,
+        upper_bound,
+        unmet,
+    };
     progress(&Progress {
         elapsed: clock.elapsed(),
         objective: value,

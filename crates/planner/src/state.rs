@@ -40,7 +40,11 @@ impl State {
         let instance = model.instance;
         State {
             class_left: model.classes.iter().map(|class| class.packs).collect(),
-            request_left: instance.requests.iter().map(|request| request.quantity).collect(),
+            request_left: instance
+                .requests
+                .iter()
+                .map(|request| request.quantity)
+                .collect(),
             cargo: vec![Cargo::default(); instance.departures.len()],
             closed: vec![false; instance.departures.len()],
         }
@@ -57,7 +61,9 @@ impl State {
     }
 
     pub fn objective(&self, model: &Model) -> f64 {
-        (0..self.cargo.len()).map(|d| self.contribution(model, d)).sum()
+        (0..self.cargo.len())
+            .map(|d| self.contribution(model, d))
+            .sum()
     }
 
     /// Empties departure `d`, returning its stock and demand.
@@ -77,11 +83,17 @@ impl State {
         debug_assert!(self.cargo[d].is_empty());
         for &(c, packs) in &cargo.loads {
             self.class_left[c] -= packs;
-            assert!(self.class_left[c] >= 0, "restored cargo must fit the stock left");
+            assert!(
+                self.class_left[c] >= 0,
+                "restored cargo must fit the stock left"
+            );
         }
         for &(r, units, _) in &cargo.deliveries {
             self.request_left[r] -= units;
-            assert!(self.request_left[r] >= 0, "restored cargo must fit the demand left");
+            assert!(
+                self.request_left[r] >= 0,
+                "restored cargo must fit the demand left"
+            );
         }
         self.cargo[d] = cargo;
     }
@@ -96,10 +108,17 @@ impl State {
             let room = capacity + 0.5 * capacity_slack(capacity) - used;
             (room / per_unit).floor()
         };
-        let mut units = fit(departure.payload_kg, cargo.weight_kg, item.unit_weight_kg)
-            .min(fit(departure.volume_m3, cargo.volume_m3, item.unit_volume_m3));
+        let mut units = fit(departure.payload_kg, cargo.weight_kg, item.unit_weight_kg).min(fit(
+            departure.volume_m3,
+            cargo.volume_m3,
+            item.unit_volume_m3,
+        ));
         if item.cold_chain {
-            units = units.min(fit(departure.cold_volume_m3, cargo.cold_m3, item.unit_volume_m3));
+            units = units.min(fit(
+                departure.cold_volume_m3,
+                cargo.cold_m3,
+                item.unit_volume_m3,
+            ));
         }
         if units.is_nan() || units < 0.0 {
             0
@@ -120,6 +139,14 @@ impl State {
         if item.cold_chain {
             cargo.cold_m3 += units * item.unit_volume_m3;
         }
+        let departure = &model.instance.departures[d];
+        debug_assert!(
+            cargo.weight_kg <= departure.payload_kg + capacity_slack(departure.payload_kg)
+        );
+        debug_assert!(cargo.volume_m3 <= departure.volume_m3 + capacity_slack(departure.volume_m3));
+        debug_assert!(
+            cargo.cold_m3 <= departure.cold_volume_m3 + capacity_slack(departure.cold_volume_m3)
+        );
         match cargo.loads.iter_mut().find(|(class, _)| *class == c) {
             Some(entry) => entry.1 += packs,
             None => cargo.loads.push((c, packs)),
@@ -131,7 +158,11 @@ impl State {
         self.request_left[r] -= units;
         let cargo = &mut self.cargo[d];
         cargo.value += units as f64 * unit_value;
-        match cargo.deliveries.iter_mut().find(|(request, _, _)| *request == r) {
+        match cargo
+            .deliveries
+            .iter_mut()
+            .find(|(request, _, _)| *request == r)
+        {
             Some(entry) => entry.1 += units,
             None => cargo.deliveries.push((r, units, unit_value)),
         }
@@ -157,7 +188,11 @@ impl State {
         }
         let shelf_threshold = departure.arrives + item.min_shelf_life_days;
         let classes = &model.item_classes[item_index];
-        let start = classes.partition_point(|&c| model.classes[c].expires.is_some_and(|e| e < shelf_threshold));
+        let start = classes.partition_point(|&c| {
+            model.classes[c]
+                .expires
+                .is_some_and(|e| e < shelf_threshold)
+        });
         let mut delivered = 0;
         let mut smallest_open_pack: Option<(usize, i64)> = None;
         for &c in &classes[start..] {
@@ -195,8 +230,20 @@ impl State {
     /// rest to other requests for the item served by `d`, best value first,
     /// if they can take all of it.
     #[allow(clippy::too_many_arguments)]
-    fn share_pack(&mut self, model: &Model, d: usize, r: usize, unit_value: f64, c: usize, pack: i64, need: i64) -> i64 {
+    fn share_pack(
+        &mut self,
+        model: &Model,
+        d: usize,
+        r: usize,
+        unit_value: f64,
+        c: usize,
+        pack: i64,
+        need: i64,
+    ) -> i64 {
         let item_index = model.instance.requests[r].item;
+        if self.units_that_fit(model, d, item_index) < pack {
+            return 0;
+        }
         let mut rest = pack - need;
         let mut takers: Vec<(usize, i64, f64)> = Vec::new();
         for option in &model.options[d] {
@@ -227,20 +274,31 @@ impl State {
     /// Splits the loads and deliveries into allocations of real lots.
     pub fn allocations(&self, model: &Model) -> Vec<Allocation> {
         let instance = model.instance;
-        let mut lot_packs_left: Vec<Vec<i64>> =
-            model.classes.iter().map(|class| class.lots.iter().map(|(_, packs)| *packs).collect()).collect();
+        let mut lot_packs_left: Vec<Vec<i64>> = model
+            .classes
+            .iter()
+            .map(|class| class.lots.iter().map(|(_, packs)| *packs).collect())
+            .collect();
         let mut allocations = Vec::new();
         for (d, cargo) in self.cargo.iter().enumerate() {
             if cargo.is_empty() {
                 continue;
             }
-            let mut item_order: Vec<usize> = cargo.loads.iter().map(|&(c, _)| model.classes[c].item).collect();
+            let mut item_order: Vec<usize> = cargo
+                .loads
+                .iter()
+                .map(|&(c, _)| model.classes[c].item)
+                .collect();
             item_order.sort_unstable();
             item_order.dedup();
             for item_index in item_order {
                 // Units of real lots loaded, in class order.
                 let mut lot_units: Vec<(usize, i64)> = Vec::new();
-                for &(c, packs) in cargo.loads.iter().filter(|(c, _)| model.classes[*c].item == item_index) {
+                for &(c, packs) in cargo
+                    .loads
+                    .iter()
+                    .filter(|(c, _)| model.classes[*c].item == item_index)
+                {
                     let class = &model.classes[c];
                     let mut packs_needed = packs;
                     for (member, left) in class.lots.iter().zip(lot_packs_left[c].iter_mut()) {
@@ -264,12 +322,20 @@ impl State {
                     .collect();
                 let loaded: i64 = lot_units.iter().map(|(_, units)| units).sum();
                 let delivered: i64 = demand.iter().map(|(_, units)| units).sum();
-                assert_eq!(loaded, delivered, "loads and deliveries balance per departure and item");
+                assert_eq!(
+                    loaded, delivered,
+                    "loads and deliveries balance per departure and item"
+                );
                 let mut next = 0;
                 for (lot, mut units) in lot_units {
                     while units > 0 && next < demand.len() {
                         let take = units.min(demand[next].1);
-                        allocations.push(Allocation { lot, departure: d, request: demand[next].0, quantity: take });
+                        allocations.push(Allocation {
+                            lot,
+                            departure: d,
+                            request: demand[next].0,
+                            quantity: take,
+                        });
                         units -= take;
                         demand[next].1 -= take;
                         if demand[next].1 == 0 {

@@ -1,0 +1,409 @@
+//! End-to-end tests of the planner library: examples, bad input, agreement
+//! with the reference checker, properties on generated instances.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use proptest::prelude::*;
+use reliefhub_planner::check::check_plan_json;
+use reliefhub_planner::generate::{generate_json, GenerateConfig};
+use reliefhub_planner::{plan, solve, Clock, Instance, Plan, SolveOptions};
+use serde_json::{json, Value};
+
+struct NoClock;
+
+impl Clock for NoClock {
+    fn elapsed(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+fn shared() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+fn example(name: &str) -> Option<String> {
+    std::fs::read_to_string(shared().join("examples/plan").join(name)).ok()
+}
+
+fn run(instance: &Instance, moves: u64, seed: u64) -> Plan {
+    let options = SolveOptions {
+        seed,
+        time_limit: None,
+        max_moves: Some(moves),
+        bound_iterations: Some(300),
+    };
+    solve(instance, &options, &NoClock, &mut |_| {})
+}
+
+#[test]
+fn tiny_reaches_the_proven_optimum() {
+    let Some(text) = example("tiny.json") else {
+        return;
+    };
+    let instance = Instance::from_json(&text).expect("tiny.json is valid");
+    let plan = run(&instance, 2_000, 1);
+    assert!(
+        (plan.objective - 71_173.6).abs() < 1e-6,
+        "objective {}",
+        plan.objective
+    );
+    let bound = plan.upper_bound.expect("a bound");
+    assert!(bound >= 71_173.6 - 1e-6, "bound {bound}");
+    let report = check_plan_json(&instance, &plan::to_json(&instance, &plan), Some(71_173.6))
+        .expect("readable");
+    assert!(report.is_feasible(), "{:?}", report.violations);
+    // One lot expires too early, the charter does not pay, the vaccines lack cold space.
+    assert!(!plan.unmet.is_empty());
+}
+
+/// A small valid instance to break in the table below.
+fn base() -> Value {
+    json!({
+        "format": "reliefhub-plan-instance/1", "name": "base",
+        "nodes": [{"id": "PORT", "kind": "port"}, {"id": "AIR", "kind": "airport"}],
+        "transfers": [{"from": "PORT", "to": "AIR", "days": 1}],
+        "items": [{"id": "HEB", "name": "biscuits", "unit_weight_kg": 10.4, "unit_volume_m3": 0.031,
+                   "cold_chain": false, "dangerous_goods": false, "min_shelf_life_days": 90}],
+        "lots": [{"id": "L1", "item": "HEB", "node": "PORT", "quantity": 120, "pack_size": 60,
+                  "available": "2026-12-01", "expires": null, "earmark": []}],
+        "departures": [{"id": "D1", "node": "AIR", "mode": "air", "destination": "SDPZU",
+                        "departs": "2026-12-05", "arrives": "2026-12-05", "payload_kg": 40000,
+                        "volume_m3": 180, "cold_volume_m3": 8, "dangerous_goods": true,
+                        "fixed_cost": 0, "cost_per_kg": 0.5}],
+        "requests": [{"id": "R1", "destination": "SDPZU", "item": "HEB", "quantity": 100,
+                      "value_per_unit": 42.0, "needed_by": "2026-12-10", "grace_days": 14}]
+    })
+}
+
+#[test]
+fn bad_input_names_the_object_and_field() {
+    assert!(Instance::from_json(&base().to_string()).is_ok());
+    type Edit = fn(&mut Value);
+    let table: &[(&str, Edit, &[&str])] = &[
+        (
+            "wrong format tag",
+            |v| v["format"] = json!("reliefhub-plan-instance/9"),
+            &["instance", "format", "reliefhub-plan-instance/9"],
+        ),
+        (
+            "unknown item",
+            |v| v["lots"][0]["item"] = json!("XXX"),
+            &["lots[0] \"L1\"", "item", "unknown item \"XXX\""],
+        ),
+        (
+            "unknown node",
+            |v| v["departures"][0]["node"] = json!("MOON"),
+            &["departures[0] \"D1\"", "node", "MOON"],
+        ),
+        (
+            "unknown request item",
+            |v| v["requests"][0]["item"] = json!("TENT"),
+            &["requests[0] \"R1\"", "item", "TENT"],
+        ),
+        (
+            "not a multiple of the pack",
+            |v| v["lots"][0]["quantity"] = json!(130),
+            &[
+                "lots[0] \"L1\"",
+                "quantity",
+                "not a multiple of pack_size 60",
+            ],
+        ),
+        (
+            "negative capacity",
+            |v| v["departures"][0]["payload_kg"] = json!(-1),
+            &["departures[0] \"D1\"", "payload_kg", ">= 0"],
+        ),
+        (
+            "unparsable date",
+            |v| v["lots"][0]["available"] = json!("2026-13-01"),
+            &["lots[0] \"L1\"", "available", "2026-13-01"],
+        ),
+        (
+            "duplicate id",
+            |v| {
+                let lot = v["lots"][0].clone();
+                v["lots"].as_array_mut().map(|a| a.push(lot));
+            },
+            &["lots[1] \"L1\"", "id", "duplicate"],
+        ),
+        (
+            "fractional quantity",
+            |v| v["requests"][0]["quantity"] = json!(2.5),
+            &["requests[0] \"R1\"", "quantity", "integer"],
+        ),
+        (
+            "missing field",
+            |v| {
+                v["items"][0]
+                    .as_object_mut()
+                    .map(|o| o.remove("unit_weight_kg"));
+            },
+            &["items[0] \"HEB\"", "unit_weight_kg", "missing"],
+        ),
+        (
+            "zero weight",
+            |v| v["items"][0]["unit_weight_kg"] = json!(0),
+            &["items[0] \"HEB\"", "unit_weight_kg", "> 0"],
+        ),
+        (
+            "arrives before departs",
+            |v| v["departures"][0]["arrives"] = json!("2026-12-01"),
+            &["departures[0] \"D1\"", "arrives", "before"],
+        ),
+        (
+            "negative grace",
+            |v| v["requests"][0]["grace_days"] = json!(-3),
+            &["requests[0] \"R1\"", "grace_days"],
+        ),
+        (
+            "zero value",
+            |v| v["requests"][0]["value_per_unit"] = json!(0),
+            &["requests[0] \"R1\"", "value_per_unit"],
+        ),
+        (
+            "unknown transfer node",
+            |v| v["transfers"][0]["to"] = json!("DOCK"),
+            &["transfers[0]", "to", "DOCK"],
+        ),
+        (
+            "lots not a list",
+            |v| v["lots"] = json!({}),
+            &["instance", "lots", "list"],
+        ),
+        (
+            "earmark not a list",
+            |v| v["lots"][0]["earmark"] = json!("SD"),
+            &["lots[0] \"L1\"", "earmark"],
+        ),
+    ];
+    for (what, edit, fragments) in table {
+        let mut value = base();
+        edit(&mut value);
+        let error = Instance::from_json(&value.to_string()).expect_err(what);
+        let message = error.to_string();
+        for fragment in *fragments {
+            assert!(
+                message.contains(fragment),
+                "{what}: {message:?} lacks {fragment:?}"
+            );
+        }
+    }
+    for text in [
+        "",
+        "{",
+        "[1, 2]",
+        "{\"format\": \"reliefhub-plan-instance/1\",}",
+        "null",
+    ] {
+        assert!(
+            Instance::from_json(text).is_err(),
+            "{text:?} must be rejected"
+        );
+    }
+}
+
+fn python_verdict(
+    instance_path: &std::path::Path,
+    plan_text: &str,
+    dir: &std::path::Path,
+    k: usize,
+) -> Option<(bool, f64)> {
+    let plan_path = dir.join(format!("plan-{k}.json"));
+    std::fs::write(&plan_path, plan_text).ok()?;
+    let output = std::process::Command::new("python3")
+        .arg(shared().join("tools/check_plan.py"))
+        .arg(instance_path)
+        .arg(&plan_path)
+        .arg("--json")
+        .output()
+        .ok()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary: Value = serde_json::from_str(stdout.lines().last()?).ok()?;
+    Some((
+        output.status.code() == Some(0),
+        summary["objective"].as_f64()?,
+    ))
+}
+
+/// Broken variants of a good plan, each breaking one rule.
+fn broken_variants(good: &str) -> Vec<String> {
+    let Ok(value) = serde_json::from_str::<Value>(good) else {
+        return Vec::new();
+    };
+    let mut variants = Vec::new();
+    let mut edit = |f: &dyn Fn(&mut Value)| {
+        let mut v = value.clone();
+        f(&mut v);
+        variants.push(v.to_string());
+    };
+    edit(&|v| v["objective"] = json!(v["objective"].as_f64().unwrap_or(0.0) + 1.0));
+    edit(&|v| v["upper_bound"] = json!(v["objective"].as_f64().unwrap_or(0.0) - 100.0));
+    edit(&|v| v["format"] = json!("reliefhub-plan/0"));
+    edit(&|v| {
+        v.as_object_mut().map(|o| o.remove("objective"));
+    });
+    edit(&|v| {
+        v.as_object_mut().map(|o| o.remove("upper_bound"));
+    });
+    if value["allocations"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
+    {
+        edit(&|v| {
+            v["allocations"][0]["quantity"] =
+                json!(v["allocations"][0]["quantity"].as_i64().unwrap_or(1) + 1)
+        });
+        edit(&|v| v["allocations"][0]["quantity"] = json!(1_000_000));
+        edit(&|v| v["allocations"][0]["quantity"] = json!(0));
+        edit(&|v| v["allocations"][0]["quantity"] = json!(2.0));
+        edit(&|v| v["allocations"][0]["lot"] = json!("NO-SUCH-LOT"));
+        edit(&|v| {
+            v["allocations"][0]
+                .as_object_mut()
+                .map(|o| o.remove("request"));
+        });
+        edit(&|v| {
+            let a = v["allocations"][0].clone();
+            v["allocations"].as_array_mut().map(|l| l.push(a));
+        });
+        // Another departure and another request for the first allocation.
+        for index in [1usize, 2, 3] {
+            edit(&|v| {
+                let other = v["allocations"]
+                    .as_array()
+                    .and_then(|a| a.get(index % a.len()).cloned());
+                if let Some(other) = other {
+                    v["allocations"][0]["departure"] = other["departure"].clone();
+                }
+            });
+            edit(&|v| {
+                let other = v["allocations"]
+                    .as_array()
+                    .and_then(|a| a.get(index % a.len()).cloned());
+                if let Some(other) = other {
+                    v["allocations"][0]["request"] = other["request"].clone();
+                }
+            });
+        }
+    }
+    edit(&|v| v["allocations"] = json!([]));
+    variants
+}
+
+#[test]
+fn checker_agrees_with_the_reference_checker() {
+    let python = std::process::Command::new("python3")
+        .arg("--version")
+        .output();
+    if python.is_err() || !shared().join("tools/check_plan.py").exists() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("reliefhub-planner-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let mut instances: Vec<(String, PathBuf)> = Vec::new();
+    for name in ["tiny.json", "small.json"] {
+        instances.push((name.to_string(), shared().join("examples/plan").join(name)));
+    }
+    for seed in 1..=2 {
+        let config = GenerateConfig {
+            seed,
+            lots: 60,
+            departures: 10,
+            requests: 30,
+            destinations: 5,
+            horizon_days: 20,
+            name: format!("g{seed}"),
+        };
+        let path = dir.join(format!("generated-{seed}.json"));
+        std::fs::write(&path, generate_json(&config)).expect("write instance");
+        instances.push((format!("generated {seed}"), path));
+    }
+    let mut k = 0;
+    for (name, path) in instances {
+        let text = std::fs::read_to_string(&path).expect("instance");
+        let instance = Instance::from_json(&text).expect("valid instance");
+        let good = plan::to_json(&instance, &run(&instance, 200, 7));
+        let greedy = plan::to_json(
+            &instance,
+            &reliefhub_planner::greedy::greedy_plan(&instance),
+        );
+        let mut plans = vec![good.clone(), greedy];
+        plans.extend(broken_variants(&good));
+        for plan_text in plans {
+            k += 1;
+            let ours = check_plan_json(&instance, &plan_text, None).expect("readable plan");
+            let Some((theirs, objective)) = python_verdict(&path, &plan_text, &dir, k) else {
+                continue;
+            };
+            assert_eq!(
+                ours.is_feasible(),
+                theirs,
+                "{name}: verdicts differ on {plan_text:.300}: ours {:?}",
+                ours.violations
+            );
+            assert!(
+                (ours.objective - objective).abs() <= 1e-6 * (1.0 + objective.abs()),
+                "{name}: objective {} vs {objective}",
+                ours.objective
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn small_config() -> impl Strategy<Value = GenerateConfig> {
+    (any::<u64>(), 5usize..60, 2usize..12, 3usize..30, 2usize..8).prop_map(
+        |(seed, lots, departures, requests, destinations)| GenerateConfig {
+            seed,
+            lots,
+            departures,
+            requests,
+            destinations,
+            horizon_days: 15,
+            name: "prop".to_string(),
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn plans_are_feasible_bounded_and_deterministic(config in small_config(), seed in 0u64..1000) {
+        let instance = Instance::from_json(&generate_json(&config)).expect("generated instances are valid");
+        let first = run(&instance, 60, seed);
+        let report = check_plan_json(&instance, &plan::to_json(&instance, &first), None).expect("readable");
+        prop_assert!(report.is_feasible(), "{:?}", report.violations);
+        prop_assert!((report.objective - first.objective).abs() <= 1e-6 * (1.0 + first.objective.abs()));
+        if let Some(bound) = first.upper_bound {
+            prop_assert!(first.objective <= bound + 1e-6 * (1.0 + bound.abs()));
+        }
+        let greedy = reliefhub_planner::greedy::greedy_plan(&instance);
+        let greedy_report = check_plan_json(&instance, &plan::to_json(&instance, &greedy), None).expect("readable");
+        prop_assert!(greedy_report.is_feasible(), "{:?}", greedy_report.violations);
+        if let Some(bound) = first.upper_bound {
+            prop_assert!(greedy.objective <= bound + 1e-6 * (1.0 + bound.abs()));
+        }
+        let second = run(&instance, 60, seed);
+        prop_assert_eq!(&first.allocations, &second.allocations);
+        prop_assert_eq!(first.objective, second.objective);
+    }
+}
+
+#[test]
+fn generator_is_deterministic_and_valid() {
+    let config = GenerateConfig::for_size(reliefhub_planner::generate::Size::S, 5);
+    let a = generate_json(&config);
+    assert_eq!(a, generate_json(&config));
+    let instance = Instance::from_json(&a).expect("valid");
+    assert_eq!(
+        (
+            instance.lots.len(),
+            instance.departures.len(),
+            instance.requests.len()
+        ),
+        (300, 30, 150)
+    );
+}
