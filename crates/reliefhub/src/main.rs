@@ -2,6 +2,7 @@
 //! the library crates; this file only wires them to the command line.
 
 mod bench;
+mod plan_cmd;
 mod progress;
 
 use std::path::PathBuf;
@@ -42,6 +43,9 @@ enum Command {
     /// Import public reference data files.
     #[command(subcommand)]
     Refdata(RefdataCommand),
+    /// Plan dispatch: which stock goes on which departure for which request
+    /// (reads `reliefhub-plan-instance/1`, writes `reliefhub-plan/1`).
+    Plan(plan_cmd::PlanArgs),
     /// Measure the ledger (see the README's Benchmarks section).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -141,6 +145,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(command) => bench::run(command, &cli.db, cli.quiet),
+        Command::Plan(args) => Ok(plan_cmd::run(args, cli.quiet)),
     }
 }
 
