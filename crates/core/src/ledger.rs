@@ -143,14 +143,19 @@ pub struct CorrectedEntry {
     pub reversed_quantity: i64,
 }
 
-/// What the store knows that a batch touches, read in the same transaction.
+/// The reference codes a batch may name, read in the same transaction.
 #[derive(Debug, Default, Clone)]
-pub struct BatchContext {
+pub struct ReferenceCodes {
     pub known_items: HashSet<String>,
     pub known_donors: HashSet<String>,
     pub known_organisations: HashSet<String>,
     pub known_nodes: HashSet<String>,
     pub known_destinations: HashSet<String>,
+}
+
+/// What the store knows that a batch touches, read in the same transaction.
+#[derive(Debug, Default, Clone)]
+pub struct BatchContext {
     /// Stored lots the batch refers to; a missing id is an unknown lot.
     pub lots: HashMap<i64, LotSpec>,
     /// Current balances of the touched pairs; a missing pair is zero.
@@ -237,7 +242,7 @@ fn key_is_valid(key: &str) -> bool {
 fn check_reference(
     index: usize,
     account: &Account,
-    ctx: &BatchContext,
+    ctx: &ReferenceCodes,
     errors: &mut Vec<LedgerError>,
 ) {
     let (known, what) = match account.kind() {
@@ -267,7 +272,11 @@ fn check_reference(
 /// exist; no account but a pledge source ends the batch negative; a
 /// correction reverses (part of) an existing entry exactly; per lot, the
 /// changes sum to zero (conservation, asserted).
-pub fn validate(batch: &Batch, ctx: &BatchContext) -> Result<Vec<BalanceChange>, Vec<LedgerError>> {
+pub fn validate(
+    batch: &Batch,
+    codes: &ReferenceCodes,
+    ctx: &BatchContext,
+) -> Result<Vec<BalanceChange>, Vec<LedgerError>> {
     let mut errors = Vec::new();
     if !key_is_valid(&batch.key) {
         errors.push(LedgerError::BadKey(
@@ -283,13 +292,13 @@ pub fn validate(batch: &Batch, ctx: &BatchContext) -> Result<Vec<BalanceChange>,
     }
     for (position, lot) in batch.new_lots.iter().enumerate() {
         let index = position + 1;
-        if !ctx.known_items.contains(&lot.item) {
+        if !codes.known_items.contains(&lot.item) {
             errors.push(LedgerError::UnknownItem {
                 index,
                 item: lot.item.clone(),
             });
         }
-        if !ctx.known_donors.contains(&lot.donor) {
+        if !codes.known_donors.contains(&lot.donor) {
             errors.push(LedgerError::UnknownDonor {
                 index,
                 donor: lot.donor.clone(),
@@ -348,8 +357,8 @@ pub fn validate(batch: &Batch, ctx: &BatchContext) -> Result<Vec<BalanceChange>,
                 LotKey::New(new_index)
             }
         };
-        check_reference(index, &transfer.from, ctx, &mut errors);
-        check_reference(index, &transfer.to, ctx, &mut errors);
+        check_reference(index, &transfer.from, codes, &mut errors);
+        check_reference(index, &transfer.to, codes, &mut errors);
         if let Some(corrects) = transfer.corrects {
             match ctx.corrected.get(&corrects) {
                 None => {

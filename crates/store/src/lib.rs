@@ -12,7 +12,8 @@ mod store;
 
 pub use db::{Backend, Conn, Value};
 pub use migrations::MIGRATIONS;
-pub use store::{Applied, BalanceRow, Store};
+pub use store::{Applied, BalanceRow, Store, StreamedBatch};
+pub use reliefhub_core::ledger::Hash32;
 
 use reliefhub_core::LedgerError;
 

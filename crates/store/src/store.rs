@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use reliefhub_core::domain::{format_date, parse_date};
 use reliefhub_core::ledger::{
-    self, BatchContext, BatchHeader, CorrectedEntry, Hash32, JournalEntry, GENESIS_HASH,
+    self, BatchContext, BatchHeader, CorrectedEntry, Hash32, JournalEntry, ReferenceCodes, GENESIS_HASH,
 };
 use reliefhub_core::reference::ReferenceData;
 use reliefhub_core::verify::{Verifier, VerifyFailure, VerifySummary};
@@ -404,8 +404,51 @@ impl Store {
     /// The same key with the same content returns the first result and
     /// changes nothing; the same key with other content is refused.
     pub fn apply(&mut self, batch: &Batch, now_unix_ms: i64) -> Result<Applied, StoreError> {
+        self.apply_with(batch, now_unix_ms, |_, _| Ok(())).map(|(applied, _)| applied)
+    }
+
+    /// Like [`Store::apply`], and runs `after` in the same transaction once
+    /// the batch is written (to store the documents that go with it). On a
+    /// replay `after` does not run and the result is `None`.
+    pub fn apply_with<T>(
+        &mut self,
+        batch: &Batch,
+        now_unix_ms: i64,
+        after: impl FnOnce(&mut dyn Conn, &Applied) -> Result<T, StoreError>,
+    ) -> Result<(Applied, Option<T>), StoreError> {
         let digest = batch.content_digest();
-        self.write(|conn| apply_in_transaction(conn, batch, digest, now_unix_ms))
+        self.write(|conn| match start_batch(conn, &batch.key, &batch.kind, digest, now_unix_ms)? {
+            Start::Replay(applied) => Ok((applied, None)),
+            Start::Fresh(mut pending) => {
+                push_chunk(conn, &mut pending, batch)?;
+                let applied = finish_batch(conn, *pending)?;
+                let extra = after(conn, &applied)?;
+                Ok((applied, Some(extra)))
+            }
+        })
+    }
+
+    /// Applies a batch too large to hold in memory: `feed` pushes it chunk
+    /// by chunk, all inside one transaction, so it is applied whole or not
+    /// at all. `content_digest` identifies the content for idempotency (for
+    /// an imported file, a digest of its bytes); on a replay of the same key
+    /// and digest, `feed` does not run and the result is `None`.
+    pub fn apply_streamed<T>(
+        &mut self,
+        key: &str,
+        kind: &str,
+        content_digest: Hash32,
+        now_unix_ms: i64,
+        feed: impl FnOnce(&mut StreamedBatch<'_>) -> Result<T, StoreError>,
+    ) -> Result<(Applied, Option<T>), StoreError> {
+        self.write(|conn| match start_batch(conn, key, kind, content_digest, now_unix_ms)? {
+            Start::Replay(applied) => Ok((applied, None)),
+            Start::Fresh(mut pending) => {
+                let extra = feed(&mut StreamedBatch { conn: &mut *conn, pending: &mut pending })?;
+                let applied = finish_batch(conn, *pending)?;
+                Ok((applied, Some(extra)))
+            }
+        })
     }
 
     /// The balance of one account for one lot.
@@ -573,85 +616,118 @@ fn codes(conn: &mut dyn Conn, sql: &str) -> Result<HashSet<String>, StoreError> 
     conn.query(sql, &[])?.iter().map(|r| r[0].text()).collect()
 }
 
-fn apply_in_transaction(
-    conn: &mut dyn Conn,
-    batch: &Batch,
-    digest: Hash32,
-    now_unix_ms: i64,
-) -> Result<Applied, StoreError> {
-    let existing = conn.query(
-        "SELECT id, content_digest, first_seq, transfer_count FROM batches WHERE idem_key = $1",
-        &[(&batch.key).into()],
-    )?;
-    if let Some(row) = existing.first() {
-        if row[1].bytes()? == digest {
-            return applied_from_stored(conn, row);
-        }
-        return Err(StoreError::KeyReused {
-            key: batch.key.clone(),
-            batch_id: row[0].int()?,
-        });
-    }
-
-    let mut ctx = BatchContext {
+fn reference_codes(conn: &mut dyn Conn) -> Result<ReferenceCodes, StoreError> {
+    Ok(ReferenceCodes {
         known_items: codes(conn, "SELECT code FROM items")?,
         known_donors: codes(
             conn,
-            &format!(
-                "SELECT code FROM organisations WHERE kind = '{}'",
-                OrganisationKind::Donor.code()
-            ),
+            &format!("SELECT code FROM organisations WHERE kind = '{}'", OrganisationKind::Donor.code()),
         )?,
         known_organisations: codes(conn, "SELECT code FROM organisations")?,
         known_nodes: codes(conn, "SELECT code FROM nodes")?,
         known_destinations: codes(conn, "SELECT locode FROM destinations")?,
-        ..BatchContext::default()
+    })
+}
+
+/// A batch being written inside the current write transaction.
+struct Pending {
+    header: BatchHeader,
+    codes: ReferenceCodes,
+    first_seq: i64,
+    next_seq: i64,
+    next_lot_id: i64,
+    previous: Hash32,
+    lot_ids: Vec<i64>,
+}
+
+enum Start {
+    Replay(Applied),
+    Fresh(Box<Pending>),
+}
+
+/// Checks the idempotency key and, for a new key, reads where the journal
+/// stands: the next ids and the hash to chain from.
+fn start_batch(
+    conn: &mut dyn Conn,
+    key: &str,
+    kind: &str,
+    digest: Hash32,
+    now_unix_ms: i64,
+) -> Result<Start, StoreError> {
+    let existing = conn.query(
+        "SELECT id, content_digest, first_seq, transfer_count FROM batches WHERE idem_key = $1",
+        &[key.into()],
+    )?;
+    if let Some(row) = existing.first() {
+        if row[1].bytes()? == digest {
+            return Ok(Start::Replay(applied_from_stored(conn, row)?));
+        }
+        return Err(StoreError::KeyReused { key: key.to_string(), batch_id: row[0].int()? });
+    }
+    let next = conn.query(
+        "SELECT (SELECT COALESCE(MAX(id), 0) FROM batches), (SELECT COALESCE(MAX(id), 0) FROM lots), \
+         (SELECT COALESCE(MAX(seq), 0) FROM journal)",
+        &[],
+    )?;
+    let batch_id = next[0][0].int()? + 1;
+    let next_lot_id = next[0][1].int()? + 1;
+    let last_seq = next[0][2].int()?;
+    let previous = if last_seq == 0 {
+        GENESIS_HASH
+    } else {
+        let rows = conn.query("SELECT hash FROM journal WHERE seq = $1", &[last_seq.into()])?;
+        hash32(&rows[0][0].bytes()?).ok_or_else(|| {
+            StoreError::Corrupt(format!("journal entry {last_seq} has a malformed hash; run `reliefhub verify`"))
+        })?
     };
-    let lot_ids: Vec<Value> = batch.existing_lots().into_iter().map(Value::Int).collect();
-    for row in query_in(
-        conn,
-        "SELECT item, donor, batch, expiry, earmark, id FROM lots WHERE id IN (?)",
-        &lot_ids,
-    )? {
+    Ok(Start::Fresh(Box::new(Pending {
+        header: BatchHeader {
+            id: batch_id,
+            key: key.to_string(),
+            kind: kind.to_string(),
+            content_digest: digest,
+            recorded_at_unix_ms: now_unix_ms,
+        },
+        codes: reference_codes(conn)?,
+        first_seq: last_seq + 1,
+        next_seq: last_seq + 1,
+        next_lot_id,
+        previous,
+        lot_ids: Vec::new(),
+    })))
+}
+
+/// Validates one chunk of a batch against the state inside the transaction
+/// (which includes the earlier chunks) and writes it. Returns the ids of the
+/// chunk's new lots.
+fn push_chunk(conn: &mut dyn Conn, pending: &mut Pending, chunk: &Batch) -> Result<Vec<i64>, StoreError> {
+    let mut ctx = BatchContext::default();
+    let lot_ids: Vec<Value> = chunk.existing_lots().into_iter().map(Value::Int).collect();
+    for row in query_in(conn, "SELECT item, donor, batch, expiry, earmark, id FROM lots WHERE id IN (?)", &lot_ids)? {
         ctx.lots.insert(row[5].int()?, lot_from_row(&row)?);
     }
-    let touched: Vec<(Account, i64)> = batch.touched_pairs().into_iter().collect();
-    let pairs: Vec<(&str, i64)> = touched
-        .iter()
-        .map(|(a, lot)| (a.canonical(), *lot))
-        .collect();
+    let touched: Vec<(Account, i64)> =
+        chunk.touched_pairs().into_iter().filter(|(_, lot)| ctx.lots.contains_key(lot)).collect();
+    let pairs: Vec<(&str, i64)> = touched.iter().map(|(a, lot)| (a.canonical(), *lot)).collect();
     let found = conn.get_balances(&pairs)?;
     for ((account, lot), quantity) in touched.iter().zip(found) {
         if quantity != 0 {
             ctx.balances.insert((account.clone(), *lot), quantity);
         }
     }
-    let corrected: Vec<Value> = batch
-        .corrected_entries()
-        .into_iter()
-        .map(Value::Int)
-        .collect();
+    let corrected: Vec<Value> = chunk.corrected_entries().into_iter().map(Value::Int).collect();
     if !corrected.is_empty() {
         for row in query_in(
             conn,
             "SELECT seq, lot_id, from_account, to_account, quantity FROM journal WHERE seq IN (?)",
             &corrected,
         )? {
-            let (Ok(from), Ok(to)) = (
-                Account::parse(&row[2].text()?),
-                Account::parse(&row[3].text()?),
-            ) else {
+            let (Ok(from), Ok(to)) = (Account::parse(&row[2].text()?), Account::parse(&row[3].text()?)) else {
                 continue;
             };
             ctx.corrected.insert(
                 row[0].int()?,
-                CorrectedEntry {
-                    lot_id: row[1].int()?,
-                    from,
-                    to,
-                    quantity: row[4].int()?,
-                    reversed_quantity: 0,
-                },
+                CorrectedEntry { lot_id: row[1].int()?, from, to, quantity: row[4].int()?, reversed_quantity: 0 },
             );
         }
         for row in query_in(
@@ -665,63 +741,12 @@ fn apply_in_transaction(
         }
     }
 
-    let changes = ledger::validate(batch, &ctx).map_err(StoreError::Rejected)?;
+    let changes = ledger::validate(chunk, &pending.codes, &ctx).map_err(StoreError::Rejected)?;
 
-    let next = conn.query(
-        "SELECT (SELECT COALESCE(MAX(id), 0) FROM batches), (SELECT COALESCE(MAX(id), 0) FROM lots), \
-         (SELECT COALESCE(MAX(seq), 0) FROM journal)",
-        &[],
-    )?;
-    let batch_id = next[0][0].int()? + 1;
-    let first_lot_id = next[0][1].int()? + 1;
-    let last_seq = next[0][2].int()?;
-    let previous = if last_seq == 0 {
-        GENESIS_HASH
-    } else {
-        let rows = conn.query(
-            "SELECT hash FROM journal WHERE seq = $1",
-            &[last_seq.into()],
-        )?;
-        hash32(&rows[0][0].bytes()?).ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "journal entry {last_seq} has a malformed hash; run `reliefhub verify`"
-            ))
-        })?
-    };
-    let header = BatchHeader {
-        id: batch_id,
-        key: batch.key.clone(),
-        kind: batch.kind.clone(),
-        content_digest: digest,
-        recorded_at_unix_ms: now_unix_ms,
-    };
-    let new_lot_ids: Vec<i64> = (0..batch.new_lots.len() as i64)
-        .map(|i| first_lot_id + i)
-        .collect();
-    let rows = ledger::journal_rows(
-        batch,
-        &header,
-        &ctx.lots,
-        &new_lot_ids,
-        last_seq + 1,
-        previous,
-    );
-
-    conn.execute(
-        "INSERT INTO batches (id, idem_key, kind, content_digest, recorded_at_unix_ms, first_seq, transfer_count) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            batch_id.into(),
-            (&batch.key).into(),
-            (&batch.kind).into(),
-            Value::Bytes(digest.to_vec()),
-            now_unix_ms.into(),
-            (last_seq + 1).into(),
-            (rows.len() as i64).into(),
-        ],
-    )?;
-    if !batch.new_lots.is_empty() {
-        let lot_rows = batch
+    let new_lot_ids: Vec<i64> = (0..chunk.new_lots.len() as i64).map(|i| pending.next_lot_id + i).collect();
+    let rows = ledger::journal_rows(chunk, &pending.header, &ctx.lots, &new_lot_ids, pending.next_seq, pending.previous);
+    if !chunk.new_lots.is_empty() {
+        let lot_rows = chunk
             .new_lots
             .iter()
             .zip(&new_lot_ids)
@@ -733,24 +758,11 @@ fn apply_in_transaction(
                     (&lot.batch).into(),
                     lot.expiry.map(format_date).into(),
                     earmark_text(&lot.earmark).into(),
-                    batch_id.into(),
+                    pending.header.id.into(),
                 ]
             })
             .collect();
-        insert_rows(
-            conn,
-            "lots",
-            &[
-                "id",
-                "item",
-                "donor",
-                "batch",
-                "expiry",
-                "earmark",
-                "created_batch",
-            ],
-            lot_rows,
-        )?;
+        insert_rows(conn, "lots", &["id", "item", "donor", "batch", "expiry", "earmark", "created_batch"], lot_rows)?;
     }
     conn.insert_journal("journal", &rows)?;
     let balance_changes: Vec<(String, i64, i64)> = changes
@@ -764,11 +776,73 @@ fn apply_in_transaction(
         })
         .collect();
     conn.add_balances(&balance_changes)?;
+    if let Some(last) = rows.last() {
+        pending.previous = last.hash;
+    }
+    pending.next_seq += rows.len() as i64;
+    pending.next_lot_id += new_lot_ids.len() as i64;
+    pending.lot_ids.extend_from_slice(&new_lot_ids);
+    Ok(new_lot_ids)
+}
+
+/// Writes the batch header once every chunk is in.
+fn finish_batch(conn: &mut dyn Conn, pending: Pending) -> Result<Applied, StoreError> {
+    let transfer_count = pending.next_seq - pending.first_seq;
+    if transfer_count == 0 {
+        return Err(StoreError::Rejected(vec![reliefhub_core::LedgerError::EmptyBatch]));
+    }
+    let header = &pending.header;
+    conn.execute(
+        "INSERT INTO batches (id, idem_key, kind, content_digest, recorded_at_unix_ms, first_seq, transfer_count) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            header.id.into(),
+            (&header.key).into(),
+            (&header.kind).into(),
+            Value::Bytes(header.content_digest.to_vec()),
+            header.recorded_at_unix_ms.into(),
+            pending.first_seq.into(),
+            transfer_count.into(),
+        ],
+    )?;
     Ok(Applied {
-        batch_id,
-        first_seq: last_seq + 1,
-        transfer_count: rows.len() as i64,
-        lot_ids: new_lot_ids,
+        batch_id: header.id,
+        first_seq: pending.first_seq,
+        transfer_count,
+        lot_ids: pending.lot_ids,
         replayed: false,
     })
+}
+
+/// A batch written in chunks inside one transaction; see
+/// [`Store::apply_streamed`].
+pub struct StreamedBatch<'a> {
+    conn: &'a mut dyn Conn,
+    pending: &'a mut Pending,
+}
+
+impl StreamedBatch<'_> {
+    /// Validates and writes one chunk (its key is ignored). Returns the ids
+    /// of the chunk's new lots. An error here rolls back the whole batch.
+    pub fn push(&mut self, chunk: &Batch) -> Result<Vec<i64>, StoreError> {
+        let mut chunk_with_key;
+        let chunk = if chunk.key == self.pending.header.key {
+            chunk
+        } else {
+            chunk_with_key = chunk.clone();
+            chunk_with_key.key = self.pending.header.key.clone();
+            &chunk_with_key
+        };
+        push_chunk(self.conn, self.pending, chunk)
+    }
+
+    /// The transaction's connection, for rows that belong with the batch.
+    pub fn conn(&mut self) -> &mut dyn Conn {
+        self.conn
+    }
+
+    /// The id the batch will have.
+    pub fn batch_id(&self) -> i64 {
+        self.pending.header.id
+    }
 }
