@@ -67,7 +67,6 @@ pub(crate) struct Model<'a> {
     pub classes: Vec<Class>,
     /// Distinct earmark lists; `earmark_allows[set][destination]`.
     pub earmark_allows: Vec<Vec<bool>>,
-    pub earmark_restricted: Vec<bool>,
     /// Per item, class indices in order of preference: soonest expiry first,
     /// earmarked before free stock, latest availability first.
     pub item_classes: Vec<Vec<usize>>,
@@ -217,7 +216,6 @@ impl<'a> Model<'a> {
             instance,
             classes,
             earmark_allows,
-            earmark_restricted,
             item_classes,
             options,
             destination_departures,

@@ -79,9 +79,14 @@ impl Clock for WallClock {
 pub fn run(args: PlanArgs, quiet: bool) -> ExitCode {
     match args.command {
         Some(PlanCommand::Check { instance, plan }) => run_check(&instance, &plan),
-        Some(PlanCommand::Generate { size, lots, departures, requests, seed, out }) => {
-            run_generate(&size, lots, departures, requests, seed, &out)
-        }
+        Some(PlanCommand::Generate {
+            size,
+            lots,
+            departures,
+            requests,
+            seed,
+            out,
+        }) => run_generate(&size, lots, departures, requests, seed, &out),
         None => {
             let (Some(instance), Some(out)) = (args.instance, args.out) else {
                 eprintln!("error: `reliefhub plan` needs --instance FILE and --out FILE (or a subcommand: check, generate)");
@@ -116,20 +121,32 @@ fn run_plan(instance_path: &Path, out: &Path, time_limit: f64, seed: u64, quiet:
     let show = !quiet && std::io::stderr().is_terminal();
     let bar = if show {
         let bar = indicatif::ProgressBar::new(1000);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} planning [{bar:30}] {msg}") {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner} planning [{bar:30}] {msg}")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         Some(bar)
     } else {
         None
     };
-    let options = SolveOptions { seed, time_limit: Some(Duration::from_secs_f64(time_limit)), ..SolveOptions::default() };
+    let options = SolveOptions {
+        seed,
+        time_limit: Some(Duration::from_secs_f64(time_limit)),
+        ..SolveOptions::default()
+    };
     let clock = WallClock(start);
     let plan = solve(&instance, &options, &clock, &mut |progress| {
         if let Some(bar) = &bar {
             bar.set_position((progress.fraction_done * 1000.0) as u64);
-            let bound = progress.upper_bound.map_or("-".to_string(), |b| format!("{b:.0}"));
-            bar.set_message(format!("objective {:.0}  bound {bound}  {:.1}s", progress.objective, progress.elapsed.as_secs_f64()));
+            let bound = progress
+                .upper_bound
+                .map_or("-".to_string(), |b| format!("{b:.0}"));
+            bar.set_message(format!(
+                "objective {:.0}  bound {bound}  {:.1}s",
+                progress.objective,
+                progress.elapsed.as_secs_f64()
+            ));
         }
     });
     if let Some(bar) = bar {
@@ -140,7 +157,9 @@ fn run_plan(instance_path: &Path, out: &Path, time_limit: f64, seed: u64, quiet:
         return ExitCode::from(2);
     }
     if !quiet {
-        let bound = plan.upper_bound.map_or("none".to_string(), |b| format!("{b:.2}"));
+        let bound = plan
+            .upper_bound
+            .map_or("none".to_string(), |b| format!("{b:.2}"));
         eprintln!(
             "plan written to {}: objective {:.2}, upper bound {bound}, {} allocations, {} requests not fully met, {:.1}s",
             out.display(),
@@ -181,7 +200,11 @@ fn run_check(instance_path: &Path, plan_path: &Path) -> ExitCode {
     let number = |value: Option<f64>| value.map_or("none".to_string(), |v| v.to_string());
     println!(
         "{} objective={:.6} claimed={} bound={} allocations={} departures_used={} violations={}",
-        if report.is_feasible() { "feasible" } else { "INFEASIBLE" },
+        if report.is_feasible() {
+            "feasible"
+        } else {
+            "INFEASIBLE"
+        },
         report.objective,
         number(report.claimed),
         number(report.bound),
