@@ -40,7 +40,21 @@ pub struct BalanceRow {
 /// The hub's database.
 pub struct Store {
     conn: Box<dyn Conn>,
+    cache: BalanceCache,
 }
+
+/// Balances this store wrote or read, valid while the journal's head is the
+/// one it last saw: every balance change appends to the journal under the
+/// write lock, so an unchanged head means unchanged balances. It spares each
+/// batch the reads of the balances it touches.
+#[derive(Default)]
+struct BalanceCache {
+    head_seq: i64,
+    balances: HashMap<(String, i64), i64>,
+}
+
+/// The most balances the cache keeps before it starts again.
+const CACHE_BALANCES_MAX: usize = 2_000_000;
 
 /// Rows per multi-row INSERT or per `IN (...)` list.
 const CHUNK_ROWS: usize = 500;
@@ -122,13 +136,11 @@ impl Store {
     /// Opens the database a `--db` URL names. It does not create the schema;
     /// see [`Store::migrate`].
     pub fn open(url: &str) -> Result<Store, StoreError> {
-        Ok(Store {
-            conn: db::connect(url)?,
-        })
+        Ok(Store { conn: db::connect(url)?, cache: BalanceCache::default() })
     }
 
     pub fn from_conn(conn: Box<dyn Conn>) -> Store {
-        Store { conn }
+        Store { conn, cache: BalanceCache::default() }
     }
 
     pub fn backend(&self) -> Backend {
@@ -417,14 +429,11 @@ impl Store {
         after: impl FnOnce(&mut dyn Conn, &Applied) -> Result<T, StoreError>,
     ) -> Result<(Applied, Option<T>), StoreError> {
         let digest = batch.content_digest();
-        self.write(|conn| match start_batch(conn, &batch.key, &batch.kind, digest, now_unix_ms)? {
-            Start::Replay(applied) => Ok((applied, None)),
-            Start::Fresh(mut pending) => {
-                push_chunk(conn, &mut pending, batch)?;
-                let applied = finish_batch(conn, *pending)?;
-                let extra = after(conn, &applied)?;
-                Ok((applied, Some(extra)))
-            }
+        self.write_batch(&batch.key, &batch.kind, digest, now_unix_ms, |conn, cache, pending| {
+            push_chunk(conn, cache, pending, batch)?;
+            let applied = finish_batch(conn, pending)?;
+            let extra = after(conn, &applied)?;
+            Ok((applied, extra))
         })
     }
 
@@ -441,14 +450,49 @@ impl Store {
         now_unix_ms: i64,
         feed: impl FnOnce(&mut StreamedBatch<'_>) -> Result<T, StoreError>,
     ) -> Result<(Applied, Option<T>), StoreError> {
-        self.write(|conn| match start_batch(conn, key, kind, content_digest, now_unix_ms)? {
-            Start::Replay(applied) => Ok((applied, None)),
-            Start::Fresh(mut pending) => {
-                let extra = feed(&mut StreamedBatch { conn: &mut *conn, pending: &mut pending })?;
-                let applied = finish_batch(conn, *pending)?;
-                Ok((applied, Some(extra)))
-            }
+        self.write_batch(key, kind, content_digest, now_unix_ms, |conn, cache, pending| {
+            let extra = feed(&mut StreamedBatch { conn: &mut *conn, cache, pending: &mut *pending })?;
+            let applied = finish_batch(conn, pending)?;
+            Ok((applied, extra))
         })
+    }
+
+    /// One write transaction for one batch; on commit the balance cache
+    /// takes the batch's balances and the new journal head.
+    fn write_batch<T>(
+        &mut self,
+        key: &str,
+        kind: &str,
+        digest: Hash32,
+        now_unix_ms: i64,
+        work: impl FnOnce(&mut dyn Conn, &BalanceCache, &mut Pending) -> Result<(Applied, T), StoreError>,
+    ) -> Result<(Applied, Option<T>), StoreError> {
+        let conn = self.conn.as_mut();
+        conn.begin_write()?;
+        let result = (|| match start_batch(conn, &self.cache, key, kind, digest, now_unix_ms)? {
+            Start::Replay(applied) => Ok((applied, None, None)),
+            Start::Fresh(mut pending) => {
+                let (applied, extra) = work(conn, &self.cache, &mut pending)?;
+                Ok((applied, Some(extra), Some(pending)))
+            }
+        })();
+        match result {
+            Ok((applied, extra, pending)) => {
+                conn.commit()?;
+                if let Some(pending) = pending {
+                    if !pending.cache_valid || self.cache.balances.len() + pending.overlay.len() > CACHE_BALANCES_MAX {
+                        self.cache.balances.clear();
+                    }
+                    self.cache.balances.extend(pending.overlay);
+                    self.cache.head_seq = pending.next_seq - 1;
+                }
+                Ok((applied, extra))
+            }
+            Err(e) => {
+                let _ = conn.rollback();
+                Err(e)
+            }
+        }
     }
 
     /// The balance of one account for one lot.
@@ -638,6 +682,10 @@ struct Pending {
     next_lot_id: i64,
     previous: Hash32,
     lot_ids: Vec<i64>,
+    /// Balances after the chunks written so far in this transaction.
+    overlay: HashMap<(String, i64), i64>,
+    /// Whether the cache describes the journal as it stood at the start.
+    cache_valid: bool,
 }
 
 enum Start {
@@ -649,6 +697,7 @@ enum Start {
 /// stands: the next ids and the hash to chain from.
 fn start_batch(
     conn: &mut dyn Conn,
+    cache: &BalanceCache,
     key: &str,
     kind: &str,
     digest: Hash32,
@@ -694,13 +743,20 @@ fn start_batch(
         next_lot_id,
         previous,
         lot_ids: Vec::new(),
+        overlay: HashMap::new(),
+        cache_valid: cache.head_seq == last_seq,
     })))
 }
 
 /// Validates one chunk of a batch against the state inside the transaction
 /// (which includes the earlier chunks) and writes it. Returns the ids of the
 /// chunk's new lots.
-fn push_chunk(conn: &mut dyn Conn, pending: &mut Pending, chunk: &Batch) -> Result<Vec<i64>, StoreError> {
+fn push_chunk(
+    conn: &mut dyn Conn,
+    cache: &BalanceCache,
+    pending: &mut Pending,
+    chunk: &Batch,
+) -> Result<Vec<i64>, StoreError> {
     let mut ctx = BatchContext::default();
     let lot_ids: Vec<Value> = chunk.existing_lots().into_iter().map(Value::Int).collect();
     for row in query_in(conn, "SELECT item, donor, batch, expiry, earmark, id FROM lots WHERE id IN (?)", &lot_ids)? {
@@ -708,12 +764,24 @@ fn push_chunk(conn: &mut dyn Conn, pending: &mut Pending, chunk: &Batch) -> Resu
     }
     let touched: Vec<(Account, i64)> =
         chunk.touched_pairs().into_iter().filter(|(_, lot)| ctx.lots.contains_key(lot)).collect();
-    let pairs: Vec<(&str, i64)> = touched.iter().map(|(a, lot)| (a.canonical(), *lot)).collect();
-    let found = conn.get_balances(&pairs)?;
-    for ((account, lot), quantity) in touched.iter().zip(found) {
-        if quantity != 0 {
-            ctx.balances.insert((account.clone(), *lot), quantity);
+    let mut missing: Vec<&(Account, i64)> = Vec::new();
+    for pair in &touched {
+        let key = (pair.0.canonical().to_string(), pair.1);
+        let known = pending
+            .overlay
+            .get(&key)
+            .or_else(|| if pending.cache_valid { cache.balances.get(&key) } else { None });
+        match known {
+            Some(quantity) => {
+                ctx.balances.insert(pair.clone(), *quantity);
+            }
+            None => missing.push(pair),
         }
+    }
+    let pairs: Vec<(&str, i64)> = missing.iter().map(|(a, lot)| (a.canonical(), *lot)).collect();
+    let found = conn.get_balances(&pairs)?;
+    for ((account, lot), quantity) in missing.into_iter().zip(found) {
+        ctx.balances.insert((account.clone(), *lot), quantity);
     }
     let corrected: Vec<Value> = chunk.corrected_entries().into_iter().map(Value::Int).collect();
     if !corrected.is_empty() {
@@ -772,6 +840,7 @@ fn push_chunk(conn: &mut dyn Conn, pending: &mut Pending, chunk: &Batch) -> Resu
                 LotRef::Existing(id) => id,
                 LotRef::New(index) => new_lot_ids[index],
             };
+            pending.overlay.insert((change.account.canonical().to_string(), lot_id), change.balance_after);
             (change.account.canonical().to_string(), lot_id, change.delta)
         })
         .collect();
@@ -786,7 +855,7 @@ fn push_chunk(conn: &mut dyn Conn, pending: &mut Pending, chunk: &Batch) -> Resu
 }
 
 /// Writes the batch header once every chunk is in.
-fn finish_batch(conn: &mut dyn Conn, pending: Pending) -> Result<Applied, StoreError> {
+fn finish_batch(conn: &mut dyn Conn, pending: &mut Pending) -> Result<Applied, StoreError> {
     let transfer_count = pending.next_seq - pending.first_seq;
     if transfer_count == 0 {
         return Err(StoreError::Rejected(vec![reliefhub_core::LedgerError::EmptyBatch]));
@@ -809,7 +878,7 @@ fn finish_batch(conn: &mut dyn Conn, pending: Pending) -> Result<Applied, StoreE
         batch_id: header.id,
         first_seq: pending.first_seq,
         transfer_count,
-        lot_ids: pending.lot_ids,
+        lot_ids: std::mem::take(&mut pending.lot_ids),
         replayed: false,
     })
 }
@@ -818,6 +887,7 @@ fn finish_batch(conn: &mut dyn Conn, pending: Pending) -> Result<Applied, StoreE
 /// [`Store::apply_streamed`].
 pub struct StreamedBatch<'a> {
     conn: &'a mut dyn Conn,
+    cache: &'a BalanceCache,
     pending: &'a mut Pending,
 }
 
@@ -833,7 +903,7 @@ impl StreamedBatch<'_> {
             chunk_with_key.key = self.pending.header.key.clone();
             &chunk_with_key
         };
-        push_chunk(self.conn, self.pending, chunk)
+        push_chunk(self.conn, self.cache, self.pending, chunk)
     }
 
     /// The transaction's connection, for rows that belong with the batch.
