@@ -3,6 +3,7 @@
 //! check every row, and report all the problems they find with the line,
 //! field, value and rule. They do no other IO.
 
+pub mod manifest;
 pub mod refdata;
 
 /// One problem in an input file.

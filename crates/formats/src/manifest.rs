@@ -1,0 +1,685 @@
+//! Inbound manifests: the lines of a sailing or flight, as CSV or JSON.
+//!
+//! Columns are found by header name (`item`, `quantity`, `batch`, `expiry`,
+//! `packs`, `donor`, `earmark`, with a few common synonyms). An optional
+//! second header row of HXL hashtags (`#item`, `#quantity`, `#meta+batch`,
+//! `#date+expiry`, `#meta+packs`, `#org+funder`, `#country+code+dest`) is
+//! accepted, and a file whose only header row is hashtags is read by them.
+//!
+//! The reader streams: it holds one record at a time, checks every line
+//! against the rules the caller passes, collects every problem (up to
+//! [`crate::PROBLEMS_MAX`]) with its line, field, value and rule, and hands
+//! each valid line to a callback. A caller that must not write anything
+//! before the whole file is known to be good reads it twice: once to check,
+//! once to apply.
+
+use std::collections::HashSet;
+use std::io::Read;
+
+use reliefhub_core::domain::parse_date;
+use reliefhub_core::ledger::QUANTITY_MAX;
+use time::Date;
+
+use crate::{InputError, Problems};
+
+/// A file format for manifests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestFormat {
+    Csv,
+    Json,
+}
+
+impl ManifestFormat {
+    /// Guesses the format from a file name: `.json` is JSON, anything else CSV.
+    pub fn from_file_name(name: &str) -> ManifestFormat {
+        if name.to_ascii_lowercase().ends_with(".json") {
+            ManifestFormat::Json
+        } else {
+            ManifestFormat::Csv
+        }
+    }
+}
+
+/// What a manifest line is checked against.
+#[derive(Debug, Clone, Default)]
+pub struct ManifestRules {
+    /// Catalogue item codes.
+    pub items: HashSet<String>,
+    /// Donor organisation codes.
+    pub donors: HashSet<String>,
+    /// The donor of lines whose donor cell is empty (the leg's donor).
+    pub default_donor: Option<String>,
+}
+
+/// One valid manifest line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestLine {
+    /// The line in the file where the record starts (CSV), or the 1-based
+    /// position of the entry in the `lines` array (JSON).
+    pub line: u64,
+    pub item: String,
+    pub quantity: i64,
+    pub batch: String,
+    pub expiry: Option<Date>,
+    pub packs: Option<i64>,
+    pub donor: String,
+    /// ISO 3166-1 alpha-2 codes; empty allows every destination.
+    pub earmark: Vec<String>,
+}
+
+/// What a successful read found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ManifestSummary {
+    pub lines: u64,
+    pub total_quantity: i64,
+}
+
+/// Why a read failed: the input was bad, or the callback failed.
+#[derive(Debug)]
+pub enum ReadError<E> {
+    Input(InputError),
+    Sink(E),
+}
+
+/// The longest JSON manifest read (JSON is read whole; use CSV for large files).
+pub const JSON_BYTES_MAX: u64 = 256 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Item,
+    Quantity,
+    Batch,
+    Expiry,
+    Packs,
+    Donor,
+    Earmark,
+}
+
+const FIELDS: [Field; 7] = [
+    Field::Item,
+    Field::Quantity,
+    Field::Batch,
+    Field::Expiry,
+    Field::Packs,
+    Field::Donor,
+    Field::Earmark,
+];
+
+impl Field {
+    fn name(self) -> &'static str {
+        match self {
+            Field::Item => "item",
+            Field::Quantity => "quantity",
+            Field::Batch => "batch",
+            Field::Expiry => "expiry",
+            Field::Packs => "packs",
+            Field::Donor => "donor",
+            Field::Earmark => "earmark",
+        }
+    }
+
+    fn from_header(name: &str) -> Option<Field> {
+        let normal: String = name
+            .trim()
+            .trim_start_matches('\u{feff}')
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c == ' ' || c == '-' { '_' } else { c })
+            .collect();
+        Some(match normal.as_str() {
+            "item" | "item_code" => Field::Item,
+            "quantity" | "qty" => Field::Quantity,
+            "batch" | "lot" | "batch_number" => Field::Batch,
+            "expiry" | "expiry_date" | "best_before" => Field::Expiry,
+            "packs" | "pallets" | "pack_count" => Field::Packs,
+            "donor" | "funder" => Field::Donor,
+            "earmark" | "earmarked_for" => Field::Earmark,
+            _ => return None,
+        })
+    }
+
+    /// The field an HXL hashtag (with attributes) stands for.
+    fn from_hashtag(tag: &str) -> Option<Field> {
+        let lower = tag.trim().to_ascii_lowercase();
+        let mut parts = lower.trim_start_matches('#').split('+').map(str::trim);
+        let base = parts.next()?;
+        let attributes: HashSet<&str> = parts.collect();
+        let has = |a: &str| attributes.contains(a);
+        Some(match base {
+            "item" => Field::Item,
+            "value" | "meta" if has("packs") => Field::Packs,
+            "quantity" => Field::Quantity,
+            "value" => Field::Quantity,
+            "meta" if has("batch") || has("lot") => Field::Batch,
+            "date" if has("expiry") => Field::Expiry,
+            "org" if has("funder") || has("donor") => Field::Donor,
+            "country" if has("dest") || has("earmark") => Field::Earmark,
+            _ => return None,
+        })
+    }
+}
+
+fn is_hashtag_row(cells: &[String]) -> bool {
+    cells.iter().any(|c| c.trim().starts_with('#'))
+        && cells
+            .iter()
+            .all(|c| c.trim().is_empty() || c.trim().starts_with('#'))
+}
+
+/// Checks the cells of one record and builds the line, or records problems.
+struct LineChecker<'a> {
+    rules: &'a ManifestRules,
+}
+
+impl LineChecker<'_> {
+    fn check(
+        &self,
+        line: u64,
+        cell: impl Fn(Field) -> Option<String>,
+        problems: &mut Problems,
+    ) -> Option<ManifestLine> {
+        // Problems of this line are gathered apart, to know if it is valid.
+        let mut line_problems = Problems::default();
+        let problems_all = problems;
+        let problems = &mut line_problems;
+        let text = |field: Field| cell(field).map(|v| v.trim().to_string()).unwrap_or_default();
+
+        let item = text(Field::Item);
+        if item.is_empty() {
+            problems.push(line, "item", "", "an item code is required");
+        } else if !self.rules.items.contains(&item) {
+            problems.push(line, "item", &item, "unknown item code: not in the catalogue");
+        }
+
+        let quantity_text = text(Field::Quantity);
+        let quantity = parse_quantity(&quantity_text);
+        if let Err(rule) = &quantity {
+            problems.push(line, "quantity", &quantity_text, rule.clone());
+        }
+
+        let batch = text(Field::Batch);
+        if batch.chars().count() > 100 {
+            problems.push(line, "batch", &batch, "a batch is at most 100 characters");
+        }
+
+        let expiry_text = text(Field::Expiry);
+        let expiry = if expiry_text.is_empty() {
+            None
+        } else {
+            let parsed = parse_date(&expiry_text);
+            if parsed.is_none() {
+                problems.push(
+                    line,
+                    "expiry",
+                    &expiry_text,
+                    "not a date: write it as YYYY-MM-DD, such as 2027-06-30",
+                );
+            }
+            parsed
+        };
+
+        let packs_text = text(Field::Packs);
+        let packs = if packs_text.is_empty() {
+            None
+        } else {
+            match packs_text.parse::<i64>() {
+                Ok(n) if n >= 0 => Some(n),
+                _ => {
+                    problems.push(
+                        line,
+                        "packs",
+                        &packs_text,
+                        "packs must be a whole number of 0 or more",
+                    );
+                    None
+                }
+            }
+        };
+
+        let donor_cell = text(Field::Donor);
+        let donor = if donor_cell.is_empty() {
+            match &self.rules.default_donor {
+                Some(donor) => donor.clone(),
+                None => {
+                    problems.push(
+                        line,
+                        "donor",
+                        "",
+                        "a donor is required (the leg names no donor)",
+                    );
+                    String::new()
+                }
+            }
+        } else {
+            donor_cell
+        };
+        if !donor.is_empty() && !self.rules.donors.contains(&donor) {
+            problems.push(line, "donor", &donor, "unknown donor organisation code");
+        }
+
+        let earmark_text = text(Field::Earmark);
+        let mut earmark = Vec::new();
+        for code in earmark_text
+            .split(|c: char| c == ';' || c == ',' || c == '|' || c.is_whitespace())
+            .filter(|c| !c.is_empty())
+        {
+            if code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()) {
+                earmark.push(code.to_ascii_uppercase());
+            } else {
+                problems.push(
+                    line,
+                    "earmark",
+                    code,
+                    "an earmark is a list of ISO 3166-1 alpha-2 country codes, such as SD;TD",
+                );
+            }
+        }
+        earmark.sort();
+        earmark.dedup();
+
+        if !line_problems.is_empty() {
+            for p in line_problems.into_error("").problems {
+                problems_all.push(p.line, &p.field, &p.value, p.rule);
+            }
+            return None;
+        }
+        Some(ManifestLine {
+            line,
+            item,
+            quantity: quantity.ok()?,
+            batch,
+            expiry,
+            packs,
+            donor,
+            earmark,
+        })
+    }
+}
+
+fn parse_quantity(text: &str) -> Result<i64, String> {
+    if text.is_empty() {
+        return Err("a quantity is required".to_string());
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'+') {
+        return Err(
+            "a quantity must be a whole number of units, written with digits only".to_string(),
+        );
+    }
+    match text.parse::<i64>() {
+        Ok(n) if n > 0 && n <= QUANTITY_MAX => Ok(n),
+        Ok(_) => Err(format!(
+            "a quantity must be from 1 to {QUANTITY_MAX} units"
+        )),
+        Err(_) => Err(format!(
+            "a quantity must be a whole number from 1 to {QUANTITY_MAX}"
+        )),
+    }
+}
+
+/// Reads a manifest, checks every line, and calls `each` for every valid
+/// line in file order. Fails with every problem found if any line is bad
+/// (the callback may have seen the valid lines by then: check first, then
+/// apply). Never panics on any input.
+pub fn read_manifest<R: Read, E>(
+    input: R,
+    format: ManifestFormat,
+    file: &str,
+    rules: &ManifestRules,
+    each: impl FnMut(ManifestLine) -> Result<(), E>,
+) -> Result<ManifestSummary, ReadError<E>> {
+    match format {
+        ManifestFormat::Csv => read_csv(input, file, rules, each),
+        ManifestFormat::Json => read_json(input, file, rules, each),
+    }
+}
+
+fn cell_text(bytes: &[u8]) -> Result<String, String> {
+    std::str::from_utf8(bytes)
+        .map(str::to_string)
+        .map_err(|_| String::from_utf8_lossy(bytes).into_owned())
+}
+
+fn read_csv<R: Read, E>(
+    input: R,
+    file: &str,
+    rules: &ManifestRules,
+    mut each: impl FnMut(ManifestLine) -> Result<(), E>,
+) -> Result<ManifestSummary, ReadError<E>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(input);
+    let mut problems = Problems::default();
+    let fail = |problems: Problems| ReadError::Input(problems.into_error(file));
+    let mut record = csv::ByteRecord::new();
+
+    // The header row, then perhaps a row of HXL hashtags.
+    let read_row = |reader: &mut csv::Reader<R>,
+                    record: &mut csv::ByteRecord,
+                    problems: &mut Problems|
+     -> Option<(u64, Vec<String>)> {
+        match reader.read_byte_record(record) {
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                let mut cells = Vec::with_capacity(record.len());
+                for (index, bytes) in record.iter().enumerate() {
+                    match cell_text(bytes) {
+                        Ok(text) => cells.push(text),
+                        Err(lossy) => {
+                            problems.push(
+                                line,
+                                &format!("column {}", index + 1),
+                                &lossy,
+                                "not valid UTF-8 text: save the file as UTF-8",
+                            );
+                            cells.push(lossy);
+                        }
+                    }
+                }
+                if let Some(first) = cells.first_mut() {
+                    *first = first.trim_start_matches('\u{feff}').to_string();
+                }
+                Some((line, cells))
+            }
+            Ok(false) => None,
+            Err(e) => {
+                problems.push(
+                    e.position().map_or(1, |p| p.line()),
+                    "(row)",
+                    "",
+                    format!("not a readable CSV row: {e}"),
+                );
+                None
+            }
+        }
+    };
+    let Some((_, header)) = read_row(&mut reader, &mut record, &mut problems) else {
+        if problems.is_empty() {
+            problems.push(1, "(header)", "", "the file is empty: a header row is required");
+        }
+        return Err(fail(problems));
+    };
+    let mut columns: [Option<usize>; 7] = [None; 7];
+    let mut pending_first: Option<(u64, Vec<String>)> = None;
+    let mut hashtags: Option<Vec<String>> = None;
+    if is_hashtag_row(&header) {
+        hashtags = Some(header.clone());
+    } else {
+        for (index, name) in header.iter().enumerate() {
+            if let Some(field) = Field::from_header(name) {
+                let slot = &mut columns[field as usize];
+                if slot.is_some() {
+                    problems.push(1, name, name, "the column appears twice in the header");
+                }
+                *slot = Some(index);
+            }
+        }
+        match read_row(&mut reader, &mut record, &mut problems) {
+            Some((line, row)) if is_hashtag_row(&row) => {
+                let _ = line;
+                hashtags = Some(row);
+            }
+            other => pending_first = other,
+        }
+    }
+    if let Some(tags) = &hashtags {
+        for (index, tag) in tags.iter().enumerate() {
+            if let Some(field) = Field::from_hashtag(tag) {
+                let slot = &mut columns[field as usize];
+                match slot {
+                    Some(existing) if *existing != index => problems.push(
+                        2,
+                        tag,
+                        tag,
+                        format!(
+                            "hashtag names the `{}` field, which column {} already holds",
+                            field.name(),
+                            *existing + 1
+                        ),
+                    ),
+                    _ => *slot = Some(index),
+                }
+            }
+        }
+    }
+    for field in [Field::Item, Field::Quantity] {
+        if columns[field as usize].is_none() {
+            problems.push(
+                1,
+                field.name(),
+                "",
+                "required column is missing from the header (by name, or by HXL hashtag)",
+            );
+        }
+    }
+    if columns[Field::Donor as usize].is_none() && rules.default_donor.is_none() {
+        problems.push(
+            1,
+            "donor",
+            "",
+            "required column is missing: the leg names no donor, so each line must",
+        );
+    }
+    if !problems.is_empty() {
+        return Err(fail(problems));
+    }
+
+    let checker = LineChecker { rules };
+    let mut summary = ManifestSummary::default();
+    let mut handle = |line: u64,
+                      cells: &[String],
+                      problems: &mut Problems,
+                      summary: &mut ManifestSummary|
+     -> Result<(), E> {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            return Ok(());
+        }
+        let get = |field: Field| columns[field as usize].and_then(|i| cells.get(i).cloned());
+        if let Some(parsed) = checker.check(line, get, problems) {
+            summary.lines += 1;
+            summary.total_quantity = summary.total_quantity.saturating_add(parsed.quantity);
+            each(parsed)?;
+        }
+        Ok(())
+    };
+    if let Some((line, cells)) = pending_first {
+        handle(line, &cells, &mut problems, &mut summary).map_err(ReadError::Sink)?;
+    }
+    let mut cells: Vec<String> = Vec::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                cells.clear();
+                let mut readable = true;
+                for (index, bytes) in record.iter().enumerate() {
+                    match cell_text(bytes) {
+                        Ok(text) => cells.push(text),
+                        Err(lossy) => {
+                            let name = columns
+                                .iter()
+                                .position(|c| *c == Some(index))
+                                .map_or_else(|| format!("column {}", index + 1), |f| FIELDS[f].name().to_string());
+                            problems.push(
+                                line,
+                                &name,
+                                &lossy,
+                                "not valid UTF-8 text: save the file as UTF-8",
+                            );
+                            readable = false;
+                        }
+                    }
+                }
+                if readable {
+                    handle(line, &cells, &mut problems, &mut summary).map_err(ReadError::Sink)?;
+                }
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                problems.push(line, "(row)", "", format!("not a readable CSV row: {e}"));
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    // An IO error does not go away by reading on.
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(fail(problems));
+    }
+    if summary.lines == 0 {
+        problems.push(2, "(rows)", "", "the manifest has no lines");
+        return Err(fail(problems));
+    }
+    Ok(summary)
+}
+
+fn json_scalar(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(json_scalar)
+                .collect::<Vec<_>>()
+                .join(";"),
+        ),
+        serde_json::Value::Object(_) => Some("{…}".to_string()),
+    }
+}
+
+fn read_json<R: Read, E>(
+    input: R,
+    file: &str,
+    rules: &ManifestRules,
+    mut each: impl FnMut(ManifestLine) -> Result<(), E>,
+) -> Result<ManifestSummary, ReadError<E>> {
+    let mut problems = Problems::default();
+    let mut bytes = Vec::new();
+    if let Err(e) = input.take(JSON_BYTES_MAX + 1).read_to_end(&mut bytes) {
+        problems.push(0, "(file)", "", format!("cannot read the file: {e}"));
+        return Err(ReadError::Input(problems.into_error(file)));
+    }
+    if bytes.len() as u64 > JSON_BYTES_MAX {
+        problems.push(
+            0,
+            "(file)",
+            "",
+            format!("a JSON manifest may be at most {JSON_BYTES_MAX} bytes; use CSV for larger ones"),
+        );
+        return Err(ReadError::Input(problems.into_error(file)));
+    }
+    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let document: serde_json::Value = match serde_json::from_slice(text) {
+        Ok(value) => value,
+        Err(e) => {
+            problems.push(
+                e.line() as u64,
+                "(document)",
+                "",
+                format!("not valid JSON: {e}"),
+            );
+            return Err(ReadError::Input(problems.into_error(file)));
+        }
+    };
+    let entries = match &document {
+        serde_json::Value::Array(entries) => Some(entries),
+        serde_json::Value::Object(map) => match map.get("lines") {
+            Some(serde_json::Value::Array(entries)) => Some(entries),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(entries) = entries else {
+        problems.push(
+            1,
+            "lines",
+            "",
+            "a JSON manifest is an array of lines, or an object with a `lines` array",
+        );
+        return Err(ReadError::Input(problems.into_error(file)));
+    };
+    let checker = LineChecker { rules };
+    let mut summary = ManifestSummary::default();
+    for (position, entry) in entries.iter().enumerate() {
+        let line = position as u64 + 1;
+        let Some(object) = entry.as_object() else {
+            problems.push(line, "(line)", "", "each line must be a JSON object");
+            continue;
+        };
+        let mut fields: [Option<String>; 7] = Default::default();
+        for (name, value) in object {
+            match Field::from_header(name) {
+                Some(field) => fields[field as usize] = json_scalar(value),
+                None => {}
+            }
+        }
+        if let Some(parsed) = checker.check(line, |f| fields[f as usize].clone(), &mut problems) {
+            summary.lines += 1;
+            summary.total_quantity = summary.total_quantity.saturating_add(parsed.quantity);
+            each(parsed).map_err(ReadError::Sink)?;
+        }
+    }
+    if summary.lines == 0 && problems.is_empty() {
+        problems.push(1, "lines", "", "the manifest has no lines");
+    }
+    if !problems.is_empty() {
+        return Err(ReadError::Input(problems.into_error(file)));
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> ManifestRules {
+        ManifestRules {
+            items: ["HEB-10KG".to_string()].into_iter().collect(),
+            donors: ["QA-QFFD".to_string()].into_iter().collect(),
+            default_donor: None,
+        }
+    }
+
+    fn read(text: &[u8], format: ManifestFormat) -> Result<Vec<ManifestLine>, InputError> {
+        let mut lines = Vec::new();
+        match read_manifest(text, format, "m.csv", &rules(), |l| {
+            lines.push(l);
+            Ok::<(), ()>(())
+        }) {
+            Ok(_) => Ok(lines),
+            Err(ReadError::Input(e)) => Err(e),
+            Err(ReadError::Sink(())) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn hashtag_row_and_synonyms_are_read() {
+        let text = b"Item code,Qty,Lot,Expiry date,Funder,Earmarked for\n#item+code,#quantity,#meta+batch,#date+expiry,#org+funder,#country+code+dest\nHEB-10KG,5,B1,2027-01-31,QA-QFFD,sd;td\n";
+        let lines = read(text, ManifestFormat::Csv).expect("valid");
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].line, 3);
+        assert_eq!(lines[0].earmark, vec!["SD".to_string(), "TD".to_string()]);
+    }
+
+    #[test]
+    fn hashtags_alone_are_a_header() {
+        let text = b"#item,#value,#org+funder\nHEB-10KG,7,QA-QFFD\n";
+        let lines = read(text, ManifestFormat::Csv).expect("valid");
+        assert_eq!(lines[0].quantity, 7);
+    }
+
+    #[test]
+    fn json_lines_are_read_and_checked() {
+        let text = br#"{"lines":[{"item":"HEB-10KG","quantity":3,"donor":"QA-QFFD","earmark":["SD"]},{"item":"X","quantity":1.5,"donor":"QA-QFFD"}]}"#;
+        let error = read(text, ManifestFormat::Json).expect_err("bad");
+        assert_eq!(error.problems.len(), 2, "{error}");
+        assert_eq!(error.problems[0].line, 2);
+    }
+}

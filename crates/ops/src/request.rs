@@ -1,0 +1,185 @@
+//! Requests from destinations: an item, a quantity, a priority (1 is the
+//! most urgent, 5 the least), a needed-by date and grace days.
+//!
+//! Status is derived, never stored (except a cancellation): `met` when the
+//! delivered quantity reaches the request, `partly met` when some was
+//! delivered, `planned` when some is loaded on a departure not yet
+//! delivered, `open` otherwise, and `cancelled`.
+
+use reliefhub_core::domain::is_locode;
+use time::Date;
+
+use crate::{check_code, date, date_text, opt_date, Aborted, Moment, Ops, OpsError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRequest {
+    pub code: String,
+    /// UN/LOCODE of the destination.
+    pub destination: String,
+    pub item: String,
+    pub quantity: i64,
+    pub priority: i64,
+    pub needed_by: Date,
+    pub grace_days: i64,
+    pub requested_by: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestStatus {
+    Open,
+    Planned,
+    PartlyMet,
+    Met,
+    Cancelled,
+}
+
+impl RequestStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            RequestStatus::Open => "open",
+            RequestStatus::Planned => "planned",
+            RequestStatus::PartlyMet => "partly met",
+            RequestStatus::Met => "met",
+            RequestStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRow {
+    pub request: NewRequest,
+    pub loaded: i64,
+    pub delivered: i64,
+    pub status: RequestStatus,
+    pub cancelled_on: Option<Date>,
+}
+
+impl Ops {
+    /// Files a request. The same request again is a no-op; the same code
+    /// with other details is refused. Returns true if new.
+    pub fn add_request(&mut self, request: &NewRequest, at: Moment) -> Result<bool, OpsError> {
+        let refs = self.refs()?;
+        let mut errors = Vec::new();
+        check_code("request", &request.code, &mut errors);
+        if !is_locode(&request.destination) || !refs.destinations.contains(&request.destination) {
+            errors.push(format!("destination `{}` is not a known destination UN/LOCODE", request.destination));
+        }
+        if !refs.items.contains_key(&request.item) {
+            errors.push(format!("item `{}` is not in the catalogue", request.item));
+        }
+        if request.quantity <= 0 {
+            errors.push(format!("quantity {} must be positive", request.quantity));
+        }
+        if !(1..=5).contains(&request.priority) {
+            errors.push(format!("priority {} must be from 1 (most urgent) to 5", request.priority));
+        }
+        if request.grace_days < 0 {
+            errors.push(format!("grace days {} must be 0 or more", request.grace_days));
+        }
+        if !errors.is_empty() {
+            return Err(OpsError::Refused(errors));
+        }
+        let mut aborted = Aborted::new();
+        let result = self.store.write(|conn| {
+            let rows = conn.query(
+                "SELECT destination, item, quantity, priority, needed_by, grace_days, requested_by FROM requests WHERE code = $1",
+                &[(&request.code).into()],
+            )?;
+            if let Some(row) = rows.first() {
+                let same = NewRequest {
+                    code: request.code.clone(),
+                    destination: row[0].text()?,
+                    item: row[1].text()?,
+                    quantity: row[2].int()?,
+                    priority: row[3].int()?,
+                    needed_by: date(&row[4])?,
+                    grace_days: row[5].int()?,
+                    requested_by: row[6].text()?,
+                } == *request;
+                if same {
+                    return Ok(false);
+                }
+                return Err(aborted.abort(OpsError::refused(format!("request `{}` already exists with other details", request.code))));
+            }
+            conn.execute(
+                "INSERT INTO requests (code, destination, item, quantity, priority, needed_by, grace_days, requested_by, recorded_at_unix_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    (&request.code).into(),
+                    (&request.destination).into(),
+                    (&request.item).into(),
+                    request.quantity.into(),
+                    request.priority.into(),
+                    date_text(request.needed_by).into(),
+                    request.grace_days.into(),
+                    (&request.requested_by).into(),
+                    at.unix_ms.into(),
+                ],
+            )?;
+            Ok(true)
+        });
+        aborted.resolve(result)
+    }
+
+    /// Cancels a request that is not yet met.
+    pub fn cancel_request(&mut self, code: &str, at: Moment) -> Result<(), OpsError> {
+        let row = self
+            .requests()?
+            .into_iter()
+            .find(|r| r.request.code == code)
+            .ok_or_else(|| OpsError::NotFound { what: "request", code: code.to_string() })?;
+        match row.status {
+            RequestStatus::Cancelled => return Ok(()),
+            RequestStatus::Met => return Err(OpsError::refused(format!("request `{code}` is already met"))),
+            _ => {}
+        }
+        self.store.write(|conn| {
+            conn.execute("UPDATE requests SET cancelled_on = $1 WHERE code = $2", &[date_text(at.date).into(), code.into()])
+        })?;
+        Ok(())
+    }
+
+    /// Every request with what is loaded and delivered against it.
+    pub fn requests(&mut self) -> Result<Vec<RequestRow>, OpsError> {
+        let rows = self.store.read(|conn| {
+            conn.query(
+                "SELECT r.code, r.destination, r.item, r.quantity, r.priority, r.needed_by, r.grace_days, r.requested_by, r.cancelled_on, \
+                 (SELECT CAST(COALESCE(SUM(l.quantity), 0) AS BIGINT) FROM loading_lines l JOIN departures d ON d.code = l.departure_code \
+                  WHERE l.request_code = r.code AND l.unloaded_batch IS NULL AND d.status <> 'delivered'), \
+                 (SELECT CAST(COALESCE(SUM(v.received), 0) AS BIGINT) FROM delivery_lines v WHERE v.request_code = r.code) \
+                 FROM requests r ORDER BY r.priority, r.needed_by, r.code",
+                &[],
+            )
+        })?;
+        rows.iter()
+            .map(|row| {
+                let request = NewRequest {
+                    code: row[0].text()?,
+                    destination: row[1].text()?,
+                    item: row[2].text()?,
+                    quantity: row[3].int()?,
+                    priority: row[4].int()?,
+                    needed_by: date(&row[5])?,
+                    grace_days: row[6].int()?,
+                    requested_by: row[7].text()?,
+                };
+                let cancelled_on = opt_date(&row[8])?;
+                let loaded = row[9].int()?;
+                let delivered = row[10].int()?;
+                let status = if cancelled_on.is_some() {
+                    RequestStatus::Cancelled
+                } else if delivered >= request.quantity {
+                    RequestStatus::Met
+                } else if delivered > 0 {
+                    RequestStatus::PartlyMet
+                } else if loaded > 0 {
+                    RequestStatus::Planned
+                } else {
+                    RequestStatus::Open
+                };
+                Ok(RequestRow { request, loaded, delivered, status, cancelled_on })
+            })
+            .collect::<Result<_, reliefhub_store::StoreError>>()
+            .map_err(OpsError::from)
+    }
+}

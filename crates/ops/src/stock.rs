@@ -1,0 +1,291 @@
+//! Stock at the nodes: by node, item and lot in FEFO order (first expiry,
+//! first out), expiry alerts, quarantine and release, write-offs, and stock
+//! counts with adjustments.
+
+use reliefhub_core::{Account, AccountKind, Batch, LossReason, LotRef, TransferSpec};
+use reliefhub_store::Conn;
+use time::Date;
+
+use crate::{balance_of, date_text, lot_specs, request_digest, Done, Moment, Ops, OpsError};
+
+/// Stock of one lot in one place at a node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StockRow {
+    pub node: String,
+    /// `available` (at the node) or `quarantine`.
+    pub state: &'static str,
+    pub lot_id: i64,
+    pub item: String,
+    pub donor: String,
+    pub batch: String,
+    pub expiry: Option<Date>,
+    pub earmark: Vec<String>,
+    pub quantity: i64,
+    pub weight_kg: f64,
+    pub volume_m3: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpiryAlert {
+    pub row: StockRow,
+    /// Negative when already expired.
+    pub days_left: i64,
+}
+
+impl Ops {
+    /// Stock at the nodes, in FEFO order per node and item.
+    pub fn stock(&mut self, node: Option<&str>, item: Option<&str>) -> Result<Vec<StockRow>, OpsError> {
+        let items = self.refs()?.items;
+        let (rows, specs) = self.store.read(|conn| {
+            let rows = conn.query(
+                "SELECT account, lot_id, quantity FROM balances WHERE quantity <> 0 AND \
+                 (account LIKE 'at:%' OR account LIKE 'quarantine:%') ORDER BY account, lot_id",
+                &[],
+            )?;
+            let ids: Vec<i64> = rows.iter().map(|r| r[1].int()).collect::<Result<_, _>>()?;
+            let specs = lot_specs(conn, &ids)?;
+            Ok((rows, specs))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let account = Account::parse(&row[0].text()?).map_err(|e| OpsError::refused(e.to_string()))?;
+            let lot_id = row[1].int()?;
+            let Some(spec) = specs.get(&lot_id) else { continue };
+            if node.is_some_and(|n| n != account.reference()) || item.is_some_and(|i| i != spec.item) {
+                continue;
+            }
+            let quantity = row[2].int()?;
+            let (weight, volume) = items
+                .get(&spec.item)
+                .map_or((0.0, 0.0), |i| (i.unit_weight_kg, i.unit_volume_m3));
+            out.push(StockRow {
+                node: account.reference().to_string(),
+                state: if account.kind() == AccountKind::AtNode { "available" } else { "quarantine" },
+                lot_id,
+                item: spec.item.clone(),
+                donor: spec.donor.clone(),
+                batch: spec.batch.clone(),
+                expiry: spec.expiry,
+                earmark: spec.earmark.clone(),
+                quantity,
+                weight_kg: weight * quantity as f64,
+                volume_m3: volume * quantity as f64,
+            });
+        }
+        out.sort_by(|a, b| {
+            (&a.node, a.state, &a.item, a.expiry.is_none(), a.expiry, a.lot_id).cmp(&(
+                &b.node,
+                b.state,
+                &b.item,
+                b.expiry.is_none(),
+                b.expiry,
+                b.lot_id,
+            ))
+        });
+        Ok(out)
+    }
+
+    /// Lots that have expired or expire within `within_days` of `today`.
+    pub fn expiry_alerts(&mut self, today: Date, within_days: i64) -> Result<Vec<ExpiryAlert>, OpsError> {
+        let mut out: Vec<ExpiryAlert> = self
+            .stock(None, None)?
+            .into_iter()
+            .filter_map(|row| {
+                let expiry = row.expiry?;
+                let days_left = (expiry - today).whole_days();
+                (days_left <= within_days).then_some(ExpiryAlert { row, days_left })
+            })
+            .collect();
+        out.sort_by_key(|a| (a.days_left, a.row.lot_id));
+        Ok(out)
+    }
+
+    /// Moves stock of a lot between two accounts at a node (quarantine,
+    /// release, write-off), recorded with a reason.
+    #[allow(clippy::too_many_arguments)]
+    fn move_at_node(
+        &mut self,
+        kind: &str,
+        node: &str,
+        lot_id: i64,
+        quantity: i64,
+        from: Account,
+        to: Account,
+        reason: &str,
+        key: Option<&str>,
+        at: Moment,
+    ) -> Result<Done, OpsError> {
+        if quantity <= 0 {
+            return Err(OpsError::refused(format!("quantity {quantity} must be positive")));
+        }
+        if reason.trim().is_empty() {
+            return Err(OpsError::refused("a reason is required"));
+        }
+        let request = (kind, node, lot_id, quantity, from.canonical().to_string(), to.canonical().to_string(), reason, at.date);
+        let digest = request_digest(kind, &request);
+        let key = key.map_or_else(|| format!("{kind}:{node}:{lot_id}:{}", &digest[..16]), str::to_string);
+        let batch = Batch {
+            key: String::new(),
+            kind: String::new(),
+            new_lots: Vec::new(),
+            transfers: vec![TransferSpec { lot: LotRef::Existing(lot_id), from, to, quantity, corrects: None }],
+        };
+        let (kind_owned, node, reason) = (kind.to_string(), node.to_string(), reason.to_string());
+        self.run(
+            &key,
+            kind,
+            &digest,
+            at.unix_ms,
+            |_| Ok((batch, ())),
+            |conn, applied, ()| record_event(conn, applied.batch_id, &kind_owned, &node, &reason, at.date),
+        )
+    }
+
+    /// Puts stock of a lot at a node into quarantine.
+    pub fn quarantine(&mut self, node: &str, lot_id: i64, quantity: i64, reason: &str, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
+        let (from, to) = (node_account(Account::at_node, node)?, node_account(Account::quarantine, node)?);
+        self.move_at_node("stock.quarantine", node, lot_id, quantity, from, to, reason, key, at)
+    }
+
+    /// Releases quarantined stock back to the node's available stock.
+    pub fn release(&mut self, node: &str, lot_id: i64, quantity: i64, reason: &str, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
+        let (from, to) = (node_account(Account::quarantine, node)?, node_account(Account::at_node, node)?);
+        self.move_at_node("stock.release", node, lot_id, quantity, from, to, reason, key, at)
+    }
+
+    /// Writes off stock (from quarantine when `from_quarantine`, else from
+    /// available stock) as a loss with a reason.
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_off(
+        &mut self,
+        node: &str,
+        lot_id: i64,
+        quantity: i64,
+        from_quarantine: bool,
+        loss: LossReason,
+        note: &str,
+        key: Option<&str>,
+        at: Moment,
+    ) -> Result<Done, OpsError> {
+        let from = if from_quarantine {
+            node_account(Account::quarantine, node)?
+        } else {
+            node_account(Account::at_node, node)?
+        };
+        self.move_at_node("stock.write-off", node, lot_id, quantity, from, Account::loss(loss), note, key, at)
+    }
+
+    /// Records a stock count at a node: each (lot, counted). A shortfall goes
+    /// to loss:count-adjustment; found stock comes from source(donor).
+    pub fn count(&mut self, node: &str, counts: &[(i64, i64)], reason: &str, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
+        if reason.trim().is_empty() {
+            return Err(OpsError::refused("a reason is required for a stock count"));
+        }
+        let at_node = node_account(Account::at_node, node)?;
+        let digest = request_digest("stock.count", &(node, counts, reason, at.date));
+        let key = key.map_or_else(|| format!("stock.count:{node}:{}", &digest[..16]), str::to_string);
+        let counts = counts.to_vec();
+        let (node_owned, reason_owned) = (node.to_string(), reason.to_string());
+        self.run(
+            &key,
+            "stock.count",
+            &digest,
+            at.unix_ms,
+            |conn| {
+                let mut errors = Vec::new();
+                let ids: Vec<i64> = counts.iter().map(|c| c.0).collect();
+                let specs = lot_specs(conn, &ids)?;
+                let mut transfers = Vec::new();
+                for (lot_id, counted) in &counts {
+                    let Some(spec) = specs.get(lot_id) else {
+                        errors.push(format!("lot {lot_id} does not exist"));
+                        continue;
+                    };
+                    if *counted < 0 {
+                        errors.push(format!("lot {lot_id}: counted {counted} must be 0 or more"));
+                        continue;
+                    }
+                    let held = balance_of(conn, at_node.canonical(), *lot_id)?;
+                    let lot = LotRef::Existing(*lot_id);
+                    if *counted < held {
+                        transfers.push(TransferSpec { lot, from: at_node.clone(), to: Account::loss(LossReason::CountAdjustment), quantity: held - counted, corrects: None });
+                    } else if *counted > held {
+                        let source = Account::source(&spec.donor).map_err(|e| OpsError::refused(e.to_string()))?;
+                        transfers.push(TransferSpec { lot, from: source, to: at_node.clone(), quantity: counted - held, corrects: None });
+                    }
+                }
+                if !errors.is_empty() {
+                    return Err(OpsError::Refused(errors));
+                }
+                if transfers.is_empty() {
+                    return Err(OpsError::refused("the count matches the books: nothing to adjust"));
+                }
+                Ok((Batch { key: String::new(), kind: String::new(), new_lots: Vec::new(), transfers }, ()))
+            },
+            |conn, applied, ()| record_event(conn, applied.batch_id, "stock.count", &node_owned, &reason_owned, at.date),
+        )
+    }
+
+    /// Reverses (part of) a journal entry with a correcting entry that names
+    /// it. Default quantity: all that is left to reverse.
+    pub fn correct(&mut self, seq: i64, quantity: Option<i64>, reason: &str, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
+        if reason.trim().is_empty() {
+            return Err(OpsError::refused("a correction needs a reason"));
+        }
+        let digest = request_digest("correction", &(seq, quantity, reason));
+        let key = key.map_or_else(|| format!("correct:{seq}:{}", &digest[..16]), str::to_string);
+        let reason = reason.to_string();
+        self.run(
+            &key,
+            "correction",
+            &digest,
+            at.unix_ms,
+            |conn| {
+                let rows = conn.query(
+                    "SELECT lot_id, from_account, to_account, quantity, \
+                     (SELECT CAST(COALESCE(SUM(c.quantity), 0) AS BIGINT) FROM journal c WHERE c.corrects = j.seq) FROM journal j WHERE seq = $1",
+                    &[seq.into()],
+                )?;
+                let row = rows.first().ok_or_else(|| OpsError::NotFound { what: "journal entry", code: seq.to_string() })?;
+                let remaining = row[3].int()? - row[4].int()?;
+                let quantity = quantity.unwrap_or(remaining);
+                if quantity <= 0 || quantity > remaining {
+                    return Err(OpsError::refused(format!(
+                        "entry {seq} has {remaining} left to reverse; cannot correct {quantity}"
+                    )));
+                }
+                let parse = |t: String| Account::parse(&t).map_err(|e| OpsError::refused(e.to_string()));
+                let transfer = TransferSpec {
+                    lot: LotRef::Existing(row[0].int()?),
+                    from: parse(row[2].text()?)?,
+                    to: parse(row[1].text()?)?,
+                    quantity,
+                    corrects: Some(seq),
+                };
+                Ok((Batch { key: String::new(), kind: String::new(), new_lots: Vec::new(), transfers: vec![transfer] }, quantity))
+            },
+            |conn, applied, quantity| {
+                conn.execute(
+                    "INSERT INTO corrections (batch_id, corrects_seq, quantity, reason, recorded_on) VALUES ($1, $2, $3, $4, $5)",
+                    &[applied.batch_id.into(), seq.into(), quantity.into(), (&reason).into(), date_text(at.date).into()],
+                )?;
+                Ok(format!("correction of entry {seq}"))
+            },
+        )
+    }
+}
+
+pub(crate) fn node_account(
+    make: fn(&str) -> Result<Account, reliefhub_core::account::AccountParseError>,
+    node: &str,
+) -> Result<Account, OpsError> {
+    make(node).map_err(|e| OpsError::refused(e.to_string()))
+}
+
+fn record_event(conn: &mut dyn Conn, batch_id: i64, kind: &str, node: &str, reason: &str, on: Date) -> Result<String, OpsError> {
+    conn.execute(
+        "INSERT INTO stock_events (batch_id, kind, node, reason, recorded_on) VALUES ($1, $2, $3, $4, $5)",
+        &[batch_id.into(), kind.into(), node.into(), reason.into(), date_text(on).into()],
+    )?;
+    Ok(format!("{kind} batch {batch_id}"))
+}

@@ -1,0 +1,124 @@
+//! Transfers between the hub's nodes (trucks between the port and the
+//! airfield): dispatch moves at(A) -> transfer(T), arrival moves everything
+//! in transfer(T) -> at(B). Stock in transit is the balance of transfer(T).
+
+use reliefhub_core::{Account, Batch, LotRef, TransferSpec};
+use reliefhub_store::Value;
+use time::Date;
+
+use crate::stock::node_account;
+use crate::{check_code, date_text, insert_rows, request_digest, Done, Moment, Ops, OpsError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTransfer {
+    pub code: String,
+    pub from_node: String,
+    pub to_node: String,
+    pub vehicle: String,
+    pub dispatched_on: Date,
+    /// (lot, quantity)
+    pub lines: Vec<(i64, i64)>,
+}
+
+impl Ops {
+    /// Dispatches a hub transfer. Default key: `transfer:<code>`.
+    pub fn dispatch_transfer(&mut self, transfer: &NewTransfer, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
+        let refs = self.refs()?;
+        let mut errors = Vec::new();
+        check_code("transfer", &transfer.code, &mut errors);
+        for node in [&transfer.from_node, &transfer.to_node] {
+            if !refs.nodes.contains(node) {
+                errors.push(format!("node `{node}` is not a hub node"));
+            }
+        }
+        if transfer.from_node == transfer.to_node {
+            errors.push("a transfer goes between two different nodes".to_string());
+        }
+        if transfer.lines.is_empty() {
+            errors.push("a transfer needs at least one lot".to_string());
+        }
+        for (lot, quantity) in &transfer.lines {
+            if *quantity <= 0 {
+                errors.push(format!("lot {lot}: quantity {quantity} must be positive"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(OpsError::Refused(errors));
+        }
+        let digest = request_digest("transfer", transfer);
+        let key = key.map_or_else(|| format!("transfer:{}", transfer.code), str::to_string);
+        let from = node_account(Account::at_node, &transfer.from_node)?;
+        let via = node_account(Account::node_transit, &transfer.code)?;
+        let t = transfer.clone();
+        self.run(
+            &key,
+            "transfer.dispatch",
+            &digest,
+            at.unix_ms,
+            |conn| {
+                let used = conn.query("SELECT COUNT(*) FROM hub_transfers WHERE code = $1", &[(&t.code).into()])?[0][0].int()?;
+                if used > 0 {
+                    return Err(OpsError::refused(format!("transfer `{}` already exists", t.code)));
+                }
+                let transfers = t
+                    .lines
+                    .iter()
+                    .map(|(lot, quantity)| TransferSpec { lot: LotRef::Existing(*lot), from: from.clone(), to: via.clone(), quantity: *quantity, corrects: None })
+                    .collect();
+                Ok((Batch { key: String::new(), kind: String::new(), new_lots: Vec::new(), transfers }, ()))
+            },
+            |conn, applied, ()| {
+                conn.execute(
+                    "INSERT INTO hub_transfers (code, from_node, to_node, vehicle, dispatched_on, dispatch_batch) VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[(&t.code).into(), (&t.from_node).into(), (&t.to_node).into(), (&t.vehicle).into(), date_text(t.dispatched_on).into(), applied.batch_id.into()],
+                )?;
+                let mut merged: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+                for (lot, quantity) in &t.lines {
+                    *merged.entry(*lot).or_insert(0) += quantity;
+                }
+                let rows: Vec<Vec<Value>> = merged.iter().map(|(lot, q)| vec![(&t.code).into(), (*lot).into(), (*q).into()]).collect();
+                insert_rows(conn, "hub_transfer_lines", &["transfer_code", "lot_id", "quantity"], &rows)?;
+                Ok(t.code.clone())
+            },
+        )
+    }
+
+    /// Records the arrival of a hub transfer: all it carries goes to the
+    /// destination node. Default key: `transfer-arrival:<code>`.
+    pub fn arrive_transfer(&mut self, code: &str, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
+        let digest = request_digest("transfer.arrive", &code);
+        let key = key.map_or_else(|| format!("transfer-arrival:{code}"), str::to_string);
+        let code = code.to_string();
+        self.run(
+            &key,
+            "transfer.arrive",
+            &digest,
+            at.unix_ms,
+            |conn| {
+                let rows = conn.query("SELECT to_node, arrived_on FROM hub_transfers WHERE code = $1", &[(&code).into()])?;
+                let row = rows.first().ok_or_else(|| OpsError::NotFound { what: "hub transfer", code: code.clone() })?;
+                if row[1].opt_text()?.is_some() {
+                    return Err(OpsError::refused(format!("transfer `{code}` has already arrived")));
+                }
+                let to = node_account(Account::at_node, &row[0].text()?)?;
+                let via = node_account(Account::node_transit, &code)?;
+                let transfers = conn
+                    .query(
+                        "SELECT lot_id, quantity FROM balances WHERE account = $1 AND quantity > 0 ORDER BY lot_id",
+                        &[via.canonical().into()],
+                    )?
+                    .iter()
+                    .map(|r| Ok(TransferSpec { lot: LotRef::Existing(r[0].int()?), from: via.clone(), to: to.clone(), quantity: r[1].int()?, corrects: None }))
+                    .collect::<Result<Vec<_>, reliefhub_store::StoreError>>()?;
+                Ok((Batch { key: String::new(), kind: String::new(), new_lots: Vec::new(), transfers }, ()))
+            },
+            |conn, applied, ()| {
+                conn.execute(
+                    "UPDATE hub_transfers SET arrived_on = $1, arrival_batch = $2 WHERE code = $3",
+                    &[date_text(at.date).into(), applied.batch_id.into(), (&code).into()],
+                )?;
+                Ok(code.clone())
+            },
+        )
+    }
+}
