@@ -18,6 +18,11 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
     name: "foundation",
     sqlite: include_str!("migrations/sqlite/0001_foundation.sql"),
     postgres: include_str!("migrations/postgres/0001_foundation.sql"),
+}, Migration {
+    version: 2,
+    name: "operations",
+    sqlite: include_str!("migrations/sqlite/0002_operations.sql"),
+    postgres: include_str!("migrations/postgres/0002_operations.sql"),
 }];
 
 pub fn latest_version() -> i64 {
