@@ -2,6 +2,7 @@
 //! the library crates; this file only wires them to the command line.
 
 mod bench;
+mod ops_cmd;
 mod plan_cmd;
 mod progress;
 
@@ -49,6 +50,8 @@ enum Command {
     /// Measure the ledger (see the README's Benchmarks section).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    #[command(flatten)]
+    Ops(ops_cmd::OpsCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -146,6 +149,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(command) => bench::run(command, &cli.db, cli.quiet),
         Command::Plan(args) => Ok(plan_cmd::run(args, cli.quiet)),
+        Command::Ops(command) => ops_cmd::run(command, &cli.db, cli.quiet),
     }
 }
 
