@@ -829,11 +829,11 @@ fn stock(ops: &mut Ops, command: StockCommand) -> anyhow::Result<()> {
         }
         StockCommand::Quarantine(a) => {
             let done = ops.quarantine(&a.node, a.lot, a.quantity, &a.reason, a.when.key.as_deref(), moment(&a.when.on)?)?;
-            println!("lot {}: {} put in quarantine at {} ({})", a.lot, a.quantity, a.node, done.reference);
+            println!("lot {}: {} put in quarantine at {} (journal entry {})", a.lot, a.quantity, a.node, done.applied.first_seq);
         }
         StockCommand::Release(a) => {
             let done = ops.release(&a.node, a.lot, a.quantity, &a.reason, a.when.key.as_deref(), moment(&a.when.on)?)?;
-            println!("lot {}: {} released at {} ({})", a.lot, a.quantity, a.node, done.reference);
+            println!("lot {}: {} released at {} (journal entry {})", a.lot, a.quantity, a.node, done.applied.first_seq);
         }
         StockCommand::WriteOff { args: a, loss, from_quarantine } => {
             let reason = LossReason::parse(&loss).ok_or_else(|| anyhow!("--loss `{loss}`: use damaged, expired, stolen, short-landed, count-adjustment or short-delivered"))?;
