@@ -354,24 +354,22 @@ fn read_csv<R: Read, E>(
     let mut record = csv::ByteRecord::new();
 
     // The header row, then perhaps a row of HXL hashtags.
+    // Reads one row; cells that are not UTF-8 come back lossy, with their indices.
+    type Row = (u64, Vec<String>, Vec<usize>);
     let read_row = |reader: &mut csv::Reader<R>,
                     record: &mut csv::ByteRecord,
                     problems: &mut Problems|
-     -> Option<(u64, Vec<String>)> {
+     -> Option<Row> {
         match reader.read_byte_record(record) {
             Ok(true) => {
                 let line = record.position().map_or(0, |p| p.line());
                 let mut cells = Vec::with_capacity(record.len());
+                let mut bad = Vec::new();
                 for (index, bytes) in record.iter().enumerate() {
                     match cell_text(bytes) {
                         Ok(text) => cells.push(text),
                         Err(lossy) => {
-                            problems.push(
-                                line,
-                                &format!("column {}", index + 1),
-                                &lossy,
-                                "not valid UTF-8 text: save the file as UTF-8",
-                            );
+                            bad.push(index);
                             cells.push(lossy);
                         }
                     }
@@ -379,7 +377,7 @@ fn read_csv<R: Read, E>(
                 if let Some(first) = cells.first_mut() {
                     *first = first.trim_start_matches('\u{feff}').to_string();
                 }
-                Some((line, cells))
+                Some((line, cells, bad))
             }
             Ok(false) => None,
             Err(e) => {
@@ -393,14 +391,18 @@ fn read_csv<R: Read, E>(
             }
         }
     };
-    let Some((_, header)) = read_row(&mut reader, &mut record, &mut problems) else {
+    let utf8_rule = "not valid UTF-8 text: save the file as UTF-8";
+    let Some((_, header, bad_header)) = read_row(&mut reader, &mut record, &mut problems) else {
         if problems.is_empty() {
             problems.push(1, "(header)", "", "the file is empty: a header row is required");
         }
         return Err(fail(problems));
     };
+    for index in bad_header {
+        problems.push(1, &format!("column {}", index + 1), &header[index], utf8_rule);
+    }
     let mut columns: [Option<usize>; 7] = [None; 7];
-    let mut pending_first: Option<(u64, Vec<String>)> = None;
+    let mut pending_first: Option<Row> = None;
     let mut hashtags: Option<Vec<String>> = None;
     if is_hashtag_row(&header) {
         hashtags = Some(header.clone());
@@ -415,8 +417,10 @@ fn read_csv<R: Read, E>(
             }
         }
         match read_row(&mut reader, &mut record, &mut problems) {
-            Some((line, row)) if is_hashtag_row(&row) => {
-                let _ = line;
+            Some((line, row, bad)) if is_hashtag_row(&row) => {
+                for index in bad {
+                    problems.push(line, &format!("column {}", index + 1), &row[index], utf8_rule);
+                }
                 hashtags = Some(row);
             }
             other => pending_first = other,
@@ -482,8 +486,19 @@ fn read_csv<R: Read, E>(
         }
         Ok(())
     };
-    if let Some((line, cells)) = pending_first {
-        handle(line, &cells, &mut problems, &mut summary).map_err(ReadError::Sink)?;
+    let column_name = |index: usize| {
+        columns
+            .iter()
+            .position(|c| *c == Some(index))
+            .map_or_else(|| format!("column {}", index + 1), |f| FIELDS[f].name().to_string())
+    };
+    if let Some((line, cells, bad)) = pending_first {
+        if bad.is_empty() {
+            handle(line, &cells, &mut problems, &mut summary).map_err(ReadError::Sink)?;
+        }
+        for index in bad {
+            problems.push(line, &column_name(index), &cells[index], utf8_rule);
+        }
     }
     let mut cells: Vec<String> = Vec::new();
     loop {
@@ -497,16 +512,7 @@ fn read_csv<R: Read, E>(
                     match cell_text(bytes) {
                         Ok(text) => cells.push(text),
                         Err(lossy) => {
-                            let name = columns
-                                .iter()
-                                .position(|c| *c == Some(index))
-                                .map_or_else(|| format!("column {}", index + 1), |f| FIELDS[f].name().to_string());
-                            problems.push(
-                                line,
-                                &name,
-                                &lossy,
-                                "not valid UTF-8 text: save the file as UTF-8",
-                            );
+                            problems.push(line, &column_name(index), &lossy, utf8_rule);
                             readable = false;
                         }
                     }
