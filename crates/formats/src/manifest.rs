@@ -182,13 +182,22 @@ impl LineChecker<'_> {
         let mut line_problems = Problems::default();
         let problems_all = problems;
         let problems = &mut line_problems;
-        let text = |field: Field| cell(field).map(|v| v.trim().to_string()).unwrap_or_default();
+        let text = |field: Field| {
+            cell(field)
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default()
+        };
 
         let item = text(Field::Item);
         if item.is_empty() {
             problems.push(line, "item", "", "an item code is required");
         } else if !self.rules.items.contains(&item) {
-            problems.push(line, "item", &item, "unknown item code: not in the catalogue");
+            problems.push(
+                line,
+                "item",
+                &item,
+                "unknown item code: not in the catalogue",
+            );
         }
 
         let quantity_text = text(Field::Quantity);
@@ -300,16 +309,17 @@ fn parse_quantity(text: &str) -> Result<i64, String> {
     if text.is_empty() {
         return Err("a quantity is required".to_string());
     }
-    if !text.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'+') {
+    if !text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+')
+    {
         return Err(
             "a quantity must be a whole number of units, written with digits only".to_string(),
         );
     }
     match text.parse::<i64>() {
         Ok(n) if n > 0 && n <= QUANTITY_MAX => Ok(n),
-        Ok(_) => Err(format!(
-            "a quantity must be from 1 to {QUANTITY_MAX} units"
-        )),
+        Ok(_) => Err(format!("a quantity must be from 1 to {QUANTITY_MAX} units")),
         Err(_) => Err(format!(
             "a quantity must be a whole number from 1 to {QUANTITY_MAX}"
         )),
@@ -394,12 +404,22 @@ fn read_csv<R: Read, E>(
     let utf8_rule = "not valid UTF-8 text: save the file as UTF-8";
     let Some((_, header, bad_header)) = read_row(&mut reader, &mut record, &mut problems) else {
         if problems.is_empty() {
-            problems.push(1, "(header)", "", "the file is empty: a header row is required");
+            problems.push(
+                1,
+                "(header)",
+                "",
+                "the file is empty: a header row is required",
+            );
         }
         return Err(fail(problems));
     };
     for index in bad_header {
-        problems.push(1, &format!("column {}", index + 1), &header[index], utf8_rule);
+        problems.push(
+            1,
+            &format!("column {}", index + 1),
+            &header[index],
+            utf8_rule,
+        );
     }
     let mut columns: [Option<usize>; 7] = [None; 7];
     let mut pending_first: Option<Row> = None;
@@ -419,7 +439,12 @@ fn read_csv<R: Read, E>(
         match read_row(&mut reader, &mut record, &mut problems) {
             Some((line, row, bad)) if is_hashtag_row(&row) => {
                 for index in bad {
-                    problems.push(line, &format!("column {}", index + 1), &row[index], utf8_rule);
+                    problems.push(
+                        line,
+                        &format!("column {}", index + 1),
+                        &row[index],
+                        utf8_rule,
+                    );
                 }
                 hashtags = Some(row);
             }
@@ -487,10 +512,10 @@ fn read_csv<R: Read, E>(
         Ok(())
     };
     let column_name = |index: usize| {
-        columns
-            .iter()
-            .position(|c| *c == Some(index))
-            .map_or_else(|| format!("column {}", index + 1), |f| FIELDS[f].name().to_string())
+        columns.iter().position(|c| *c == Some(index)).map_or_else(
+            || format!("column {}", index + 1),
+            |f| FIELDS[f].name().to_string(),
+        )
     };
     if let Some((line, cells, bad)) = pending_first {
         if bad.is_empty() {
@@ -577,7 +602,9 @@ fn read_json<R: Read, E>(
             0,
             "(file)",
             "",
-            format!("a JSON manifest may be at most {JSON_BYTES_MAX} bytes; use CSV for larger ones"),
+            format!(
+                "a JSON manifest may be at most {JSON_BYTES_MAX} bytes; use CSV for larger ones"
+            ),
         );
         return Err(ReadError::Input(problems.into_error(file)));
     }
@@ -621,9 +648,8 @@ fn read_json<R: Read, E>(
         };
         let mut fields: [Option<String>; 7] = Default::default();
         for (name, value) in object {
-            match Field::from_header(name) {
-                Some(field) => fields[field as usize] = json_scalar(value),
-                None => {}
+            if let Some(field) = Field::from_header(name) {
+                fields[field as usize] = json_scalar(value);
             }
         }
         if let Some(parsed) = checker.check(line, |f| fields[f as usize].clone(), &mut problems) {

@@ -18,9 +18,9 @@ use reliefhub_formats::manifest::ManifestFormat;
 use time::{Date, Duration, Month};
 
 use crate::{
-    DamagedTo, DeliveryLine, LoadLine, MemorySource, Mode, Moment, NewDelivery, NewDeparture, NewLeg,
-    NewPledge, NewReceipt, NewRequest, NewTransfer, Ops, OpsError, PledgeLine, ReceiptLine, RequestStatus,
-    Service,
+    DamagedTo, DeliveryLine, LoadLine, MemorySource, Mode, Moment, NewDelivery, NewDeparture,
+    NewLeg, NewPledge, NewReceipt, NewRequest, NewTransfer, Ops, OpsError, PledgeLine, ReceiptLine,
+    RequestStatus, Service,
 };
 
 /// SplitMix64: a small, well-mixed deterministic generator.
@@ -30,7 +30,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -40,24 +40,41 @@ impl Rng {
     /// A number in `low..=high`.
     pub fn range(&mut self, low: i64, high: i64) -> i64 {
         assert!(low <= high);
-        low + (self.next() % ((high - low + 1) as u64)) as i64
+        low + (self.next_u64() % ((high - low + 1) as u64)) as i64
     }
     pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.next_u64() % 100 < percent
     }
 }
 
 /// Writes a valid manifest of `lines` lines (for benchmarks and crash tests).
 pub fn write_large_manifest(path: &std::path::Path, lines: u64, seed: u64) -> std::io::Result<()> {
-    let items = ["HEB-10KG", "RUTF-150", "WHEAT-FLOUR-50KG", "RICE-50KG", "TENT-FAMILY-16M2", "HYGIENE-KIT", "ORS-CTN"];
-    let donors = ["RU-EMERCOM", "AE-UAEAID", "SA-KSRELIEF", "QA-QFFD", "KW-KRCS"];
+    let items = [
+        "HEB-10KG",
+        "RUTF-150",
+        "WHEAT-FLOUR-50KG",
+        "RICE-50KG",
+        "TENT-FAMILY-16M2",
+        "HYGIENE-KIT",
+        "ORS-CTN",
+    ];
+    let donors = [
+        "RU-EMERCOM",
+        "AE-UAEAID",
+        "SA-KSRELIEF",
+        "QA-QFFD",
+        "KW-KRCS",
+    ];
     let mut rng = Rng::new(seed);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     writeln!(out, "item,quantity,batch,expiry,packs,donor,earmark")?;
-    writeln!(out, "#item+code,#quantity,#meta+batch,#date+expiry,#meta+packs,#org+funder,#country+code+dest")?;
+    writeln!(
+        out,
+        "#item+code,#quantity,#meta+batch,#date+expiry,#meta+packs,#org+funder,#country+code+dest"
+    )?;
     for n in 0..lines {
-        let item = items[(rng.next() % items.len() as u64) as usize];
-        let donor = donors[(rng.next() % donors.len() as u64) as usize];
+        let item = items[(rng.next_u64() % items.len() as u64) as usize];
+        let donor = donors[(rng.next_u64() % donors.len() as u64) as usize];
         writeln!(
             out,
             "{item},{},B{:07},2027-{:02}-{:02},{},{donor},{}",
@@ -95,7 +112,14 @@ const DONORS: [DonorPlan; 5] = [
         air_origin: "ZIA",
         air_carrier: "EMERCOM Aviation",
         flight: "EMR-76",
-        items: &["WHEAT-FLOUR-50KG", "TENT-FAMILY-16M2", "BLANKET-BALE-10", "HEB-10KG", "KITCHEN-SET", "IEHK-BASIC"],
+        items: &[
+            "WHEAT-FLOUR-50KG",
+            "TENT-FAMILY-16M2",
+            "BLANKET-BALE-10",
+            "HEB-10KG",
+            "KITCHEN-SET",
+            "IEHK-BASIC",
+        ],
         earmark: &[],
     },
     DonorPlan {
@@ -107,7 +131,13 @@ const DONORS: [DonorPlan; 5] = [
         air_origin: "DWC",
         air_carrier: "Emirates SkyCargo",
         flight: "EK9821",
-        items: &["FOOD-PARCEL", "HYGIENE-KIT", "SOLAR-LANTERN-10", "VEG-OIL-4X5L", "MEASLES-VACCINE"],
+        items: &[
+            "FOOD-PARCEL",
+            "HYGIENE-KIT",
+            "SOLAR-LANTERN-10",
+            "VEG-OIL-4X5L",
+            "MEASLES-VACCINE",
+        ],
         earmark: &[],
     },
     DonorPlan {
@@ -119,7 +149,13 @@ const DONORS: [DonorPlan; 5] = [
         air_origin: "RUH",
         air_carrier: "Saudia Cargo",
         flight: "SV984",
-        items: &["RICE-50KG", "LENTILS-50KG", "TARPAULIN-4X6", "FOOD-PARCEL", "CHOLERA-KIT-CENTRAL"],
+        items: &[
+            "RICE-50KG",
+            "LENTILS-50KG",
+            "TARPAULIN-4X6",
+            "FOOD-PARCEL",
+            "CHOLERA-KIT-CENTRAL",
+        ],
         earmark: &["SD", "SO", "ET", "DJ"],
     },
     DonorPlan {
@@ -131,7 +167,13 @@ const DONORS: [DonorPlan; 5] = [
         air_origin: "DOH",
         air_carrier: "Qatar Airways Cargo",
         flight: "QR8471",
-        items: &["RUTF-150", "ORS-CTN", "OCV-VACCINE", "AQUATABS-CTN", "LLIN-BALE-40"],
+        items: &[
+            "RUTF-150",
+            "ORS-CTN",
+            "OCV-VACCINE",
+            "AQUATABS-CTN",
+            "LLIN-BALE-40",
+        ],
         earmark: &[],
     },
     DonorPlan {
@@ -143,7 +185,13 @@ const DONORS: [DonorPlan; 5] = [
         air_origin: "KWI",
         air_carrier: "Kuwait Airways Cargo",
         flight: "KU1701",
-        items: &["HEB-10KG", "SLEEPING-MAT-10", "JERRYCAN-10L-X10", "SOAP-CTN", "CALCIUM-HYPOCHLORITE-45KG"],
+        items: &[
+            "HEB-10KG",
+            "SLEEPING-MAT-10",
+            "JERRYCAN-10L-X10",
+            "SOAP-CTN",
+            "CALCIUM-HYPOCHLORITE-45KG",
+        ],
         earmark: &[],
     },
 ];
@@ -156,18 +204,89 @@ struct DestinationPlan {
 }
 
 const DESTINATIONS: [DestinationPlan; 12] = [
-    DestinationPlan { locode: "SDPZU", agency: "SD-HAC", by_sea: true, needs: &["WHEAT-FLOUR-50KG", "RUTF-150", "TENT-FAMILY-16M2", "CHOLERA-KIT-CENTRAL", "RICE-50KG"] },
-    DestinationPlan { locode: "DJJIB", agency: "DJ-ONARS", by_sea: true, needs: &["RICE-50KG", "LENTILS-50KG", "JERRYCAN-10L-X10"] },
-    DestinationPlan { locode: "KEMBA", agency: "KE-NDMA", by_sea: true, needs: &["VEG-OIL-4X5L", "TARPAULIN-4X6", "WHEAT-FLOUR-50KG"] },
-    DestinationPlan { locode: "LYBEN", agency: "LY-LRC", by_sea: true, needs: &["FOOD-PARCEL", "BLANKET-BALE-10", "KITCHEN-SET", "CALCIUM-HYPOCHLORITE-45KG"] },
-    DestinationPlan { locode: "TDNDJ", agency: "TD-CNARR", by_sea: false, needs: &["RUTF-150", "HEB-10KG", "TENT-FAMILY-16M2"] },
-    DestinationPlan { locode: "MLBKO", agency: "ML-DGPC", by_sea: false, needs: &["HEB-10KG", "HYGIENE-KIT", "SLEEPING-MAT-10"] },
-    DestinationPlan { locode: "NENIM", agency: "NE-MAHGC", by_sea: false, needs: &["RUTF-150", "ORS-CTN", "MEASLES-VACCINE"] },
-    DestinationPlan { locode: "CFBGF", agency: "CF-MASRN", by_sea: false, needs: &["IEHK-BASIC", "LLIN-BALE-40", "AQUATABS-CTN"] },
-    DestinationPlan { locode: "ETADD", agency: "ET-EDRMC", by_sea: false, needs: &["OCV-VACCINE", "ORS-CTN", "SOAP-CTN"] },
-    DestinationPlan { locode: "SSJUB", agency: "SS-RRC", by_sea: false, needs: &["TARPAULIN-4X6", "JERRYCAN-10L-X10", "HEB-10KG"] },
-    DestinationPlan { locode: "SOMGQ", agency: "SO-SODMA", by_sea: false, needs: &["RUTF-150", "FOOD-PARCEL", "AQUATABS-CTN"] },
-    DestinationPlan { locode: "CDFIH", agency: "CD-MASAH", by_sea: false, needs: &["OCV-VACCINE", "HYGIENE-KIT", "SOLAR-LANTERN-10"] },
+    DestinationPlan {
+        locode: "SDPZU",
+        agency: "SD-HAC",
+        by_sea: true,
+        needs: &[
+            "WHEAT-FLOUR-50KG",
+            "RUTF-150",
+            "TENT-FAMILY-16M2",
+            "CHOLERA-KIT-CENTRAL",
+            "RICE-50KG",
+        ],
+    },
+    DestinationPlan {
+        locode: "DJJIB",
+        agency: "DJ-ONARS",
+        by_sea: true,
+        needs: &["RICE-50KG", "LENTILS-50KG", "JERRYCAN-10L-X10"],
+    },
+    DestinationPlan {
+        locode: "KEMBA",
+        agency: "KE-NDMA",
+        by_sea: true,
+        needs: &["VEG-OIL-4X5L", "TARPAULIN-4X6", "WHEAT-FLOUR-50KG"],
+    },
+    DestinationPlan {
+        locode: "LYBEN",
+        agency: "LY-LRC",
+        by_sea: true,
+        needs: &[
+            "FOOD-PARCEL",
+            "BLANKET-BALE-10",
+            "KITCHEN-SET",
+            "CALCIUM-HYPOCHLORITE-45KG",
+        ],
+    },
+    DestinationPlan {
+        locode: "TDNDJ",
+        agency: "TD-CNARR",
+        by_sea: false,
+        needs: &["RUTF-150", "HEB-10KG", "TENT-FAMILY-16M2"],
+    },
+    DestinationPlan {
+        locode: "MLBKO",
+        agency: "ML-DGPC",
+        by_sea: false,
+        needs: &["HEB-10KG", "HYGIENE-KIT", "SLEEPING-MAT-10"],
+    },
+    DestinationPlan {
+        locode: "NENIM",
+        agency: "NE-MAHGC",
+        by_sea: false,
+        needs: &["RUTF-150", "ORS-CTN", "MEASLES-VACCINE"],
+    },
+    DestinationPlan {
+        locode: "CFBGF",
+        agency: "CF-MASRN",
+        by_sea: false,
+        needs: &["IEHK-BASIC", "LLIN-BALE-40", "AQUATABS-CTN"],
+    },
+    DestinationPlan {
+        locode: "ETADD",
+        agency: "ET-EDRMC",
+        by_sea: false,
+        needs: &["OCV-VACCINE", "ORS-CTN", "SOAP-CTN"],
+    },
+    DestinationPlan {
+        locode: "SSJUB",
+        agency: "SS-RRC",
+        by_sea: false,
+        needs: &["TARPAULIN-4X6", "JERRYCAN-10L-X10", "HEB-10KG"],
+    },
+    DestinationPlan {
+        locode: "SOMGQ",
+        agency: "SO-SODMA",
+        by_sea: false,
+        needs: &["RUTF-150", "FOOD-PARCEL", "AQUATABS-CTN"],
+    },
+    DestinationPlan {
+        locode: "CDFIH",
+        agency: "CD-MASAH",
+        by_sea: false,
+        needs: &["OCV-VACCINE", "HYGIENE-KIT", "SOLAR-LANTERN-10"],
+    },
 ];
 
 const PORT: &str = "TARTUS-PORT";
@@ -222,15 +341,31 @@ impl Sim<'_> {
 
 /// A realistic quantity of an item for a sea or air leg (units).
 fn leg_quantity(rng: &mut Rng, item: &Item, by_sea: bool) -> i64 {
-    let tonnes = if by_sea { rng.range(20, 60) } else { rng.range(3, 9) } as f64;
+    let tonnes = if by_sea {
+        rng.range(20, 60)
+    } else {
+        rng.range(3, 9)
+    } as f64;
     ((tonnes * 1000.0 / item.unit_weight_kg) as i64 / 10 * 10).max(10)
 }
 
 /// Plays the scenario and returns the weekly report.
 pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
-    let items: HashMap<String, Item> = ops.store().items()?.into_iter().map(|i| (i.code.clone(), i)).collect();
+    let items: HashMap<String, Item> = ops
+        .store()
+        .items()?
+        .into_iter()
+        .map(|i| (i.code.clone(), i))
+        .collect();
     let start = Date::from_calendar_date(2025, Month::March, 3).map_err(err)?;
-    let mut sim = Sim { ops, rng: Rng::new(seed), start, items, weeks: (0..4).map(|_| Week::default()).collect(), transfer_count: 0 };
+    let mut sim = Sim {
+        ops,
+        rng: Rng::new(seed),
+        start,
+        items,
+        weeks: (0..4).map(|_| Week::default()).collect(),
+        transfer_count: 0,
+    };
 
     // Day 0-2: pledges, two per donor.
     let mut pledges: Vec<(String, String)> = Vec::new();
@@ -244,8 +379,16 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 }
                 let item = &sim.items[*item_code];
                 let quantity = leg_quantity(&mut sim.rng, item, true) * if p == 0 { 2 } else { 1 };
-                let earmark = if i == 0 { donor.earmark.iter().map(|s| s.to_string()).collect() } else { Vec::new() };
-                lines.push(PledgeLine { item: item_code.to_string(), quantity, earmark });
+                let earmark = if i == 0 {
+                    donor.earmark.iter().map(|s| s.to_string()).collect()
+                } else {
+                    Vec::new()
+                };
+                lines.push(PledgeLine {
+                    item: item_code.to_string(),
+                    quantity,
+                    earmark,
+                });
             }
             let day = (d % 3) as i64;
             let pledge = NewPledge {
@@ -275,17 +418,35 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
         let leg = NewLeg {
             code: code.clone(),
             mode: if by_sea { Mode::Sea } else { Mode::Air },
-            origin: if by_sea { donor.sea_origin } else { donor.air_origin }.to_string(),
+            origin: if by_sea {
+                donor.sea_origin
+            } else {
+                donor.air_origin
+            }
+            .to_string(),
             node: if by_sea { PORT } else { AIR }.to_string(),
-            carrier: if by_sea { donor.sea_carrier } else { donor.air_carrier }.to_string(),
-            vehicle_ref: if by_sea { format!("{} voy. {}", donor.vessel, 250 + n) } else { donor.flight.to_string() },
+            carrier: if by_sea {
+                donor.sea_carrier
+            } else {
+                donor.air_carrier
+            }
+            .to_string(),
+            vehicle_ref: if by_sea {
+                format!("{} voy. {}", donor.vessel, 250 + n)
+            } else {
+                donor.flight.to_string()
+            },
             expected_arrival: sim.day(arrival_day),
             donor: Some(donor.code.to_string()),
         };
         let registered = (arrival_day - if by_sea { 6 } else { 1 }).max(0);
         sim.ops.add_leg(&leg, sim.at(registered))?;
         // The manifest, sent by the donor when the leg leaves.
-        let count = if by_sea { sim.rng.range(4, 6) } else { sim.rng.range(2, 4) } as usize;
+        let count = if by_sea {
+            sim.rng.range(4, 6)
+        } else {
+            sim.rng.range(2, 4)
+        } as usize;
         let mut rows = Vec::new();
         for k in 0..count {
             let item_code = donor.items[(k + n) % donor.items.len()];
@@ -294,10 +455,29 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 continue;
             }
             let quantity = leg_quantity(&mut sim.rng, &item, by_sea);
-            let days = if k == 0 && n % 7 == 3 { 80 } else { sim.rng.range(10, 30) * 30 };
-            let expiry = if item.min_shelf_life_days > 0 || item.cold_chain { Some(sim.day(days)) } else { None };
-            let earmark = if k == 0 && !donor.earmark.is_empty() { donor.earmark.join(";") } else { String::new() };
-            rows.push((item_code.to_string(), quantity, format!("{}-{}{:03}", &donor.code[..2], &item_code[..3], n * 10 + k), expiry, sim.rng.range(4, 40), earmark));
+            let days = if k == 0 && n % 7 == 3 {
+                80
+            } else {
+                sim.rng.range(10, 30) * 30
+            };
+            let expiry = if item.min_shelf_life_days > 0 || item.cold_chain {
+                Some(sim.day(days))
+            } else {
+                None
+            };
+            let earmark = if k == 0 && !donor.earmark.is_empty() {
+                donor.earmark.join(";")
+            } else {
+                String::new()
+            };
+            rows.push((
+                item_code.to_string(),
+                quantity,
+                format!("{}-{}{:03}", &donor.code[..2], &item_code[..3], n * 10 + k),
+                expiry,
+                sim.rng.range(4, 40),
+                earmark,
+            ));
         }
         let source = if n % 4 == 3 {
             let lines: Vec<_> = rows
@@ -306,24 +486,56 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                     serde_json::json!({"item": item, "quantity": q, "batch": batch, "expiry": expiry.map(format_date), "packs": packs, "earmark": earmark})
                 })
                 .collect();
-            MemorySource { name: format!("{code}.json"), bytes: serde_json::to_vec_pretty(&serde_json::json!({ "leg": code, "lines": lines })).map_err(err)? }
+            MemorySource {
+                name: format!("{code}.json"),
+                bytes: serde_json::to_vec_pretty(
+                    &serde_json::json!({ "leg": code, "lines": lines }),
+                )
+                .map_err(err)?,
+            }
         } else {
             let mut text = String::from("Item,Quantity,Batch,Expiry,Packs,Earmark\n#item+code,#quantity,#meta+batch,#date+expiry,#meta+packs,#country+code+dest\n");
             for (item, q, batch, expiry, packs, earmark) in &rows {
-                let _ = writeln!(text, "{item},{q},{batch},{},{packs},{earmark}", expiry.map(format_date).unwrap_or_default());
+                let _ = writeln!(
+                    text,
+                    "{item},{q},{batch},{},{packs},{earmark}",
+                    expiry.map(format_date).unwrap_or_default()
+                );
             }
-            MemorySource { name: format!("{code}.csv"), bytes: text.into_bytes() }
+            MemorySource {
+                name: format!("{code}.csv"),
+                bytes: text.into_bytes(),
+            }
         };
-        let format = if n % 4 == 3 { ManifestFormat::Json } else { ManifestFormat::Csv };
-        sim.ops.import_manifest(&code, &source, format, None, sim.at(registered), &mut |_, _| {})?;
-        legs.push(LegPlan { code, arrival_day, by_sea });
+        let format = if n % 4 == 3 {
+            ManifestFormat::Json
+        } else {
+            ManifestFormat::Csv
+        };
+        sim.ops.import_manifest(
+            &code,
+            &source,
+            format,
+            None,
+            sim.at(registered),
+            &mut |_, _| {},
+        )?;
+        legs.push(LegPlan {
+            code,
+            arrival_day,
+            by_sea,
+        });
     }
 
     // Requests from twelve destinations, filed in the first ten days.
     for (d, dest) in DESTINATIONS.iter().enumerate() {
         for (k, item_code) in dest.needs.iter().enumerate() {
             let item = sim.items[*item_code].clone();
-            let tonnes = if dest.by_sea { sim.rng.range(25, 90) } else { sim.rng.range(4, 14) } as f64;
+            let tonnes = if dest.by_sea {
+                sim.rng.range(25, 90)
+            } else {
+                sim.rng.range(4, 14)
+            } as f64;
             let quantity = ((tonnes * 1000.0 / item.unit_weight_kg) as i64 / 10 * 10).max(10);
             let filed = (d as i64 + k as i64 * 3) % 10;
             let slack = sim.rng.range(0, 12);
@@ -350,7 +562,14 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
         arrival_day: i64,
     }
     let mut departures = Vec::new();
-    let sailings = [("LYBEN", 6, 3), ("SDPZU", 8, 7), ("DJJIB", 12, 10), ("KEMBA", 14, 15), ("LYBEN", 19, 3), ("SDPZU", 22, 7)];
+    let sailings = [
+        ("LYBEN", 6, 3),
+        ("SDPZU", 8, 7),
+        ("DJJIB", 12, 10),
+        ("KEMBA", 14, 15),
+        ("LYBEN", 19, 3),
+        ("SDPZU", 22, 7),
+    ];
     for (n, (dest, day, days)) in sailings.iter().enumerate() {
         let d = NewDeparture {
             code: format!("OUT-SEA-{:02}", n + 1),
@@ -369,7 +588,11 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
             cost_per_kg_usd: 0.04,
         };
         sim.ops.add_departure(&d, sim.at(0))?;
-        departures.push(DeparturePlan { code: d.code, day: *day, arrival_day: day + days });
+        departures.push(DeparturePlan {
+            code: d.code,
+            day: *day,
+            arrival_day: day + days,
+        });
     }
     let flights = [
         ("ETADD", 9, Service::Scheduled),
@@ -394,7 +617,11 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
             destination: dest.to_string(),
             mode: Mode::Air,
             service: *service,
-            vehicle: if charter { "Il-76TD charter".to_string() } else { "B777F scheduled allocation".to_string() },
+            vehicle: if charter {
+                "Il-76TD charter".to_string()
+            } else {
+                "B777F scheduled allocation".to_string()
+            },
             departs_on: sim.day(*day),
             arrives_on: sim.day(day + 1),
             payload_kg: if charter { 42_000.0 } else { 18_000.0 },
@@ -405,7 +632,11 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
             cost_per_kg_usd: if charter { 0.0 } else { 2.6 },
         };
         sim.ops.add_departure(&d, sim.at(0))?;
-        departures.push(DeparturePlan { code: d.code, day: *day, arrival_day: day + 1 });
+        departures.push(DeparturePlan {
+            code: d.code,
+            day: *day,
+            arrival_day: day + 1,
+        });
     }
 
     // Day by day.
@@ -413,30 +644,54 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
     for day in 0..28_i64 {
         // Arrivals and receipts.
         for leg in legs.iter().filter(|l| l.arrival_day == day) {
-            let grn = sim.ops.goods_received_note(&leg.code)?;
-            let _ = grn;
             let manifest = manifest_lines(sim.ops, &leg.code)?;
             let mut lines = Vec::new();
             for (line_no, quantity, item) in &manifest {
-                let roll = sim.rng.next() % 100;
+                let roll = sim.rng.next_u64() % 100;
                 let (counted, damaged, to, note) = if roll < 6 {
-                    (quantity - (quantity / 40).max(1), 0, DamagedTo::Quarantine, "short-landed")
+                    (
+                        quantity - (quantity / 40).max(1),
+                        0,
+                        DamagedTo::Quarantine,
+                        "short-landed",
+                    )
                 } else if roll < 11 {
-                    (*quantity, (quantity / 50).max(1), DamagedTo::Quarantine, "wet cartons, held for inspection")
+                    (
+                        *quantity,
+                        (quantity / 50).max(1),
+                        DamagedTo::Quarantine,
+                        "wet cartons, held for inspection",
+                    )
                 } else if roll < 14 {
-                    (*quantity, (quantity / 80).max(1), DamagedTo::Loss, "crushed in handling")
+                    (
+                        *quantity,
+                        (quantity / 80).max(1),
+                        DamagedTo::Loss,
+                        "crushed in handling",
+                    )
                 } else if roll < 17 {
                     (quantity + 5, 0, DamagedTo::Quarantine, "over-landed")
                 } else {
                     (*quantity, 0, DamagedTo::Quarantine, "")
                 };
                 let _ = item;
-                lines.push(ReceiptLine { line_no: *line_no, counted, damaged, damaged_to: to, note: note.to_string() });
+                lines.push(ReceiptLine {
+                    line_no: *line_no,
+                    counted,
+                    damaged,
+                    damaged_to: to,
+                    note: note.to_string(),
+                });
             }
             let receipt = NewReceipt {
                 leg: leg.code.clone(),
                 received_on: sim.day(day),
-                received_by: if leg.by_sea { "Tartus port warehouse" } else { "Hmeimim cargo shed" }.to_string(),
+                received_by: if leg.by_sea {
+                    "Tartus port warehouse"
+                } else {
+                    "Hmeimim cargo shed"
+                }
+                .to_string(),
                 lines,
                 rest_as_manifested: false,
             };
@@ -478,18 +733,41 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 let node = lot_node(sim.ops, lot)?;
                 let Some(node) = node else { continue };
                 if i % 3 == 2 {
-                    sim.ops.write_off(&node, lot, quantity, true, LossReason::Damaged, "inspection: not fit for distribution", None, sim.at(day))?;
+                    sim.ops.write_off(
+                        &node,
+                        lot,
+                        quantity,
+                        true,
+                        LossReason::Damaged,
+                        "inspection: not fit for distribution",
+                        None,
+                        sim.at(day),
+                    )?;
                     let text = format!("lot {lot}: {quantity} damaged units written off after inspection at {node}");
                     sim.week(day).events.push(text);
                 } else {
-                    sim.ops.release(&node, lot, quantity, "inspection passed", None, sim.at(day))?;
+                    sim.ops.release(
+                        &node,
+                        lot,
+                        quantity,
+                        "inspection passed",
+                        None,
+                        sim.at(day),
+                    )?;
                 }
             }
         }
 
         // Trucks from the port to the airfield for the flights of the next days.
         if day % 3 == 1 {
-            transfer_for_flights(&mut sim, day, &departures.iter().map(|d| (d.code.clone(), d.day)).collect::<Vec<_>>())?;
+            transfer_for_flights(
+                &mut sim,
+                day,
+                &departures
+                    .iter()
+                    .map(|d| (d.code.clone(), d.day))
+                    .collect::<Vec<_>>(),
+            )?;
         }
 
         // Loading the day before departure, departure, delivery.
@@ -512,7 +790,10 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 );
                 sim.week(day).departures.push(text);
             } else {
-                let text = format!("{} to {} cancelled: nothing suitable to load", dep.code, d.departure.destination);
+                let text = format!(
+                    "{} to {} cancelled: nothing suitable to load",
+                    dep.code, d.departure.destination
+                );
                 sim.week(day).events.push(text);
             }
         }
@@ -521,12 +802,19 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
             if d.status != "departed" {
                 continue;
             }
-            let agency = DESTINATIONS.iter().find(|x| x.locode == d.departure.destination).map_or("recipient", |x| x.agency);
+            let agency = DESTINATIONS
+                .iter()
+                .find(|x| x.locode == d.departure.destination)
+                .map_or("recipient", |x| x.agency);
             let mut lines = Vec::new();
             if sim.rng.chance(30) {
                 let units = d.loaded_units;
                 if units > 0 {
-                    lines.push(DeliveryLine { line_no: 1, received: (first_line_quantity(sim.ops, &dep.code)? - sim.rng.range(1, 4)).max(0) });
+                    lines.push(DeliveryLine {
+                        line_no: 1,
+                        received: (first_line_quantity(sim.ops, &dep.code)? - sim.rng.range(1, 4))
+                            .max(0),
+                    });
                 }
             }
             let delivery = NewDelivery {
@@ -547,7 +835,11 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 d.departure.destination,
                 agency,
                 kg / 1000.0,
-                if short > 0 { format!(", {short} short-delivered") } else { String::new() }
+                if short > 0 {
+                    format!(", {short} short-delivered")
+                } else {
+                    String::new()
+                }
             );
             sim.week(day).deliveries.push(text);
         }
@@ -555,22 +847,52 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
         // Week 3: a stock count at the port finds a shortfall; a mistaken quarantine is corrected.
         if day == 17 {
             let stock = sim.ops.stock(Some(PORT), None)?;
-            if let Some(row) = stock.iter().find(|r| r.state == "available" && r.quantity > 50) {
+            if let Some(row) = stock
+                .iter()
+                .find(|r| r.state == "available" && r.quantity > 50)
+            {
                 let counted = row.quantity - 12;
-                sim.ops.count(PORT, &[(row.lot_id, counted)], "cyclic count, bay C", None, sim.at(day))?;
+                sim.ops.count(
+                    PORT,
+                    &[(row.lot_id, counted)],
+                    "cyclic count, bay C",
+                    None,
+                    sim.at(day),
+                )?;
                 let text = format!("cyclic count at {PORT}: lot {} ({}) 12 units short, booked to loss:count-adjustment", row.lot_id, row.item);
                 sim.week(day).events.push(text);
             }
-            if let Some(row) = stock.iter().find(|r| r.state == "available" && r.quantity > 100 && r.item != "HEB-10KG") {
-                let done = sim.ops.quarantine(PORT, row.lot_id, 40, "suspected pest damage", None, sim.at(day))?;
-                sim.ops.correct(done.applied.first_seq, None, "quarantine entered on the wrong lot", None, sim.at(day))?;
+            if let Some(row) = stock
+                .iter()
+                .find(|r| r.state == "available" && r.quantity > 100 && r.item != "HEB-10KG")
+            {
+                let done = sim.ops.quarantine(
+                    PORT,
+                    row.lot_id,
+                    40,
+                    "suspected pest damage",
+                    None,
+                    sim.at(day),
+                )?;
+                sim.ops.correct(
+                    done.applied.first_seq,
+                    None,
+                    "quarantine entered on the wrong lot",
+                    None,
+                    sim.at(day),
+                )?;
                 let text = format!("quarantine of 40 units of lot {} entered in error, reversed by correcting entry", row.lot_id);
                 sim.week(day).events.push(text);
             }
         }
         // Week 4: Kuwait's second pledge is cut back to what arrived.
         if day == 24 {
-            if let Ok(done) = sim.ops.cancel_pledge("PL-KW-2", "donor reallocated the balance to another appeal", None, sim.at(day)) {
+            if let Ok(done) = sim.ops.cancel_pledge(
+                "PL-KW-2",
+                "donor reallocated the balance to another appeal",
+                None,
+                sim.at(day),
+            ) {
                 let text = format!("pledge PL-KW-2: outstanding balance cancelled by the donor ({} correcting entries)", done.applied.transfer_count);
                 sim.week(day).events.push(text);
             }
@@ -594,15 +916,22 @@ fn manifest_lines(ops: &mut Ops, leg: &str) -> Result<Vec<(i64, i64, String)>, O
 }
 
 fn lot_node(ops: &mut Ops, lot: i64) -> Result<Option<String>, OpsError> {
-    Ok(ops.stock(None, None)?.into_iter().find(|r| r.lot_id == lot && r.state == "quarantine").map(|r| r.node))
+    Ok(ops
+        .stock(None, None)?
+        .into_iter()
+        .find(|r| r.lot_id == lot && r.state == "quarantine")
+        .map(|r| r.node))
 }
 
 fn first_line_quantity(ops: &mut Ops, departure: &str) -> Result<i64, OpsError> {
     let d = departure.to_string();
     Ok(ops.store().read(|conn| {
-        conn.query("SELECT quantity FROM loading_lines WHERE departure_code = $1 AND line_no = 1", &[(&d).into()])?
-            .first()
-            .map_or(Ok(0), |r| r[0].int())
+        conn.query(
+            "SELECT quantity FROM loading_lines WHERE departure_code = $1 AND line_no = 1",
+            &[(&d).into()],
+        )?
+        .first()
+        .map_or(Ok(0), |r| r[0].int())
     })?)
 }
 
@@ -611,8 +940,17 @@ fn open_needs(ops: &mut Ops, destination: &str) -> Result<Vec<(String, String, i
     Ok(ops
         .requests()?
         .into_iter()
-        .filter(|r| r.request.destination == destination && !matches!(r.status, RequestStatus::Met | RequestStatus::Cancelled))
-        .map(|r| (r.request.code.clone(), r.request.item.clone(), r.request.quantity - r.delivered - r.loaded))
+        .filter(|r| {
+            r.request.destination == destination
+                && !matches!(r.status, RequestStatus::Met | RequestStatus::Cancelled)
+        })
+        .map(|r| {
+            (
+                r.request.code.clone(),
+                r.request.item.clone(),
+                r.request.quantity - r.delivered - r.loaded,
+            )
+        })
         .filter(|(_, _, q)| *q > 0)
         .collect())
 }
@@ -628,7 +966,12 @@ fn load_departure(sim: &mut Sim<'_>, code: &str, day: i64) -> Result<(), OpsErro
     let mut used: HashMap<i64, i64> = HashMap::new();
     let mut needs = open_needs(sim.ops, &dep.destination)?;
     needs.sort_by_key(|(code, _, _)| code.clone());
-    let requests: HashMap<String, i64> = sim.ops.requests()?.into_iter().map(|r| (r.request.code.clone(), r.request.priority)).collect();
+    let requests: HashMap<String, i64> = sim
+        .ops
+        .requests()?
+        .into_iter()
+        .map(|r| (r.request.code.clone(), r.request.priority))
+        .collect();
     needs.sort_by_key(|(code, _, _)| requests.get(code).copied().unwrap_or(5));
     for (request, item_code, mut remaining) in needs {
         let item = sim.items[&item_code].clone();
@@ -639,7 +982,9 @@ fn load_departure(sim: &mut Sim<'_>, code: &str, day: i64) -> Result<(), OpsErro
             if remaining == 0 {
                 break;
             }
-            if row.state != "available" || (!row.earmark.is_empty() && !row.earmark.contains(&country)) {
+            if row.state != "available"
+                || (!row.earmark.is_empty() && !row.earmark.contains(&country))
+            {
                 continue;
             }
             if let Some(expiry) = row.expiry {
@@ -650,8 +995,16 @@ fn load_departure(sim: &mut Sim<'_>, code: &str, day: i64) -> Result<(), OpsErro
             let free = row.quantity - used.get(&row.lot_id).copied().unwrap_or(0);
             let by_weight = ((dep.payload_kg - weight) / item.unit_weight_kg).floor() as i64;
             let by_volume = ((dep.volume_m3 - volume) / item.unit_volume_m3).floor() as i64;
-            let by_cold = if item.cold_chain { ((dep.cold_volume_m3 - cold) / item.unit_volume_m3).floor() as i64 } else { i64::MAX };
-            let quantity = remaining.min(free).min(by_weight).min(by_volume).min(by_cold);
+            let by_cold = if item.cold_chain {
+                ((dep.cold_volume_m3 - cold) / item.unit_volume_m3).floor() as i64
+            } else {
+                i64::MAX
+            };
+            let quantity = remaining
+                .min(free)
+                .min(by_weight)
+                .min(by_volume)
+                .min(by_cold);
             if quantity <= 0 {
                 continue;
             }
@@ -662,7 +1015,11 @@ fn load_departure(sim: &mut Sim<'_>, code: &str, day: i64) -> Result<(), OpsErro
             }
             *used.entry(row.lot_id).or_insert(0) += quantity;
             remaining -= quantity;
-            lines.push(LoadLine { lot_id: row.lot_id, quantity, request: Some(request.clone()) });
+            lines.push(LoadLine {
+                lot_id: row.lot_id,
+                quantity,
+                request: Some(request.clone()),
+            });
         }
     }
     if !lines.is_empty() {
@@ -671,7 +1028,11 @@ fn load_departure(sim: &mut Sim<'_>, code: &str, day: i64) -> Result<(), OpsErro
     Ok(())
 }
 
-fn transfer_for_flights(sim: &mut Sim<'_>, day: i64, departures: &[(String, i64)]) -> Result<(), OpsError> {
+fn transfer_for_flights(
+    sim: &mut Sim<'_>,
+    day: i64,
+    departures: &[(String, i64)],
+) -> Result<(), OpsError> {
     let mut wanted: BTreeMap<String, i64> = BTreeMap::new();
     for (code, dep_day) in departures {
         if *dep_day <= day + 1 || *dep_day > day + 5 {
@@ -688,7 +1049,13 @@ fn transfer_for_flights(sim: &mut Sim<'_>, day: i64, departures: &[(String, i64)
     let mut lines = Vec::new();
     let mut kg = 0.0;
     for (item, need) in wanted {
-        let at_air: i64 = sim.ops.stock(Some(AIR), Some(&item))?.iter().filter(|r| r.state == "available").map(|r| r.quantity).sum();
+        let at_air: i64 = sim
+            .ops
+            .stock(Some(AIR), Some(&item))?
+            .iter()
+            .filter(|r| r.state == "available")
+            .map(|r| r.quantity)
+            .sum();
         let mut missing = need - at_air;
         for row in sim.ops.stock(Some(PORT), Some(&item))? {
             if missing <= 0 || kg > 60_000.0 {
@@ -712,7 +1079,10 @@ fn transfer_for_flights(sim: &mut Sim<'_>, day: i64, departures: &[(String, i64)
         code: code.clone(),
         from_node: PORT.to_string(),
         to_node: AIR.to_string(),
-        vehicle: format!("{} trucks, Tartus-Latakia highway", (kg / 20_000.0).ceil() as i64),
+        vehicle: format!(
+            "{} trucks, Tartus-Latakia highway",
+            (kg / 20_000.0).ceil() as i64
+        ),
         dispatched_on: sim.day(day),
         lines,
     };
@@ -727,12 +1097,23 @@ fn transfer_for_flights(sim: &mut Sim<'_>, day: i64, departures: &[(String, i64)
 fn report(sim: &mut Sim<'_>) -> Result<String, OpsError> {
     let mut out = String::new();
     let end = sim.day(27);
-    let _ = writeln!(out, "RELIEF HUB TARTUS / HMEIMIM — OPERATIONS REPORT, {} to {}", format_date(sim.start), format_date(end));
+    let _ = writeln!(
+        out,
+        "RELIEF HUB TARTUS / HMEIMIM — OPERATIONS REPORT, {} to {}",
+        format_date(sim.start),
+        format_date(end)
+    );
     let _ = writeln!(out, "Port of Tartus (SYTTS) and Hmeimim/Latakia airfield (LTK/OSLK). Quantities in catalogue units; weights in tonnes.");
     for (n, week) in sim.weeks.iter().enumerate() {
         let from = sim.day(n as i64 * 7);
         let to = sim.day(n as i64 * 7 + 6);
-        let _ = writeln!(out, "\n== Week {} ({} to {}) ==", n + 1, format_date(from), format_date(to));
+        let _ = writeln!(
+            out,
+            "\n== Week {} ({} to {}) ==",
+            n + 1,
+            format_date(from),
+            format_date(to)
+        );
         let _ = writeln!(
             out,
             "Inbound: {} legs arrived ({} by sea at Tartus, {} by air at Hmeimim), {:.1} t received over {} manifest lines.",
@@ -747,7 +1128,12 @@ fn report(sim: &mut Sim<'_>) -> Result<String, OpsError> {
             "Discrepancies at receipt: {} short-landed units on {} lines; {} damaged units; {} over-landed units.",
             week.short_units, week.short_lines, week.damaged_units, week.over_units
         );
-        let _ = writeln!(out, "Hub transfers Tartus -> Hmeimim: {} convoys, {:.1} t.", week.transfers, week.transferred_kg / 1000.0);
+        let _ = writeln!(
+            out,
+            "Hub transfers Tartus -> Hmeimim: {} convoys, {:.1} t.",
+            week.transfers,
+            week.transferred_kg / 1000.0
+        );
         let _ = writeln!(out, "Departures ({}):", week.departures.len());
         for d in &week.departures {
             let _ = writeln!(out, "  - {d}");
@@ -768,26 +1154,56 @@ fn report(sim: &mut Sim<'_>) -> Result<String, OpsError> {
     let stock = sim.ops.stock(None, None)?;
     for node in [PORT, AIR] {
         let rows: Vec<_> = stock.iter().filter(|r| r.node == node).collect();
-        let available: f64 = rows.iter().filter(|r| r.state == "available").map(|r| r.weight_kg).sum();
-        let quarantine: f64 = rows.iter().filter(|r| r.state == "quarantine").map(|r| r.weight_kg).sum();
+        let available: f64 = rows
+            .iter()
+            .filter(|r| r.state == "available")
+            .map(|r| r.weight_kg)
+            .sum();
+        let quarantine: f64 = rows
+            .iter()
+            .filter(|r| r.state == "quarantine")
+            .map(|r| r.weight_kg)
+            .sum();
         let volume: f64 = rows.iter().map(|r| r.volume_m3).sum();
-        let _ = writeln!(out, "Stock at {node}: {:.1} t available, {:.1} t in quarantine, {volume:.0} m3, {} lots.", available / 1000.0 + 0.0, quarantine / 1000.0 + 0.0, rows.len());
+        let _ = writeln!(
+            out,
+            "Stock at {node}: {:.1} t available, {:.1} t in quarantine, {volume:.0} m3, {} lots.",
+            available / 1000.0 + 0.0,
+            quarantine / 1000.0 + 0.0,
+            rows.len()
+        );
     }
     let legs = sim.ops.legs()?;
     let pending: Vec<_> = legs.iter().filter(|l| l.in_transit_quantity > 0).collect();
-    let _ = writeln!(out, "Inbound pipeline: {} legs still inbound, {} units.", pending.len(), pending.iter().map(|l| l.in_transit_quantity).sum::<i64>());
+    let _ = writeln!(
+        out,
+        "Inbound pipeline: {} legs still inbound, {} units.",
+        pending.len(),
+        pending.iter().map(|l| l.in_transit_quantity).sum::<i64>()
+    );
     let alerts = sim.ops.expiry_alerts(end, 90)?;
     let expired = alerts.iter().filter(|a| a.days_left < 0).count();
-    let _ = writeln!(out, "Expiry alerts: {} lots expire within 90 days ({} already expired).", alerts.len(), expired);
+    let _ = writeln!(
+        out,
+        "Expiry alerts: {} lots expire within 90 days ({} already expired).",
+        alerts.len(),
+        expired
+    );
     for a in alerts.iter().take(3) {
-        let _ = writeln!(out, "  - lot {} {} at {}: {} units, {} days left", a.row.lot_id, a.row.item, a.row.node, a.row.quantity, a.days_left);
+        let _ = writeln!(
+            out,
+            "  - lot {} {} at {}: {} units, {} days left",
+            a.row.lot_id, a.row.item, a.row.node, a.row.quantity, a.days_left
+        );
     }
 
     let _ = writeln!(out, "\nRequest fulfilment by destination:");
     let requests = sim.ops.requests()?;
     let mut by_destination: BTreeMap<String, (i64, i64, i64, i64, i64, i64, i64)> = BTreeMap::new();
     for r in &requests {
-        let e = by_destination.entry(r.request.destination.clone()).or_default();
+        let e = by_destination
+            .entry(r.request.destination.clone())
+            .or_default();
         e.0 += 1;
         match r.status {
             RequestStatus::Met => e.1 += 1,
@@ -799,7 +1215,11 @@ fn report(sim: &mut Sim<'_>) -> Result<String, OpsError> {
         e.5 += r.request.quantity;
         e.6 += r.delivered;
     }
-    let _ = writeln!(out, "  {:<6} {:>8} {:>4} {:>7} {:>7} {:>5} {:>10} {:>10} {:>6}", "dest", "requests", "met", "partly", "planned", "open", "requested", "delivered", "filled");
+    let _ = writeln!(
+        out,
+        "  {:<6} {:>8} {:>4} {:>7} {:>7} {:>5} {:>10} {:>10} {:>6}",
+        "dest", "requests", "met", "partly", "planned", "open", "requested", "delivered", "filled"
+    );
     for (dest, (n, met, partly, planned, open, requested, delivered)) in &by_destination {
         let _ = writeln!(
             out,
@@ -809,7 +1229,11 @@ fn report(sim: &mut Sim<'_>) -> Result<String, OpsError> {
     }
 
     let _ = writeln!(out, "\nDonor summary (units):");
-    let _ = writeln!(out, "  {:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7}", "donor", "pledged", "received", "in stock", "shipped", "delivered", "outstand.", "lost");
+    let _ = writeln!(
+        out,
+        "  {:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7}",
+        "donor", "pledged", "received", "in stock", "shipped", "delivered", "outstand.", "lost"
+    );
     let mut losses: BTreeMap<String, i64> = BTreeMap::new();
     for donor in DONORS.iter() {
         let s = sim.ops.donor_statement(donor.code)?;
@@ -833,7 +1257,11 @@ fn report(sim: &mut Sim<'_>) -> Result<String, OpsError> {
     let _ = writeln!(
         out,
         "Losses by reason: {}.",
-        losses.iter().map(|(r, q)| format!("{r} {q}")).collect::<Vec<_>>().join(", ")
+        losses
+            .iter()
+            .map(|(r, q)| format!("{r} {q}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let departures = sim.ops.departures()?;
     let freight: f64 = departures
@@ -844,7 +1272,10 @@ fn report(sim: &mut Sim<'_>) -> Result<String, OpsError> {
     let _ = writeln!(
         out,
         "Outbound: {} departures flown or sailed, {} still open; freight committed {:.0} USD.",
-        departures.iter().filter(|d| d.status == "departed" || d.status == "delivered").count(),
+        departures
+            .iter()
+            .filter(|d| d.status == "departed" || d.status == "delivered")
+            .count(),
         departures.iter().filter(|d| d.status == "open").count(),
         freight
     );

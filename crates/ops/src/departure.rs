@@ -17,8 +17,8 @@ use time::Date;
 use crate::inbound::Mode;
 use crate::stock::node_account;
 use crate::{
-    balance_of, check_code, date, date_text, insert_rows, lot_specs, opt_date, request_digest, Aborted,
-    Done, Moment, Ops, OpsError,
+    balance_of, check_code, date, date_text, insert_rows, lot_specs, opt_date, request_digest,
+    Aborted, Done, Moment, Ops, OpsError,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +114,10 @@ pub fn check_loading(
     for (index, line) in lines.iter().enumerate() {
         let n = index + 1;
         if line.quantity <= 0 {
-            errors.push(format!("line {n}: quantity {} must be positive", line.quantity));
+            errors.push(format!(
+                "line {n}: quantity {} must be positive",
+                line.quantity
+            ));
             continue;
         }
         let Some(lot) = lots.get(&line.lot_id) else {
@@ -122,7 +125,10 @@ pub fn check_loading(
             continue;
         };
         let Some(item) = items.get(&lot.item) else {
-            errors.push(format!("line {n}: lot {} holds unknown item `{}`", line.lot_id, lot.item));
+            errors.push(format!(
+                "line {n}: lot {} holds unknown item `{}`",
+                line.lot_id, lot.item
+            ));
             continue;
         };
         *wanted.entry(line.lot_id).or_insert(0) += line.quantity;
@@ -176,7 +182,10 @@ pub fn check_loading(
                         ));
                     }
                     if r.item != lot.item {
-                        errors.push(format!("line {n}: request `{code}` is for {}, lot {} holds {}", r.item, line.lot_id, lot.item));
+                        errors.push(format!(
+                            "line {n}: request `{code}` is for {}, lot {} holds {}",
+                            r.item, line.lot_id, lot.item
+                        ));
                     }
                 }
             }
@@ -200,7 +209,10 @@ pub fn check_loading(
         ));
     }
     if total.volume_m3 > departure.volume_m3 + 1e-9 {
-        errors.push(format!("volume {:.2} m3 exceeds the {:.2} m3 available", total.volume_m3, departure.volume_m3));
+        errors.push(format!(
+            "volume {:.2} m3 exceeds the {:.2} m3 available",
+            total.volume_m3, departure.volume_m3
+        ));
     }
     if total.cold_volume_m3 > departure.cold_volume_m3 + 1e-9 {
         errors.push(format!(
@@ -258,15 +270,23 @@ pub struct ProofOfDelivery {
 
 impl Ops {
     /// Registers a departure. The same departure again is a no-op.
-    pub fn add_departure(&mut self, departure: &NewDeparture, at: Moment) -> Result<bool, OpsError> {
+    pub fn add_departure(
+        &mut self,
+        departure: &NewDeparture,
+        at: Moment,
+    ) -> Result<bool, OpsError> {
         let refs = self.refs()?;
         let mut errors = Vec::new();
         check_code("departure", &departure.code, &mut errors);
         if !refs.nodes.contains(&departure.node) {
             errors.push(format!("node `{}` is not a hub node", departure.node));
         }
-        if !is_locode(&departure.destination) || !refs.destinations.contains(&departure.destination) {
-            errors.push(format!("destination `{}` is not a known destination UN/LOCODE", departure.destination));
+        if !is_locode(&departure.destination) || !refs.destinations.contains(&departure.destination)
+        {
+            errors.push(format!(
+                "destination `{}` is not a known destination UN/LOCODE",
+                departure.destination
+            ));
         }
         if departure.arrives_on < departure.departs_on {
             errors.push("the arrival date is before the departure date".to_string());
@@ -333,7 +353,10 @@ impl Ops {
     pub fn departure(&mut self, code: &str) -> Result<Departure, OpsError> {
         self.store
             .read(|conn| load_departure(conn, code))?
-            .ok_or_else(|| OpsError::NotFound { what: "departure", code: code.to_string() })
+            .ok_or_else(|| OpsError::NotFound {
+                what: "departure",
+                code: code.to_string(),
+            })
     }
 
     pub fn departures(&mut self) -> Result<Vec<Departure>, OpsError> {
@@ -351,12 +374,19 @@ impl Ops {
         let items = self.refs()?.items;
         let code = code.to_string();
         let lines = lines.to_vec();
-        self.store.read(|conn| Ok(check_in(conn, &code, &lines, &items)))?
+        self.store
+            .read(|conn| Ok(check_in(conn, &code, &lines, &items)))?
     }
 
     /// Loads stock onto a departure after checking the loading list.
     /// Default key: `load:<departure>:<digest of the list>`.
-    pub fn load(&mut self, code: &str, lines: &[LoadLine], key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
+    pub fn load(
+        &mut self,
+        code: &str,
+        lines: &[LoadLine],
+        key: Option<&str>,
+        at: Moment,
+    ) -> Result<Done, OpsError> {
         let items = self.refs()?.items;
         let digest = request_digest("load", &(code, lines));
         let key = key.map_or_else(|| format!("load:{code}:{}", &digest[..16]), str::to_string);
@@ -369,14 +399,31 @@ impl Ops {
             at.unix_ms,
             |conn| {
                 check_in(conn, &code, &lines, &items)?;
-                let departure = load_departure(conn, &code)?.ok_or_else(|| OpsError::NotFound { what: "departure", code: code.clone() })?;
+                let departure = load_departure(conn, &code)?.ok_or_else(|| OpsError::NotFound {
+                    what: "departure",
+                    code: code.clone(),
+                })?;
                 let from = node_account(Account::at_node, &departure.departure.node)?;
                 let to = node_account(Account::outbound, &code)?;
                 let transfers = lines
                     .iter()
-                    .map(|l| TransferSpec { lot: LotRef::Existing(l.lot_id), from: from.clone(), to: to.clone(), quantity: l.quantity, corrects: None })
+                    .map(|l| TransferSpec {
+                        lot: LotRef::Existing(l.lot_id),
+                        from: from.clone(),
+                        to: to.clone(),
+                        quantity: l.quantity,
+                        corrects: None,
+                    })
                     .collect();
-                Ok((Batch { key: String::new(), kind: String::new(), new_lots: Vec::new(), transfers }, ()))
+                Ok((
+                    Batch {
+                        key: String::new(),
+                        kind: String::new(),
+                        new_lots: Vec::new(),
+                        transfers,
+                    },
+                    (),
+                ))
             },
             |conn, applied, ()| {
                 let next = conn.query(
@@ -399,8 +446,24 @@ impl Ops {
                         ]
                     })
                     .collect();
-                insert_rows(conn, "loading_lines", &["departure_code", "line_no", "lot_id", "quantity", "request_code", "seq", "batch_id"], &rows)?;
-                conn.execute("UPDATE departures SET status = 'loaded' WHERE code = $1", &[(&code).into()])?;
+                insert_rows(
+                    conn,
+                    "loading_lines",
+                    &[
+                        "departure_code",
+                        "line_no",
+                        "lot_id",
+                        "quantity",
+                        "request_code",
+                        "seq",
+                        "batch_id",
+                    ],
+                    &rows,
+                )?;
+                conn.execute(
+                    "UPDATE departures SET status = 'loaded' WHERE code = $1",
+                    &[(&code).into()],
+                )?;
                 Ok(code.clone())
             },
         )
@@ -408,9 +471,18 @@ impl Ops {
 
     /// Takes everything off a departure that has not left: correcting
     /// entries reverse each loading line. Default key: `unload:<departure>:<digest>`.
-    pub fn unload(&mut self, code: &str, reason: &str, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
+    pub fn unload(
+        &mut self,
+        code: &str,
+        reason: &str,
+        key: Option<&str>,
+        at: Moment,
+    ) -> Result<Done, OpsError> {
         let digest = request_digest("unload", &(code, reason, at.date));
-        let key = key.map_or_else(|| format!("unload:{code}:{}", &digest[..16]), str::to_string);
+        let key = key.map_or_else(
+            || format!("unload:{code}:{}", &digest[..16]),
+            str::to_string,
+        );
         let code = code.to_string();
         let reason = reason.to_string();
         self.run(
@@ -466,7 +538,11 @@ impl Ops {
         match departure.status.as_str() {
             "loaded" => {}
             "departed" if departure.departed_on == Some(on) => return Ok(()),
-            other => return Err(OpsError::refused(format!("departure `{code}` is {other}; only a loaded departure can depart"))),
+            other => {
+                return Err(OpsError::refused(format!(
+                    "departure `{code}` is {other}; only a loaded departure can depart"
+                )))
+            }
         }
         self.store.write(|conn| {
             conn.execute(
@@ -479,12 +555,20 @@ impl Ops {
 
     /// Records the recipient's confirmation of delivery. Default key:
     /// `delivery:<departure>`.
-    pub fn deliver(&mut self, delivery: &NewDelivery, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
+    pub fn deliver(
+        &mut self,
+        delivery: &NewDelivery,
+        key: Option<&str>,
+        at: Moment,
+    ) -> Result<Done, OpsError> {
         if delivery.received_by.trim().is_empty() {
             return Err(OpsError::refused("a delivery must name who received it"));
         }
         let digest = request_digest("delivery", delivery);
-        let key = key.map_or_else(|| format!("delivery:{}", delivery.departure), str::to_string);
+        let key = key.map_or_else(
+            || format!("delivery:{}", delivery.departure),
+            str::to_string,
+        );
         let d = delivery.clone();
         self.run(
             &key,
@@ -582,7 +666,9 @@ impl Ops {
             let specs = lot_specs(conn, &ids)?;
             Ok((head, rows, specs))
         })?;
-        let head = head.first().ok_or_else(|| OpsError::refused(format!("departure `{code}` has no confirmed delivery yet")))?;
+        let head = head.first().ok_or_else(|| {
+            OpsError::refused(format!("departure `{code}` has no confirmed delivery yet"))
+        })?;
         let mut lines = Vec::new();
         for row in rows {
             let lot_id = row[1].int()?;
@@ -615,10 +701,21 @@ impl Ops {
     }
 }
 
-fn check_in(conn: &mut dyn Conn, code: &str, lines: &[LoadLine], items: &HashMap<String, Item>) -> Result<LoadingCheck, OpsError> {
-    let departure = load_departure(conn, code)?.ok_or_else(|| OpsError::NotFound { what: "departure", code: code.to_string() })?;
+fn check_in(
+    conn: &mut dyn Conn,
+    code: &str,
+    lines: &[LoadLine],
+    items: &HashMap<String, Item>,
+) -> Result<LoadingCheck, OpsError> {
+    let departure = load_departure(conn, code)?.ok_or_else(|| OpsError::NotFound {
+        what: "departure",
+        code: code.to_string(),
+    })?;
     if departure.status != "open" && departure.status != "loaded" {
-        return Err(OpsError::refused(format!("departure `{code}` is {}; only an open or loaded departure takes cargo", departure.status)));
+        return Err(OpsError::refused(format!(
+            "departure `{code}` is {}; only an open or loaded departure takes cargo",
+            departure.status
+        )));
     }
     if lines.is_empty() {
         return Err(OpsError::refused("a loading list needs at least one line"));
@@ -633,11 +730,18 @@ fn check_in(conn: &mut dyn Conn, code: &str, lines: &[LoadLine], items: &HashMap
     let mut requests = HashMap::new();
     for line in lines {
         if let Some(request) = &line.request {
-            let rows = conn.query("SELECT destination, item, cancelled_on FROM requests WHERE code = $1", &[request.into()])?;
+            let rows = conn.query(
+                "SELECT destination, item, cancelled_on FROM requests WHERE code = $1",
+                &[request.into()],
+            )?;
             if let Some(row) = rows.first() {
                 requests.insert(
                     request.clone(),
-                    RequestFacts { destination: row[0].text()?, item: row[1].text()?, cancelled: row[2].opt_text()?.is_some() },
+                    RequestFacts {
+                        destination: row[0].text()?,
+                        item: row[1].text()?,
+                        cancelled: row[2].opt_text()?.is_some(),
+                    },
                 );
             }
         }
@@ -648,10 +752,23 @@ fn check_in(conn: &mut dyn Conn, code: &str, lines: &[LoadLine], items: &HashMap
         cold_volume_m3: loaded_cold_m3(conn, code, items)?,
         freight_cost_usd: 0.0,
     };
-    check_loading(&departure.departure, lines, &lots, &available, items, &requests, &already).map_err(OpsError::Refused)
+    check_loading(
+        &departure.departure,
+        lines,
+        &lots,
+        &available,
+        items,
+        &requests,
+        &already,
+    )
+    .map_err(OpsError::Refused)
 }
 
-fn loaded_cold_m3(conn: &mut dyn Conn, code: &str, items: &HashMap<String, Item>) -> Result<f64, StoreError> {
+fn loaded_cold_m3(
+    conn: &mut dyn Conn,
+    code: &str,
+    items: &HashMap<String, Item>,
+) -> Result<f64, StoreError> {
     let rows = conn.query(
         "SELECT l.item, CAST(SUM(x.quantity) AS BIGINT) FROM loading_lines x JOIN lots l ON l.id = x.lot_id \
          WHERE x.departure_code = $1 AND x.unloaded_batch IS NULL GROUP BY l.item",
@@ -668,7 +785,10 @@ fn loaded_cold_m3(conn: &mut dyn Conn, code: &str, items: &HashMap<String, Item>
     Ok(total)
 }
 
-pub(crate) fn load_departure(conn: &mut dyn Conn, code: &str) -> Result<Option<Departure>, StoreError> {
+pub(crate) fn load_departure(
+    conn: &mut dyn Conn,
+    code: &str,
+) -> Result<Option<Departure>, StoreError> {
     let rows = conn.query(
         "SELECT code, node, destination, mode, service, vehicle, departs_on, arrives_on, payload_kg, volume_m3, cold_volume_m3, \
          dangerous_goods_allowed, fixed_cost_usd, cost_per_kg_usd, status, departed_on FROM departures WHERE code = $1",
@@ -688,8 +808,10 @@ pub(crate) fn load_departure(conn: &mut dyn Conn, code: &str) -> Result<Option<D
             code: row[0].text()?,
             node: row[1].text()?,
             destination: row[2].text()?,
-            mode: Mode::parse(&row[3].text()?).ok_or_else(|| StoreError::Corrupt("departure mode".into()))?,
-            service: Service::parse(&row[4].text()?).ok_or_else(|| StoreError::Corrupt("departure service".into()))?,
+            mode: Mode::parse(&row[3].text()?)
+                .ok_or_else(|| StoreError::Corrupt("departure mode".into()))?,
+            service: Service::parse(&row[4].text()?)
+                .ok_or_else(|| StoreError::Corrupt("departure service".into()))?,
             vehicle: row[5].text()?,
             departs_on: date(&row[6])?,
             arrives_on: date(&row[7])?,

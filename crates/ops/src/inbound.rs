@@ -9,12 +9,14 @@
 
 use std::cell::Cell;
 use std::io::Read;
-use std::rc::Rc;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use reliefhub_core::domain::is_locode;
 use reliefhub_core::{Account, Batch, LotRef, LotSpec, TransferSpec};
-use reliefhub_formats::manifest::{read_manifest, ManifestFormat, ManifestLine, ManifestRules, ReadError};
+use reliefhub_formats::manifest::{
+    read_manifest, ManifestFormat, ManifestLine, ManifestRules, ReadError,
+};
 use reliefhub_store::{StoreError, Value};
 use sha2::{Digest, Sha256};
 use time::Date;
@@ -128,7 +130,11 @@ struct Hashing<R> {
 
 impl<R> Hashing<R> {
     fn new(inner: R) -> Hashing<R> {
-        Hashing { inner, hasher: Sha256::new(), bytes: Rc::new(Cell::new(0)) }
+        Hashing {
+            inner,
+            hasher: Sha256::new(),
+            bytes: Rc::new(Cell::new(0)),
+        }
     }
 }
 
@@ -206,7 +212,10 @@ impl Ops {
     pub fn leg(&mut self, code: &str) -> Result<NewLeg, OpsError> {
         self.store
             .read(|conn| load_leg(conn, code))?
-            .ok_or_else(|| OpsError::NotFound { what: "inbound leg", code: code.to_string() })
+            .ok_or_else(|| OpsError::NotFound {
+                what: "inbound leg",
+                code: code.to_string(),
+            })
     }
 
     /// Every leg with its manifest and receipt progress, by expected arrival.
@@ -252,9 +261,18 @@ impl Ops {
             default_donor: leg.donor.clone(),
         };
         let name = source.name();
-        let input = source.open().map_err(|e| OpsError::Io { file: name.clone(), message: e.to_string() })?;
+        let input = source.open().map_err(|e| OpsError::Io {
+            file: name.clone(),
+            message: e.to_string(),
+        })?;
         let mut hashing = Hashing::new(input);
-        let summary = read_manifest(&mut hashing, format, &name, &rules, |_line: ManifestLine| Ok::<(), ()>(()));
+        let summary = read_manifest(
+            &mut hashing,
+            format,
+            &name,
+            &rules,
+            |_line: ManifestLine| Ok::<(), ()>(()),
+        );
         progress(hashing.bytes.get());
         let summary = match summary {
             Ok(summary) => summary,
@@ -287,9 +305,10 @@ impl Ops {
         let name = source.name();
         let key = key.map_or_else(|| format!("manifest:{leg_code}"), str::to_string);
         let open = || {
-            source
-                .open()
-                .map_err(|e| OpsError::Io { file: name.clone(), message: e.to_string() })
+            source.open().map_err(|e| OpsError::Io {
+                file: name.clone(),
+                message: e.to_string(),
+            })
         };
 
         // Pass 1: check everything, hash the bytes.

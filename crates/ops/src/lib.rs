@@ -159,9 +159,10 @@ impl Ops {
         let items = self.store.items()?;
         self.store
             .read(|conn| {
-                let codes = |conn: &mut dyn Conn, sql: &str| -> Result<HashSet<String>, StoreError> {
-                    conn.query(sql, &[])?.iter().map(|r| r[0].text()).collect()
-                };
+                let codes =
+                    |conn: &mut dyn Conn, sql: &str| -> Result<HashSet<String>, StoreError> {
+                        conn.query(sql, &[])?.iter().map(|r| r[0].text()).collect()
+                    };
                 Ok(Refs {
                     items: items.into_iter().map(|i| (i.code.clone(), i)).collect(),
                     donors: codes(conn, "SELECT code FROM organisations WHERE kind = 'donor'")?,

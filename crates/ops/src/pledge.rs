@@ -43,7 +43,10 @@ impl Ops {
         let mut errors = Vec::new();
         check_code("pledge", &pledge.code, &mut errors);
         if !refs.donors.contains(&pledge.donor) {
-            errors.push(format!("donor `{}` is not a known donor organisation", pledge.donor));
+            errors.push(format!(
+                "donor `{}` is not a known donor organisation",
+                pledge.donor
+            ));
         }
         if pledge.lines.is_empty() {
             errors.push("a pledge needs at least one line".to_string());
@@ -51,10 +54,16 @@ impl Ops {
         for (index, line) in pledge.lines.iter().enumerate() {
             let n = index + 1;
             if !refs.items.contains_key(&line.item) {
-                errors.push(format!("line {n}: item `{}` is not in the catalogue", line.item));
+                errors.push(format!(
+                    "line {n}: item `{}` is not in the catalogue",
+                    line.item
+                ));
             }
             if line.quantity <= 0 {
-                errors.push(format!("line {n}: quantity {} must be positive", line.quantity));
+                errors.push(format!(
+                    "line {n}: quantity {} must be positive",
+                    line.quantity
+                ));
             }
             for code in &line.earmark {
                 if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {

@@ -11,7 +11,7 @@
 //! Every counted unit also reduces the donor's outstanding pledges of the
 //! item (pledged -> source), oldest first.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use reliefhub_core::{Account, Batch, LossReason, LotRef, TransferSpec};
 use reliefhub_store::{Conn, StoreError, Value};
@@ -19,7 +19,9 @@ use time::Date;
 
 use crate::inbound::load_leg;
 use crate::pledge::fulfil_pledges;
-use crate::{date_text, insert_rows, lot_specs, opt_date, request_digest, Done, Moment, Ops, OpsError};
+use crate::{
+    date_text, insert_rows, lot_specs, opt_date, request_digest, Done, Moment, Ops, OpsError,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DamagedTo {
@@ -96,7 +98,10 @@ impl Ops {
     ) -> Result<Done, OpsError> {
         let leg = self.leg(&receipt.leg)?;
         let digest = request_digest("receipt", receipt);
-        let key = key.map_or_else(|| format!("receipt:{}:{}", receipt.leg, &digest[..16]), str::to_string);
+        let key = key.map_or_else(
+            || format!("receipt:{}:{}", receipt.leg, &digest[..16]),
+            str::to_string,
+        );
         let receipt = receipt.clone();
         let node = leg.node.clone();
         self.run(
@@ -173,7 +178,10 @@ impl Ops {
         let mut lines = Vec::with_capacity(rows.len());
         for row in rows {
             let lot_id = row[1].int()?;
-            let spec = specs.get(&lot_id).cloned().ok_or_else(|| StoreError::Corrupt(format!("lot {lot_id}")))?;
+            let spec = specs
+                .get(&lot_id)
+                .cloned()
+                .ok_or_else(|| StoreError::Corrupt(format!("lot {lot_id}")))?;
             let counted = row[3].int()?;
             let damaged = row[4].int()?;
             lines.push(GrnLine {
@@ -195,7 +203,11 @@ impl Ops {
                 received_on: opt_date(&row[10])?.unwrap_or(Date::MIN),
             });
         }
-        Ok(GoodsReceivedNote { leg, lines, not_received })
+        Ok(GoodsReceivedNote {
+            leg,
+            lines,
+            not_received,
+        })
     }
 }
 
@@ -210,8 +222,10 @@ fn build_receipt(
     receipt: &NewReceipt,
     node: &str,
 ) -> Result<(Batch, Vec<PlannedLine>), OpsError> {
-    let leg = load_leg(conn, &receipt.leg)?
-        .ok_or_else(|| OpsError::NotFound { what: "inbound leg", code: receipt.leg.clone() })?;
+    let leg = load_leg(conn, &receipt.leg)?.ok_or_else(|| OpsError::NotFound {
+        what: "inbound leg",
+        code: receipt.leg.clone(),
+    })?;
     let manifest: BTreeMap<i64, (i64, i64)> = conn
         .query(
             "SELECT line_no, lot_id, quantity FROM manifest_lines WHERE leg_code = $1",
@@ -227,7 +241,10 @@ fn build_receipt(
         )));
     }
     let received: HashSet<i64> = conn
-        .query("SELECT line_no FROM receipt_lines WHERE leg_code = $1", &[(&leg.code).into()])?
+        .query(
+            "SELECT line_no FROM receipt_lines WHERE leg_code = $1",
+            &[(&leg.code).into()],
+        )?
         .iter()
         .map(|r| r[0].int())
         .collect::<Result<_, _>>()?;
@@ -237,15 +254,24 @@ fn build_receipt(
     for line in &receipt.lines {
         let n = line.line_no;
         if !manifest.contains_key(&n) {
-            errors.push(format!("line {n} is not a line of the manifest of leg `{}`", leg.code));
+            errors.push(format!(
+                "line {n} is not a line of the manifest of leg `{}`",
+                leg.code
+            ));
         } else if received.contains(&n) {
-            errors.push(format!("line {n} of leg `{}` was already received", leg.code));
+            errors.push(format!(
+                "line {n} of leg `{}` was already received",
+                leg.code
+            ));
         }
         if !seen.insert(n) {
             errors.push(format!("line {n} appears twice in this receipt"));
         }
         if line.counted < 0 {
-            errors.push(format!("line {n}: counted quantity {} must be 0 or more", line.counted));
+            errors.push(format!(
+                "line {n}: counted quantity {} must be 0 or more",
+                line.counted
+            ));
         }
         if line.damaged < 0 || line.damaged > line.counted {
             errors.push(format!(
@@ -269,7 +295,10 @@ fn build_receipt(
         }
     }
     if lines.is_empty() && errors.is_empty() {
-        errors.push(format!("nothing to receive: every line of leg `{}` was already received", leg.code));
+        errors.push(format!(
+            "nothing to receive: every line of leg `{}` was already received",
+            leg.code
+        ));
     }
     if !errors.is_empty() {
         return Err(OpsError::Refused(errors));
@@ -286,7 +315,9 @@ fn build_receipt(
     let mut received_by_item: BTreeMap<(String, String), i64> = BTreeMap::new();
     for line in lines {
         let (lot_id, manifest_quantity) = manifest[&line.line_no];
-        let spec = specs.get(&lot_id).ok_or_else(|| StoreError::Corrupt(format!("lot {lot_id}")))?;
+        let spec = specs
+            .get(&lot_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("lot {lot_id}")))?;
         let source = Account::source(&spec.donor).map_err(bad)?;
         let damaged_account = match line.damaged_to {
             DamagedTo::Quarantine => quarantine.clone(),
@@ -302,7 +333,13 @@ fn build_receipt(
         let lot = LotRef::Existing(lot_id);
         let mut push = |from: &Account, to: &Account, quantity: i64| {
             if quantity > 0 {
-                transfers.push(TransferSpec { lot, from: from.clone(), to: to.clone(), quantity, corrects: None });
+                transfers.push(TransferSpec {
+                    lot,
+                    from: from.clone(),
+                    to: to.clone(),
+                    quantity,
+                    corrects: None,
+                });
             }
         };
         push(&inbound, &at, good_from_inbound);
@@ -310,8 +347,14 @@ fn build_receipt(
         push(&inbound, &Account::loss(LossReason::ShortLanded), short);
         push(&source, &at, good_from_source);
         push(&source, &damaged_account, damaged_from_source);
-        *received_by_item.entry((spec.donor.clone(), spec.item.clone())).or_insert(0) += line.counted;
-        planned.push(PlannedLine { line, lot_id, manifest_quantity });
+        *received_by_item
+            .entry((spec.donor.clone(), spec.item.clone()))
+            .or_insert(0) += line.counted;
+        planned.push(PlannedLine {
+            line,
+            lot_id,
+            manifest_quantity,
+        });
     }
     for ((donor, item), quantity) in received_by_item {
         fulfil_pledges(conn, &donor, &item, quantity, &mut transfers)?;
@@ -319,6 +362,13 @@ fn build_receipt(
     if transfers.is_empty() {
         return Err(OpsError::refused("the receipt moves nothing"));
     }
-    let _: HashMap<(), ()> = HashMap::new();
-    Ok((Batch { key: String::new(), kind: String::new(), new_lots: Vec::new(), transfers }, planned))
+    Ok((
+        Batch {
+            key: String::new(),
+            kind: String::new(),
+            new_lots: Vec::new(),
+            transfers,
+        },
+        planned,
+    ))
 }

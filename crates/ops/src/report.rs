@@ -67,7 +67,11 @@ pub struct DonorStatement {
     pub totals: DonorItem,
 }
 
-fn sum_by(conn: &mut dyn Conn, sql: &str, donor: &str) -> Result<Vec<(String, String, i64)>, StoreError> {
+fn sum_by(
+    conn: &mut dyn Conn,
+    sql: &str,
+    donor: &str,
+) -> Result<Vec<(String, String, i64)>, StoreError> {
     conn.query(sql, &[donor.into()])?
         .iter()
         .map(|r| Ok((r[0].text()?, r[1].text()?, r[2].int()?)))
@@ -209,7 +213,10 @@ impl Ops {
             }
             Ok(Some(DonorStatement { donor: d.clone(), name, items, destinations, totals }))
         })?;
-        statement.ok_or_else(|| OpsError::NotFound { what: "donor", code: donor.to_string() })
+        statement.ok_or_else(|| OpsError::NotFound {
+            what: "donor",
+            code: donor.to_string(),
+        })
     }
 
     /// Stock position by node and item.
@@ -228,9 +235,12 @@ impl Ops {
                 column("first_expiry", "#date+expiry"),
             ],
         );
-        let mut grouped: BTreeMap<(String, String), (i64, i64, i64, f64, f64, Option<time::Date>)> = BTreeMap::new();
+        let mut grouped: BTreeMap<(String, String), (i64, i64, i64, f64, f64, Option<time::Date>)> =
+            BTreeMap::new();
         for r in rows {
-            let g = grouped.entry((r.node.clone(), r.item.clone())).or_insert((0, 0, 0, 0.0, 0.0, None));
+            let g = grouped
+                .entry((r.node.clone(), r.item.clone()))
+                .or_insert((0, 0, 0, 0.0, 0.0, None));
             if r.state == "available" {
                 g.0 += r.quantity;
             } else {
@@ -324,9 +334,19 @@ impl Ops {
             ],
         );
         let mut rows = self.requests()?;
-        rows.sort_by(|a, b| (&a.request.destination, a.request.priority, &a.request.code).cmp(&(&b.request.destination, b.request.priority, &b.request.code)));
+        rows.sort_by(|a, b| {
+            (&a.request.destination, a.request.priority, &a.request.code).cmp(&(
+                &b.request.destination,
+                b.request.priority,
+                &b.request.code,
+            ))
+        });
         for r in rows {
-            let outstanding = if r.cancelled_on.is_some() { 0 } else { (r.request.quantity - r.delivered).max(0) };
+            let outstanding = if r.cancelled_on.is_some() {
+                0
+            } else {
+                (r.request.quantity - r.delivered).max(0)
+            };
             table.push(vec![
                 r.request.destination.as_str().into(),
                 r.request.code.as_str().into(),
@@ -382,7 +402,10 @@ impl DonorStatement {
 
     pub fn destinations_table(&self) -> Table {
         let mut table = Table::new(
-            format!("Donor statement: {} ({}), by destination", self.name, self.donor),
+            format!(
+                "Donor statement: {} ({}), by destination",
+                self.name, self.donor
+            ),
             vec![
                 column("donor", "#org+funder+code"),
                 column("destination", "#loc+code+dest"),

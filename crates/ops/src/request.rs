@@ -62,7 +62,10 @@ impl Ops {
         let mut errors = Vec::new();
         check_code("request", &request.code, &mut errors);
         if !is_locode(&request.destination) || !refs.destinations.contains(&request.destination) {
-            errors.push(format!("destination `{}` is not a known destination UN/LOCODE", request.destination));
+            errors.push(format!(
+                "destination `{}` is not a known destination UN/LOCODE",
+                request.destination
+            ));
         }
         if !refs.items.contains_key(&request.item) {
             errors.push(format!("item `{}` is not in the catalogue", request.item));
@@ -71,10 +74,16 @@ impl Ops {
             errors.push(format!("quantity {} must be positive", request.quantity));
         }
         if !(1..=5).contains(&request.priority) {
-            errors.push(format!("priority {} must be from 1 (most urgent) to 5", request.priority));
+            errors.push(format!(
+                "priority {} must be from 1 (most urgent) to 5",
+                request.priority
+            ));
         }
         if request.grace_days < 0 {
-            errors.push(format!("grace days {} must be 0 or more", request.grace_days));
+            errors.push(format!(
+                "grace days {} must be 0 or more",
+                request.grace_days
+            ));
         }
         if !errors.is_empty() {
             return Err(OpsError::Refused(errors));
@@ -127,14 +136,24 @@ impl Ops {
             .requests()?
             .into_iter()
             .find(|r| r.request.code == code)
-            .ok_or_else(|| OpsError::NotFound { what: "request", code: code.to_string() })?;
+            .ok_or_else(|| OpsError::NotFound {
+                what: "request",
+                code: code.to_string(),
+            })?;
         match row.status {
             RequestStatus::Cancelled => return Ok(()),
-            RequestStatus::Met => return Err(OpsError::refused(format!("request `{code}` is already met"))),
+            RequestStatus::Met => {
+                return Err(OpsError::refused(format!(
+                    "request `{code}` is already met"
+                )))
+            }
             _ => {}
         }
         self.store.write(|conn| {
-            conn.execute("UPDATE requests SET cancelled_on = $1 WHERE code = $2", &[date_text(at.date).into(), code.into()])
+            conn.execute(
+                "UPDATE requests SET cancelled_on = $1 WHERE code = $2",
+                &[date_text(at.date).into(), code.into()],
+            )
         })?;
         Ok(())
     }
@@ -177,7 +196,13 @@ impl Ops {
                 } else {
                     RequestStatus::Open
                 };
-                Ok(RequestRow { request, loaded, delivered, status, cancelled_on })
+                Ok(RequestRow {
+                    request,
+                    loaded,
+                    delivered,
+                    status,
+                    cancelled_on,
+                })
             })
             .collect::<Result<_, reliefhub_store::StoreError>>()
             .map_err(OpsError::from)

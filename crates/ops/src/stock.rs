@@ -34,7 +34,11 @@ pub struct ExpiryAlert {
 
 impl Ops {
     /// Stock at the nodes, in FEFO order per node and item.
-    pub fn stock(&mut self, node: Option<&str>, item: Option<&str>) -> Result<Vec<StockRow>, OpsError> {
+    pub fn stock(
+        &mut self,
+        node: Option<&str>,
+        item: Option<&str>,
+    ) -> Result<Vec<StockRow>, OpsError> {
         let items = self.refs()?.items;
         let (rows, specs) = self.store.read(|conn| {
             let rows = conn.query(
@@ -48,10 +52,15 @@ impl Ops {
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let account = Account::parse(&row[0].text()?).map_err(|e| OpsError::refused(e.to_string()))?;
+            let account =
+                Account::parse(&row[0].text()?).map_err(|e| OpsError::refused(e.to_string()))?;
             let lot_id = row[1].int()?;
-            let Some(spec) = specs.get(&lot_id) else { continue };
-            if node.is_some_and(|n| n != account.reference()) || item.is_some_and(|i| i != spec.item) {
+            let Some(spec) = specs.get(&lot_id) else {
+                continue;
+            };
+            if node.is_some_and(|n| n != account.reference())
+                || item.is_some_and(|i| i != spec.item)
+            {
                 continue;
             }
             let quantity = row[2].int()?;
@@ -60,7 +69,11 @@ impl Ops {
                 .map_or((0.0, 0.0), |i| (i.unit_weight_kg, i.unit_volume_m3));
             out.push(StockRow {
                 node: account.reference().to_string(),
-                state: if account.kind() == AccountKind::AtNode { "available" } else { "quarantine" },
+                state: if account.kind() == AccountKind::AtNode {
+                    "available"
+                } else {
+                    "quarantine"
+                },
                 lot_id,
                 item: spec.item.clone(),
                 donor: spec.donor.clone(),
@@ -73,20 +86,32 @@ impl Ops {
             });
         }
         out.sort_by(|a, b| {
-            (&a.node, a.state, &a.item, a.expiry.is_none(), a.expiry, a.lot_id).cmp(&(
-                &b.node,
-                b.state,
-                &b.item,
-                b.expiry.is_none(),
-                b.expiry,
-                b.lot_id,
-            ))
+            (
+                &a.node,
+                a.state,
+                &a.item,
+                a.expiry.is_none(),
+                a.expiry,
+                a.lot_id,
+            )
+                .cmp(&(
+                    &b.node,
+                    b.state,
+                    &b.item,
+                    b.expiry.is_none(),
+                    b.expiry,
+                    b.lot_id,
+                ))
         });
         Ok(out)
     }
 
     /// Lots that have expired or expire within `within_days` of `today`.
-    pub fn expiry_alerts(&mut self, today: Date, within_days: i64) -> Result<Vec<ExpiryAlert>, OpsError> {
+    pub fn expiry_alerts(
+        &mut self,
+        today: Date,
+        within_days: i64,
+    ) -> Result<Vec<ExpiryAlert>, OpsError> {
         let mut out: Vec<ExpiryAlert> = self
             .stock(None, None)?
             .into_iter()
@@ -116,19 +141,39 @@ impl Ops {
         at: Moment,
     ) -> Result<Done, OpsError> {
         if quantity <= 0 {
-            return Err(OpsError::refused(format!("quantity {quantity} must be positive")));
+            return Err(OpsError::refused(format!(
+                "quantity {quantity} must be positive"
+            )));
         }
         if reason.trim().is_empty() {
             return Err(OpsError::refused("a reason is required"));
         }
-        let request = (kind, node, lot_id, quantity, from.canonical().to_string(), to.canonical().to_string(), reason, at.date);
+        let request = (
+            kind,
+            node,
+            lot_id,
+            quantity,
+            from.canonical().to_string(),
+            to.canonical().to_string(),
+            reason,
+            at.date,
+        );
         let digest = request_digest(kind, &request);
-        let key = key.map_or_else(|| format!("{kind}:{node}:{lot_id}:{}", &digest[..16]), str::to_string);
+        let key = key.map_or_else(
+            || format!("{kind}:{node}:{lot_id}:{}", &digest[..16]),
+            str::to_string,
+        );
         let batch = Batch {
             key: String::new(),
             kind: String::new(),
             new_lots: Vec::new(),
-            transfers: vec![TransferSpec { lot: LotRef::Existing(lot_id), from, to, quantity, corrects: None }],
+            transfers: vec![TransferSpec {
+                lot: LotRef::Existing(lot_id),
+                from,
+                to,
+                quantity,
+                corrects: None,
+            }],
         };
         let (kind_owned, node, reason) = (kind.to_string(), node.to_string(), reason.to_string());
         self.run(
@@ -137,20 +182,64 @@ impl Ops {
             &digest,
             at.unix_ms,
             |_| Ok((batch, ())),
-            |conn, applied, ()| record_event(conn, applied.batch_id, &kind_owned, &node, &reason, at.date),
+            |conn, applied, ()| {
+                record_event(conn, applied.batch_id, &kind_owned, &node, &reason, at.date)
+            },
         )
     }
 
     /// Puts stock of a lot at a node into quarantine.
-    pub fn quarantine(&mut self, node: &str, lot_id: i64, quantity: i64, reason: &str, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
-        let (from, to) = (node_account(Account::at_node, node)?, node_account(Account::quarantine, node)?);
-        self.move_at_node("stock.quarantine", node, lot_id, quantity, from, to, reason, key, at)
+    pub fn quarantine(
+        &mut self,
+        node: &str,
+        lot_id: i64,
+        quantity: i64,
+        reason: &str,
+        key: Option<&str>,
+        at: Moment,
+    ) -> Result<Done, OpsError> {
+        let (from, to) = (
+            node_account(Account::at_node, node)?,
+            node_account(Account::quarantine, node)?,
+        );
+        self.move_at_node(
+            "stock.quarantine",
+            node,
+            lot_id,
+            quantity,
+            from,
+            to,
+            reason,
+            key,
+            at,
+        )
     }
 
     /// Releases quarantined stock back to the node's available stock.
-    pub fn release(&mut self, node: &str, lot_id: i64, quantity: i64, reason: &str, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
-        let (from, to) = (node_account(Account::quarantine, node)?, node_account(Account::at_node, node)?);
-        self.move_at_node("stock.release", node, lot_id, quantity, from, to, reason, key, at)
+    pub fn release(
+        &mut self,
+        node: &str,
+        lot_id: i64,
+        quantity: i64,
+        reason: &str,
+        key: Option<&str>,
+        at: Moment,
+    ) -> Result<Done, OpsError> {
+        let (from, to) = (
+            node_account(Account::quarantine, node)?,
+            node_account(Account::at_node, node)?,
+        );
+        self.move_at_node(
+            "stock.release",
+            node,
+            lot_id,
+            quantity,
+            from,
+            to,
+            reason,
+            key,
+            at,
+        )
     }
 
     /// Writes off stock (from quarantine when `from_quarantine`, else from
@@ -172,18 +261,38 @@ impl Ops {
         } else {
             node_account(Account::at_node, node)?
         };
-        self.move_at_node("stock.write-off", node, lot_id, quantity, from, Account::loss(loss), note, key, at)
+        self.move_at_node(
+            "stock.write-off",
+            node,
+            lot_id,
+            quantity,
+            from,
+            Account::loss(loss),
+            note,
+            key,
+            at,
+        )
     }
 
     /// Records a stock count at a node: each (lot, counted). A shortfall goes
     /// to loss:count-adjustment; found stock comes from source(donor).
-    pub fn count(&mut self, node: &str, counts: &[(i64, i64)], reason: &str, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
+    pub fn count(
+        &mut self,
+        node: &str,
+        counts: &[(i64, i64)],
+        reason: &str,
+        key: Option<&str>,
+        at: Moment,
+    ) -> Result<Done, OpsError> {
         if reason.trim().is_empty() {
             return Err(OpsError::refused("a reason is required for a stock count"));
         }
         let at_node = node_account(Account::at_node, node)?;
         let digest = request_digest("stock.count", &(node, counts, reason, at.date));
-        let key = key.map_or_else(|| format!("stock.count:{node}:{}", &digest[..16]), str::to_string);
+        let key = key.map_or_else(
+            || format!("stock.count:{node}:{}", &digest[..16]),
+            str::to_string,
+        );
         let counts = counts.to_vec();
         let (node_owned, reason_owned) = (node.to_string(), reason.to_string());
         self.run(
@@ -208,32 +317,74 @@ impl Ops {
                     let held = balance_of(conn, at_node.canonical(), *lot_id)?;
                     let lot = LotRef::Existing(*lot_id);
                     if *counted < held {
-                        transfers.push(TransferSpec { lot, from: at_node.clone(), to: Account::loss(LossReason::CountAdjustment), quantity: held - counted, corrects: None });
+                        transfers.push(TransferSpec {
+                            lot,
+                            from: at_node.clone(),
+                            to: Account::loss(LossReason::CountAdjustment),
+                            quantity: held - counted,
+                            corrects: None,
+                        });
                     } else if *counted > held {
-                        let source = Account::source(&spec.donor).map_err(|e| OpsError::refused(e.to_string()))?;
-                        transfers.push(TransferSpec { lot, from: source, to: at_node.clone(), quantity: counted - held, corrects: None });
+                        let source = Account::source(&spec.donor)
+                            .map_err(|e| OpsError::refused(e.to_string()))?;
+                        transfers.push(TransferSpec {
+                            lot,
+                            from: source,
+                            to: at_node.clone(),
+                            quantity: counted - held,
+                            corrects: None,
+                        });
                     }
                 }
                 if !errors.is_empty() {
                     return Err(OpsError::Refused(errors));
                 }
                 if transfers.is_empty() {
-                    return Err(OpsError::refused("the count matches the books: nothing to adjust"));
+                    return Err(OpsError::refused(
+                        "the count matches the books: nothing to adjust",
+                    ));
                 }
-                Ok((Batch { key: String::new(), kind: String::new(), new_lots: Vec::new(), transfers }, ()))
+                Ok((
+                    Batch {
+                        key: String::new(),
+                        kind: String::new(),
+                        new_lots: Vec::new(),
+                        transfers,
+                    },
+                    (),
+                ))
             },
-            |conn, applied, ()| record_event(conn, applied.batch_id, "stock.count", &node_owned, &reason_owned, at.date),
+            |conn, applied, ()| {
+                record_event(
+                    conn,
+                    applied.batch_id,
+                    "stock.count",
+                    &node_owned,
+                    &reason_owned,
+                    at.date,
+                )
+            },
         )
     }
 
     /// Reverses (part of) a journal entry with a correcting entry that names
     /// it. Default quantity: all that is left to reverse.
-    pub fn correct(&mut self, seq: i64, quantity: Option<i64>, reason: &str, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
+    pub fn correct(
+        &mut self,
+        seq: i64,
+        quantity: Option<i64>,
+        reason: &str,
+        key: Option<&str>,
+        at: Moment,
+    ) -> Result<Done, OpsError> {
         if reason.trim().is_empty() {
             return Err(OpsError::refused("a correction needs a reason"));
         }
         let digest = request_digest("correction", &(seq, quantity, reason));
-        let key = key.map_or_else(|| format!("correct:{seq}:{}", &digest[..16]), str::to_string);
+        let key = key.map_or_else(
+            || format!("correct:{seq}:{}", &digest[..16]),
+            str::to_string,
+        );
         let reason = reason.to_string();
         self.run(
             &key,
@@ -282,7 +433,14 @@ pub(crate) fn node_account(
     make(node).map_err(|e| OpsError::refused(e.to_string()))
 }
 
-fn record_event(conn: &mut dyn Conn, batch_id: i64, kind: &str, node: &str, reason: &str, on: Date) -> Result<String, OpsError> {
+fn record_event(
+    conn: &mut dyn Conn,
+    batch_id: i64,
+    kind: &str,
+    node: &str,
+    reason: &str,
+    on: Date,
+) -> Result<String, OpsError> {
     conn.execute(
         "INSERT INTO stock_events (batch_id, kind, node, reason, recorded_on) VALUES ($1, $2, $3, $4, $5)",
         &[batch_id.into(), kind.into(), node.into(), reason.into(), date_text(on).into()],

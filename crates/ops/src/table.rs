@@ -80,11 +80,19 @@ pub enum Output {
 
 impl Table {
     pub fn new(title: impl Into<String>, columns: Vec<Column>) -> Table {
-        Table { title: title.into(), columns, rows: Vec::new() }
+        Table {
+            title: title.into(),
+            columns,
+            rows: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, row: Vec<Cell>) {
-        assert_eq!(row.len(), self.columns.len(), "a row has one cell per column");
+        assert_eq!(
+            row.len(),
+            self.columns.len(),
+            "a row has one cell per column"
+        );
         self.rows.push(row);
     }
 
@@ -102,7 +110,11 @@ impl Table {
                 .iter()
                 .map(|row| {
                     serde_json::Value::Object(
-                        self.columns.iter().zip(row).map(|(c, cell)| (c.name.to_string(), cell.json())).collect(),
+                        self.columns
+                            .iter()
+                            .zip(row)
+                            .map(|(c, cell)| (c.name.to_string(), cell.json()))
+                            .collect(),
                     )
                 })
                 .collect(),
@@ -110,8 +122,16 @@ impl Table {
     }
 
     pub fn text(&self) -> String {
-        let mut widths: Vec<usize> = self.columns.iter().map(|c| c.name.chars().count()).collect();
-        let cells: Vec<Vec<String>> = self.rows.iter().map(|r| r.iter().map(Cell::text).collect()).collect();
+        let mut widths: Vec<usize> = self
+            .columns
+            .iter()
+            .map(|c| c.name.chars().count())
+            .collect();
+        let cells: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| r.iter().map(Cell::text).collect())
+            .collect();
         for row in &cells {
             for (w, cell) in widths.iter_mut().zip(row) {
                 *w = (*w).max(cell.chars().count());
@@ -126,14 +146,33 @@ impl Table {
             let parts: Vec<String> = values
                 .into_iter()
                 .zip(&widths)
-                .map(|((v, right), w)| if right { format!("{v:>w$}") } else { format!("{v:<w$}") })
+                .map(|((v, right), w)| {
+                    if right {
+                        format!("{v:>w$}")
+                    } else {
+                        format!("{v:<w$}")
+                    }
+                })
                 .collect();
             parts.join("  ").trim_end().to_string() + "\n"
         };
-        out.push_str(&line(self.columns.iter().map(|c| (c.name.to_string(), false)).collect()));
-        out.push_str(&line(widths.iter().map(|w| ("-".repeat(*w), false)).collect()));
+        out.push_str(&line(
+            self.columns
+                .iter()
+                .map(|c| (c.name.to_string(), false))
+                .collect(),
+        ));
+        out.push_str(&line(
+            widths.iter().map(|w| ("-".repeat(*w), false)).collect(),
+        ));
         for (row, texts) in self.rows.iter().zip(cells) {
-            out.push_str(&line(texts.into_iter().zip(row).map(|(t, c)| (t, c.numeric())).collect()));
+            out.push_str(&line(
+                texts
+                    .into_iter()
+                    .zip(row)
+                    .map(|(t, c)| (t, c.numeric()))
+                    .collect(),
+            ));
         }
         if self.rows.is_empty() {
             out.push_str("(none)\n");
@@ -150,12 +189,31 @@ impl Table {
             }
         };
         let mut out = String::new();
-        out.push_str(&self.columns.iter().map(|c| escape(c.name.to_string())).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &self
+                .columns
+                .iter()
+                .map(|c| escape(c.name.to_string()))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push('\n');
-        out.push_str(&self.columns.iter().map(|c| c.hxl.to_string()).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &self
+                .columns
+                .iter()
+                .map(|c| c.hxl.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push('\n');
         for row in &self.rows {
-            out.push_str(&row.iter().map(|c| escape(c.text())).collect::<Vec<_>>().join(","));
+            out.push_str(
+                &row.iter()
+                    .map(|c| escape(c.text()))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
             out.push('\n');
         }
         out

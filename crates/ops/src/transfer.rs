@@ -22,7 +22,12 @@ pub struct NewTransfer {
 
 impl Ops {
     /// Dispatches a hub transfer. Default key: `transfer:<code>`.
-    pub fn dispatch_transfer(&mut self, transfer: &NewTransfer, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
+    pub fn dispatch_transfer(
+        &mut self,
+        transfer: &NewTransfer,
+        key: Option<&str>,
+        at: Moment,
+    ) -> Result<Done, OpsError> {
         let refs = self.refs()?;
         let mut errors = Vec::new();
         check_code("transfer", &transfer.code, &mut errors);
@@ -85,7 +90,12 @@ impl Ops {
 
     /// Records the arrival of a hub transfer: all it carries goes to the
     /// destination node. Default key: `transfer-arrival:<code>`.
-    pub fn arrive_transfer(&mut self, code: &str, key: Option<&str>, at: Moment) -> Result<Done, OpsError> {
+    pub fn arrive_transfer(
+        &mut self,
+        code: &str,
+        key: Option<&str>,
+        at: Moment,
+    ) -> Result<Done, OpsError> {
         let digest = request_digest("transfer.arrive", &code);
         let key = key.map_or_else(|| format!("transfer-arrival:{code}"), str::to_string);
         let code = code.to_string();

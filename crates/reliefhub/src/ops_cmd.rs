@@ -470,7 +470,10 @@ fn moment(on: &Option<String>) -> anyhow::Result<Moment> {
     let now = today();
     match on {
         None => Ok(now),
-        Some(text) => Ok(Moment { unix_ms: now.unix_ms, date: date_arg(text, "--on")? }),
+        Some(text) => Ok(Moment {
+            unix_ms: now.unix_ms,
+            date: date_arg(text, "--on")?,
+        }),
     }
 }
 
@@ -478,12 +481,17 @@ fn pair(text: &str, what: &str) -> anyhow::Result<(i64, String)> {
     let (left, right) = text
         .split_once('=')
         .ok_or_else(|| anyhow!("{what} `{text}` must have the form A=B"))?;
-    let left = left.trim().parse::<i64>().map_err(|_| anyhow!("{what} `{text}`: `{left}` is not a whole number"))?;
+    let left = left
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| anyhow!("{what} `{text}`: `{left}` is not a whole number"))?;
     Ok((left, right.trim().to_string()))
 }
 
 fn int(text: &str, what: &str) -> anyhow::Result<i64> {
-    text.trim().parse::<i64>().map_err(|_| anyhow!("{what}: `{text}` is not a whole number"))
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| anyhow!("{what}: `{text}` is not a whole number"))
 }
 
 fn format_of(file: &std::path::Path, format: &Option<String>) -> anyhow::Result<ManifestFormat> {
@@ -500,9 +508,11 @@ fn bar(quiet: bool, length: u64, message: &'static str) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::new(length);
-    let style = ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+    let style = ProgressStyle::with_template(
+        "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
     bar.set_style(style);
     bar.set_message(message);
     Some(bar)
@@ -520,19 +530,37 @@ pub fn run(command: OpsCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCod
     }
     let mut ops = Ops::open(db)?;
     match command {
-        OpsCommand::Pledge(PledgeCommand::Add { code, donor, lines, note, when }) => {
+        OpsCommand::Pledge(PledgeCommand::Add {
+            code,
+            donor,
+            lines,
+            note,
+            when,
+        }) => {
             let at = moment(&when.on)?;
             let mut parsed = Vec::new();
             for line in &lines {
-                let (item, rest) = line.split_once('=').ok_or_else(|| anyhow!("--line `{line}` must be ITEM=QUANTITY[@SD;TD]"))?;
+                let (item, rest) = line
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!("--line `{line}` must be ITEM=QUANTITY[@SD;TD]"))?;
                 let (quantity, earmark) = rest.split_once('@').unwrap_or((rest, ""));
                 parsed.push(PledgeLine {
                     item: item.trim().to_string(),
                     quantity: int(quantity, &format!("--line `{line}`"))?,
-                    earmark: earmark.split([';', ',']).filter(|c| !c.trim().is_empty()).map(|c| c.trim().to_string()).collect(),
+                    earmark: earmark
+                        .split([';', ','])
+                        .filter(|c| !c.trim().is_empty())
+                        .map(|c| c.trim().to_string())
+                        .collect(),
                 });
             }
-            let pledge = NewPledge { code, donor, pledged_on: at.date, note, lines: parsed };
+            let pledge = NewPledge {
+                code,
+                donor,
+                pledged_on: at.date,
+                note,
+                lines: parsed,
+            };
             let done = ops.pledge(&pledge, when.key.as_deref(), at)?;
             let total: i64 = pledge.lines.iter().map(|l| l.quantity).sum();
             println!(
@@ -540,17 +568,34 @@ pub fn run(command: OpsCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCod
                 done.reference,
                 pledge.donor,
                 pledge.lines.len(),
-                if done.replayed { " (already recorded; nothing changed)" } else { "" }
+                if done.replayed {
+                    " (already recorded; nothing changed)"
+                } else {
+                    ""
+                }
             );
         }
         OpsCommand::Pledge(PledgeCommand::Cancel { code, reason, when }) => {
             let done = ops.cancel_pledge(&code, &reason, when.key.as_deref(), moment(&when.on)?)?;
-            println!("pledge {code}: outstanding quantities cancelled (batch {})", done.applied.batch_id);
+            println!(
+                "pledge {code}: outstanding quantities cancelled (batch {})",
+                done.applied.batch_id
+            );
         }
-        OpsCommand::Leg(LegCommand::Add { code, mode, origin, node, carrier, vehicle, expected_arrival, donor }) => {
+        OpsCommand::Leg(LegCommand::Add {
+            code,
+            mode,
+            origin,
+            node,
+            carrier,
+            vehicle,
+            expected_arrival,
+            donor,
+        }) => {
             let leg = NewLeg {
                 code,
-                mode: Mode::parse(&mode).ok_or_else(|| anyhow!("--mode `{mode}`: use sea or air"))?,
+                mode: Mode::parse(&mode)
+                    .ok_or_else(|| anyhow!("--mode `{mode}`: use sea or air"))?,
                 origin,
                 node,
                 carrier,
@@ -559,33 +604,55 @@ pub fn run(command: OpsCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCod
                 donor,
             };
             let created = ops.add_leg(&leg, today())?;
-            println!("leg {} {}", leg.code, if created { "registered" } else { "already registered; nothing changed" });
+            println!(
+                "leg {} {}",
+                leg.code,
+                if created {
+                    "registered"
+                } else {
+                    "already registered; nothing changed"
+                }
+            );
         }
-        OpsCommand::Leg(LegCommand::List { format }) => print_table(&ops.inbound_pipeline()?, format.output()),
-        OpsCommand::Manifest(ManifestCommand::Import { leg, file, format, when }) => {
+        OpsCommand::Leg(LegCommand::List { format }) => {
+            print_table(&ops.inbound_pipeline()?, format.output())
+        }
+        OpsCommand::Manifest(ManifestCommand::Import {
+            leg,
+            file,
+            format,
+            when,
+        }) => {
             let format = format_of(&file, &format)?;
             let source = FileSource(file.clone());
             let length = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
             let checking = bar(quiet, length, "checking");
             let mut importing: Option<ProgressBar> = None;
             let started = Instant::now();
-            let result = ops.import_manifest(&leg, &source, format, when.key.as_deref(), moment(&when.on)?, &mut |pass, bytes| {
-                if pass == 1 {
-                    if let Some(b) = &checking {
-                        b.set_position(bytes);
-                    }
-                } else {
-                    if importing.is_none() {
+            let result = ops.import_manifest(
+                &leg,
+                &source,
+                format,
+                when.key.as_deref(),
+                moment(&when.on)?,
+                &mut |pass, bytes| {
+                    if pass == 1 {
                         if let Some(b) = &checking {
-                            b.finish_and_clear();
+                            b.set_position(bytes);
                         }
-                        importing = bar(quiet, length, "importing");
+                    } else {
+                        if importing.is_none() {
+                            if let Some(b) = &checking {
+                                b.finish_and_clear();
+                            }
+                            importing = bar(quiet, length, "importing");
+                        }
+                        if let Some(b) = &importing {
+                            b.set_position(bytes);
+                        }
                     }
-                    if let Some(b) = &importing {
-                        b.set_position(bytes);
-                    }
-                }
-            });
+                },
+            );
             for b in [checking, importing].into_iter().flatten() {
                 b.finish_and_clear();
             }
@@ -605,8 +672,12 @@ pub fn run(command: OpsCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCod
         }
         OpsCommand::Manifest(ManifestCommand::Check { leg, file, format }) => {
             let format = format_of(&file, &format)?;
-            let (lines, total, digest) = ops.check_manifest(&leg, &FileSource(file.clone()), format, &mut |_| {})?;
-            println!("{}: {lines} valid lines, {total} units (sha256 {digest})", file.display());
+            let (lines, total, digest) =
+                ops.check_manifest(&leg, &FileSource(file.clone()), format, &mut |_| {})?;
+            println!(
+                "{}: {lines} valid lines, {total} units (sha256 {digest})",
+                file.display()
+            );
         }
         OpsCommand::Receive(args) => {
             let at = moment(&args.when.on)?;
@@ -637,49 +708,118 @@ pub fn run(command: OpsCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCod
             };
             let done = ops.receive(&receipt, args.when.key.as_deref(), at)?;
             if done.replayed {
-                println!("receipt {} already recorded; nothing changed", done.reference);
+                println!(
+                    "receipt {} already recorded; nothing changed",
+                    done.reference
+                );
             }
             print_grn(&mut ops, &args.leg)?;
         }
         OpsCommand::Grn { leg } => print_grn(&mut ops, &leg)?,
         OpsCommand::Stock(command) => stock(&mut ops, command)?,
-        OpsCommand::Transfer(TransferCommand::Dispatch { code, from, to, vehicle, lots, when }) => {
+        OpsCommand::Transfer(TransferCommand::Dispatch {
+            code,
+            from,
+            to,
+            vehicle,
+            lots,
+            when,
+        }) => {
             let at = moment(&when.on)?;
-            let lines = lots.iter().map(|l| {
-                let (lot, q) = pair(l, "--lot")?;
-                Ok((lot, int(&q, &format!("--lot `{l}`"))?))
-            }).collect::<anyhow::Result<Vec<_>>>()?;
-            let transfer = NewTransfer { code, from_node: from, to_node: to, vehicle, dispatched_on: at.date, lines };
+            let lines = lots
+                .iter()
+                .map(|l| {
+                    let (lot, q) = pair(l, "--lot")?;
+                    Ok((lot, int(&q, &format!("--lot `{l}`"))?))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let transfer = NewTransfer {
+                code,
+                from_node: from,
+                to_node: to,
+                vehicle,
+                dispatched_on: at.date,
+                lines,
+            };
             let done = ops.dispatch_transfer(&transfer, when.key.as_deref(), at)?;
-            println!("transfer {} dispatched {} -> {} (batch {})", done.reference, transfer.from_node, transfer.to_node, done.applied.batch_id);
+            println!(
+                "transfer {} dispatched {} -> {} (batch {})",
+                done.reference, transfer.from_node, transfer.to_node, done.applied.batch_id
+            );
         }
         OpsCommand::Transfer(TransferCommand::Arrive { code, when }) => {
             let done = ops.arrive_transfer(&code, when.key.as_deref(), moment(&when.on)?)?;
-            println!("transfer {} arrived (batch {})", done.reference, done.applied.batch_id);
+            println!(
+                "transfer {} arrived (batch {})",
+                done.reference, done.applied.batch_id
+            );
         }
-        OpsCommand::Request(RequestCommand::Add { code, destination, item, quantity, priority, needed_by, grace_days, by }) => {
-            let request = NewRequest { code, destination, item, quantity, priority, needed_by: date_arg(&needed_by, "--needed-by")?, grace_days, requested_by: by };
+        OpsCommand::Request(RequestCommand::Add {
+            code,
+            destination,
+            item,
+            quantity,
+            priority,
+            needed_by,
+            grace_days,
+            by,
+        }) => {
+            let request = NewRequest {
+                code,
+                destination,
+                item,
+                quantity,
+                priority,
+                needed_by: date_arg(&needed_by, "--needed-by")?,
+                grace_days,
+                requested_by: by,
+            };
             let created = ops.add_request(&request, today())?;
-            println!("request {} {}", request.code, if created { "filed" } else { "already filed; nothing changed" });
+            println!(
+                "request {} {}",
+                request.code,
+                if created {
+                    "filed"
+                } else {
+                    "already filed; nothing changed"
+                }
+            );
         }
         OpsCommand::Request(RequestCommand::Cancel { code, on }) => {
             ops.cancel_request(&code, moment(&on)?)?;
             println!("request {code} cancelled");
         }
-        OpsCommand::Request(RequestCommand::List { format }) => print_table(&ops.request_fulfilment()?, format.output()),
+        OpsCommand::Request(RequestCommand::List { format }) => {
+            print_table(&ops.request_fulfilment()?, format.output())
+        }
         OpsCommand::Departure(command) => departure(&mut ops, command)?,
         OpsCommand::Correct(args) => {
-            let done = ops.correct(args.entry, args.quantity, &args.reason, args.when.key.as_deref(), moment(&args.when.on)?)?;
-            println!("{} recorded (batch {}, entry {})", done.reference, done.applied.batch_id, done.applied.first_seq);
+            let done = ops.correct(
+                args.entry,
+                args.quantity,
+                &args.reason,
+                args.when.key.as_deref(),
+                moment(&args.when.on)?,
+            )?;
+            println!(
+                "{} recorded (batch {}, entry {})",
+                done.reference, done.applied.batch_id, done.applied.first_seq
+            );
         }
         OpsCommand::Report(command) => match command {
             ReportCommand::Stock { format } => print_table(&ops.stock_position()?, format.output()),
-            ReportCommand::Pipeline { format } => print_table(&ops.inbound_pipeline()?, format.output()),
-            ReportCommand::Requests { format } => print_table(&ops.request_fulfilment()?, format.output()),
+            ReportCommand::Pipeline { format } => {
+                print_table(&ops.inbound_pipeline()?, format.output())
+            }
+            ReportCommand::Requests { format } => {
+                print_table(&ops.request_fulfilment()?, format.output())
+            }
             ReportCommand::Donor { donor, format } => {
                 let statement = ops.donor_statement(&donor)?;
                 match format.output() {
-                    Output::Json => println!("{}", serde_json::to_string_pretty(&statement.json())?),
+                    Output::Json => {
+                        println!("{}", serde_json::to_string_pretty(&statement.json())?)
+                    }
                     output => {
                         print_table(&statement.items_table(), output);
                         if output == Output::Text {
@@ -698,7 +838,16 @@ pub fn run(command: OpsCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCod
 fn print_grn(ops: &mut Ops, leg: &str) -> anyhow::Result<()> {
     let grn = ops.goods_received_note(leg)?;
     let l = &grn.leg;
-    println!("GOODS RECEIVED NOTE — leg {} ({} {} from {}, {} {}), node {}", l.code, l.mode.code(), l.carrier, l.origin, l.vehicle_ref, format_date(l.expected_arrival), l.node);
+    println!(
+        "GOODS RECEIVED NOTE — leg {} ({} {} from {}, {} {}), node {}",
+        l.code,
+        l.mode.code(),
+        l.carrier,
+        l.origin,
+        l.vehicle_ref,
+        format_date(l.expected_arrival),
+        l.node
+    );
     let mut table = Table::new(
         "",
         vec![
@@ -803,7 +952,10 @@ fn stock(ops: &mut Ops, command: StockCommand) -> anyhow::Result<()> {
         StockCommand::Expiry { within, on, format } => {
             let at = moment(&on)?;
             let mut table = Table::new(
-                format!("Expiry alerts on {} (expired, or expiring within {within} days)", format_date(at.date)),
+                format!(
+                    "Expiry alerts on {} (expired, or expiring within {within} days)",
+                    format_date(at.date)
+                ),
                 vec![
                     column("node", "#loc+code"),
                     column("item", "#item+code"),
@@ -819,34 +971,97 @@ fn stock(ops: &mut Ops, command: StockCommand) -> anyhow::Result<()> {
                     a.row.node.into(),
                     a.row.item.into(),
                     a.row.lot_id.into(),
-                    a.row.expiry.map_or(Cell::Empty, |e| Cell::Text(format_date(e))),
+                    a.row
+                        .expiry
+                        .map_or(Cell::Empty, |e| Cell::Text(format_date(e))),
                     a.days_left.into(),
                     a.row.quantity.into(),
-                    (if a.days_left < 0 { "EXPIRED" } else { "expiring" }).into(),
+                    (if a.days_left < 0 {
+                        "EXPIRED"
+                    } else {
+                        "expiring"
+                    })
+                    .into(),
                 ]);
             }
             print_table(&table, format.output());
         }
         StockCommand::Quarantine(a) => {
-            let done = ops.quarantine(&a.node, a.lot, a.quantity, &a.reason, a.when.key.as_deref(), moment(&a.when.on)?)?;
-            println!("lot {}: {} put in quarantine at {} (journal entry {})", a.lot, a.quantity, a.node, done.applied.first_seq);
+            let done = ops.quarantine(
+                &a.node,
+                a.lot,
+                a.quantity,
+                &a.reason,
+                a.when.key.as_deref(),
+                moment(&a.when.on)?,
+            )?;
+            println!(
+                "lot {}: {} put in quarantine at {} (journal entry {})",
+                a.lot, a.quantity, a.node, done.applied.first_seq
+            );
         }
         StockCommand::Release(a) => {
-            let done = ops.release(&a.node, a.lot, a.quantity, &a.reason, a.when.key.as_deref(), moment(&a.when.on)?)?;
-            println!("lot {}: {} released at {} (journal entry {})", a.lot, a.quantity, a.node, done.applied.first_seq);
+            let done = ops.release(
+                &a.node,
+                a.lot,
+                a.quantity,
+                &a.reason,
+                a.when.key.as_deref(),
+                moment(&a.when.on)?,
+            )?;
+            println!(
+                "lot {}: {} released at {} (journal entry {})",
+                a.lot, a.quantity, a.node, done.applied.first_seq
+            );
         }
-        StockCommand::WriteOff { args: a, loss, from_quarantine } => {
+        StockCommand::WriteOff {
+            args: a,
+            loss,
+            from_quarantine,
+        } => {
             let reason = LossReason::parse(&loss).ok_or_else(|| anyhow!("--loss `{loss}`: use damaged, expired, stolen, short-landed, count-adjustment or short-delivered"))?;
-            let done = ops.write_off(&a.node, a.lot, a.quantity, from_quarantine, reason, &a.reason, a.when.key.as_deref(), moment(&a.when.on)?)?;
-            println!("lot {}: {} written off as loss:{} ({})", a.lot, a.quantity, reason.code(), done.reference);
+            let done = ops.write_off(
+                &a.node,
+                a.lot,
+                a.quantity,
+                from_quarantine,
+                reason,
+                &a.reason,
+                a.when.key.as_deref(),
+                moment(&a.when.on)?,
+            )?;
+            println!(
+                "lot {}: {} written off as loss:{} ({})",
+                a.lot,
+                a.quantity,
+                reason.code(),
+                done.reference
+            );
         }
-        StockCommand::Count { node, lots, reason, when } => {
-            let counts = lots.iter().map(|l| {
-                let (lot, q) = pair(l, "--lot")?;
-                Ok((lot, int(&q, &format!("--lot `{l}`"))?))
-            }).collect::<anyhow::Result<Vec<_>>>()?;
-            let done = ops.count(&node, &counts, &reason, when.key.as_deref(), moment(&when.on)?)?;
-            println!("count at {node} recorded: {} adjustment(s) ({})", done.applied.transfer_count, done.reference);
+        StockCommand::Count {
+            node,
+            lots,
+            reason,
+            when,
+        } => {
+            let counts = lots
+                .iter()
+                .map(|l| {
+                    let (lot, q) = pair(l, "--lot")?;
+                    Ok((lot, int(&q, &format!("--lot `{l}`"))?))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let done = ops.count(
+                &node,
+                &counts,
+                &reason,
+                when.key.as_deref(),
+                moment(&when.on)?,
+            )?;
+            println!(
+                "count at {node} recorded: {} adjustment(s) ({})",
+                done.applied.transfer_count, done.reference
+            );
         }
     }
     Ok(())
@@ -859,8 +1074,11 @@ fn departure(ops: &mut Ops, command: DepartureCommand) -> anyhow::Result<()> {
                 code: a.code,
                 node: a.node,
                 destination: a.destination,
-                mode: Mode::parse(&a.mode).ok_or_else(|| anyhow!("--mode `{}`: use sea or air", a.mode))?,
-                service: Service::parse(&a.service).ok_or_else(|| anyhow!("--service `{}`: use scheduled or charter", a.service))?,
+                mode: Mode::parse(&a.mode)
+                    .ok_or_else(|| anyhow!("--mode `{}`: use sea or air", a.mode))?,
+                service: Service::parse(&a.service).ok_or_else(|| {
+                    anyhow!("--service `{}`: use scheduled or charter", a.service)
+                })?,
                 vehicle: a.vehicle,
                 departs_on: date_arg(&a.departs, "--departs")?,
                 arrives_on: date_arg(&a.arrives, "--arrives")?,
@@ -872,9 +1090,22 @@ fn departure(ops: &mut Ops, command: DepartureCommand) -> anyhow::Result<()> {
                 cost_per_kg_usd: a.cost_per_kg_usd,
             };
             let created = ops.add_departure(&d, today())?;
-            println!("departure {} {}", d.code, if created { "registered" } else { "already registered; nothing changed" });
+            println!(
+                "departure {} {}",
+                d.code,
+                if created {
+                    "registered"
+                } else {
+                    "already registered; nothing changed"
+                }
+            );
         }
-        DepartureCommand::Load { code, lots, check, when } => {
+        DepartureCommand::Load {
+            code,
+            lots,
+            check,
+            when,
+        } => {
             let mut lines = Vec::new();
             for text in &lots {
                 let (lot, rest) = pair(text, "--lot")?;
@@ -882,7 +1113,11 @@ fn departure(ops: &mut Ops, command: DepartureCommand) -> anyhow::Result<()> {
                     Some((q, r)) => (q.to_string(), Some(r.to_string())),
                     None => (rest.clone(), None),
                 };
-                lines.push(LoadLine { lot_id: lot, quantity: int(&quantity, &format!("--lot `{text}`"))?, request });
+                lines.push(LoadLine {
+                    lot_id: lot,
+                    quantity: int(&quantity, &format!("--lot `{text}`"))?,
+                    request,
+                });
             }
             if check {
                 let c = ops.check_load(&code, &lines)?;
@@ -893,7 +1128,11 @@ fn departure(ops: &mut Ops, command: DepartureCommand) -> anyhow::Result<()> {
                 println!(
                     "departure {} loaded{}: {} units, {:.1} of {:.1} kg, {:.2} of {:.2} m3",
                     done.reference,
-                    if done.replayed { " (already; nothing changed)" } else { "" },
+                    if done.replayed {
+                        " (already; nothing changed)"
+                    } else {
+                        ""
+                    },
                     d.loaded_units,
                     d.loaded_kg,
                     d.departure.payload_kg,
@@ -904,20 +1143,41 @@ fn departure(ops: &mut Ops, command: DepartureCommand) -> anyhow::Result<()> {
         }
         DepartureCommand::Unload { code, reason, when } => {
             let done = ops.unload(&code, &reason, when.key.as_deref(), moment(&when.on)?)?;
-            println!("departure {} unloaded (batch {})", done.reference, done.applied.batch_id);
+            println!(
+                "departure {} unloaded (batch {})",
+                done.reference, done.applied.batch_id
+            );
         }
         DepartureCommand::Depart { code, on } => {
             let at = moment(&on)?;
             ops.depart(&code, at.date)?;
             println!("departure {code} departed on {}", format_date(at.date));
         }
-        DepartureCommand::Deliver { code, received_by, lines, note, when } => {
+        DepartureCommand::Deliver {
+            code,
+            received_by,
+            lines,
+            note,
+            when,
+        } => {
             let at = moment(&when.on)?;
-            let lines = lines.iter().map(|l| {
-                let (line_no, q) = pair(l, "--line")?;
-                Ok(DeliveryLine { line_no, received: int(&q, &format!("--line `{l}`"))? })
-            }).collect::<anyhow::Result<Vec<_>>>()?;
-            let delivery = NewDelivery { departure: code.clone(), received_by, received_on: at.date, note, lines };
+            let lines = lines
+                .iter()
+                .map(|l| {
+                    let (line_no, q) = pair(l, "--line")?;
+                    Ok(DeliveryLine {
+                        line_no,
+                        received: int(&q, &format!("--line `{l}`"))?,
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let delivery = NewDelivery {
+                departure: code.clone(),
+                received_by,
+                received_on: at.date,
+                note,
+                lines,
+            };
             ops.deliver(&delivery, when.key.as_deref(), at)?;
             print_pod(ops, &code, false)?;
         }
@@ -943,26 +1203,46 @@ fn print_pod(ops: &mut Ops, code: &str, json: bool) -> anyhow::Result<()> {
             "line": l.line_no, "lot": l.lot_id, "item": l.item, "donor": l.donor, "batch": l.batch,
             "loaded": l.loaded, "received": l.received, "short": l.short, "request": l.request,
         })).collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({
-            "departure": pod.departure.code, "destination": pod.departure.destination,
-            "received_by": pod.received_by, "received_on": format_date(pod.received_on), "note": pod.note, "lines": lines,
-        }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "departure": pod.departure.code, "destination": pod.departure.destination,
+                "received_by": pod.received_by, "received_on": format_date(pod.received_on), "note": pod.note, "lines": lines,
+            }))?
+        );
         return Ok(());
     }
     let d = &pod.departure;
     println!(
         "PROOF OF DELIVERY — departure {} ({} {} {}) from {} to {}; received by {} on {}",
-        d.code, d.mode.code(), d.service.code(), d.vehicle, d.node, d.destination, pod.received_by, format_date(pod.received_on)
+        d.code,
+        d.mode.code(),
+        d.service.code(),
+        d.vehicle,
+        d.node,
+        d.destination,
+        pod.received_by,
+        format_date(pod.received_on)
     );
     for l in &pod.lines {
         println!(
             "  line {:>3}  lot {:>6}  {:<26} {:<12} loaded {:>6}  received {:>6}  short {:>4}  {}",
-            l.line_no, l.lot_id, l.item, l.donor, l.loaded, l.received, l.short, l.request.as_deref().unwrap_or("")
+            l.line_no,
+            l.lot_id,
+            l.item,
+            l.donor,
+            l.loaded,
+            l.received,
+            l.short,
+            l.request.as_deref().unwrap_or("")
         );
     }
     let loaded: i64 = pod.lines.iter().map(|l| l.loaded).sum();
     let received: i64 = pod.lines.iter().map(|l| l.received).sum();
-    println!("  total loaded {loaded}, received {received}, short-delivered {}", loaded - received);
+    println!(
+        "  total loaded {loaded}, received {received}, short-delivered {}",
+        loaded - received
+    );
     Ok(())
 }
 
@@ -986,9 +1266,13 @@ fn demo(args: DemoArgs, db: &str) -> anyhow::Result<ExitCode> {
     let mut store = Store::open(&url)?;
     store.migrate(now_unix_ms())?;
     store.load_reference_data(&reliefhub_core::reference::builtin())?;
-    anyhow::ensure!(store.journal_len()? == 0, "the demo needs an empty database; `{url}` already holds a ledger");
+    anyhow::ensure!(
+        store.journal_len()? == 0,
+        "the demo needs an empty database; `{url}` already holds a ledger"
+    );
     let mut ops = Ops::from_store(store);
-    let report = reliefhub_ops::demo::play(&mut ops, args.seed).context("the demo scenario failed")?;
+    let report =
+        reliefhub_ops::demo::play(&mut ops, args.seed).context("the demo scenario failed")?;
     print!("{report}");
     let verified = ops.store().verify(|_, _| {})?;
     match verified {
@@ -1018,7 +1302,10 @@ fn peak_memory_mb() -> Option<f64> {
 fn bench_import(args: BenchImportArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.lines >= 1, "--lines must be at least 1");
     let temp = tempfile::tempdir()?;
-    let manifest = args.manifest.clone().unwrap_or_else(|| temp.path().join("manifest.csv"));
+    let manifest = args
+        .manifest
+        .clone()
+        .unwrap_or_else(|| temp.path().join("manifest.csv"));
     let started = Instant::now();
     reliefhub_ops::demo::write_large_manifest(&manifest, args.lines, 7)?;
     let size = std::fs::metadata(&manifest)?.len();
@@ -1051,14 +1338,21 @@ fn bench_import(args: BenchImportArgs, quiet: bool) -> anyhow::Result<ExitCode> 
     let progress = bar(quiet, size, "importing");
     let started = Instant::now();
     let mut check_seconds = None;
-    let imported = ops.import_manifest("BENCH-LEG", &FileSource(manifest.clone()), ManifestFormat::Csv, None, at, &mut |pass, bytes| {
-        if pass == 2 && check_seconds.is_none() {
-            check_seconds = Some(started.elapsed().as_secs_f64());
-        }
-        if let Some(b) = &progress {
-            b.set_position(bytes);
-        }
-    })?;
+    let imported = ops.import_manifest(
+        "BENCH-LEG",
+        &FileSource(manifest.clone()),
+        ManifestFormat::Csv,
+        None,
+        at,
+        &mut |pass, bytes| {
+            if pass == 2 && check_seconds.is_none() {
+                check_seconds = Some(started.elapsed().as_secs_f64());
+            }
+            if let Some(b) = &progress {
+                b.set_position(bytes);
+            }
+        },
+    )?;
     if let Some(b) = progress {
         b.finish_and_clear();
     }

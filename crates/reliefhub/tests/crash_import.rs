@@ -41,12 +41,36 @@ fn killed_imports_are_all_or_nothing() {
     drop(out);
 
     // How long an import takes here, to kill within it.
-    ok(d, &db.url, &["leg", "add", "--code", "TIMING", "--mode", "sea", "--origin", "KWSWK", "--node", "TARTUS-PORT", "--carrier", "c", "--vehicle", "v", "--expected-arrival", "2025-03-10"]);
+    ok(
+        d,
+        &db.url,
+        &[
+            "leg",
+            "add",
+            "--code",
+            "TIMING",
+            "--mode",
+            "sea",
+            "--origin",
+            "KWSWK",
+            "--node",
+            "TARTUS-PORT",
+            "--carrier",
+            "c",
+            "--vehicle",
+            "v",
+            "--expected-arrival",
+            "2025-03-10",
+        ],
+    );
     let started = Instant::now();
     ok(d, &db.url, &["manifest", "import", "TIMING", "big.csv"]);
     let full_ms = started.elapsed().as_millis().max(10) as u64;
 
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
     println!("seed {seed}, a full import takes {full_ms} ms");
     let mut state = seed | 1;
     let mut next = || {
@@ -58,10 +82,33 @@ fn killed_imports_are_all_or_nothing() {
     let (mut present, mut absent) = (0, 0);
     for round in 0..KILLS {
         let leg = format!("LEG-{round}");
-        ok(d, &db.url, &["leg", "add", "--code", &leg, "--mode", "sea", "--origin", "KWSWK", "--node", "TARTUS-PORT", "--carrier", "c", "--vehicle", "v", "--expected-arrival", "2025-03-10"]);
+        ok(
+            d,
+            &db.url,
+            &[
+                "leg",
+                "add",
+                "--code",
+                &leg,
+                "--mode",
+                "sea",
+                "--origin",
+                "KWSWK",
+                "--node",
+                "TARTUS-PORT",
+                "--carrier",
+                "c",
+                "--vehicle",
+                "v",
+                "--expected-arrival",
+                "2025-03-10",
+            ],
+        );
         let mut child = bin()
             .current_dir(d)
-            .args(["--db", &db.url, "--quiet", "manifest", "import", &leg, "big.csv"])
+            .args([
+                "--db", &db.url, "--quiet", "manifest", "import", &leg, "big.csv",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -72,15 +119,31 @@ fn killed_imports_are_all_or_nothing() {
         child.wait().unwrap();
 
         let legs = json(d, &db.url, &["leg", "list", "--json"]);
-        let row = legs.as_array().unwrap().iter().find(|l| l["leg"] == leg.as_str()).unwrap().clone();
+        let row = legs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["leg"] == leg.as_str())
+            .unwrap()
+            .clone();
         let lines = row["manifest_lines"].as_i64().unwrap();
         let in_transit = row["in_transit"].as_i64().unwrap();
         if lines == 0 {
-            assert_eq!(in_transit, 0, "round {round} (seed {seed}): no manifest lines but stock in transit");
+            assert_eq!(
+                in_transit, 0,
+                "round {round} (seed {seed}): no manifest lines but stock in transit"
+            );
             absent += 1;
         } else {
-            assert_eq!(lines, i64::from(line_count), "round {round} (seed {seed}, killed after {delay_ms} ms): partial import");
-            assert_eq!(in_transit, total, "round {round} (seed {seed}): partial stock");
+            assert_eq!(
+                lines,
+                i64::from(line_count),
+                "round {round} (seed {seed}, killed after {delay_ms} ms): partial import"
+            );
+            assert_eq!(
+                in_transit, total,
+                "round {round} (seed {seed}): partial stock"
+            );
             present += 1;
         }
         if round % 10 == 9 {
@@ -91,7 +154,10 @@ fn killed_imports_are_all_or_nothing() {
     // An import that was killed can simply be run again.
     let absent_leg = (0..KILLS).map(|r| format!("LEG-{r}")).find(|leg| {
         let legs = json(d, &db.url, &["leg", "list", "--json"]);
-        legs.as_array().unwrap().iter().any(|l| l["leg"] == leg.as_str() && l["manifest_lines"] == 0)
+        legs.as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["leg"] == leg.as_str() && l["manifest_lines"] == 0)
     });
     if let Some(leg) = absent_leg {
         ok(d, &db.url, &["manifest", "import", &leg, "big.csv"]);

@@ -110,12 +110,41 @@ const CASES: &[Case] = &[
 ];
 
 fn leg(dir: &std::path::Path, db: &str, code: &str) {
-    ok(dir, db, &["leg", "add", "--code", code, "--mode", "sea", "--origin", "QAHMD", "--node", "TARTUS-PORT", "--carrier", "Milaha", "--vehicle", "MV Test", "--expected-arrival", "2025-03-10", "--donor", "QA-QFFD"]);
+    ok(
+        dir,
+        db,
+        &[
+            "leg",
+            "add",
+            "--code",
+            code,
+            "--mode",
+            "sea",
+            "--origin",
+            "QAHMD",
+            "--node",
+            "TARTUS-PORT",
+            "--carrier",
+            "Milaha",
+            "--vehicle",
+            "MV Test",
+            "--expected-arrival",
+            "2025-03-10",
+            "--donor",
+            "QA-QFFD",
+        ],
+    );
 }
 
 fn manifest_lines(dir: &std::path::Path, db: &str, code: &str) -> i64 {
     let legs = json(dir, db, &["leg", "list", "--json"]);
-    legs.as_array().unwrap().iter().find(|l| l["leg"] == code).unwrap()["manifest_lines"].as_i64().unwrap()
+    legs.as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["leg"] == code)
+        .unwrap()["manifest_lines"]
+        .as_i64()
+        .unwrap()
 }
 
 #[test]
@@ -133,16 +162,34 @@ fn each_case_is_read_or_refused_with_its_reasons() {
         match case.expect {
             Expect::Read(lines, units) => {
                 let out = ok(d, &db.url, &["manifest", "import", &code, file]);
-                assert!(out.contains(&format!("{lines} lines, {units} units")), "{}: {out}", case.name);
-                assert_eq!(manifest_lines(d, &db.url, &code), lines as i64, "{}", case.name);
+                assert!(
+                    out.contains(&format!("{lines} lines, {units} units")),
+                    "{}: {out}",
+                    case.name
+                );
+                assert_eq!(
+                    manifest_lines(d, &db.url, &code),
+                    lines as i64,
+                    "{}",
+                    case.name
+                );
             }
             Expect::Refused(texts) => {
                 let error = refused(d, &db.url, &["manifest", "import", &code, file]);
                 for text in texts {
                     let text = text.replace("m.csv", file);
-                    assert!(error.contains(&text), "{}: expected `{text}` in:\n{error}", case.name);
+                    assert!(
+                        error.contains(&text),
+                        "{}: expected `{text}` in:\n{error}",
+                        case.name
+                    );
                 }
-                assert_eq!(manifest_lines(d, &db.url, &code), 0, "{}: a refused file writes nothing", case.name);
+                assert_eq!(
+                    manifest_lines(d, &db.url, &code),
+                    0,
+                    "{}: a refused file writes nothing",
+                    case.name
+                );
             }
         }
     }
@@ -170,16 +217,28 @@ fn errors_at_lines_3_500_and_the_last_of_100000_are_all_reported_and_nothing_is_
     drop(out);
     let error = refused(d, &db.url, &["manifest", "import", "BIG", "big.csv"]);
     assert!(error.contains("big.csv: 3 problem(s)"), "{error}");
-    assert!(error.contains("big.csv: line 3, field `quantity`, value `12.5`"), "{error}");
-    assert!(error.contains("big.csv: line 500, field `item`, value `NO-SUCH-ITEM`"), "{error}");
-    assert!(error.contains("big.csv: line 100000, field `expiry`, value `31.01.2027`"), "{error}");
+    assert!(
+        error.contains("big.csv: line 3, field `quantity`, value `12.5`"),
+        "{error}"
+    );
+    assert!(
+        error.contains("big.csv: line 500, field `item`, value `NO-SUCH-ITEM`"),
+        "{error}"
+    );
+    assert!(
+        error.contains("big.csv: line 100000, field `expiry`, value `31.01.2027`"),
+        "{error}"
+    );
     assert_eq!(manifest_lines(d, &db.url, "BIG"), 0);
     let r = run_in(d, &db.url, &["stock", "list", "--json"]);
     assert_eq!(r.stdout.trim(), "[]");
     verify(d, &db.url);
     // Fixed, the same file imports whole.
     let text = std::fs::read_to_string(&path).unwrap();
-    let fixed = text.replace("HEB-10KG,12.5,", "HEB-10KG,12,").replace("NO-SUCH-ITEM,", "HEB-10KG,").replace("31.01.2027", "2027-01-31");
+    let fixed = text
+        .replace("HEB-10KG,12.5,", "HEB-10KG,12,")
+        .replace("NO-SUCH-ITEM,", "HEB-10KG,")
+        .replace("31.01.2027", "2027-01-31");
     std::fs::write(&path, fixed).unwrap();
     let out = ok(d, &db.url, &["manifest", "import", "BIG", "big.csv"]);
     assert!(out.contains("99999 lines"), "{out}");

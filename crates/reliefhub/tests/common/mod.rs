@@ -35,21 +35,30 @@ pub fn run_in(dir: &Path, db: &str, args: &[&str]) -> Run {
 /// Runs a command that must succeed, and returns its output.
 pub fn ok(dir: &Path, db: &str, args: &[&str]) -> String {
     let r = run_in(dir, db, args);
-    assert_eq!(r.code, 0, "reliefhub {args:?} failed:\nstdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert_eq!(
+        r.code, 0,
+        "reliefhub {args:?} failed:\nstdout: {}\nstderr: {}",
+        r.stdout, r.stderr
+    );
     r.stdout
 }
 
 /// Runs a command that must fail with a clear error (exit 2), and returns stderr.
 pub fn refused(dir: &Path, db: &str, args: &[&str]) -> String {
     let r = run_in(dir, db, args);
-    assert_eq!(r.code, 2, "reliefhub {args:?} should be refused:\nstdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert_eq!(
+        r.code, 2,
+        "reliefhub {args:?} should be refused:\nstdout: {}\nstderr: {}",
+        r.stdout, r.stderr
+    );
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     r.stderr
 }
 
 pub fn json(dir: &Path, db: &str, args: &[&str]) -> serde_json::Value {
     let out = ok(dir, db, args);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("reliefhub {args:?} printed no JSON ({e}): {out}"))
+    serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("reliefhub {args:?} printed no JSON ({e}): {out}"))
 }
 
 pub fn verify(dir: &Path, db: &str) {
