@@ -53,6 +53,8 @@ struct BalanceCache {
     balances: HashMap<(String, i64), i64>,
 }
 
+/// The most balances one batch remembers while it is written.
+const OVERLAY_BALANCES_MAX: usize = 100_000;
 /// The most balances the cache keeps before it starts again.
 const CACHE_BALANCES_MAX: usize = 2_000_000;
 
@@ -845,6 +847,12 @@ fn push_chunk(
         })
         .collect();
     conn.add_balances(&balance_changes)?;
+    if pending.overlay.len() > OVERLAY_BALANCES_MAX {
+        // A huge streamed batch: stop remembering, read from the database
+        // (which holds the earlier chunks) and drop the cache after commit.
+        pending.overlay = HashMap::new();
+        pending.cache_valid = false;
+    }
     if let Some(last) = rows.last() {
         pending.previous = last.hash;
     }
