@@ -12,7 +12,12 @@ fn codes() -> ReferenceCodes {
     let data = reliefhub_core::reference::builtin();
     ReferenceCodes {
         known_items: data.items.iter().map(|i| i.code.clone()).collect(),
-        known_donors: data.organisations.iter().filter(|o| o.kind == reliefhub_core::OrganisationKind::Donor).map(|o| o.code.clone()).collect(),
+        known_donors: data
+            .organisations
+            .iter()
+            .filter(|o| o.kind == reliefhub_core::OrganisationKind::Donor)
+            .map(|o| o.code.clone())
+            .collect(),
         known_organisations: data.organisations.iter().map(|o| o.code.clone()).collect(),
         known_nodes: data.nodes.iter().map(|n| n.code.clone()).collect(),
         known_destinations: data.destinations.iter().map(|d| d.locode.clone()).collect(),
@@ -33,10 +38,20 @@ fn context(balances: &[(usize, i64, i64)]) -> BatchContext {
     let accounts = accounts();
     let mut ctx = BatchContext::default();
     for lot in 1..=3 {
-        ctx.lots.insert(lot, LotSpec { item: "HEB-10KG".into(), donor: "RU-EMERCOM".into(), batch: String::new(), expiry: None, earmark: vec![] });
+        ctx.lots.insert(
+            lot,
+            LotSpec {
+                item: "HEB-10KG".into(),
+                donor: "RU-EMERCOM".into(),
+                batch: String::new(),
+                expiry: None,
+                earmark: vec![],
+            },
+        );
     }
     for (account, lot, quantity) in balances {
-        ctx.balances.insert((accounts[*account].clone(), *lot), *quantity);
+        ctx.balances
+            .insert((accounts[*account].clone(), *lot), *quantity);
     }
     ctx
 }
@@ -92,16 +107,51 @@ fn every_problem_of_a_batch_is_reported_at_once() {
     let batch = Batch {
         key: "k".into(),
         kind: "receive".into(),
-        new_lots: vec![LotSpec { item: "NOPE".into(), donor: "NOBODY".into(), batch: String::new(), expiry: None, earmark: vec!["sudan".into()] }],
+        new_lots: vec![LotSpec {
+            item: "NOPE".into(),
+            donor: "NOBODY".into(),
+            batch: String::new(),
+            expiry: None,
+            earmark: vec!["sudan".into()],
+        }],
         transfers: vec![
-            TransferSpec { lot: LotRef::New(0), from: accounts[0].clone(), to: accounts[1].clone(), quantity: 0, corrects: None },
-            TransferSpec { lot: LotRef::Existing(99), from: accounts[1].clone(), to: accounts[2].clone(), quantity: 1, corrects: None },
-            TransferSpec { lot: LotRef::New(5), from: accounts[0].clone(), to: Account::at_node("MOON").unwrap(), quantity: 1, corrects: None },
+            TransferSpec {
+                lot: LotRef::New(0),
+                from: accounts[0].clone(),
+                to: accounts[1].clone(),
+                quantity: 0,
+                corrects: None,
+            },
+            TransferSpec {
+                lot: LotRef::Existing(99),
+                from: accounts[1].clone(),
+                to: accounts[2].clone(),
+                quantity: 1,
+                corrects: None,
+            },
+            TransferSpec {
+                lot: LotRef::New(5),
+                from: accounts[0].clone(),
+                to: Account::at_node("MOON").unwrap(),
+                quantity: 1,
+                corrects: None,
+            },
         ],
     };
     let errors = validate(&batch, &codes(), &context(&[])).unwrap_err();
     let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    for expected in ["item `NOPE` is not in the catalogue", "donor `NOBODY`", "earmark `sudan`", "transfer 1: quantity 0", "transfer 2: lot 99 does not exist", "transfer 3: new lot 5", "`at:MOON` names an unknown hub node"] {
-        assert!(text.iter().any(|t| t.contains(expected)), "missing `{expected}` in {text:#?}");
+    for expected in [
+        "item `NOPE` is not in the catalogue",
+        "donor `NOBODY`",
+        "earmark `sudan`",
+        "transfer 1: quantity 0",
+        "transfer 2: lot 99 does not exist",
+        "transfer 3: new lot 5",
+        "`at:MOON` names an unknown hub node",
+    ] {
+        assert!(
+            text.iter().any(|t| t.contains(expected)),
+            "missing `{expected}` in {text:#?}"
+        );
     }
 }

@@ -30,7 +30,11 @@ pub enum BenchCommand {
 
 pub fn run(command: BenchCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCode> {
     match command {
-        BenchCommand::Ledger { batch_size, batches, runs } => ledger(db, batch_size, batches, runs, quiet),
+        BenchCommand::Ledger {
+            batch_size,
+            batches,
+            runs,
+        } => ledger(db, batch_size, batches, runs, quiet),
     }
 }
 
@@ -39,8 +43,17 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-fn ledger(db: &str, batch_size: usize, batches: usize, runs: usize, quiet: bool) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(batch_size >= 1 && batches >= 1 && runs >= 1, "sizes must be at least 1");
+fn ledger(
+    db: &str,
+    batch_size: usize,
+    batches: usize,
+    runs: usize,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        batch_size >= 1 && batches >= 1 && runs >= 1,
+        "sizes must be at least 1"
+    );
     let temp = tempfile::tempdir()?;
     let url = if std::env::var_os("RELIEFHUB_DB").is_none() && db == "sqlite:reliefhub.db" {
         format!("sqlite:{}", temp.path().join("bench.db").display())
@@ -50,7 +63,10 @@ fn ledger(db: &str, batch_size: usize, batches: usize, runs: usize, quiet: bool)
     let mut store = Store::open(&url)?;
     store.migrate(now_unix_ms())?;
     store.load_reference_data(&reliefhub_core::reference::builtin())?;
-    anyhow::ensure!(store.journal_len()? == 0, "the benchmark needs an empty ledger; give it a new database");
+    anyhow::ensure!(
+        store.journal_len()? == 0,
+        "the benchmark needs an empty ledger; give it a new database"
+    );
     let backend = store.backend();
     let plain_ddl = match backend {
         Backend::Sqlite => "CREATE TABLE IF NOT EXISTS bench_plain (seq INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL, lot_id INTEGER NOT NULL, from_account TEXT NOT NULL, to_account TEXT NOT NULL, quantity INTEGER NOT NULL, corrects INTEGER, hash BLOB NOT NULL); DELETE FROM bench_plain",
@@ -78,7 +94,15 @@ fn ledger(db: &str, batch_size: usize, batches: usize, runs: usize, quiet: bool)
             corrects: None,
         })
         .collect();
-    let seeded = store.apply(&Batch { key: "bench-seed".into(), kind: "bench.seed".into(), new_lots, transfers }, now_unix_ms())?;
+    let seeded = store.apply(
+        &Batch {
+            key: "bench-seed".into(),
+            kind: "bench.seed".into(),
+            new_lots,
+            transfers,
+        },
+        now_unix_ms(),
+    )?;
     let lot_ids = seeded.lot_ids;
 
     let port = Account::at_node("TARTUS-PORT")?;
@@ -92,12 +116,27 @@ fn ledger(db: &str, batch_size: usize, batches: usize, runs: usize, quiet: bool)
         let started = Instant::now();
         for _ in 0..batches {
             counter += 1;
-            let (from, to) = if counter % 2 == 1 { (&port, &airport) } else { (&airport, &port) };
+            let (from, to) = if counter % 2 == 1 {
+                (&port, &airport)
+            } else {
+                (&airport, &port)
+            };
             let transfers = lot_ids
                 .iter()
-                .map(|id| TransferSpec { lot: LotRef::Existing(*id), from: from.clone(), to: to.clone(), quantity: 1, corrects: None })
+                .map(|id| TransferSpec {
+                    lot: LotRef::Existing(*id),
+                    from: from.clone(),
+                    to: to.clone(),
+                    quantity: 1,
+                    corrects: None,
+                })
                 .collect();
-            let batch = Batch { key: format!("bench-{counter}"), kind: "bench.transfer".into(), new_lots: vec![], transfers };
+            let batch = Batch {
+                key: format!("bench-{counter}"),
+                kind: "bench.transfer".into(),
+                new_lots: vec![],
+                transfers,
+            };
             store.apply(&batch, now_unix_ms())?;
         }
         let ledger_elapsed = started.elapsed();
@@ -141,14 +180,22 @@ fn ledger(db: &str, batch_size: usize, batches: usize, runs: usize, quiet: bool)
         }
     }
     let verified = store.verify(|_, _| {})?;
-    anyhow::ensure!(verified.is_ok(), "the benchmark's ledger does not verify: {verified:?}");
+    anyhow::ensure!(
+        verified.is_ok(),
+        "the benchmark's ledger does not verify: {verified:?}"
+    );
     let ledger_rate = median(ledger_rates);
     let plain_rate = median(plain_rates);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("ledger append benchmark ({backend:?}, {cores} cores, batches of {batch_size}, {batches} batches x {runs} runs, median)");
-    println!("  ledger append (validated, hash-chained, balances): {ledger_rate:>12.0} transfers/s");
+    println!(
+        "  ledger append (validated, hash-chained, balances): {ledger_rate:>12.0} transfers/s"
+    );
     println!("  plain bulk insert of the same rows:                {plain_rate:>12.0} rows/s");
-    println!("  ratio ledger / plain:                              {:>12.2}", ledger_rate / plain_rate);
+    println!(
+        "  ratio ledger / plain:                              {:>12.2}",
+        ledger_rate / plain_rate
+    );
     Ok(ExitCode::SUCCESS)
 }
 

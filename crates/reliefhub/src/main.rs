@@ -21,7 +21,12 @@ use reliefhub_store::{now_unix_ms, Store};
 struct Cli {
     /// The database: `sqlite:PATH` (embedded, the default) or
     /// `postgres://USER@HOST:PORT/DB`.
-    #[arg(long, global = true, env = "RELIEFHUB_DB", default_value = "sqlite:reliefhub.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "RELIEFHUB_DB",
+        default_value = "sqlite:reliefhub.db"
+    )]
     db: String,
 
     /// Print no progress bars.

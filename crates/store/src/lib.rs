@@ -12,8 +12,8 @@ mod store;
 
 pub use db::{Backend, Conn, Value};
 pub use migrations::MIGRATIONS;
-pub use store::{Applied, BalanceRow, Store, StreamedBatch};
 pub use reliefhub_core::ledger::Hash32;
+pub use store::{Applied, BalanceRow, Store, StreamedBatch};
 
 use reliefhub_core::LedgerError;
 

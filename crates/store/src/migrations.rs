@@ -13,17 +13,20 @@ pub struct Migration {
 
 /// Every migration in order. A released migration is never edited: a change
 /// is a new migration.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: include_str!("migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("migrations/postgres/0001_foundation.sql"),
-}, Migration {
-    version: 2,
-    name: "operations",
-    sqlite: include_str!("migrations/sqlite/0002_operations.sql"),
-    postgres: include_str!("migrations/postgres/0002_operations.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: include_str!("migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "operations",
+        sqlite: include_str!("migrations/sqlite/0002_operations.sql"),
+        postgres: include_str!("migrations/postgres/0002_operations.sql"),
+    },
+];
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)

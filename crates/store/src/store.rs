@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use reliefhub_core::domain::{format_date, parse_date};
 use reliefhub_core::ledger::{
-    self, BatchContext, BatchHeader, CorrectedEntry, Hash32, JournalEntry, ReferenceCodes, GENESIS_HASH,
+    self, BatchContext, BatchHeader, CorrectedEntry, Hash32, JournalEntry, ReferenceCodes,
+    GENESIS_HASH,
 };
 use reliefhub_core::reference::ReferenceData;
 use reliefhub_core::verify::{Verifier, VerifyFailure, VerifySummary};
@@ -138,11 +139,17 @@ impl Store {
     /// Opens the database a `--db` URL names. It does not create the schema;
     /// see [`Store::migrate`].
     pub fn open(url: &str) -> Result<Store, StoreError> {
-        Ok(Store { conn: db::connect(url)?, cache: BalanceCache::default() })
+        Ok(Store {
+            conn: db::connect(url)?,
+            cache: BalanceCache::default(),
+        })
     }
 
     pub fn from_conn(conn: Box<dyn Conn>) -> Store {
-        Store { conn, cache: BalanceCache::default() }
+        Store {
+            conn,
+            cache: BalanceCache::default(),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -418,7 +425,8 @@ impl Store {
     /// The same key with the same content returns the first result and
     /// changes nothing; the same key with other content is refused.
     pub fn apply(&mut self, batch: &Batch, now_unix_ms: i64) -> Result<Applied, StoreError> {
-        self.apply_with(batch, now_unix_ms, |_, _| Ok(())).map(|(applied, _)| applied)
+        self.apply_with(batch, now_unix_ms, |_, _| Ok(()))
+            .map(|(applied, _)| applied)
     }
 
     /// Like [`Store::apply`], and runs `after` in the same transaction once
@@ -431,12 +439,18 @@ impl Store {
         after: impl FnOnce(&mut dyn Conn, &Applied) -> Result<T, StoreError>,
     ) -> Result<(Applied, Option<T>), StoreError> {
         let digest = batch.content_digest();
-        self.write_batch(&batch.key, &batch.kind, digest, now_unix_ms, |conn, cache, pending| {
-            push_chunk(conn, cache, pending, batch)?;
-            let applied = finish_batch(conn, pending)?;
-            let extra = after(conn, &applied)?;
-            Ok((applied, extra))
-        })
+        self.write_batch(
+            &batch.key,
+            &batch.kind,
+            digest,
+            now_unix_ms,
+            |conn, cache, pending| {
+                push_chunk(conn, cache, pending, batch)?;
+                let applied = finish_batch(conn, pending)?;
+                let extra = after(conn, &applied)?;
+                Ok((applied, extra))
+            },
+        )
     }
 
     /// Applies a batch too large to hold in memory: `feed` pushes it chunk
@@ -452,11 +466,21 @@ impl Store {
         now_unix_ms: i64,
         feed: impl FnOnce(&mut StreamedBatch<'_>) -> Result<T, StoreError>,
     ) -> Result<(Applied, Option<T>), StoreError> {
-        self.write_batch(key, kind, content_digest, now_unix_ms, |conn, cache, pending| {
-            let extra = feed(&mut StreamedBatch { conn: &mut *conn, cache, pending: &mut *pending })?;
-            let applied = finish_batch(conn, pending)?;
-            Ok((applied, extra))
-        })
+        self.write_batch(
+            key,
+            kind,
+            content_digest,
+            now_unix_ms,
+            |conn, cache, pending| {
+                let extra = feed(&mut StreamedBatch {
+                    conn: &mut *conn,
+                    cache,
+                    pending: &mut *pending,
+                })?;
+                let applied = finish_batch(conn, pending)?;
+                Ok((applied, extra))
+            },
+        )
     }
 
     /// One write transaction for one batch; on commit the balance cache
@@ -467,7 +491,11 @@ impl Store {
         kind: &str,
         digest: Hash32,
         now_unix_ms: i64,
-        work: impl FnOnce(&mut dyn Conn, &BalanceCache, &mut Pending) -> Result<(Applied, T), StoreError>,
+        work: impl FnOnce(
+            &mut dyn Conn,
+            &BalanceCache,
+            &mut Pending,
+        ) -> Result<(Applied, T), StoreError>,
     ) -> Result<(Applied, Option<T>), StoreError> {
         let conn = self.conn.as_mut();
         conn.begin_write()?;
@@ -482,7 +510,9 @@ impl Store {
             Ok((applied, extra, pending)) => {
                 conn.commit()?;
                 if let Some(pending) = pending {
-                    if !pending.cache_valid || self.cache.balances.len() + pending.overlay.len() > CACHE_BALANCES_MAX {
+                    if !pending.cache_valid
+                        || self.cache.balances.len() + pending.overlay.len() > CACHE_BALANCES_MAX
+                    {
                         self.cache.balances.clear();
                     }
                     self.cache.balances.extend(pending.overlay);
@@ -667,7 +697,10 @@ fn reference_codes(conn: &mut dyn Conn) -> Result<ReferenceCodes, StoreError> {
         known_items: codes(conn, "SELECT code FROM items")?,
         known_donors: codes(
             conn,
-            &format!("SELECT code FROM organisations WHERE kind = '{}'", OrganisationKind::Donor.code()),
+            &format!(
+                "SELECT code FROM organisations WHERE kind = '{}'",
+                OrganisationKind::Donor.code()
+            ),
         )?,
         known_organisations: codes(conn, "SELECT code FROM organisations")?,
         known_nodes: codes(conn, "SELECT code FROM nodes")?,
@@ -713,7 +746,10 @@ fn start_batch(
         if row[1].bytes()? == digest {
             return Ok(Start::Replay(applied_from_stored(conn, row)?));
         }
-        return Err(StoreError::KeyReused { key: key.to_string(), batch_id: row[0].int()? });
+        return Err(StoreError::KeyReused {
+            key: key.to_string(),
+            batch_id: row[0].int()?,
+        });
     }
     let next = conn.query(
         "SELECT (SELECT COALESCE(MAX(id), 0) FROM batches), (SELECT COALESCE(MAX(id), 0) FROM lots), \
@@ -726,9 +762,14 @@ fn start_batch(
     let previous = if last_seq == 0 {
         GENESIS_HASH
     } else {
-        let rows = conn.query("SELECT hash FROM journal WHERE seq = $1", &[last_seq.into()])?;
+        let rows = conn.query(
+            "SELECT hash FROM journal WHERE seq = $1",
+            &[last_seq.into()],
+        )?;
         hash32(&rows[0][0].bytes()?).ok_or_else(|| {
-            StoreError::Corrupt(format!("journal entry {last_seq} has a malformed hash; run `reliefhub verify`"))
+            StoreError::Corrupt(format!(
+                "journal entry {last_seq} has a malformed hash; run `reliefhub verify`"
+            ))
         })?
     };
     Ok(Start::Fresh(Box::new(Pending {
@@ -761,18 +802,28 @@ fn push_chunk(
 ) -> Result<Vec<i64>, StoreError> {
     let mut ctx = BatchContext::default();
     let lot_ids: Vec<Value> = chunk.existing_lots().into_iter().map(Value::Int).collect();
-    for row in query_in(conn, "SELECT item, donor, batch, expiry, earmark, id FROM lots WHERE id IN (?)", &lot_ids)? {
+    for row in query_in(
+        conn,
+        "SELECT item, donor, batch, expiry, earmark, id FROM lots WHERE id IN (?)",
+        &lot_ids,
+    )? {
         ctx.lots.insert(row[5].int()?, lot_from_row(&row)?);
     }
-    let touched: Vec<(Account, i64)> =
-        chunk.touched_pairs().into_iter().filter(|(_, lot)| ctx.lots.contains_key(lot)).collect();
+    let touched: Vec<(Account, i64)> = chunk
+        .touched_pairs()
+        .into_iter()
+        .filter(|(_, lot)| ctx.lots.contains_key(lot))
+        .collect();
     let mut missing: Vec<&(Account, i64)> = Vec::new();
     for pair in &touched {
         let key = (pair.0.canonical().to_string(), pair.1);
-        let known = pending
-            .overlay
-            .get(&key)
-            .or_else(|| if pending.cache_valid { cache.balances.get(&key) } else { None });
+        let known = pending.overlay.get(&key).or_else(|| {
+            if pending.cache_valid {
+                cache.balances.get(&key)
+            } else {
+                None
+            }
+        });
         match known {
             Some(quantity) => {
                 ctx.balances.insert(pair.clone(), *quantity);
@@ -780,24 +831,40 @@ fn push_chunk(
             None => missing.push(pair),
         }
     }
-    let pairs: Vec<(&str, i64)> = missing.iter().map(|(a, lot)| (a.canonical(), *lot)).collect();
+    let pairs: Vec<(&str, i64)> = missing
+        .iter()
+        .map(|(a, lot)| (a.canonical(), *lot))
+        .collect();
     let found = conn.get_balances(&pairs)?;
     for ((account, lot), quantity) in missing.into_iter().zip(found) {
         ctx.balances.insert((account.clone(), *lot), quantity);
     }
-    let corrected: Vec<Value> = chunk.corrected_entries().into_iter().map(Value::Int).collect();
+    let corrected: Vec<Value> = chunk
+        .corrected_entries()
+        .into_iter()
+        .map(Value::Int)
+        .collect();
     if !corrected.is_empty() {
         for row in query_in(
             conn,
             "SELECT seq, lot_id, from_account, to_account, quantity FROM journal WHERE seq IN (?)",
             &corrected,
         )? {
-            let (Ok(from), Ok(to)) = (Account::parse(&row[2].text()?), Account::parse(&row[3].text()?)) else {
+            let (Ok(from), Ok(to)) = (
+                Account::parse(&row[2].text()?),
+                Account::parse(&row[3].text()?),
+            ) else {
                 continue;
             };
             ctx.corrected.insert(
                 row[0].int()?,
-                CorrectedEntry { lot_id: row[1].int()?, from, to, quantity: row[4].int()?, reversed_quantity: 0 },
+                CorrectedEntry {
+                    lot_id: row[1].int()?,
+                    from,
+                    to,
+                    quantity: row[4].int()?,
+                    reversed_quantity: 0,
+                },
             );
         }
         for row in query_in(
@@ -813,8 +880,17 @@ fn push_chunk(
 
     let changes = ledger::validate(chunk, &pending.codes, &ctx).map_err(StoreError::Rejected)?;
 
-    let new_lot_ids: Vec<i64> = (0..chunk.new_lots.len() as i64).map(|i| pending.next_lot_id + i).collect();
-    let rows = ledger::journal_rows(chunk, &pending.header, &ctx.lots, &new_lot_ids, pending.next_seq, pending.previous);
+    let new_lot_ids: Vec<i64> = (0..chunk.new_lots.len() as i64)
+        .map(|i| pending.next_lot_id + i)
+        .collect();
+    let rows = ledger::journal_rows(
+        chunk,
+        &pending.header,
+        &ctx.lots,
+        &new_lot_ids,
+        pending.next_seq,
+        pending.previous,
+    );
     if !chunk.new_lots.is_empty() {
         let lot_rows = chunk
             .new_lots
@@ -832,7 +908,20 @@ fn push_chunk(
                 ]
             })
             .collect();
-        insert_rows(conn, "lots", &["id", "item", "donor", "batch", "expiry", "earmark", "created_batch"], lot_rows)?;
+        insert_rows(
+            conn,
+            "lots",
+            &[
+                "id",
+                "item",
+                "donor",
+                "batch",
+                "expiry",
+                "earmark",
+                "created_batch",
+            ],
+            lot_rows,
+        )?;
     }
     conn.insert_journal("journal", &rows)?;
     let balance_changes: Vec<(String, i64, i64)> = changes
@@ -842,7 +931,10 @@ fn push_chunk(
                 LotRef::Existing(id) => id,
                 LotRef::New(index) => new_lot_ids[index],
             };
-            pending.overlay.insert((change.account.canonical().to_string(), lot_id), change.balance_after);
+            pending.overlay.insert(
+                (change.account.canonical().to_string(), lot_id),
+                change.balance_after,
+            );
             (change.account.canonical().to_string(), lot_id, change.delta)
         })
         .collect();
@@ -866,7 +958,9 @@ fn push_chunk(
 fn finish_batch(conn: &mut dyn Conn, pending: &mut Pending) -> Result<Applied, StoreError> {
     let transfer_count = pending.next_seq - pending.first_seq;
     if transfer_count == 0 {
-        return Err(StoreError::Rejected(vec![reliefhub_core::LedgerError::EmptyBatch]));
+        return Err(StoreError::Rejected(vec![
+            reliefhub_core::LedgerError::EmptyBatch,
+        ]));
     }
     let header = &pending.header;
     conn.execute(

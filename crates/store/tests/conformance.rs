@@ -13,7 +13,9 @@ const NOW: i64 = 1_796_000_000_000;
 fn open(url: &str) -> Store {
     let mut store = Store::open(url).unwrap();
     store.migrate(NOW).unwrap();
-    store.load_reference_data(&reliefhub_core::reference::builtin()).unwrap();
+    store
+        .load_reference_data(&reliefhub_core::reference::builtin())
+        .unwrap();
     store
 }
 
@@ -28,7 +30,13 @@ fn lot(item: &str) -> LotSpec {
 }
 
 fn t(lot: LotRef, from: &Account, to: &Account, quantity: i64) -> TransferSpec {
-    TransferSpec { lot, from: from.clone(), to: to.clone(), quantity, corrects: None }
+    TransferSpec {
+        lot,
+        from: from.clone(),
+        to: to.clone(),
+        quantity,
+        corrects: None,
+    }
 }
 
 fn src() -> Account {
@@ -54,13 +62,21 @@ fn receive(store: &mut Store, key: &str, quantity: i64) -> i64 {
 
 /// Row counts of every ledger table, to show that nothing was written.
 fn snapshot(store: &mut Store) -> Vec<i64> {
-    ["batches", "lots", "journal", "balances"].iter().map(|t| store.count(t).unwrap()).collect()
+    ["batches", "lots", "journal", "balances"]
+        .iter()
+        .map(|t| store.count(t).unwrap())
+        .collect()
 }
 
 fn init_is_idempotent_and_loads_reference_data(url: &str) {
     let mut store = open(url);
-    assert!(store.migrate(NOW).unwrap().is_empty(), "a second migrate applies nothing");
-    store.load_reference_data(&reliefhub_core::reference::builtin()).unwrap();
+    assert!(
+        store.migrate(NOW).unwrap().is_empty(),
+        "a second migrate applies nothing"
+    );
+    store
+        .load_reference_data(&reliefhub_core::reference::builtin())
+        .unwrap();
     assert!(store.items().unwrap().len() >= 20);
     assert!(store.count("destinations").unwrap() >= 10);
     assert_eq!(store.count("nodes").unwrap(), 2);
@@ -83,7 +99,12 @@ fn transfers_move_stock_and_conserve_it(url: &str) {
         new_lots: vec![],
         transfers: vec![
             t(LotRef::Existing(lot_id), &port(), &air(), 500),
-            t(LotRef::Existing(lot_id), &air(), &Account::loss(LossReason::Damaged), 20),
+            t(
+                LotRef::Existing(lot_id),
+                &air(),
+                &Account::loss(LossReason::Damaged),
+                20,
+            ),
         ],
     };
     let applied = store.apply(&batch, NOW).unwrap();
@@ -91,9 +112,20 @@ fn transfers_move_stock_and_conserve_it(url: &str) {
     assert_eq!(applied.transfer_count, 2);
     assert_eq!(store.balance(&port(), lot_id).unwrap(), 700);
     assert_eq!(store.balance(&air(), lot_id).unwrap(), 480);
-    assert_eq!(store.balance(&Account::loss(LossReason::Damaged), lot_id).unwrap(), 20);
+    assert_eq!(
+        store
+            .balance(&Account::loss(LossReason::Damaged), lot_id)
+            .unwrap(),
+        20
+    );
     assert_eq!(store.balance(&src(), lot_id).unwrap(), -1200);
-    let total: i64 = store.balances().unwrap().iter().filter(|b| b.lot_id == lot_id).map(|b| b.quantity).sum();
+    let total: i64 = store
+        .balances()
+        .unwrap()
+        .iter()
+        .filter(|b| b.lot_id == lot_id)
+        .map(|b| b.quantity)
+        .sum();
     assert_eq!(total, 0, "conservation: the lot's accounts sum to zero");
     let lot = store.lot(lot_id).unwrap().unwrap();
     assert_eq!(lot.spec, self::lot("HEB-10KG"));
@@ -107,13 +139,29 @@ fn replaying_a_key_returns_the_first_result_and_changes_nothing(url: &str) {
         key: "manifest-7".into(),
         kind: "test.receive".into(),
         new_lots: vec![lot("HEB-10KG"), lot("RUTF-150")],
-        transfers: vec![t(LotRef::New(0), &src(), &port(), 10), t(LotRef::New(1), &src(), &port(), 20)],
+        transfers: vec![
+            t(LotRef::New(0), &src(), &port(), 10),
+            t(LotRef::New(1), &src(), &port(), 20),
+        ],
     };
     let first = store.apply(&batch, NOW).unwrap();
     let before = snapshot(&mut store);
     let again = store.apply(&batch, NOW + 5_000).unwrap();
     assert!(again.replayed);
-    assert_eq!((again.batch_id, again.first_seq, again.transfer_count, &again.lot_ids), (first.batch_id, first.first_seq, first.transfer_count, &first.lot_ids));
+    assert_eq!(
+        (
+            again.batch_id,
+            again.first_seq,
+            again.transfer_count,
+            &again.lot_ids
+        ),
+        (
+            first.batch_id,
+            first.first_seq,
+            first.transfer_count,
+            &first.lot_ids
+        )
+    );
     assert_eq!(snapshot(&mut store), before);
 }
 
@@ -129,7 +177,12 @@ fn reusing_a_key_for_other_content_is_refused(url: &str) {
     };
     let error = store.apply(&other, NOW).unwrap_err();
     assert!(matches!(error, StoreError::KeyReused { .. }), "{error}");
-    assert!(error.to_string().contains("already used for a different operation"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("already used for a different operation"),
+        "{error}"
+    );
     assert_eq!(snapshot(&mut store), before);
 }
 
@@ -155,7 +208,10 @@ fn bad_input_is_refused_and_nothing_is_written(url: &str) {
         transfers: vec![t(LotRef::New(0), &src(), &port(), 1)],
     };
     let errors = refused(&mut store, &batch);
-    assert!(matches!(&errors[..], [LedgerError::UnknownItem { item, .. }] if item == "MYSTERY-BOX"), "{errors:?}");
+    assert!(
+        matches!(&errors[..], [LedgerError::UnknownItem { item, .. }] if item == "MYSTERY-BOX"),
+        "{errors:?}"
+    );
     assert!(errors[0].to_string().contains("not in the catalogue"));
 
     // Zero and negative quantities, all reported at once.
@@ -170,7 +226,9 @@ fn bad_input_is_refused_and_nothing_is_written(url: &str) {
     };
     let errors = refused(&mut store, &batch);
     assert_eq!(errors.len(), 2, "{errors:?}");
-    assert!(errors.iter().all(|e| matches!(e, LedgerError::BadQuantity { .. })));
+    assert!(errors
+        .iter()
+        .all(|e| matches!(e, LedgerError::BadQuantity { .. })));
 
     // A transfer from an empty account.
     let batch = Batch {
@@ -180,7 +238,17 @@ fn bad_input_is_refused_and_nothing_is_written(url: &str) {
         transfers: vec![t(LotRef::Existing(lot_id), &air(), &port(), 1)],
     };
     let errors = refused(&mut store, &batch);
-    assert!(matches!(&errors[..], [LedgerError::InsufficientBalance { before: 0, debit: 1, .. }]), "{errors:?}");
+    assert!(
+        matches!(
+            &errors[..],
+            [LedgerError::InsufficientBalance {
+                before: 0,
+                debit: 1,
+                ..
+            }]
+        ),
+        "{errors:?}"
+    );
     assert!(errors[0].to_string().contains("at:HMEIMIM-AIR"));
 
     // More than the account holds, and an unknown lot, and an unknown node.
@@ -191,15 +259,35 @@ fn bad_input_is_refused_and_nothing_is_written(url: &str) {
         transfers: vec![
             t(LotRef::Existing(lot_id), &port(), &air(), 101),
             t(LotRef::Existing(999), &port(), &air(), 1),
-            t(LotRef::Existing(lot_id), &port(), &Account::at_node("NOWHERE").unwrap(), 1),
+            t(
+                LotRef::Existing(lot_id),
+                &port(),
+                &Account::at_node("NOWHERE").unwrap(),
+                1,
+            ),
         ],
     };
     let errors = refused(&mut store, &batch);
-    assert!(errors.iter().any(|e| matches!(e, LedgerError::UnknownLot { lot: 999, .. })), "{errors:?}");
-    assert!(errors.iter().any(|e| matches!(e, LedgerError::UnknownReference { .. })), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| matches!(e, LedgerError::UnknownLot { lot: 999, .. })),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| matches!(e, LedgerError::UnknownReference { .. })),
+        "{errors:?}"
+    );
 
     // An empty batch.
-    let batch = Batch { key: "b5".into(), kind: "x".into(), new_lots: vec![], transfers: vec![] };
+    let batch = Batch {
+        key: "b5".into(),
+        kind: "x".into(),
+        new_lots: vec![],
+        transfers: vec![],
+    };
     assert_eq!(refused(&mut store, &batch), vec![LedgerError::EmptyBatch]);
     assert!(store.verify(|_, _| {}).unwrap().is_ok());
 }
@@ -232,25 +320,52 @@ fn corrections_reverse_named_entries_and_no_more(url: &str) {
     };
     // The wrong direction is refused.
     let errors = refused(&mut store, &correct("c0", 10, &port(), &air()));
-    assert!(matches!(errors[0], LedgerError::CorrectionMismatch { .. }), "{errors:?}");
-    store.apply(&correct("c1", 30, &air(), &port()), NOW).unwrap();
+    assert!(
+        matches!(errors[0], LedgerError::CorrectionMismatch { .. }),
+        "{errors:?}"
+    );
+    store
+        .apply(&correct("c1", 30, &air(), &port()), NOW)
+        .unwrap();
     assert_eq!(store.balance(&air(), lot_id).unwrap(), 10);
     let errors = refused(&mut store, &correct("c2", 11, &air(), &port()));
-    assert!(matches!(errors[0], LedgerError::CorrectionTooLarge { remaining: 10, .. }), "{errors:?}");
-    store.apply(&correct("c3", 10, &air(), &port()), NOW).unwrap();
+    assert!(
+        matches!(
+            errors[0],
+            LedgerError::CorrectionTooLarge { remaining: 10, .. }
+        ),
+        "{errors:?}"
+    );
+    store
+        .apply(&correct("c3", 10, &air(), &port()), NOW)
+        .unwrap();
     assert_eq!(store.balance(&port(), lot_id).unwrap(), 100);
     // Correcting an entry that does not exist.
     let mut batch = correct("c4", 1, &air(), &port());
     batch.transfers[0].corrects = Some(12345);
     let errors = refused(&mut store, &batch);
-    assert!(matches!(errors[0], LedgerError::UnknownCorrected { corrects: 12345, .. }), "{errors:?}");
+    assert!(
+        matches!(
+            errors[0],
+            LedgerError::UnknownCorrected {
+                corrects: 12345,
+                ..
+            }
+        ),
+        "{errors:?}"
+    );
     assert!(store.verify(|_, _| {}).unwrap().is_ok());
 }
 
 fn the_journal_refuses_updates_and_deletes(url: &str) {
     let mut store = open(url);
     receive(&mut store, "r", 5);
-    for sql in ["UPDATE journal SET quantity = 6", "DELETE FROM journal", "UPDATE lots SET batch = 'X'", "DELETE FROM batches"] {
+    for sql in [
+        "UPDATE journal SET quantity = 6",
+        "DELETE FROM journal",
+        "UPDATE lots SET batch = 'X'",
+        "DELETE FROM batches",
+    ] {
         let error = store.conn().execute(sql, &[]).unwrap_err();
         assert!(error.to_string().contains("append-only"), "{sql}: {error}");
     }

@@ -16,7 +16,9 @@ const NOW: i64 = 1_796_000_000_000;
 fn open(url: &str) -> Store {
     let mut store = Store::open(url).unwrap();
     store.migrate(NOW).unwrap();
-    store.load_reference_data(&reliefhub_core::reference::builtin()).unwrap();
+    store
+        .load_reference_data(&reliefhub_core::reference::builtin())
+        .unwrap();
     store
 }
 
@@ -46,7 +48,10 @@ struct Model {
 
 impl Model {
     fn balance(&self, account: &Account, lot: i64) -> i64 {
-        self.balances.get(&(account.canonical().to_string(), lot)).copied().unwrap_or(0)
+        self.balances
+            .get(&(account.canonical().to_string(), lot))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Whether the batch satisfies the ledger rules, judged by the model.
@@ -64,7 +69,9 @@ impl Model {
                 LotRef::New(_) => return false,
             };
             if let Some(seq) = transfer.corrects {
-                let Some(entry) = self.entries.iter().find(|e| e.0 == seq) else { return false };
+                let Some(entry) = self.entries.iter().find(|e| e.0 == seq) else {
+                    return false;
+                };
                 if entry.1 != lot || entry.2 != transfer.to || entry.3 != transfer.from {
                     return false;
                 }
@@ -76,12 +83,18 @@ impl Model {
             }
             for (account, sign) in [(&transfer.from, -1), (&transfer.to, 1)] {
                 let key = (account.canonical().to_string(), lot);
-                let start = if lot > 0 { self.balance(account, lot) } else { 0 };
+                let start = if lot > 0 {
+                    self.balance(account, lot)
+                } else {
+                    0
+                };
                 *after.entry(key).or_insert(start) += sign * transfer.quantity;
             }
         }
         !batch.transfers.is_empty()
-            && after.iter().all(|((account, _), balance)| *balance >= 0 || account.starts_with("source:"))
+            && after
+                .iter()
+                .all(|((account, _), balance)| *balance >= 0 || account.starts_with("source:"))
     }
 
     fn apply(&mut self, batch: &Batch, applied: &Applied) {
@@ -91,8 +104,14 @@ impl Model {
                 LotRef::Existing(id) => id,
                 LotRef::New(i) => applied.lot_ids[i],
             };
-            *self.balances.entry((transfer.from.canonical().to_string(), lot)).or_insert(0) -= transfer.quantity;
-            *self.balances.entry((transfer.to.canonical().to_string(), lot)).or_insert(0) += transfer.quantity;
+            *self
+                .balances
+                .entry((transfer.from.canonical().to_string(), lot))
+                .or_insert(0) -= transfer.quantity;
+            *self
+                .balances
+                .entry((transfer.to.canonical().to_string(), lot))
+                .or_insert(0) += transfer.quantity;
             if let Some(seq) = transfer.corrects {
                 if let Some(entry) = self.entries.iter_mut().find(|e| e.0 == seq) {
                     entry.5 += transfer.quantity;
@@ -115,15 +134,24 @@ impl Model {
 fn random_batch(rng: &mut ChaCha8Rng, model: &Model, step: usize) -> Batch {
     let key = format!("op-{step}");
     let accounts = accounts();
-    let held: Vec<(&(String, i64), &i64)> =
-        model.balances.iter().filter(|((a, _), q)| **q > 0 && !a.starts_with("source:")).collect();
+    let held: Vec<(&(String, i64), &i64)> = model
+        .balances
+        .iter()
+        .filter(|((a, _), q)| **q > 0 && !a.starts_with("source:"))
+        .collect();
     let roll = rng.random_range(0..100);
     if roll < 12 || held.is_empty() {
         // A receipt of one to three new lots.
         let count = rng.random_range(1..=3);
         let donor = DONORS[rng.random_range(0..DONORS.len())];
         let new_lots = (0..count)
-            .map(|i| LotSpec { item: "HEB-10KG".into(), donor: donor.into(), batch: format!("B{step}-{i}"), expiry: None, earmark: vec![] })
+            .map(|i| LotSpec {
+                item: "HEB-10KG".into(),
+                donor: donor.into(),
+                batch: format!("B{step}-{i}"),
+                expiry: None,
+                earmark: vec![],
+            })
             .collect();
         let transfers = (0..count)
             .map(|i| TransferSpec {
@@ -134,7 +162,12 @@ fn random_batch(rng: &mut ChaCha8Rng, model: &Model, step: usize) -> Batch {
                 corrects: None,
             })
             .collect();
-        return Batch { key, kind: "receive".into(), new_lots, transfers };
+        return Batch {
+            key,
+            kind: "receive".into(),
+            new_lots,
+            transfers,
+        };
     }
     if roll < 17 && !model.entries.is_empty() {
         // A correction of an earlier entry, sometimes more than is left.
@@ -144,7 +177,13 @@ fn random_batch(rng: &mut ChaCha8Rng, model: &Model, step: usize) -> Batch {
             key,
             kind: "correction".into(),
             new_lots: vec![],
-            transfers: vec![TransferSpec { lot: LotRef::Existing(entry.1), from: entry.3.clone(), to: entry.2.clone(), quantity, corrects: Some(entry.0) }],
+            transfers: vec![TransferSpec {
+                lot: LotRef::Existing(entry.1),
+                from: entry.3.clone(),
+                to: entry.2.clone(),
+                quantity,
+                corrects: Some(entry.0),
+            }],
         };
     }
     if roll < 25 {
@@ -157,7 +196,18 @@ fn random_batch(rng: &mut ChaCha8Rng, model: &Model, step: usize) -> Batch {
             1 => (model.lot_count + 7, 1),
             _ => (*lot, quantity + rng.random_range(1..10)),
         };
-        return Batch { key, kind: "invalid".into(), new_lots: vec![], transfers: vec![TransferSpec { lot: LotRef::Existing(lot), from, to, quantity, corrects: None }] };
+        return Batch {
+            key,
+            kind: "invalid".into(),
+            new_lots: vec![],
+            transfers: vec![TransferSpec {
+                lot: LotRef::Existing(lot),
+                from,
+                to,
+                quantity,
+                corrects: None,
+            }],
+        };
     }
     // One to four transfers of held stock.
     let count = rng.random_range(1..=4);
@@ -169,10 +219,21 @@ fn random_batch(rng: &mut ChaCha8Rng, model: &Model, step: usize) -> Batch {
             if to == from {
                 to = accounts.iter().find(|a| **a != from).unwrap().clone();
             }
-            TransferSpec { lot: LotRef::Existing(*lot), from, to, quantity: rng.random_range(1..=*quantity), corrects: None }
+            TransferSpec {
+                lot: LotRef::Existing(*lot),
+                from,
+                to,
+                quantity: rng.random_range(1..=*quantity),
+                corrects: None,
+            }
         })
         .collect();
-    Batch { key, kind: "move".into(), new_lots: vec![], transfers }
+    Batch {
+        key,
+        kind: "move".into(),
+        new_lots: vec![],
+        transfers,
+    }
 }
 
 fn check_against_model(store: &mut Store, model: &Model, full: bool) {
@@ -186,18 +247,37 @@ fn check_against_model(store: &mut Store, model: &Model, full: bool) {
             &[],
         )
         .unwrap();
-    assert_eq!(rows[0][0], Value::Int(model.balances.len() as i64), "number of non-zero balances");
-    assert_eq!(rows[0][1], Value::Int(0), "conservation: all balances sum to zero");
-    assert_eq!(rows[0][2], Value::Int(0), "no account but a pledge source is negative");
+    assert_eq!(
+        rows[0][0],
+        Value::Int(model.balances.len() as i64),
+        "number of non-zero balances"
+    );
+    assert_eq!(
+        rows[0][1],
+        Value::Int(0),
+        "conservation: all balances sum to zero"
+    );
+    assert_eq!(
+        rows[0][2],
+        Value::Int(0),
+        "no account but a pledge source is negative"
+    );
     if full {
-        let stored: HashMap<(String, i64), i64> =
-            store.balances().unwrap().into_iter().map(|b| ((b.account, b.lot_id), b.quantity)).collect();
+        let stored: HashMap<(String, i64), i64> = store
+            .balances()
+            .unwrap()
+            .into_iter()
+            .map(|b| ((b.account, b.lot_id), b.quantity))
+            .collect();
         assert_eq!(stored, model.balances);
     }
 }
 
 fn random_operations_keep_the_invariants(url: &str) {
-    let steps: usize = std::env::var("RELIEFHUB_PROPERTY_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let steps: usize = std::env::var("RELIEFHUB_PROPERTY_STEPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
     let mut store = open(url);
     let mut rng = ChaCha8Rng::seed_from_u64(0x5EED);
     let mut model = Model::default();
@@ -209,27 +289,49 @@ fn random_operations_keep_the_invariants(url: &str) {
             let (batch, first) = model.applied[rng.random_range(0..model.applied.len())].clone();
             let again = store.apply(&batch, NOW + step as i64).unwrap();
             assert!(again.replayed, "step {step}: a replay is recognised");
-            assert_eq!((again.batch_id, again.first_seq, again.transfer_count, &again.lot_ids), (first.batch_id, first.first_seq, first.transfer_count, &first.lot_ids));
+            assert_eq!(
+                (
+                    again.batch_id,
+                    again.first_seq,
+                    again.transfer_count,
+                    &again.lot_ids
+                ),
+                (
+                    first.batch_id,
+                    first.first_seq,
+                    first.transfer_count,
+                    &first.lot_ids
+                )
+            );
             replays += 1;
         } else if roll < 12 && !model.applied.is_empty() {
             // Reuse an old key for other content: refused.
             let (mut batch, _) = model.applied[rng.random_range(0..model.applied.len())].clone();
             batch.transfers[0].quantity += 1;
             let error = store.apply(&batch, NOW).unwrap_err();
-            assert!(matches!(error, StoreError::KeyReused { .. }), "step {step}: {error}");
+            assert!(
+                matches!(error, StoreError::KeyReused { .. }),
+                "step {step}: {error}"
+            );
             reuses += 1;
         } else {
             let batch = random_batch(&mut rng, &model, step);
             let expected = model.accepts(&batch);
             match store.apply(&batch, NOW + step as i64) {
                 Ok(applied) => {
-                    assert!(expected, "step {step}: the store accepted a batch the rules refuse: {batch:?}");
+                    assert!(
+                        expected,
+                        "step {step}: the store accepted a batch the rules refuse: {batch:?}"
+                    );
                     assert!(!applied.replayed);
                     model.apply(&batch, &applied);
                     applied_count += 1;
                 }
                 Err(StoreError::Rejected(errors)) => {
-                    assert!(!expected, "step {step}: the store refused a valid batch: {errors:?} {batch:?}");
+                    assert!(
+                        !expected,
+                        "step {step}: the store refused a valid batch: {errors:?} {batch:?}"
+                    );
                     refused_count += 1;
                 }
                 Err(other) => panic!("step {step}: {other}"),
@@ -266,20 +368,68 @@ fn build_small_journal(store: &mut Store) {
         expiry: reliefhub_core::domain::parse_date("2027-03-31"),
         earmark: vec!["SD".into(), "TD".into()],
     };
-    let t = |lot: LotRef, from: &Account, to: &Account, quantity: i64, corrects: Option<i64>| TransferSpec {
-        lot, from: from.clone(), to: to.clone(), quantity, corrects,
+    let t = |lot: LotRef, from: &Account, to: &Account, quantity: i64, corrects: Option<i64>| {
+        TransferSpec {
+            lot,
+            from: from.clone(),
+            to: to.clone(),
+            quantity,
+            corrects,
+        }
     };
     let batches = vec![
-        Batch { key: "a".into(), kind: "receive".into(), new_lots: vec![lot("X1"), lot("X2")],
-            transfers: vec![t(LotRef::New(0), &src, &port, 300, None), t(LotRef::New(1), &src, &port, 200, None)] },
-        Batch { key: "b".into(), kind: "move".into(), new_lots: vec![],
-            transfers: vec![t(LotRef::Existing(1), &port, &air, 120, None), t(LotRef::Existing(2), &port, &air, 50, None),
-                t(LotRef::Existing(1), &air, &Account::outbound("D-1").unwrap(), 60, None)] },
-        Batch { key: "c".into(), kind: "correction".into(), new_lots: vec![],
-            transfers: vec![t(LotRef::Existing(2), &air, &port, 20, Some(4))] },
-        Batch { key: "d".into(), kind: "deliver".into(), new_lots: vec![],
-            transfers: vec![t(LotRef::Existing(1), &Account::outbound("D-1").unwrap(), &Account::delivered("SDPZU").unwrap(), 58, None),
-                t(LotRef::Existing(1), &Account::outbound("D-1").unwrap(), &Account::loss(LossReason::ShortDelivered), 2, None)] },
+        Batch {
+            key: "a".into(),
+            kind: "receive".into(),
+            new_lots: vec![lot("X1"), lot("X2")],
+            transfers: vec![
+                t(LotRef::New(0), &src, &port, 300, None),
+                t(LotRef::New(1), &src, &port, 200, None),
+            ],
+        },
+        Batch {
+            key: "b".into(),
+            kind: "move".into(),
+            new_lots: vec![],
+            transfers: vec![
+                t(LotRef::Existing(1), &port, &air, 120, None),
+                t(LotRef::Existing(2), &port, &air, 50, None),
+                t(
+                    LotRef::Existing(1),
+                    &air,
+                    &Account::outbound("D-1").unwrap(),
+                    60,
+                    None,
+                ),
+            ],
+        },
+        Batch {
+            key: "c".into(),
+            kind: "correction".into(),
+            new_lots: vec![],
+            transfers: vec![t(LotRef::Existing(2), &air, &port, 20, Some(4))],
+        },
+        Batch {
+            key: "d".into(),
+            kind: "deliver".into(),
+            new_lots: vec![],
+            transfers: vec![
+                t(
+                    LotRef::Existing(1),
+                    &Account::outbound("D-1").unwrap(),
+                    &Account::delivered("SDPZU").unwrap(),
+                    58,
+                    None,
+                ),
+                t(
+                    LotRef::Existing(1),
+                    &Account::outbound("D-1").unwrap(),
+                    &Account::loss(LossReason::ShortDelivered),
+                    2,
+                    None,
+                ),
+            ],
+        },
     ];
     for batch in &batches {
         store.apply(batch, NOW).unwrap();
@@ -292,14 +442,25 @@ fn changing_any_byte_of_any_entry_is_detected_and_named(url: &str) {
     assert!(store.verify(|_, _| {}).unwrap().is_ok());
     disable_triggers(&mut store);
     let entries = store.conn().query("SELECT seq, batch_id, lot_id, from_account, to_account, quantity, corrects, hash FROM journal ORDER BY seq", &[]).unwrap();
-    let columns = ["seq", "batch_id", "lot_id", "from_account", "to_account", "quantity", "corrects", "hash"];
+    let columns = [
+        "seq",
+        "batch_id",
+        "lot_id",
+        "from_account",
+        "to_account",
+        "quantity",
+        "corrects",
+        "hash",
+    ];
     let mut mutations = 0;
     for entry in &entries {
         let seq = entry[0].int().unwrap();
         for (index, column) in columns.iter().enumerate() {
             let original = entry[index].clone();
             let variants: Vec<Value> = match &original {
-                Value::Int(v) => (0..8).map(|byte| Value::Int(v ^ (0x5A_i64 << (8 * byte)))).collect(),
+                Value::Int(v) => (0..8)
+                    .map(|byte| Value::Int(v ^ (0x5A_i64 << (8 * byte))))
+                    .collect(),
                 Value::Null => vec![Value::Int(1)],
                 Value::Text(text) => (0..text.len())
                     .map(|i| {
@@ -317,23 +478,56 @@ fn changing_any_byte_of_any_entry_is_detected_and_named(url: &str) {
                     .collect(),
                 Value::Real(_) => unreachable!(),
             };
-            let current_seq = |v: &Value| if *column == "seq" { v.int().unwrap() } else { seq };
+            let current_seq = |v: &Value| {
+                if *column == "seq" {
+                    v.int().unwrap()
+                } else {
+                    seq
+                }
+            };
             for variant in variants {
                 let set = format!("UPDATE journal SET {column} = $1 WHERE seq = $2");
-                if store.conn().execute(&set, &[variant.clone(), Value::Int(seq)]).is_err() {
+                if store
+                    .conn()
+                    .execute(&set, &[variant.clone(), Value::Int(seq)])
+                    .is_err()
+                {
                     continue; // The change would break a key constraint; it cannot be stored.
                 }
                 mutations += 1;
                 let result = store.verify(|_, _| {}).unwrap();
-                let failure = result.expect_err(&format!("changing {column} of entry {seq} to {variant:?} goes unnoticed"));
-                assert_eq!(failure.seq(), Some(seq), "the failure names entry {seq}: {failure}");
-                assert!(failure.to_string().contains(&format!("journal entry {seq}")), "{failure}");
-                store.conn().execute(&set.replace("WHERE seq = $2", "WHERE seq = $2"), &[original.clone(), Value::Int(current_seq(&variant))]).unwrap();
+                let failure = result.expect_err(&format!(
+                    "changing {column} of entry {seq} to {variant:?} goes unnoticed"
+                ));
+                assert_eq!(
+                    failure.seq(),
+                    Some(seq),
+                    "the failure names entry {seq}: {failure}"
+                );
+                assert!(
+                    failure
+                        .to_string()
+                        .contains(&format!("journal entry {seq}")),
+                    "{failure}"
+                );
+                store
+                    .conn()
+                    .execute(
+                        &set.replace("WHERE seq = $2", "WHERE seq = $2"),
+                        &[original.clone(), Value::Int(current_seq(&variant))],
+                    )
+                    .unwrap();
             }
         }
     }
-    assert!(mutations > entries.len() * 40, "{mutations} mutations tried");
-    assert!(store.verify(|_, _| {}).unwrap().is_ok(), "the restored journal verifies again");
+    assert!(
+        mutations > entries.len() * 40,
+        "{mutations} mutations tried"
+    );
+    assert!(
+        store.verify(|_, _| {}).unwrap().is_ok(),
+        "the restored journal verifies again"
+    );
 }
 
 fn a_changed_balance_or_lot_is_detected(url: &str) {
@@ -341,16 +535,28 @@ fn a_changed_balance_or_lot_is_detected(url: &str) {
     build_small_journal(&mut store);
     store.conn().execute("UPDATE balances SET quantity = quantity + 1 WHERE account = 'at:TARTUS-PORT' AND lot_id = 1", &[]).unwrap();
     let failure = store.verify(|_, _| {}).unwrap().unwrap_err();
-    assert!(failure.to_string().contains("balance of `at:TARTUS-PORT` for lot 1"), "{failure}");
+    assert!(
+        failure
+            .to_string()
+            .contains("balance of `at:TARTUS-PORT` for lot 1"),
+        "{failure}"
+    );
     store.conn().execute("UPDATE balances SET quantity = quantity - 1 WHERE account = 'at:TARTUS-PORT' AND lot_id = 1", &[]).unwrap();
     let sql = match store.backend() {
         reliefhub_store::Backend::Sqlite => "DROP TRIGGER lots_append_only_update",
         reliefhub_store::Backend::Postgres => "ALTER TABLE lots DISABLE TRIGGER USER",
     };
     store.conn().batch_execute(sql).unwrap();
-    store.conn().execute("UPDATE lots SET expiry = '2029-03-31' WHERE id = 2", &[]).unwrap();
+    store
+        .conn()
+        .execute("UPDATE lots SET expiry = '2029-03-31' WHERE id = 2", &[])
+        .unwrap();
     let failure = store.verify(|_, _| {}).unwrap().unwrap_err();
-    assert_eq!(failure.seq(), Some(2), "the first entry of lot 2 is named: {failure}");
+    assert_eq!(
+        failure.seq(),
+        Some(2),
+        "the first entry of lot 2 is named: {failure}"
+    );
 }
 
 fn concurrent_writers_keep_conservation(url: &str) {
@@ -359,8 +565,24 @@ fn concurrent_writers_keep_conservation(url: &str) {
     let batch = Batch {
         key: "seed".into(),
         kind: "receive".into(),
-        new_lots: (0..4).map(|i| LotSpec { item: "HEB-10KG".into(), donor: donor.into(), batch: format!("C{i}"), expiry: None, earmark: vec![] }).collect(),
-        transfers: (0..4).map(|i| TransferSpec { lot: LotRef::New(i), from: Account::source(donor).unwrap(), to: Account::at_node("TARTUS-PORT").unwrap(), quantity: 100, corrects: None }).collect(),
+        new_lots: (0..4)
+            .map(|i| LotSpec {
+                item: "HEB-10KG".into(),
+                donor: donor.into(),
+                batch: format!("C{i}"),
+                expiry: None,
+                earmark: vec![],
+            })
+            .collect(),
+        transfers: (0..4)
+            .map(|i| TransferSpec {
+                lot: LotRef::New(i),
+                from: Account::source(donor).unwrap(),
+                to: Account::at_node("TARTUS-PORT").unwrap(),
+                quantity: 100,
+                corrects: None,
+            })
+            .collect(),
     };
     store.apply(&batch, NOW).unwrap();
     let threads: Vec<_> = (0..4)
@@ -369,7 +591,10 @@ fn concurrent_writers_keep_conservation(url: &str) {
             std::thread::spawn(move || {
                 let mut store = Store::open(&url).unwrap();
                 let mut rng = ChaCha8Rng::seed_from_u64(thread);
-                let nodes = [Account::at_node("TARTUS-PORT").unwrap(), Account::at_node("HMEIMIM-AIR").unwrap()];
+                let nodes = [
+                    Account::at_node("TARTUS-PORT").unwrap(),
+                    Account::at_node("HMEIMIM-AIR").unwrap(),
+                ];
                 let mut ok = 0;
                 for step in 0..60 {
                     let from = rng.random_range(0..2);
@@ -377,7 +602,13 @@ fn concurrent_writers_keep_conservation(url: &str) {
                         key: format!("t{thread}-{step}"),
                         kind: "move".into(),
                         new_lots: vec![],
-                        transfers: vec![TransferSpec { lot: LotRef::Existing(rng.random_range(1..=4)), from: nodes[from].clone(), to: nodes[1 - from].clone(), quantity: rng.random_range(1..=40), corrects: None }],
+                        transfers: vec![TransferSpec {
+                            lot: LotRef::Existing(rng.random_range(1..=4)),
+                            from: nodes[from].clone(),
+                            to: nodes[1 - from].clone(),
+                            quantity: rng.random_range(1..=40),
+                            corrects: None,
+                        }],
                     };
                     match store.apply(&batch, NOW) {
                         Ok(_) => ok += 1,
@@ -394,7 +625,10 @@ fn concurrent_writers_keep_conservation(url: &str) {
     let summary = store.verify(|_, _| {}).unwrap().unwrap();
     assert_eq!(summary.entries as i64, 4 + applied);
     for lot in 1..=4 {
-        let total: i64 = ["at:TARTUS-PORT", "at:HMEIMIM-AIR"].iter().map(|a| store.balance(&Account::parse(a).unwrap(), lot).unwrap()).sum();
+        let total: i64 = ["at:TARTUS-PORT", "at:HMEIMIM-AIR"]
+            .iter()
+            .map(|a| store.balance(&Account::parse(a).unwrap(), lot).unwrap())
+            .sum();
         assert_eq!(total, 100, "lot {lot} is conserved");
     }
 }

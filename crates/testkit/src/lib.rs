@@ -26,7 +26,10 @@ impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("test.db").display());
-        TestDb { url, _dir: Some(dir) }
+        TestDb {
+            url,
+            _dir: Some(dir),
+        }
     }
 
     /// A new, empty database on the test process's PostgreSQL server.
@@ -36,8 +39,13 @@ impl TestDb {
         let name = format!("test_{}_{n}", std::process::id());
         let mut admin = postgres::Client::connect(&server.url("postgres"), postgres::NoTls)
             .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL server: {e}"));
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-        TestDb { url: server.url(&name), _dir: None }
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        TestDb {
+            url: server.url(&name),
+            _dir: None,
+        }
     }
 
     /// The SQLite file's path, for tests that open it directly.
@@ -79,7 +87,8 @@ fn find_bin_dir() -> Option<PathBuf> {
         return Some(bin);
     }
     std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).find(|p| p.join("initdb").exists() && p.join("postgres").exists())
+        std::env::split_paths(&paths)
+            .find(|p| p.join("initdb").exists() && p.join("postgres").exists())
     })
 }
 
@@ -91,7 +100,11 @@ fn unprivileged_account() -> Option<(String, u32, u32)> {
         for line in passwd.lines() {
             let fields: Vec<&str> = line.split(':').collect();
             if fields.len() > 3 && fields[0] == name {
-                return Some((name.to_string(), fields[2].parse().ok()?, fields[3].parse().ok()?));
+                return Some((
+                    name.to_string(),
+                    fields[2].parse().ok()?,
+                    fields[3].parse().ok()?,
+                ));
             }
         }
     }
@@ -99,7 +112,11 @@ fn unprivileged_account() -> Option<(String, u32, u32)> {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn command_as(user: Option<&str>, program: &Path) -> Command {
@@ -130,7 +147,9 @@ impl PgServer {
     fn start() -> PgServer {
         let bin = find_bin_dir().unwrap_or_else(|| panic!("{INSTALL_HINT}"));
         let dir = tempfile::tempdir().unwrap();
-        let is_root = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
+        let is_root = std::fs::metadata("/proc/self")
+            .map(|m| m.uid() == 0)
+            .unwrap_or(false);
         let account = if is_root {
             Some(unprivileged_account().unwrap_or_else(|| {
                 panic!("the tests run as root, and PostgreSQL needs an unprivileged account (postgres or nobody) to run as")
@@ -146,9 +165,21 @@ impl PgServer {
         let output = command_as(user, &bin.join("initdb"))
             .args(["-D"])
             .arg(&data)
-            .args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            ])
             .output()
-            .unwrap_or_else(|e| panic!("cannot run initdb from {}: {e}. {INSTALL_HINT}", bin.display()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run initdb from {}: {e}. {INSTALL_HINT}",
+                    bin.display()
+                )
+            });
         assert!(
             output.status.success(),
             "initdb failed: {}{}",
@@ -180,14 +211,19 @@ impl PgServer {
                 break;
             }
             if Instant::now() > deadline || watchdog.try_wait().ok().flatten().is_some() {
-                let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
                 panic!("the test PostgreSQL server did not start: {log}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         // Keep the pipe open for the life of the process.
         let _ = watchdog.stdin.as_mut().map(|s| s.flush());
-        PgServer { port, _dir: dir, _watchdog: Mutex::new(watchdog) }
+        PgServer {
+            port,
+            _dir: dir,
+            _watchdog: Mutex::new(watchdog),
+        }
     }
 }
 
