@@ -148,7 +148,6 @@ pub struct CorrectedEntry {
 pub struct ReferenceCodes {
     pub known_items: HashSet<String>,
     pub known_donors: HashSet<String>,
-    pub known_organisations: HashSet<String>,
     pub known_nodes: HashSet<String>,
     pub known_destinations: HashSet<String>,
 }

@@ -18,7 +18,6 @@ fn codes() -> ReferenceCodes {
             .filter(|o| o.kind == reliefhub_core::OrganisationKind::Donor)
             .map(|o| o.code.clone())
             .collect(),
-        known_organisations: data.organisations.iter().map(|o| o.code.clone()).collect(),
         known_nodes: data.nodes.iter().map(|n| n.code.clone()).collect(),
         known_destinations: data.destinations.iter().map(|d| d.locode.clone()).collect(),
     }

@@ -702,7 +702,6 @@ fn reference_codes(conn: &mut dyn Conn) -> Result<ReferenceCodes, StoreError> {
                 OrganisationKind::Donor.code()
             ),
         )?,
-        known_organisations: codes(conn, "SELECT code FROM organisations")?,
         known_nodes: codes(conn, "SELECT code FROM nodes")?,
         known_destinations: codes(conn, "SELECT locode FROM destinations")?,
     })

@@ -513,7 +513,7 @@ fn changing_any_byte_of_any_entry_is_detected_and_named(url: &str) {
                 store
                     .conn()
                     .execute(
-                        &set.replace("WHERE seq = $2", "WHERE seq = $2"),
+                        &set,
                         &[original.clone(), Value::Int(current_seq(&variant))],
                     )
                     .unwrap();
