@@ -26,6 +26,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0002_operations.sql"),
         postgres: include_str!("migrations/postgres/0002_operations.sql"),
     },
+    Migration {
+        version: 3,
+        name: "plans",
+        sqlite: include_str!("migrations/sqlite/0003_plans.sql"),
+        postgres: include_str!("migrations/postgres/0003_plans.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {
