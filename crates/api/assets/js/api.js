@@ -1,0 +1,114 @@
+// The JSON API client: bearer token from login (kept in sessionStorage, so it
+// ends with the browser tab), an Idempotency-Key on every POST, errors in the
+// contract's shape ({"error": {status, code, message, problems[]}}).
+
+const TOKEN_KEY = "reliefhub.token";
+const USER_KEY = "reliefhub.user";
+
+let onUnauthorized = () => {};
+
+/** Called when the server answers 401 to a signed-in request (expired or revoked token). */
+export function setUnauthorizedHandler(handler) {
+  onUnauthorized = handler;
+}
+
+export function session() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const user = sessionStorage.getItem(USER_KEY);
+  if (!token || !user) return null;
+  try {
+    return { token, user: JSON.parse(user) };
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(token, user) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+  sessionStorage.setItem(USER_KEY, JSON.stringify(user));
+}
+
+export function clearSession() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(USER_KEY);
+}
+
+/**
+ * A new idempotency key. crypto.randomUUID exists only in secure contexts
+ * (https or localhost); on a plain-http hub network fall back to a v4 UUID
+ * from crypto.getRandomValues, which every browser offers.
+ */
+export function newKey() {
+  if (globalThis.crypto && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {};
+    super(e.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = e.code || "http";
+    this.problems = Array.isArray(e.problems) ? e.problems : [];
+    this.id = e.id;
+  }
+}
+
+async function request(method, path, body, key) {
+  const headers = { Accept: "application/json" };
+  const s = session();
+  if (s) headers.Authorization = `Bearer ${s.token}`;
+  if (method !== "GET") headers["Idempotency-Key"] = key || newKey();
+  const init = { method, headers };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(`/api${path}`, init);
+  } catch (err) {
+    throw new ApiError(0, { error: { code: "network", message: String(err.message || err) } });
+  }
+  if (res.status === 204) return null;
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { error: { message: text.slice(0, 300) } };
+    }
+  }
+  if (!res.ok) {
+    if (res.status === 401 && s && path !== "/login") {
+      clearSession();
+      onUnauthorized();
+    }
+    throw new ApiError(res.status, data);
+  }
+  return data;
+}
+
+export const api = {
+  get: (path) => request("GET", path),
+  /** POST with a fresh Idempotency-Key, or `key` to retry the same operation safely. */
+  post: (path, body, key) => request("POST", path, body === undefined ? {} : body, key),
+};
+
+/** Turns a report table into an array of row objects, whichever JSON shape the server uses. */
+export function tableRows(table) {
+  if (Array.isArray(table)) return table;
+  if (!table || !Array.isArray(table.rows)) return [];
+  const names = (table.columns || []).map((c) => (typeof c === "string" ? c : c.name));
+  return table.rows.map((row) => {
+    if (!Array.isArray(row)) return row;
+    const o = {};
+    names.forEach((n, i) => (o[n] = row[i]));
+    return o;
+  });
+}

@@ -1,0 +1,124 @@
+// Requests and their fulfilment, per destination.
+
+import { api, tableRows } from "../api.js";
+import { t, num } from "../i18n.js";
+import { el, dataTable, kpi, loading, statusBadge, bar } from "../ui.js";
+
+export async function renderRequests(root, ctx) {
+  const country = ctx.user.role === "recipient" ? ctx.user.country : null;
+  root.append(
+    el("h1", country ? t("requests.title_country", { country }) : t("requests.title")),
+    el("p.lead", t("requests.lead")),
+    loading()
+  );
+  const [table, destinations] = await Promise.all([api.get("/reports/fulfilment"), api.get("/destinations")]);
+  if (!ctx.isCurrent()) return;
+  root.querySelector(".loading")?.remove();
+  const rows = tableRows(table);
+  const names = new Map(destinations.map((d) => [d.locode, d]));
+
+  const per = new Map();
+  for (const r of rows) {
+    let g = per.get(r.destination);
+    if (!g) {
+      g = { destination: r.destination, requests: 0, requested: 0, loaded: 0, delivered: 0, outstanding: 0, open: 0 };
+      per.set(r.destination, g);
+    }
+    if (r.status === "cancelled") continue;
+    g.requests += 1;
+    g.requested += Number(r.requested) || 0;
+    g.loaded += Number(r.loaded) || 0;
+    g.delivered += Number(r.delivered) || 0;
+    g.outstanding += Number(r.outstanding) || 0;
+    if ((Number(r.outstanding) || 0) > 0) g.open += 1;
+  }
+  const groups = [...per.values()].sort((a, b) => b.outstanding - a.outstanding || a.destination.localeCompare(b.destination));
+  const total = groups.reduce(
+    (s, g) => ({ requested: s.requested + g.requested, delivered: s.delivered + g.delivered, outstanding: s.outstanding + g.outstanding }),
+    { requested: 0, delivered: 0, outstanding: 0 }
+  );
+  root.append(
+    el(
+      "div.kpis",
+      kpi(t("requests.destinations"), num(groups.length)),
+      kpi(t("requests.count"), num(rows.length)),
+      kpi(t("col.requested"), num(total.requested)),
+      kpi(t("col.delivered"), num(total.delivered)),
+      kpi(t("requests.fill_rate"), total.requested ? `${num((100 * total.delivered) / total.requested, 1)} %` : "—"),
+      kpi(t("col.outstanding"), num(total.outstanding), total.outstanding ? "warn" : null)
+    )
+  );
+
+  const legend = el(
+    "div.legend",
+    el("span", el("i", { style: "background:#237a3b" }), t("col.delivered")),
+    el("span", el("i", { style: "background:#6aa4d8" }), t("requests.on_the_way")),
+    el("span", el("i", { style: "background:#e7ebef;border:1px solid #c0c7cf" }), t("col.outstanding"))
+  );
+  const destName = (code) => {
+    const d = names.get(code);
+    return d ? `${d.name} (${d.country || code.slice(0, 2)})` : code;
+  };
+  root.append(
+    el(
+      "div.card",
+      el("h2", t("requests.per_destination")),
+      legend,
+      dataTable(
+        [
+          { key: "destination", label: t("col.destination"), render: (g) => el("span", destName(g.destination), " ", el("code.muted", g.destination)) },
+          { key: "requests", label: t("requests.count"), num: 0 },
+          { key: "requested", label: t("col.requested"), num: 0 },
+          { key: "delivered", label: t("col.delivered"), num: 0 },
+          { key: "outstanding", label: t("col.outstanding"), num: 0 },
+          {
+            key: "bar",
+            label: t("requests.fulfilment"),
+            render: (g) => {
+              const onWay = Math.max(0, g.loaded - g.delivered);
+              const pct = g.requested ? (100 * g.delivered) / g.requested : 0;
+              return el(
+                "div",
+                { style: "display:flex;gap:.5rem;align-items:center" },
+                bar(
+                  [
+                    { value: g.delivered, class: "delivered" },
+                    { value: onWay, class: "loaded" },
+                  ],
+                  g.requested,
+                  t("requests.bar_label", { pct: num(pct, 0) })
+                ),
+                el("span.bar-label", `${num(pct, 0)} %`)
+              );
+            },
+          },
+        ],
+        groups,
+        { testid: "fulfilment-table", rowTestid: "fulfilment-row" }
+      )
+    )
+  );
+
+  root.append(
+    el(
+      "div.card",
+      el("h2", t("requests.all")),
+      dataTable(
+        [
+          { key: "destination", label: t("col.destination"), render: (r) => destName(r.destination) },
+          { key: "request", label: t("col.request"), render: (r) => el("code", r.request) },
+          { key: "item", label: t("col.item"), render: (r) => el("code", r.item) },
+          { key: "priority", label: t("col.priority"), num: 0 },
+          { key: "needed_by", label: t("col.needed_by") },
+          { key: "requested", label: t("col.requested"), num: 0 },
+          { key: "loaded", label: t("col.loaded"), num: 0 },
+          { key: "delivered", label: t("col.delivered"), num: 0 },
+          { key: "outstanding", label: t("col.outstanding"), num: 0 },
+          { key: "status", label: t("col.status"), render: (r) => statusBadge(r.status) },
+        ],
+        rows,
+        { tall: true, testid: "requests-table" }
+      )
+    )
+  );
+}

@@ -1,0 +1,172 @@
+// Stock by node and item, with expiry warnings.
+
+import { api, tableRows } from "../api.js";
+import { t, num } from "../i18n.js";
+import { el, dataTable, kpi, loading, errorBox, statusBadge, daysBetween, todayIso } from "../ui.js";
+
+const WARN_DAYS = 90;
+
+/** Groups lot rows (GET /api/stock) into the stock-position shape. */
+function positionFromLots(lots, items) {
+  const groups = new Map();
+  for (const r of lots) {
+    const k = `${r.node}\u0000${r.item}`;
+    let g = groups.get(k);
+    if (!g) {
+      g = { node: r.node, item: r.item, available: 0, quarantined: 0, lots: 0, weight_kg: 0, volume_m3: 0, first_expiry: null };
+      groups.set(k, g);
+    }
+    const q = Number(r.quantity) || 0;
+    const quarantined = r.quarantined === true || r.status === "quarantined" || r.state === "quarantined";
+    if (quarantined) g.quarantined += q;
+    else g.available += q;
+    g.lots += 1;
+    const item = items.get(r.item);
+    if (item) {
+      g.weight_kg += q * (item.unit_weight_kg || 0);
+      g.volume_m3 += q * (item.unit_volume_m3 || 0);
+    }
+    if (r.expiry && (!g.first_expiry || r.expiry < g.first_expiry)) g.first_expiry = r.expiry;
+  }
+  return [...groups.values()].sort((a, b) => (a.node + a.item).localeCompare(b.node + b.item));
+}
+
+export async function renderStock(root, ctx) {
+  root.append(el("h1", t("stock.title")), el("p.lead", t(ctx.user.role === "donor" ? "stock.lead_donor" : "stock.lead")), loading());
+  const [itemsList, nodesList] = await Promise.all([api.get("/items"), api.get("/nodes")]);
+  const items = new Map(itemsList.map((i) => [i.code, i]));
+  const nodes = new Map(nodesList.map((n) => [n.code, n]));
+
+  let rows;
+  try {
+    rows = tableRows(await api.get("/stock/position"));
+  } catch (err) {
+    if (err.status !== 403 && err.status !== 404) throw err;
+    rows = positionFromLots(await api.get("/stock"), items);
+  }
+  let alerts = [];
+  let alertsError = null;
+  try {
+    alerts = await api.get(`/stock/expiry?days=${WARN_DAYS}`);
+  } catch (err) {
+    if (err.status !== 403) alertsError = err;
+  }
+  if (!ctx.isCurrent()) return;
+  root.querySelector(".loading")?.remove();
+
+  const today = todayIso();
+  const alertState = new Map();
+  for (const a of alerts) {
+    const k = `${a.node}\u0000${a.item}`;
+    if (a.state === "expired" || !alertState.has(k)) alertState.set(k, a.state);
+  }
+  const expiryState = (r) => {
+    const s = alertState.get(`${r.node}\u0000${r.item}`);
+    if (s) return s;
+    if (!r.first_expiry) return null;
+    const d = daysBetween(today, r.first_expiry);
+    return d < 0 ? "expired" : d <= WARN_DAYS ? "expiring" : null;
+  };
+
+  // Key figures per node.
+  const kpis = el("div.kpis", { "data-testid": "stock-kpis" });
+  for (const [code, node] of nodes) {
+    const mine = rows.filter((r) => r.node === code);
+    const units = mine.reduce((s, r) => s + (Number(r.available) || 0), 0);
+    const kg = mine.reduce((s, r) => s + (Number(r.weight_kg) || 0), 0);
+    kpis.append(kpi(node.name || code, `${num(units)} ${t("unit.units")}`, null), kpi(`${node.name || code} — ${t("stock.weight")}`, `${num(kg / 1000, 1)} t`));
+  }
+  const expired = alerts.filter((a) => a.state === "expired");
+  const expiring = alerts.filter((a) => a.state !== "expired");
+  kpis.append(
+    kpi(t("stock.expiring_lots", { days: WARN_DAYS }), num(expiring.length), expiring.length ? "warn" : null, "kpi-expiring"),
+    kpi(t("stock.expired_lots"), num(expired.length), expired.length ? "bad" : null, "kpi-expired"),
+    kpi(t("stock.quarantined"), num(rows.reduce((s, r) => s + (Number(r.quarantined) || 0), 0)))
+  );
+  root.append(kpis);
+
+  // Filters.
+  const nodeSelect = el(
+    "select#stock-node",
+    el("option", { value: "" }, t("stock.all_nodes")),
+    [...nodes.values()].map((n) => el("option", { value: n.code }, n.name || n.code))
+  );
+  const itemInput = el("input#stock-item", { type: "search", placeholder: t("stock.item_placeholder") });
+  const onlyWarn = el("input#stock-warn", { type: "checkbox" });
+  const tableHolder = el("div");
+  const columns = [
+    { key: "node", label: t("col.node"), render: (r) => nodes.get(r.node)?.name || r.node },
+    { key: "item", label: t("col.item"), render: (r) => el("span", { title: items.get(r.item)?.name || "" }, el("code", r.item)) },
+    { key: "name", label: t("col.description"), render: (r) => items.get(r.item)?.name || "" },
+    { key: "available", label: t("col.available"), num: 0 },
+    { key: "quarantined", label: t("col.quarantined"), num: 0 },
+    { key: "lots", label: t("col.lots"), num: 0 },
+    { key: "weight_kg", label: t("col.weight_kg"), num: 1 },
+    { key: "volume_m3", label: t("col.volume_m3"), num: 2 },
+    {
+      key: "first_expiry",
+      label: t("col.first_expiry"),
+      render: (r) => {
+        const s = expiryState(r);
+        return el("span", r.first_expiry || "—", s ? [" ", statusBadge(s)] : null);
+      },
+    },
+  ];
+  const draw = () => {
+    const q = itemInput.value.trim().toLowerCase();
+    const shown = rows.filter(
+      (r) =>
+        (!nodeSelect.value || r.node === nodeSelect.value) &&
+        (!q || r.item.toLowerCase().includes(q) || (items.get(r.item)?.name || "").toLowerCase().includes(q)) &&
+        (!onlyWarn.checked || expiryState(r))
+    );
+    tableHolder.replaceChildren(
+      dataTable(columns, shown, {
+        caption: t("stock.table_caption", { shown: shown.length, total: rows.length }),
+        testid: "stock-table",
+        rowTestid: "stock-row",
+        tall: true,
+        rowClass: (r) => {
+          const s = expiryState(r);
+          return s ? `row-${s}` : null;
+        },
+      })
+    );
+  };
+  nodeSelect.addEventListener("change", draw);
+  itemInput.addEventListener("input", draw);
+  onlyWarn.addEventListener("change", draw);
+
+  const alertList = el("div.card", { "data-testid": "expiry-warnings" }, el("h2", t("stock.expiry_title", { days: WARN_DAYS })));
+  if (alertsError) alertList.append(errorBox(alertsError));
+  alertList.append(
+    dataTable(
+      [
+        { key: "expiry", label: t("col.expiry") },
+        { key: "state", label: t("col.state"), render: (a) => statusBadge(a.state) },
+        { key: "node", label: t("col.node"), render: (a) => nodes.get(a.node)?.name || a.node },
+        { key: "item", label: t("col.item"), render: (a) => el("code", a.item) },
+        { key: "lot_id", label: t("col.lot") },
+        { key: "quantity", label: t("col.quantity"), num: 0 },
+      ],
+      [...alerts].sort((a, b) => String(a.expiry).localeCompare(String(b.expiry))),
+      { tall: true, empty: t("stock.no_expiry") }
+    )
+  );
+
+  root.append(
+    el(
+      "div.card",
+      el("h2", t("stock.by_node_item")),
+      el(
+        "div.toolbar",
+        el("div.field", el("label", { for: "stock-node" }, t("col.node")), nodeSelect),
+        el("div.field", el("label", { for: "stock-item" }, t("stock.filter_item")), itemInput),
+        el("div.field", el("label", { for: "stock-warn" }, t("stock.only_warnings")), onlyWarn)
+      ),
+      tableHolder
+    ),
+    alertList
+  );
+  draw();
+}
