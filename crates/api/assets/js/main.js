@@ -11,6 +11,11 @@ import { renderMap } from "./views/map.js";
 import { renderPlan } from "./views/plan.js";
 import { renderJourney } from "./views/journey.js";
 
+// Script errors are kept for the end-to-end test (and for anyone opening the console).
+window.__reliefhubErrors = window.__reliefhubErrors || [];
+window.addEventListener("error", (e) => window.__reliefhubErrors.push(String(e.message || e)));
+window.addEventListener("unhandledrejection", (e) => window.__reliefhubErrors.push(String(e.reason?.message || e.reason)));
+
 const HUB = ["admin", "operator", "auditor"];
 
 // Views, in navigation order, with the roles that see them.

@@ -51,6 +51,7 @@ function planView(plan, destName) {
         [
           { key: "code", label: t("col.departure"), render: (d) => el("code", d.code) },
           { key: "destination", label: t("col.destination"), render: (d) => destName(d.destination) },
+          { key: "mode", label: t("col.mode"), render: (d) => (d.mode ? t(`mode.${d.mode}`) : "") },
           { key: "departs", label: t("col.departs") },
           { key: "arrives", label: t("col.arrives") },
           { key: "load_kg", label: t("plan.load_kg"), render: (d) => `${num(d.load_kg, 0)} / ${num(d.payload_kg, 0)}` },
@@ -139,12 +140,10 @@ export async function renderPlan(root, ctx) {
   };
   const list = async (selectId) => {
     const plans = (await api.get("/plans")) || [];
-    plans.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)) || Number(b.id) - Number(a.id));
-    select.replaceChildren(
-      ...plans.map((p) =>
-        el("option", { value: p.id }, `#${p.id} · ${p.created_at || ""} · ${t(`status.${p.status}`) === `status.${p.status}` ? p.status : t(`status.${p.status}`)}`)
-      )
-    );
+    plans.sort((a, b) => Number(b.id) - Number(a.id));
+    const when = (p) => p.planned_on || p.created_at || (p.created_at_unix_ms ? new Date(p.created_at_unix_ms).toISOString().slice(0, 16).replace("T", " ") : "");
+    const status = (p) => (t(`status.${p.status}`) === `status.${p.status}` ? p.status : t(`status.${p.status}`));
+    select.replaceChildren(...plans.map((p) => el("option", { value: p.id }, `#${p.id} · ${when(p)} · ${status(p)}`)));
     if (!plans.length) {
       body.replaceChildren(el("p.empty", { "data-testid": "no-plan" }, t(canPlan ? "plan.none_build" : "plan.none")));
       return;
@@ -181,14 +180,21 @@ export async function renderPlan(root, ctx) {
       const r = await api.post(`/plans/${encodeURIComponent(current.id)}/accept`, {}, keyFor(action));
       pendingKeys.delete(action);
       const loading = r.loading || [];
+      const waiting = r.waiting || [];
       message.replaceChildren(
         el(
           "div.alert.alert-ok",
           { role: "status", "data-testid": "plan-accepted" },
           el("strong", t("plan.accepted", { id: r.plan_id ?? current.id })),
           loading.length
-            ? el("ul", loading.map((l) => el("li", t("plan.loading_list", { departure: l.departure, reference: l.reference ?? "", lines: Array.isArray(l.lines) ? l.lines.length : l.lines }))))
-            : null
+            ? el(
+                "ul",
+                loading.map((l) =>
+                  el("li", t("plan.loading_list", { departure: l.departure, lines: Array.isArray(l.lines) ? l.lines.length : l.lines, units: num(l.units) }))
+                )
+              )
+            : el("p", t("plan.nothing_ready")),
+          waiting.length ? el("p", t("plan.waiting", { n: waiting.length })) : null
         )
       );
       toast(t("plan.accepted", { id: r.plan_id ?? current.id }));

@@ -1,0 +1,576 @@
+//! End-to-end test of the dashboard in headless Chromium.
+//!
+//! A fresh SQLite database is seeded with the demo scenario, users are
+//! created, the real server starts on port 0, and Chromium (driven over the
+//! W3C WebDriver protocol by `chromedriver`, which the test starts on a free
+//! port) signs in, reads the stock, draws the flow map with its destination
+//! markers, builds and accepts a dispatch plan, then signs in as a donor and
+//! reads the donor's journey view. Screenshots are written to
+//! `target/artifacts/`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` packages; without them the
+//! test fails and says how to install them.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const SEED: u64 = 2025;
+const OPERATOR: (&str, &str) = ("ops.lead", "operator-pass-7f3a9c");
+const DONOR: (&str, &str, &str) = ("qffd.officer", "donor-pass-51be02", "QA-QFFD");
+const RECIPIENT: (&str, &str, &str) = ("sd.hac", "recipient-pass-9d11", "SD");
+
+/// A small W3C WebDriver client: only the commands this test uses.
+mod webdriver {
+    use std::net::TcpListener;
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use serde_json::{json, Value};
+
+    const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+    fn find_program(name: &str, debian_path: &str) -> Option<PathBuf> {
+        if Path::new(debian_path).exists() {
+            return Some(PathBuf::from(debian_path));
+        }
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(name))
+                .find(|p| p.is_file())
+        })
+    }
+
+    /// Chromium and chromedriver, or a failure that says how to install them.
+    pub fn programs() -> (PathBuf, PathBuf) {
+        let chromium = find_program("chromium", "/usr/bin/chromium");
+        let driver = find_program("chromedriver", "/usr/bin/chromedriver");
+        match (chromium, driver) {
+            (Some(c), Some(d)) => (c, d),
+            (c, d) => panic!(
+                "the dashboard browser test needs headless Chromium and its WebDriver \
+                 (missing: {}{}). On Debian: apt-get install chromium chromium-driver",
+                if c.is_none() { "chromium " } else { "" },
+                if d.is_none() { "chromedriver" } else { "" },
+            ),
+        }
+    }
+
+    /// A running chromedriver, stopped when dropped.
+    pub struct Driver {
+        child: Child,
+        pub url: String,
+    }
+
+    impl Driver {
+        pub fn start(program: &Path) -> Driver {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("a free local port for chromedriver");
+            let child = Command::new(program)
+                .arg(format!("--port={port}"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+            let driver = Driver {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+            };
+            let agent = agent();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let ready = agent
+                    .get(&format!("{}/status", driver.url))
+                    .call()
+                    .ok()
+                    .and_then(|mut r| r.body_mut().read_json::<Value>().ok())
+                    .is_some_and(|v| v["value"]["ready"] == json!(true));
+                if ready {
+                    return driver;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "chromedriver did not become ready within 20 s"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+
+    impl Drop for Driver {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .build()
+            .new_agent()
+    }
+
+    /// One browser session, ended when dropped.
+    pub struct Session {
+        agent: ureq::Agent,
+        base: String,
+    }
+
+    impl Session {
+        pub fn new(driver: &Driver, chromium: &Path, profile: &Path, width: u32, height: u32) -> Session {
+            let agent = agent();
+            let args = vec![
+                "--headless".to_string(),
+                "--no-sandbox".to_string(),
+                "--disable-gpu".to_string(),
+                "--disable-quic".to_string(),
+                "--no-first-run".to_string(),
+                "--disable-background-networking".to_string(),
+                "--disable-component-update".to_string(),
+                "--disable-sync".to_string(),
+                "--disable-dev-shm-usage".to_string(),
+                format!("--user-data-dir={}", profile.display()),
+                format!("--window-size={width},{height}"),
+                "--lang=en-GB".to_string(),
+            ];
+            let caps = json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {"binary": chromium, "args": args},
+            }}});
+            let value = call(&agent, "POST", &format!("{}/session", driver.url), Some(caps))
+                .unwrap_or_else(|e| panic!("cannot open a Chromium session: {e}"));
+            let id = value["sessionId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no session id in {value}"))
+                .to_string();
+            Session {
+                agent,
+                base: format!("{}/session/{id}", driver.url),
+            }
+        }
+
+        fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+            call(&self.agent, method, &format!("{}{path}", self.base), body)
+        }
+
+        pub fn goto(&self, url: &str) {
+            self.cmd("POST", "/url", Some(json!({ "url": url })))
+                .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+        }
+
+        /// Runs `script` (a function body; `arguments[i]` are `args`) in the page.
+        pub fn exec(&self, script: &str, args: Vec<Value>) -> Value {
+            self.cmd("POST", "/execute/sync", Some(json!({ "script": script, "args": args })))
+                .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+        }
+
+        pub fn find(&self, css: &str) -> String {
+            let v = self
+                .cmd("POST", "/element", Some(json!({"using": "css selector", "value": css})))
+                .unwrap_or_else(|e| panic!("no element `{css}`: {e}"));
+            v[ELEMENT_KEY].as_str().unwrap().to_string()
+        }
+
+        pub fn type_into(&self, css: &str, text: &str) {
+            let id = self.find(css);
+            self.cmd("POST", &format!("/element/{id}/clear"), Some(json!({})))
+                .unwrap_or_else(|e| panic!("cannot clear `{css}`: {e}"));
+            self.cmd("POST", &format!("/element/{id}/value"), Some(json!({ "text": text })))
+                .unwrap_or_else(|e| panic!("cannot type into `{css}`: {e}"));
+        }
+
+        pub fn click(&self, css: &str) {
+            let id = self.find(css);
+            self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})))
+                .unwrap_or_else(|e| panic!("cannot click `{css}`: {e}"));
+        }
+
+        pub fn screenshot(&self, path: &Path) {
+            let v = self
+                .cmd("GET", "/screenshot", None)
+                .unwrap_or_else(|e| panic!("no screenshot: {e}"));
+            let png = base64_decode(v.as_str().unwrap());
+            std::fs::write(path, png).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        }
+
+        pub fn set_window(&self, width: u32, height: u32) {
+            self.cmd("POST", "/window/rect", Some(json!({"width": width, "height": height})))
+                .unwrap_or_else(|e| panic!("cannot resize the window: {e}"));
+        }
+
+        /// Polls `script` until it returns something truthy, and returns that.
+        pub fn wait_for(&self, what: &str, timeout: Duration, script: &str, args: Vec<Value>) -> Value {
+            let deadline = Instant::now() + timeout;
+            loop {
+                let v = self.exec(script, args.clone());
+                let truthy = !(v.is_null()
+                    || v == json!(false)
+                    || v == json!(0)
+                    || v == json!("")
+                    || v.as_array().is_some_and(|a| a.is_empty()));
+                if truthy {
+                    return v;
+                }
+                if Instant::now() >= deadline {
+                    let page = self.exec(
+                        "const e = document.querySelector('[data-testid=error]');
+                         return {url: location.href, ready: document.getElementById('main')?.dataset.ready || null,
+                                 error: e ? e.textContent : null, scriptErrors: window.__reliefhubErrors || [],
+                                 text: document.body.innerText.slice(0, 1500)};",
+                        vec![],
+                    );
+                    panic!("timed out after {timeout:?} waiting for {what}; the page: {page:#}");
+                }
+                std::thread::sleep(Duration::from_millis(150));
+            }
+        }
+    }
+
+    impl Drop for Session {
+        fn drop(&mut self) {
+            let _ = call(&self.agent, "DELETE", &self.base, None);
+        }
+    }
+
+    fn call(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+        let response = match (method, body) {
+            ("GET", _) => agent.get(url).call(),
+            ("DELETE", _) => agent.delete(url).call(),
+            (_, Some(b)) => agent.post(url).send_json(b),
+            (_, None) => agent.post(url).send_empty(),
+        };
+        let mut response = response.map_err(|e| format!("{method} {url}: {e}"))?;
+        let status = response.status();
+        let value: Value = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_json()
+            .map_err(|e| format!("{method} {url}: unreadable answer: {e}"))?;
+        if status.is_success() {
+            Ok(value["value"].clone())
+        } else {
+            Err(format!("{method} {url}: {status}: {}", value["value"]))
+        }
+    }
+
+    /// Standard base64 (the screenshot encoding), without another dependency.
+    fn base64_decode(text: &str) -> Vec<u8> {
+        let mut table = [255u8; 256];
+        for (i, c) in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+            .iter()
+            .enumerate()
+        {
+            table[*c as usize] = i as u8;
+        }
+        let mut out = Vec::with_capacity(text.len() * 3 / 4);
+        let mut acc = 0u32;
+        let mut bits = 0;
+        for &c in text.as_bytes() {
+            let v = table[c as usize];
+            if v == 255 {
+                continue; // padding and line breaks
+            }
+            acc = (acc << 6) | u32::from(v);
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+            }
+        }
+        out
+    }
+}
+
+use webdriver::{Driver, Session};
+
+/// `<workspace>/target/artifacts`, where CI collects the screenshots.
+fn artifacts_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.canonicalize().unwrap()
+}
+
+fn sign_in(browser: &Session, base: &str, username: &str, password: &str) {
+    browser.goto(&format!("{base}/"));
+    browser.wait_for(
+        "the login form",
+        Duration::from_secs(20),
+        "return document.querySelector('[data-testid=login-form]') !== null",
+        vec![],
+    );
+    browser.type_into("#login-username", username);
+    browser.type_into("#login-password", password);
+    browser.click("[data-testid=login-submit]");
+    browser.wait_for(
+        "the signed-in top bar",
+        Duration::from_secs(20),
+        "return !document.getElementById('topbar').hidden && sessionStorage.getItem('reliefhub.token')",
+        vec![],
+    );
+}
+
+fn sign_out(browser: &Session) {
+    browser.click("[data-testid=logout]");
+    browser.wait_for(
+        "the login form after signing out",
+        Duration::from_secs(20),
+        "return document.querySelector('[data-testid=login-form]') !== null && !sessionStorage.getItem('reliefhub.token')",
+        vec![],
+    );
+}
+
+/// Opens a view and waits until it has rendered without an error.
+fn open_view(browser: &Session, view: &str) {
+    browser.exec("location.hash = '#/' + arguments[0]", vec![json!(view)]);
+    browser.wait_for(
+        &format!("the {view} view"),
+        Duration::from_secs(30),
+        "return document.getElementById('main').dataset.ready === arguments[0]
+                && document.querySelector('[data-view=' + arguments[0] + ']') !== null",
+        vec![json!(view)],
+    );
+    assert_no_errors(browser, view);
+}
+
+fn assert_no_errors(browser: &Session, view: &str) {
+    let errors = browser.exec(
+        "return {shown: [...document.querySelectorAll('[data-testid=error]')].map(e => e.textContent),
+                 script: window.__reliefhubErrors || []}",
+        vec![],
+    );
+    assert_eq!(
+        errors,
+        json!({"shown": [], "script": []}),
+        "the {view} view shows errors"
+    );
+}
+
+fn count(browser: &Session, css: &str) -> u64 {
+    browser
+        .exec("return document.querySelectorAll(arguments[0]).length", vec![json!(css)])
+        .as_u64()
+        .unwrap()
+}
+
+/// The demo scenario on a fresh database, as `reliefhub demo` plays it.
+fn seed_demo(url: &str) {
+    let mut store = reliefhub_store::Store::open(url).unwrap();
+    store.migrate(1_740_960_000_000).unwrap();
+    store
+        .load_reference_data(&reliefhub_core::reference::builtin())
+        .unwrap();
+    let mut ops = reliefhub_ops::Ops::from_store(store);
+    reliefhub_ops::demo::play(&mut ops, SEED).unwrap();
+}
+
+fn http() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .new_agent()
+}
+
+fn api_login(base: &str, username: &str, password: &str) -> String {
+    let mut r = http()
+        .post(&format!("{base}/api/login"))
+        .send_json(json!({"username": username, "password": password}))
+        .unwrap();
+    assert_eq!(r.status(), 200, "login of {username}");
+    let v: Value = r.body_mut().read_json().unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
+fn api_get(base: &str, token: &str, path: &str) -> Value {
+    let mut r = http()
+        .get(&format!("{base}/api{path}"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200, "GET {path}");
+    r.body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_json()
+        .unwrap()
+}
+
+/// Rows of a report table, whichever JSON shape the server uses.
+fn table_len(v: &Value) -> usize {
+    v.as_array()
+        .or_else(|| v["rows"].as_array())
+        .map_or(0, Vec::len)
+}
+
+#[test]
+fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_and_shows_the_donor_view() {
+    let (chromium, chromedriver) = webdriver::programs();
+    let db = reliefhub_testkit::TestDb::sqlite();
+    seed_demo(&db.url);
+    let server = harness::start(&db.url);
+    let base = server.base_url();
+    let operator_token = api_login(&base, OPERATOR.0, OPERATOR.1);
+    let donor_token = api_login(&base, DONOR.0, DONOR.1);
+
+    let artifacts = artifacts_dir();
+    let profile = std::env::temp_dir().join(format!("reliefhub-chromium-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&profile);
+    let driver = Driver::start(&chromedriver);
+    let browser = Session::new(&driver, &chromium, &profile, 1366, 768);
+
+    // Operator: stock by node and item.
+    sign_in(&browser, &base, OPERATOR.0, OPERATOR.1);
+    browser.wait_for(
+        "the operator's home view (stock)",
+        Duration::from_secs(30),
+        "return document.getElementById('main').dataset.ready === 'stock'",
+        vec![],
+    );
+    assert_no_errors(&browser, "stock");
+    let position = api_get(&base, &operator_token, "/stock/position");
+    let rows = table_len(&position);
+    assert!(rows > 0, "the demo leaves stock at the hub");
+    assert_eq!(
+        count(&browser, "[data-testid=stock-row]") as usize,
+        rows,
+        "the stock table shows every node and item line of /api/stock/position"
+    );
+
+    // The flow map: one marker per destination, flows drawn.
+    open_view(&browser, "map");
+    let destinations = api_get(&base, &operator_token, "/destinations");
+    let destinations = destinations.as_array().unwrap().len();
+    assert!(destinations >= 10, "the built-in destinations");
+    browser.wait_for(
+        "a destination marker for each destination",
+        Duration::from_secs(20),
+        "return document.querySelectorAll('#flow-map [data-testid=destination-marker]').length === arguments[0]",
+        vec![json!(destinations)],
+    );
+    assert!(count(&browser, "#flow-map #map-countries path.country") > 100, "the world's countries are drawn");
+    assert!(count(&browser, "#flow-map [data-testid=hub-marker]") == 2, "the port and the airfield");
+    assert!(count(&browser, "#flow-map [data-testid=flow-inbound]") > 0, "donor flows into the hub");
+    assert!(count(&browser, "#flow-map [data-testid=flow-outbound]") > 0, "flows out to destinations");
+    let shot = artifacts.join("dashboard.png");
+    browser.screenshot(&shot);
+    println!("dashboard screenshot: {}", shot.display());
+
+    // The inbound pipeline and the fulfilment views render their data.
+    open_view(&browser, "pipeline");
+    let legs = table_len(&api_get(&base, &operator_token, "/reports/inbound-pipeline"));
+    assert!(legs > 0);
+    browser.wait_for(
+        "the pipeline timeline",
+        Duration::from_secs(10),
+        "return document.querySelector('[data-testid=pipeline-chart] canvas') !== null",
+        vec![],
+    );
+    assert_eq!(count(&browser, "[data-testid=pipeline-table] tbody tr") as usize, legs);
+    open_view(&browser, "requests");
+    assert!(count(&browser, "[data-testid=fulfilment-row]") > 0);
+
+    // The dispatch plan: build, then accept.
+    open_view(&browser, "plan");
+    browser.type_into("#plan-time-limit", "2");
+    browser.click("[data-testid=build-plan]");
+    browser.wait_for(
+        "the new plan",
+        Duration::from_secs(180),
+        "return document.querySelector('[data-testid=plan-built]') !== null
+                && document.querySelector('[data-testid=plan]') !== null",
+        vec![],
+    );
+    assert_no_errors(&browser, "plan (built)");
+    let plan_id = browser.exec(
+        "return document.querySelector('[data-testid=plan]').dataset.planId",
+        vec![],
+    );
+    let plan_id = plan_id.as_str().unwrap().to_string();
+    assert_eq!(
+        browser.exec("return document.querySelector('[data-testid=plan-status]').dataset.status", vec![]),
+        json!("proposed")
+    );
+    let plan = api_get(&base, &operator_token, &format!("/plans/{plan_id}"));
+    assert_eq!(
+        count(&browser, "[data-testid=plan-departure]") as usize,
+        plan["departures"].as_array().unwrap().len(),
+        "one row per departure of the plan"
+    );
+    assert!(count(&browser, "[data-testid=plan-departure]") > 0, "the demo has departures to plan");
+    browser.click("[data-testid=accept-plan]");
+    browser.wait_for(
+        "the accepted plan",
+        Duration::from_secs(60),
+        "return document.querySelector('[data-testid=plan-accepted]') !== null
+                && document.querySelector('[data-testid=plan-status]')?.dataset.status === 'accepted'",
+        vec![],
+    );
+    assert_no_errors(&browser, "plan (accepted)");
+    let plan = api_get(&base, &operator_token, &format!("/plans/{plan_id}"));
+    assert_eq!(plan["status"], json!("accepted"), "the server holds the plan as accepted");
+    browser.screenshot(&artifacts.join("dashboard-plan.png"));
+    sign_out(&browser);
+
+    // The donor: their journey view, and no hub-only views.
+    sign_in(&browser, &base, DONOR.0, DONOR.1);
+    browser.wait_for(
+        "the donor's home view (journey)",
+        Duration::from_secs(30),
+        "return document.getElementById('main').dataset.ready === 'journey'",
+        vec![],
+    );
+    assert_no_errors(&browser, "journey");
+    assert_eq!(count(&browser, "[data-testid=nav-plan]"), 0, "donors see no plan");
+    assert_eq!(count(&browser, "[data-testid=nav-requests]"), 0, "donors see no requests");
+    let journey = api_get(&base, &donor_token, "/donor/journey");
+    let lots = journey.as_array().map_or(0, Vec::len);
+    assert!(lots > 0, "the donor has consignments in the demo");
+    assert_eq!(count(&browser, "[data-testid=journey-lot]") as usize, lots.min(200));
+    assert!(
+        count(&browser, "[data-testid=journey-lot] [data-stage=delivery][data-state=current]") > 0,
+        "some of the donor's lots have reached delivery"
+    );
+    let delivered = browser.exec(
+        "return document.querySelector('[data-testid=donor-delivered] .value')?.textContent || ''",
+        vec![],
+    );
+    assert!(delivered.as_str().is_some_and(|s| !s.is_empty() && s != "0"));
+    let page = browser.exec("return document.body.innerText", vec![]);
+    for other in ["RU-EMERCOM", "AE-UAEAID", "SA-KSRELIEF", "KW-KRCS"] {
+        assert!(
+            !page.as_str().unwrap().contains(other),
+            "the donor view shows another donor's code {other}"
+        );
+    }
+    browser.screenshot(&artifacts.join("dashboard-donor.png"));
+
+    // Arabic: right to left, headings and navigation translated.
+    browser.exec(
+        "const s = document.getElementById('lang'); s.value = 'ar'; s.dispatchEvent(new Event('change'));",
+        vec![],
+    );
+    browser.wait_for(
+        "the Arabic dashboard",
+        Duration::from_secs(20),
+        "return document.documentElement.dir === 'rtl' && document.documentElement.lang === 'ar'
+                && document.querySelector('[data-testid=nav-journey]').textContent === 'شحناتي'
+                && document.getElementById('main').dataset.ready === 'journey'",
+        vec![],
+    );
+    assert_no_errors(&browser, "journey (Arabic)");
+    browser.screenshot(&artifacts.join("dashboard-donor-ar.png"));
+
+    drop(browser);
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&profile);
+}
