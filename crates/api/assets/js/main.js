@@ -97,8 +97,14 @@ async function render() {
   } catch (err) {
     if (seq === renderSeq) container.append(errorBox(err));
   }
-  if (seq === renderSeq) document.getElementById("main").dataset.ready = view.id;
+  if (seq === renderSeq) {
+    main.dataset.ready = view.id;
+    // After navigating, move focus to the new view so screen readers announce it.
+    if (focusOnRender) main.focus({ preventScroll: true });
+  }
 }
+
+let focusOnRender = false;
 
 async function start() {
   const picker = document.getElementById("lang");
@@ -119,7 +125,10 @@ async function start() {
     location.hash = "";
     render();
   });
-  window.addEventListener("hashchange", render);
+  window.addEventListener("hashchange", () => {
+    focusOnRender = true;
+    render();
+  });
   await render();
 }
 

@@ -118,8 +118,14 @@ export function dataTable(columns, rows, opts = {}) {
   return el(`div.table-wrap${opts.tall ? ".tall" : ""}`, table);
 }
 
-export function kpi(label, value, kind, testid) {
-  return el(`div.kpi${kind ? "." + kind : ""}`, { "data-testid": testid || null }, el("div.label", label), el("div.value", value));
+export function kpi(label, value, kind, testid, sub) {
+  return el(
+    `div.kpi${kind ? "." + kind : ""}`,
+    { "data-testid": testid || null },
+    el("div.label", label),
+    el("div.value", value),
+    sub ? el("div.sub", sub) : null
+  );
 }
 
 let toastTimer;

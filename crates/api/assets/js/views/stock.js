@@ -74,7 +74,7 @@ export async function renderStock(root, ctx) {
     const mine = rows.filter((r) => r.node === code);
     const units = mine.reduce((s, r) => s + (Number(r.available) || 0), 0);
     const kg = mine.reduce((s, r) => s + (Number(r.weight_kg) || 0), 0);
-    kpis.append(kpi(node.name || code, `${num(units)} ${t("unit.units")}`, null), kpi(`${node.name || code} — ${t("stock.weight")}`, `${num(kg / 1000, 1)} t`));
+    kpis.append(kpi(node.name || code, num(units), null, `kpi-node-${code}`, `${t("unit.units")} · ${num(kg / 1000, 1)} t`));
   }
   const expired = alerts.filter((a) => a.state === "expired");
   const expiring = alerts.filter((a) => a.state !== "expired");
@@ -84,6 +84,20 @@ export async function renderStock(root, ctx) {
     kpi(t("stock.quarantined"), num(rows.reduce((s, r) => s + (Number(r.quarantined) || 0), 0)))
   );
   root.append(kpis);
+  if (ctx.user.role === "admin" || ctx.user.role === "auditor") {
+    // The ledger check: every balance recomputed from the hash-chained journal.
+    api
+      .get("/verify")
+      .then((v) => {
+        if (!ctx.isCurrent()) return;
+        kpis.append(
+          v.ok
+            ? kpi(t("stock.ledger"), t("stock.ledger_ok"), null, "kpi-verify", t("stock.ledger_entries", { entries: num(v.entries) }))
+            : kpi(t("stock.ledger"), t("stock.ledger_bad"), "bad", "kpi-verify", t("stock.ledger_bad_entry", { entry: v.first_bad_entry ?? "?" }))
+        );
+      })
+      .catch(() => {});
+  }
 
   // Filters.
   const nodeSelect = el(
