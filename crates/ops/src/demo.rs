@@ -899,6 +899,89 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
         }
     }
     let _ = pledges;
+
+    // Next week's departures, scheduled but not yet loaded: the dispatch
+    // planner decides what goes on them (`reliefhub plan build`).
+    let next_week = [
+        ("SDPZU", 29, Mode::Air, Service::Charter),
+        ("ETADD", 30, Mode::Air, Service::Scheduled),
+        ("CDFIH", 31, Mode::Air, Service::Charter),
+        ("NENIM", 32, Mode::Air, Service::Charter),
+        ("DJJIB", 30, Mode::Sea, Service::Scheduled),
+        ("KEMBA", 33, Mode::Sea, Service::Scheduled),
+        ("TDNDJ", 34, Mode::Air, Service::Charter),
+    ];
+    for (n, (dest, day, mode, service)) in next_week.iter().enumerate() {
+        let sea = *mode == Mode::Sea;
+        let charter = *service == Service::Charter;
+        let d = NewDeparture {
+            code: format!("NEXT-{}-{:02}", if sea { "SEA" } else { "AIR" }, n + 1),
+            node: if sea { PORT } else { AIR }.to_string(),
+            destination: dest.to_string(),
+            mode: *mode,
+            service: *service,
+            vehicle: match (sea, charter) {
+                (true, _) => format!("MV Tartus Trader voy. {}", 50 + n),
+                (false, true) => "Il-76TD charter".to_string(),
+                (false, false) => "B777F scheduled allocation".to_string(),
+            },
+            departs_on: sim.day(*day),
+            arrives_on: sim.day(day + if sea { 10 } else { 1 }),
+            payload_kg: match (sea, charter) {
+                (true, _) => 26_700.0 * 4.0,
+                (false, true) => 42_000.0,
+                (false, false) => 18_000.0,
+            },
+            volume_m3: match (sea, charter) {
+                (true, _) => 67.7 * 4.0,
+                (false, true) => 180.0,
+                (false, false) => 95.0,
+            },
+            cold_volume_m3: if sea { 0.0 } else if charter { 12.0 } else { 20.0 },
+            dangerous_goods_allowed: sea || !charter,
+            fixed_cost_usd: match (sea, charter) {
+                (true, _) => 38_000.0,
+                (false, true) => 165_000.0,
+                (false, false) => 0.0,
+            },
+            cost_per_kg_usd: match (sea, charter) {
+                (true, _) => 0.04,
+                (false, true) => 0.0,
+                (false, false) => 2.6,
+            },
+        };
+        sim.ops.add_departure(&d, sim.at(27))?;
+    }
+    // And next week's requests, for stock the hub holds now.
+    let mut held: Vec<(String, i64)> = Vec::new();
+    for row in sim.ops.stock(None, None)? {
+        if row.state != "available" {
+            continue;
+        }
+        match held.iter_mut().find(|(item, _)| *item == row.item) {
+            Some(entry) => entry.1 += row.quantity,
+            None => held.push((row.item.clone(), row.quantity)),
+        }
+    }
+    held.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    for (n, (dest, day, _, _)) in next_week.iter().enumerate() {
+        for k in 0..2 {
+            let Some((item, quantity)) = held.get((n * 2 + k) % held.len().max(1)) else {
+                break;
+            };
+            let request = NewRequest {
+                code: format!("RQ-{dest}-N{}", k + 1),
+                destination: dest.to_string(),
+                item: item.clone(),
+                quantity: (quantity / 3).max(1),
+                priority: 1 + ((n + k) % 4) as i64,
+                needed_by: sim.day(day + 6),
+                grace_days: 5,
+                requested_by: format!("{dest} coordination cell"),
+            };
+            sim.ops.add_request(&request, sim.at(27))?;
+        }
+    }
     report(&mut sim)
 }
 

@@ -387,34 +387,78 @@ impl Ops {
         key: Option<&str>,
         at: Moment,
     ) -> Result<Done, OpsError> {
-        let items = self.refs()?.items;
         let digest = request_digest("load", &(code, lines));
         let key = key.map_or_else(|| format!("load:{code}:{}", &digest[..16]), str::to_string);
-        let code = code.to_string();
-        let lines = lines.to_vec();
+        self.load_many(&[(code.to_string(), lines.to_vec())], &key, at)
+    }
+
+    /// Loads several departures at once, all or nothing: one batch, every
+    /// loading list checked first. Used to accept a plan.
+    pub fn load_many(
+        &mut self,
+        lists: &[(String, Vec<LoadLine>)],
+        key: &str,
+        at: Moment,
+    ) -> Result<Done, OpsError> {
+        let digest = if let [(code, lines)] = lists {
+            request_digest("load", &(code.as_str(), lines.as_slice()))
+        } else {
+            request_digest("load-many", &lists)
+        };
+        let codes: Vec<String> = lists.iter().map(|(c, _)| c.clone()).collect();
+        self.load_lists(lists, key, &digest, "departure.load", at, move |_, _| {
+            Ok(codes.join(","))
+        })
+    }
+
+    /// Loads several departures in one batch; `finish` writes whatever else
+    /// belongs to the operation in the same transaction and returns its
+    /// reference.
+    pub(crate) fn load_lists(
+        &mut self,
+        lists: &[(String, Vec<LoadLine>)],
+        key: &str,
+        digest: &str,
+        kind: &str,
+        at: Moment,
+        finish: impl FnOnce(&mut dyn Conn, &reliefhub_store::Applied) -> Result<String, OpsError>,
+    ) -> Result<Done, OpsError> {
+        let items = self.refs()?.items;
+        let lists = lists.to_vec();
         self.run(
-            &key,
-            "departure.load",
-            &digest,
+            key,
+            kind,
+            digest,
             at.unix_ms,
             |conn| {
-                check_in(conn, &code, &lines, &items)?;
-                let departure = load_departure(conn, &code)?.ok_or_else(|| OpsError::NotFound {
-                    what: "departure",
-                    code: code.clone(),
-                })?;
-                let from = node_account(Account::at_node, &departure.departure.node)?;
-                let to = node_account(Account::outbound, &code)?;
-                let transfers = lines
-                    .iter()
-                    .map(|l| TransferSpec {
+                let mut errors = Vec::new();
+                let mut transfers = Vec::new();
+                for (code, lines) in &lists {
+                    match check_in(conn, code, lines, &items) {
+                        Ok(_) => {}
+                        Err(OpsError::Refused(list)) if lists.len() > 1 => {
+                            errors.extend(list.into_iter().map(|e| format!("departure `{code}`: {e}")));
+                            continue;
+                        }
+                        Err(other) => return Err(other),
+                    }
+                    let departure = load_departure(conn, code)?.ok_or_else(|| OpsError::NotFound {
+                        what: "departure",
+                        code: code.clone(),
+                    })?;
+                    let from = node_account(Account::at_node, &departure.departure.node)?;
+                    let to = node_account(Account::outbound, code)?;
+                    transfers.extend(lines.iter().map(|l| TransferSpec {
                         lot: LotRef::Existing(l.lot_id),
                         from: from.clone(),
                         to: to.clone(),
                         quantity: l.quantity,
                         corrects: None,
-                    })
-                    .collect();
+                    }));
+                }
+                if !errors.is_empty() {
+                    return Err(OpsError::Refused(errors));
+                }
                 Ok((
                     Batch {
                         key: String::new(),
@@ -426,45 +470,49 @@ impl Ops {
                 ))
             },
             |conn, applied, ()| {
-                let next = conn.query(
-                    "SELECT COALESCE(MAX(line_no), 0) FROM loading_lines WHERE departure_code = $1",
-                    &[(&code).into()],
-                )?[0][0]
-                    .int()?;
-                let rows: Vec<Vec<Value>> = lines
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| {
-                        vec![
-                            (&code).into(),
-                            (next + 1 + i as i64).into(),
-                            l.lot_id.into(),
-                            l.quantity.into(),
-                            l.request.as_deref().into(),
-                            (applied.first_seq + i as i64).into(),
-                            applied.batch_id.into(),
-                        ]
-                    })
-                    .collect();
-                insert_rows(
-                    conn,
-                    "loading_lines",
-                    &[
-                        "departure_code",
-                        "line_no",
-                        "lot_id",
-                        "quantity",
-                        "request_code",
-                        "seq",
-                        "batch_id",
-                    ],
-                    &rows,
-                )?;
-                conn.execute(
-                    "UPDATE departures SET status = 'loaded' WHERE code = $1",
-                    &[(&code).into()],
-                )?;
-                Ok(code.clone())
+                let mut seq = applied.first_seq;
+                for (code, lines) in &lists {
+                    let next = conn.query(
+                        "SELECT COALESCE(MAX(line_no), 0) FROM loading_lines WHERE departure_code = $1",
+                        &[code.into()],
+                    )?[0][0]
+                        .int()?;
+                    let rows: Vec<Vec<Value>> = lines
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| {
+                            vec![
+                                code.into(),
+                                (next + 1 + i as i64).into(),
+                                l.lot_id.into(),
+                                l.quantity.into(),
+                                l.request.as_deref().into(),
+                                (seq + i as i64).into(),
+                                applied.batch_id.into(),
+                            ]
+                        })
+                        .collect();
+                    seq += lines.len() as i64;
+                    insert_rows(
+                        conn,
+                        "loading_lines",
+                        &[
+                            "departure_code",
+                            "line_no",
+                            "lot_id",
+                            "quantity",
+                            "request_code",
+                            "seq",
+                            "batch_id",
+                        ],
+                        &rows,
+                    )?;
+                    conn.execute(
+                        "UPDATE departures SET status = 'loaded' WHERE code = $1",
+                        &[code.into()],
+                    )?;
+                }
+                finish(conn, applied)
             },
         )
     }

@@ -14,6 +14,7 @@
 //! (`pledge:P-001`, `manifest:LEG-1`) or from the request's content.
 
 pub mod demo;
+pub mod planning;
 mod departure;
 mod inbound;
 mod pledge;

@@ -153,7 +153,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(command) => bench::run(command, &cli.db, cli.quiet),
-        Command::Plan(args) => Ok(plan_cmd::run(args, cli.quiet)),
+        Command::Plan(args) => Ok(plan_cmd::run(args, &cli.db, cli.quiet)),
         Command::Ops(command) => ops_cmd::run(command, &cli.db, cli.quiet),
     }
 }

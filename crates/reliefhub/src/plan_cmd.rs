@@ -10,6 +10,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use reliefhub_planner::generate::{generate_json, GenerateConfig, Size};
+use reliefhub_core::domain::parse_date;
+use reliefhub_ops::planning::{PlanOptions, PlanView};
+use reliefhub_ops::{Moment, Ops};
 use reliefhub_planner::{check, plan, solve, Clock, Instance, SolveOptions};
 
 /// Plan which stock goes on which departure for which request.
@@ -38,6 +41,50 @@ pub struct PlanArgs {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum PlanCommand {
+    /// plan from the hub's own state (stock, inbound pipeline, open requests,
+    /// departures not yet gone) and store the plan as proposed
+    Build {
+        /// The hub date to plan for (YYYY-MM-DD); today by default.
+        #[arg(long)]
+        on: Option<String>,
+        /// Stop searching after this many seconds.
+        #[arg(long, default_value_t = 5.0)]
+        time_limit: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write the instance built from the database to this file.
+        #[arg(long)]
+        instance_out: Option<PathBuf>,
+        /// Also write the plan (`reliefhub-plan/1`) to this file.
+        #[arg(long)]
+        plan_out: Option<PathBuf>,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// list the stored plans, newest first
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// show a stored plan: departures with load %, unmet requests and why
+    Show {
+        /// The plan's number (the newest when omitted).
+        id: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// accept a stored plan: load its departures (stock already at the
+    /// departure's node) in one all-or-nothing operation
+    Accept {
+        id: i64,
+        /// Idempotency key; `plan-accept:<id>` by default.
+        #[arg(long)]
+        key: Option<String>,
+        /// The hub date of the loading (YYYY-MM-DD); today by default.
+        #[arg(long)]
+        on: Option<String>,
+    },
     /// check a plan against an instance
     Check {
         #[arg(long)]
@@ -76,8 +123,18 @@ impl Clock for WallClock {
 }
 
 /// Runs `reliefhub plan ...`. `quiet` silences the progress display.
-pub fn run(args: PlanArgs, quiet: bool) -> ExitCode {
+pub fn run(args: PlanArgs, db: &str, quiet: bool) -> ExitCode {
     match args.command {
+        Some(command @ (PlanCommand::Build { .. }
+        | PlanCommand::List { .. }
+        | PlanCommand::Show { .. }
+        | PlanCommand::Accept { .. })) => match run_hub(command, db, quiet) {
+            Ok(code) => code,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::from(2)
+            }
+        },
         Some(PlanCommand::Check { instance, plan }) => run_check(&instance, &plan),
         Some(PlanCommand::Generate {
             size,
@@ -240,4 +297,169 @@ fn run_generate(
         return ExitCode::from(2);
     }
     ExitCode::SUCCESS
+}
+
+fn hub_moment(on: &Option<String>) -> anyhow::Result<Moment> {
+    let now_unix_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now = Moment::from_unix_ms(now_unix_ms);
+    match on {
+        None => Ok(now),
+        Some(text) => Ok(Moment {
+            unix_ms: now_unix_ms,
+            date: parse_date(text).ok_or_else(|| {
+                anyhow::anyhow!("--on `{text}` is not a date: write it as YYYY-MM-DD")
+            })?,
+        }),
+    }
+}
+
+fn print_view(view: &PlanView) {
+    let bound = view
+        .upper_bound
+        .map_or("none".to_string(), |b| format!("{b:.2}"));
+    println!(
+        "plan {} ({}, for {}): objective {:.2}, upper bound {bound}",
+        view.id, view.status, view.planned_on, view.objective
+    );
+    println!(
+        "{:<14} {:<8} {:<10} {:>10} {:>10} {:>7} {:>6}  waiting",
+        "departure", "to", "departs", "load kg", "cap kg", "load %", "lines"
+    );
+    for d in view.departures.iter().filter(|d| d.used) {
+        let waiting = d.allocations.iter().filter(|a| !a.ready).count();
+        println!(
+            "{:<14} {:<8} {:<10} {:>10.0} {:>10.0} {:>6.1}% {:>6}  {}",
+            d.code,
+            d.destination,
+            d.departs,
+            d.load_kg,
+            d.payload_kg,
+            d.load_pct,
+            d.allocations.len(),
+            waiting
+        );
+    }
+    let unused = view.departures.iter().filter(|d| !d.used).count();
+    if unused > 0 {
+        println!("{unused} departures carry nothing in this plan");
+    }
+    if !view.unmet.is_empty() {
+        println!("requests not fully met:");
+        for u in &view.unmet {
+            println!(
+                "  {} ({} {} to {}): {}",
+                u.request, u.quantity, u.item, u.destination, u.reason
+            );
+        }
+    }
+}
+
+fn run_hub(command: PlanCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCode> {
+    let mut ops = Ops::open(db)?;
+    match command {
+        PlanCommand::Build {
+            on,
+            time_limit,
+            seed,
+            instance_out,
+            plan_out,
+            json,
+        } => {
+            let at = hub_moment(&on)?;
+            if let Some(path) = &instance_out {
+                let instance = ops.plan_instance(at)?;
+                std::fs::write(path, serde_json::to_string_pretty(&instance)?)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            }
+            let show = !quiet && std::io::stderr().is_terminal();
+            let bar = show.then(|| {
+                let bar = indicatif::ProgressBar::new(1000);
+                if let Ok(style) =
+                    indicatif::ProgressStyle::with_template("{spinner} planning [{bar:30}] {msg}")
+                {
+                    bar.set_style(style.progress_chars("=> "));
+                }
+                bar
+            });
+            let view = ops.propose_plan_with(
+                at,
+                &PlanOptions {
+                    time_limit_s: time_limit,
+                    seed,
+                },
+                &mut |progress| {
+                    if let Some(bar) = &bar {
+                        bar.set_position((progress.fraction_done * 1000.0) as u64);
+                        bar.set_message(format!("objective {:.0}", progress.objective));
+                    }
+                },
+            )?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            if let Some(path) = &plan_out {
+                let (_, plan) = ops.plan_documents(view.id)?;
+                std::fs::write(path, plan)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                print_view(&view);
+                println!("accept it with: reliefhub plan accept {}", view.id);
+            }
+        }
+        PlanCommand::List { json } => {
+            let plans = ops.plans()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&plans)?);
+            } else {
+                for p in plans {
+                    println!(
+                        "plan {:>4}  {:<9} for {}  objective {:>14.2}  departures {:>4}  unmet {:>4}",
+                        p.id, p.status, p.planned_on, p.objective, p.departures_used, p.unmet_count
+                    );
+                }
+            }
+        }
+        PlanCommand::Show { id, json } => {
+            let view = match id {
+                Some(id) => ops.plan_view(id)?,
+                None => ops
+                    .latest_plan()?
+                    .ok_or_else(|| anyhow::anyhow!("no plan yet: run `reliefhub plan build`"))?,
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                print_view(&view);
+            }
+        }
+        PlanCommand::Accept { id, key, on } => {
+            let at = hub_moment(&on)?;
+            let key = key.unwrap_or_else(|| format!("plan-accept:{id}"));
+            let accepted = ops.accept_plan(id, at, &key)?;
+            for load in &accepted.loading {
+                println!(
+                    "departure {}: {} lines, {} units loaded",
+                    load.departure, load.lines, load.units
+                );
+            }
+            if !accepted.waiting.is_empty() {
+                println!(
+                    "{} allocations wait for their stock to reach the departure's node",
+                    accepted.waiting.len()
+                );
+            }
+            println!(
+                "plan {} accepted{}",
+                accepted.plan_id,
+                if accepted.replayed { " (already, nothing changed)" } else { "" }
+            );
+        }
+        PlanCommand::Check { .. } | PlanCommand::Generate { .. } => {}
+    }
+    Ok(ExitCode::SUCCESS)
 }

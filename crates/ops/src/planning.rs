@@ -1,0 +1,752 @@
+//! Planning from the hub's own state: the planner's instance is built from
+//! the database (stock at the nodes, stock between them, the inbound
+//! pipeline, open requests, departures not yet gone), the plan is stored as
+//! `proposed`, and accepting it loads the departures through the ledger, all
+//! or nothing, under one idempotency key.
+//!
+//! Choices the instance encodes (see ARCHITECTURE.md, "Planning from the
+//! hub's state"):
+//! - a request's value per unit is its item's weight times a value per kg
+//!   set by its priority ([`VALUE_PER_KG_BY_PRIORITY`]), so the planner
+//!   delivers the most urgent kilograms first, net of freight;
+//! - a departure that already has cargo on board has its fixed cost sunk
+//!   (0 in the instance) and offers only its remaining capacity;
+//! - stock in a lot moves in whole packs (the manifest's pack count), reduced
+//!   to what the lot's remaining balance still divides into;
+//! - the port and the airport are [`HUB_TRANSFER_DAYS`] apart by road;
+//! - stock still inbound is available from the leg's expected arrival, stock
+//!   between the nodes from the day after it left. Only stock already at a
+//!   departure's node can be loaded when a plan is accepted; the rest of the
+//!   plan is shown as waiting for its stock.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use reliefhub_core::domain::{format_date, parse_date};
+use reliefhub_planner::{plan as planfmt, solve, Clock, Instance, Progress, SolveOptions};
+use reliefhub_store::Value;
+use serde::Serialize;
+use serde_json::json;
+use time::Date;
+
+use crate::departure::LoadLine;
+use crate::{lot_specs, Moment, Ops, OpsError};
+
+/// Days by road between the port and the airport.
+pub const HUB_TRANSFER_DAYS: i64 = 1;
+
+/// The aid value of one kg delivered on time, by request priority (1 is the
+/// most urgent). Money is in the same unit as departure costs.
+pub const VALUE_PER_KG_BY_PRIORITY: [f64; 5] = [50.0, 35.0, 25.0, 15.0, 10.0];
+
+/// How long and with which seed to plan.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanOptions {
+    pub time_limit_s: f64,
+    pub seed: u64,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            time_limit_s: 5.0,
+            seed: 1,
+        }
+    }
+}
+
+/// One stored plan, in a list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanSummary {
+    pub id: i64,
+    pub created_at_unix_ms: i64,
+    /// The hub date the plan was made for.
+    pub planned_on: String,
+    /// `proposed` or `accepted`.
+    pub status: String,
+    pub objective: f64,
+    pub upper_bound: Option<f64>,
+    pub departures_used: usize,
+    pub unmet_count: usize,
+}
+
+/// Units of a lot the plan puts on a departure for a request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanLine {
+    pub lot_id: i64,
+    pub item: String,
+    pub donor: String,
+    pub request: String,
+    pub quantity: i64,
+    pub weight_kg: f64,
+    /// Where the stock is now: a node code, or the inbound leg or hub
+    /// transfer it is travelling on.
+    pub stock_at: String,
+    /// True when the stock is already at the departure's node, so accepting
+    /// the plan loads it now.
+    pub ready: bool,
+}
+
+/// A departure in a plan, with how full the plan makes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanDeparture {
+    pub code: String,
+    pub node: String,
+    pub destination: String,
+    pub mode: String,
+    pub departs: String,
+    pub arrives: String,
+    /// Capacity offered to the plan (what was left when it was made).
+    pub payload_kg: f64,
+    pub volume_m3: f64,
+    pub cold_volume_m3: f64,
+    pub fixed_cost: f64,
+    pub load_kg: f64,
+    pub load_m3: f64,
+    pub load_cold_m3: f64,
+    /// The larger of the weight and volume fractions used, in percent.
+    pub load_pct: f64,
+    pub used: bool,
+    pub allocations: Vec<PlanLine>,
+}
+
+/// A request the plan does not fully meet, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanUnmet {
+    pub request: String,
+    pub destination: String,
+    pub item: String,
+    pub quantity: i64,
+    pub reason: String,
+}
+
+/// A plan as the hub's staff read it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanView {
+    pub id: i64,
+    pub status: String,
+    pub planned_on: String,
+    pub created_at_unix_ms: i64,
+    pub objective: f64,
+    pub upper_bound: Option<f64>,
+    pub departures: Vec<PlanDeparture>,
+    pub unmet: Vec<PlanUnmet>,
+}
+
+/// The loading list one departure got when a plan was accepted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AcceptedLoad {
+    pub departure: String,
+    pub lines: usize,
+    pub units: i64,
+}
+
+/// What accepting a plan did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AcceptedPlan {
+    pub plan_id: i64,
+    pub status: String,
+    pub loading: Vec<AcceptedLoad>,
+    /// Allocations whose stock is not yet at the departure's node: they stay
+    /// in the plan, to be loaded when the stock arrives.
+    pub waiting: Vec<PlanLine>,
+    /// The ledger batch of the loading (0 when nothing was ready to load).
+    pub batch_id: i64,
+    /// True when this key had already accepted the plan.
+    pub replayed: bool,
+}
+
+struct WallClock(Instant);
+
+impl Clock for WallClock {
+    fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        a.abs()
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+fn day(date: Date) -> String {
+    format_date(date)
+}
+
+impl Ops {
+    /// The planner's instance (`reliefhub-plan-instance/1`) for the hub's
+    /// state on `at.date`. Lots carry `lot_id` and `stock_at` beside the
+    /// fields of the format, which readers of the format ignore.
+    pub fn plan_instance(&mut self, at: Moment) -> Result<serde_json::Value, OpsError> {
+        let today = at.date;
+        let refs = self.refs()?;
+        let balances = self.store.balances()?;
+        let (nodes, legs, transfers, packs, specs) = self.store.read(|conn| {
+            let nodes: Vec<(String, String)> = conn
+                .query("SELECT code, kind FROM nodes ORDER BY code", &[])?
+                .iter()
+                .map(|r| Ok((r[0].text()?, r[1].text()?)))
+                .collect::<Result<_, reliefhub_store::StoreError>>()?;
+            let legs: HashMap<String, (String, String)> = conn
+                .query("SELECT code, node, expected_arrival FROM inbound_legs", &[])?
+                .iter()
+                .map(|r| Ok((r[0].text()?, (r[1].text()?, r[2].text()?))))
+                .collect::<Result<_, reliefhub_store::StoreError>>()?;
+            let transfers: HashMap<String, (String, String)> = conn
+                .query(
+                    "SELECT code, to_node, dispatched_on FROM hub_transfers WHERE arrived_on IS NULL",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Ok((r[0].text()?, (r[1].text()?, r[2].text()?))))
+                .collect::<Result<_, reliefhub_store::StoreError>>()?;
+            let mut packs: HashMap<i64, i64> = HashMap::new();
+            for r in conn.query(
+                "SELECT lot_id, quantity, packs FROM manifest_lines WHERE packs IS NOT NULL AND packs > 0",
+                &[],
+            )? {
+                let (lot, quantity, count) = (r[0].int()?, r[1].int()?, r[2].int()?);
+                if quantity > 0 && quantity % count == 0 {
+                    packs.insert(lot, quantity / count);
+                }
+            }
+            let ids: Vec<i64> = balances
+                .iter()
+                .filter(|b| b.quantity > 0)
+                .map(|b| b.lot_id)
+                .collect();
+            let specs = lot_specs(conn, &ids)?;
+            Ok((nodes, legs, transfers, packs, specs))
+        })?;
+
+        // Lots: where each (lot, place) is, and from when it can be loaded.
+        let mut lots = Vec::new();
+        let mut used_items: BTreeMap<String, ()> = BTreeMap::new();
+        for b in balances.iter().filter(|b| b.quantity > 0) {
+            let Some((kind, place)) = b.account.split_once(':') else {
+                continue;
+            };
+            let (node, available, stock_at) = match kind {
+                "at" => (place.to_string(), today, place.to_string()),
+                "inbound" => match legs.get(place) {
+                    Some((node, expected)) => {
+                        let expected = parse_date(expected).unwrap_or(today);
+                        (node.clone(), expected.max(today), format!("inbound:{place}"))
+                    }
+                    None => continue,
+                },
+                "transfer" => match transfers.get(place) {
+                    Some((node, dispatched)) => {
+                        let dispatched = parse_date(dispatched).unwrap_or(today);
+                        let arrives = dispatched + time::Duration::days(HUB_TRANSFER_DAYS);
+                        (node.clone(), arrives.max(today), format!("transfer:{place}"))
+                    }
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let Some(spec) = specs.get(&b.lot_id) else {
+                continue;
+            };
+            if !refs.items.contains_key(&spec.item) {
+                continue;
+            }
+            let pack = gcd(packs.get(&b.lot_id).copied().unwrap_or(1), b.quantity).max(1);
+            used_items.insert(spec.item.clone(), ());
+            lots.push(json!({
+                "id": format!("L{}@{}", b.lot_id, stock_at),
+                "item": spec.item,
+                "node": node,
+                "quantity": b.quantity,
+                "pack_size": pack,
+                "available": day(available),
+                "expires": spec.expiry.map(day),
+                "earmark": spec.earmark,
+                "lot_id": b.lot_id,
+                "donor": spec.donor,
+                "stock_at": stock_at,
+            }));
+        }
+
+        // Departures that have not gone, with what is left of them.
+        let mut departures = Vec::new();
+        for d in self.departures()? {
+            if !(d.status == "open" || d.status == "loaded") || d.departure.departs_on < today {
+                continue;
+            }
+            let cold_loaded = self.store.read(|conn| {
+                let rows = conn.query(
+                    "SELECT CAST(COALESCE(SUM(x.quantity * i.unit_volume_m3), 0) AS DOUBLE PRECISION) \
+                     FROM loading_lines x JOIN lots l ON l.id = x.lot_id JOIN items i ON i.code = l.item \
+                     WHERE x.departure_code = $1 AND x.unloaded_batch IS NULL AND i.cold_chain <> 0",
+                    &[(&d.departure.code).into()],
+                )?;
+                rows[0][0].real()
+            })?;
+            let dep = &d.departure;
+            departures.push(json!({
+                "id": dep.code,
+                "node": dep.node,
+                "mode": dep.mode.code(),
+                "destination": dep.destination,
+                "departs": day(dep.departs_on),
+                "arrives": day(dep.arrives_on),
+                "payload_kg": (dep.payload_kg - d.loaded_kg).max(0.0),
+                "volume_m3": (dep.volume_m3 - d.loaded_m3).max(0.0),
+                "cold_volume_m3": (dep.cold_volume_m3 - cold_loaded).max(0.0),
+                "dangerous_goods": dep.dangerous_goods_allowed,
+                "fixed_cost": if d.loaded_units > 0 { 0.0 } else { dep.fixed_cost_usd },
+                "cost_per_kg": dep.cost_per_kg_usd,
+                "service": dep.service.code(),
+            }));
+        }
+
+        // Requests still needing stock.
+        let mut requests = Vec::new();
+        for r in self.requests()? {
+            if r.cancelled_on.is_some() {
+                continue;
+            }
+            let remaining = r.request.quantity - r.delivered - r.loaded;
+            let Some(item) = refs.items.get(&r.request.item) else {
+                continue;
+            };
+            if remaining <= 0 {
+                continue;
+            }
+            let priority = usize::try_from(r.request.priority.clamp(1, 5) - 1).unwrap_or(4);
+            used_items.insert(item.code.clone(), ());
+            requests.push(json!({
+                "id": r.request.code,
+                "destination": r.request.destination,
+                "item": r.request.item,
+                "quantity": remaining,
+                "value_per_unit": item.unit_weight_kg * VALUE_PER_KG_BY_PRIORITY[priority],
+                "needed_by": day(r.request.needed_by),
+                "grace_days": r.request.grace_days.max(0),
+                "priority": r.request.priority,
+            }));
+        }
+
+        let items: Vec<serde_json::Value> = used_items
+            .keys()
+            .filter_map(|code| refs.items.get(code))
+            .map(|i| {
+                json!({
+                    "id": i.code,
+                    "name": i.name,
+                    "unit_weight_kg": i.unit_weight_kg,
+                    "unit_volume_m3": i.unit_volume_m3,
+                    "cold_chain": i.cold_chain,
+                    "dangerous_goods": i.dangerous_goods(),
+                    "min_shelf_life_days": i.min_shelf_life_days,
+                })
+            })
+            .collect();
+        let mut links = Vec::new();
+        for (a, _) in &nodes {
+            for (b, _) in &nodes {
+                if a != b {
+                    links.push(json!({"from": a, "to": b, "days": HUB_TRANSFER_DAYS}));
+                }
+            }
+        }
+        Ok(json!({
+            "format": reliefhub_planner::instance::INSTANCE_FORMAT,
+            "name": format!("hub-{}", day(today)),
+            "nodes": nodes.iter().map(|(code, kind)| json!({"id": code, "kind": kind})).collect::<Vec<_>>(),
+            "transfers": links,
+            "items": items,
+            "lots": lots,
+            "departures": departures,
+            "requests": requests,
+        }))
+    }
+
+    /// Builds the instance from the hub's state, plans it and stores the
+    /// plan as `proposed`.
+    pub fn propose_plan(
+        &mut self,
+        at: Moment,
+        options: &PlanOptions,
+    ) -> Result<PlanView, OpsError> {
+        self.propose_plan_with(at, options, &mut |_| {})
+    }
+
+    /// [`Ops::propose_plan`], reporting the planner's progress.
+    pub fn propose_plan_with(
+        &mut self,
+        at: Moment,
+        options: &PlanOptions,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<PlanView, OpsError> {
+        if !(options.time_limit_s.is_finite() && options.time_limit_s > 0.0) {
+            return Err(OpsError::refused(format!(
+                "time_limit_s {} must be a positive number of seconds",
+                options.time_limit_s
+            )));
+        }
+        let instance_json = self.plan_instance(at)?;
+        let text = instance_json.to_string();
+        let instance = Instance::from_json(&text).map_err(|e| {
+            OpsError::refused(format!("the hub's state does not make a valid instance: {e}"))
+        })?;
+        let solve_options = SolveOptions {
+            seed: options.seed,
+            time_limit: Some(Duration::from_secs_f64(options.time_limit_s.min(3600.0))),
+            ..SolveOptions::default()
+        };
+        let plan = solve(
+            &instance,
+            &solve_options,
+            &WallClock(Instant::now()),
+            progress,
+        );
+        let plan_text = planfmt::to_json(&instance, &plan);
+        let id = self.store.write(|conn| {
+            conn.execute(
+                "INSERT INTO plans (created_at_unix_ms, planned_on, status, objective, upper_bound, instance_json, plan_json) \
+                 VALUES ($1, $2, 'proposed', $3, $4, $5, $6)",
+                &[
+                    at.unix_ms.into(),
+                    day(at.date).into(),
+                    plan.objective.into(),
+                    plan.upper_bound.into(),
+                    (&text).into(),
+                    (&plan_text).into(),
+                ],
+            )?;
+            conn.query("SELECT MAX(id) FROM plans", &[])?[0][0].int()
+        })?;
+        self.plan_view(id)
+    }
+
+    /// Every stored plan, newest first.
+    pub fn plans(&mut self) -> Result<Vec<PlanSummary>, OpsError> {
+        let ids: Vec<i64> = self.store.read(|conn| {
+            conn.query("SELECT id FROM plans ORDER BY id DESC", &[])?
+                .iter()
+                .map(|r| r[0].int())
+                .collect()
+        })?;
+        ids.into_iter()
+            .map(|id| {
+                let view = self.plan_view(id)?;
+                Ok(PlanSummary {
+                    id: view.id,
+                    created_at_unix_ms: view.created_at_unix_ms,
+                    planned_on: view.planned_on,
+                    status: view.status,
+                    objective: view.objective,
+                    upper_bound: view.upper_bound,
+                    departures_used: view.departures.iter().filter(|d| d.used).count(),
+                    unmet_count: view.unmet.len(),
+                })
+            })
+            .collect()
+    }
+
+    /// The newest plan, if any.
+    pub fn latest_plan(&mut self) -> Result<Option<PlanView>, OpsError> {
+        let id = self.store.read(|conn| {
+            conn.query("SELECT MAX(id) FROM plans", &[])?[0][0].opt_int()
+        })?;
+        id.map(|id| self.plan_view(id)).transpose()
+    }
+
+    /// A stored plan's documents: the instance it was made from and the
+    /// plan, both as JSON text in their exchange formats.
+    pub fn plan_documents(&mut self, id: i64) -> Result<(String, String), OpsError> {
+        let rows = self.store.read(|conn| {
+            conn.query(
+                "SELECT instance_json, plan_json FROM plans WHERE id = $1",
+                &[id.into()],
+            )
+        })?;
+        let row = rows.first().ok_or_else(|| OpsError::NotFound {
+            what: "plan",
+            code: id.to_string(),
+        })?;
+        Ok((row[0].text()?, row[1].text()?))
+    }
+
+    /// One stored plan as the hub's staff read it.
+    pub fn plan_view(&mut self, id: i64) -> Result<PlanView, OpsError> {
+        let rows = self.store.read(|conn| {
+            conn.query(
+                "SELECT id, created_at_unix_ms, planned_on, status, objective, upper_bound, instance_json, plan_json \
+                 FROM plans WHERE id = $1",
+                &[id.into()],
+            )
+        })?;
+        let Some(row) = rows.first() else {
+            return Err(OpsError::NotFound {
+                what: "plan",
+                code: id.to_string(),
+            });
+        };
+        let corrupt = |what: &str| {
+            OpsError::Store(reliefhub_store::StoreError::Corrupt(format!(
+                "plan {id}: {what}"
+            )))
+        };
+        let instance: serde_json::Value =
+            serde_json::from_str(&row[6].text()?).map_err(|_| corrupt("instance"))?;
+        let plan: serde_json::Value =
+            serde_json::from_str(&row[7].text()?).map_err(|_| corrupt("plan"))?;
+        view_of(
+            id,
+            row[3].text()?,
+            row[2].text()?,
+            row[1].int()?,
+            row[4].real()?,
+            optional_real(&row[5])?,
+            &instance,
+            &plan,
+        )
+        .ok_or_else(|| corrupt("allocations do not match the instance"))
+    }
+
+    /// Accepts a plan: loads every allocation whose stock is at its
+    /// departure's node, all in one ledger batch under `key`, and marks the
+    /// plan accepted. If the hub's stock or departures changed since the
+    /// plan was made so that a loading list no longer holds, nothing is
+    /// loaded and every problem is listed; build a new plan.
+    pub fn accept_plan(
+        &mut self,
+        id: i64,
+        at: Moment,
+        key: &str,
+    ) -> Result<AcceptedPlan, OpsError> {
+        let view = self.plan_view(id)?;
+        let mut lists: Vec<(String, Vec<LoadLine>)> = Vec::new();
+        let mut loading = Vec::new();
+        let mut waiting = Vec::new();
+        for d in &view.departures {
+            let mut lines: BTreeMap<(i64, String), i64> = BTreeMap::new();
+            for a in &d.allocations {
+                if a.ready {
+                    *lines.entry((a.lot_id, a.request.clone())).or_insert(0) += a.quantity;
+                } else {
+                    waiting.push(a.clone());
+                }
+            }
+            if lines.is_empty() {
+                continue;
+            }
+            let lines: Vec<LoadLine> = lines
+                .into_iter()
+                .map(|((lot_id, request), quantity)| LoadLine {
+                    lot_id,
+                    quantity,
+                    request: Some(request),
+                })
+                .collect();
+            loading.push(AcceptedLoad {
+                departure: d.code.clone(),
+                lines: lines.len(),
+                units: lines.iter().map(|l| l.quantity).sum(),
+            });
+            lists.push((d.code.clone(), lines));
+        }
+        if view.status == "accepted" {
+            // Accepting again under the key that accepted it is a replay;
+            // under any other key it is refused.
+            let recorded = self.store.read(|conn| {
+                conn.query(
+                    "SELECT idem_key FROM op_requests WHERE kind = 'plan.accept' AND reference = $1",
+                    &[format!("plan:{id}").into()],
+                )
+            })?;
+            let same = recorded
+                .first()
+                .map(|r| r[0].text())
+                .transpose()?
+                .is_some_and(|k| k == key);
+            if same || (lists.is_empty() && recorded.is_empty()) {
+                return Ok(AcceptedPlan {
+                    plan_id: id,
+                    status: "accepted".to_string(),
+                    loading,
+                    waiting,
+                    batch_id: 0,
+                    replayed: true,
+                });
+            }
+            return Err(OpsError::refused(format!(
+                "plan {id} was already accepted; build a new plan to load more"
+            )));
+        }
+        if lists.is_empty() {
+            self.store.write(|conn| {
+                conn.execute(
+                    "UPDATE plans SET status = 'accepted', accepted_at_unix_ms = $1 WHERE id = $2",
+                    &[at.unix_ms.into(), id.into()],
+                )
+            })?;
+            return Ok(AcceptedPlan {
+                plan_id: id,
+                status: "accepted".to_string(),
+                loading,
+                waiting,
+                batch_id: 0,
+                replayed: false,
+            });
+        }
+        let done = self.load_plan(id, &lists, key, at)?;
+        Ok(AcceptedPlan {
+            plan_id: id,
+            status: "accepted".to_string(),
+            loading,
+            waiting,
+            batch_id: done.applied.batch_id,
+            replayed: done.replayed,
+        })
+    }
+}
+
+fn optional_real(value: &Value) -> Result<Option<f64>, OpsError> {
+    match value {
+        Value::Null => Ok(None),
+        other => Ok(Some(other.real()?)),
+    }
+}
+
+/// Joins a stored plan with its instance into the staff's view.
+#[allow(clippy::too_many_arguments)]
+fn view_of(
+    id: i64,
+    status: String,
+    planned_on: String,
+    created_at_unix_ms: i64,
+    objective: f64,
+    upper_bound: Option<f64>,
+    instance: &serde_json::Value,
+    plan: &serde_json::Value,
+) -> Option<PlanView> {
+    let list = |name: &str| instance.get(name).and_then(|v| v.as_array()).cloned().unwrap_or_default();
+    let items: HashMap<String, serde_json::Value> = list("items")
+        .into_iter()
+        .filter_map(|i| Some((i.get("id")?.as_str()?.to_string(), i)))
+        .collect();
+    let lots: HashMap<String, serde_json::Value> = list("lots")
+        .into_iter()
+        .filter_map(|l| Some((l.get("id")?.as_str()?.to_string(), l)))
+        .collect();
+    let requests: HashMap<String, serde_json::Value> = list("requests")
+        .into_iter()
+        .filter_map(|r| Some((r.get("id")?.as_str()?.to_string(), r)))
+        .collect();
+    let text = |v: &serde_json::Value, f: &str| v.get(f).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    let num = |v: &serde_json::Value, f: &str| v.get(f).and_then(serde_json::Value::as_f64).unwrap_or(0.0);
+
+    let mut departures: Vec<PlanDeparture> = list("departures")
+        .iter()
+        .map(|d| PlanDeparture {
+            code: text(d, "id"),
+            node: text(d, "node"),
+            destination: text(d, "destination"),
+            mode: text(d, "mode"),
+            departs: text(d, "departs"),
+            arrives: text(d, "arrives"),
+            payload_kg: num(d, "payload_kg"),
+            volume_m3: num(d, "volume_m3"),
+            cold_volume_m3: num(d, "cold_volume_m3"),
+            fixed_cost: num(d, "fixed_cost"),
+            load_kg: 0.0,
+            load_m3: 0.0,
+            load_cold_m3: 0.0,
+            load_pct: 0.0,
+            used: false,
+            allocations: Vec::new(),
+        })
+        .collect();
+    let index: HashMap<String, usize> = departures
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.code.clone(), i))
+        .collect();
+    for a in plan.get("allocations")?.as_array()? {
+        let lot = lots.get(a.get("lot")?.as_str()?)?;
+        let d = &mut departures[*index.get(a.get("departure")?.as_str()?)?];
+        let item = items.get(lot.get("item")?.as_str()?)?;
+        let quantity = a.get("quantity")?.as_i64()?;
+        let units = quantity as f64;
+        let weight = num(item, "unit_weight_kg") * units;
+        let volume = num(item, "unit_volume_m3") * units;
+        d.load_kg += weight;
+        d.load_m3 += volume;
+        if item.get("cold_chain").and_then(serde_json::Value::as_bool) == Some(true) {
+            d.load_cold_m3 += volume;
+        }
+        d.used = true;
+        let stock_at = text(lot, "stock_at");
+        d.allocations.push(PlanLine {
+            lot_id: lot.get("lot_id")?.as_i64()?,
+            item: text(lot, "item"),
+            donor: text(lot, "donor"),
+            request: a.get("request")?.as_str()?.to_string(),
+            quantity,
+            weight_kg: weight,
+            ready: stock_at == d.node,
+            stock_at,
+        });
+    }
+    for d in &mut departures {
+        let fraction = |load: f64, cap: f64| if cap > 0.0 { load / cap } else { 0.0 };
+        d.load_pct = 100.0 * fraction(d.load_kg, d.payload_kg).max(fraction(d.load_m3, d.volume_m3));
+    }
+    let unmet = plan
+        .get("unmet")
+        .and_then(|u| u.as_array())
+        .map(|u| {
+            u.iter()
+                .filter_map(|x| {
+                    let code = x.get("request")?.as_str()?;
+                    let r = requests.get(code)?;
+                    Some(PlanUnmet {
+                        request: code.to_string(),
+                        destination: text(r, "destination"),
+                        item: text(r, "item"),
+                        quantity: x.get("quantity")?.as_i64()?,
+                        reason: x.get("reason")?.as_str()?.to_string(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(PlanView {
+        id,
+        status,
+        planned_on,
+        created_at_unix_ms,
+        objective,
+        upper_bound,
+        departures,
+        unmet,
+    })
+}
+
+impl Ops {
+    /// Loads an accepted plan's lists and marks the plan accepted, in one
+    /// transaction.
+    fn load_plan(
+        &mut self,
+        id: i64,
+        lists: &[(String, Vec<LoadLine>)],
+        key: &str,
+        at: Moment,
+    ) -> Result<crate::Done, OpsError> {
+        let digest = crate::request_digest("plan.accept", &(id, lists));
+        self.load_lists(lists, key, &digest, "plan.accept", at, move |conn, applied| {
+            conn.execute(
+                "UPDATE plans SET status = 'accepted', accepted_at_unix_ms = $1, accept_batch = $2 WHERE id = $3",
+                &[at.unix_ms.into(), applied.batch_id.into(), id.into()],
+            )?;
+            Ok(format!("plan:{id}"))
+        })
+    }
+}
