@@ -937,7 +937,13 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 (false, true) => 180.0,
                 (false, false) => 95.0,
             },
-            cold_volume_m3: if sea { 0.0 } else if charter { 12.0 } else { 20.0 },
+            cold_volume_m3: if sea {
+                0.0
+            } else if charter {
+                12.0
+            } else {
+                20.0
+            },
             dangerous_goods_allowed: sea || !charter,
             fixed_cost_usd: match (sea, charter) {
                 (true, _) => 38_000.0,

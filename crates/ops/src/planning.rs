@@ -234,7 +234,11 @@ impl Ops {
                 "inbound" => match legs.get(place) {
                     Some((node, expected)) => {
                         let expected = parse_date(expected).unwrap_or(today);
-                        (node.clone(), expected.max(today), format!("inbound:{place}"))
+                        (
+                            node.clone(),
+                            expected.max(today),
+                            format!("inbound:{place}"),
+                        )
                     }
                     None => continue,
                 },
@@ -242,7 +246,11 @@ impl Ops {
                     Some((node, dispatched)) => {
                         let dispatched = parse_date(dispatched).unwrap_or(today);
                         let arrives = dispatched + time::Duration::days(HUB_TRANSFER_DAYS);
-                        (node.clone(), arrives.max(today), format!("transfer:{place}"))
+                        (
+                            node.clone(),
+                            arrives.max(today),
+                            format!("transfer:{place}"),
+                        )
                     }
                     None => continue,
                 },
@@ -392,7 +400,9 @@ impl Ops {
         let instance_json = self.plan_instance(at)?;
         let text = instance_json.to_string();
         let instance = Instance::from_json(&text).map_err(|e| {
-            OpsError::refused(format!("the hub's state does not make a valid instance: {e}"))
+            OpsError::refused(format!(
+                "the hub's state does not make a valid instance: {e}"
+            ))
         })?;
         let solve_options = SolveOptions {
             seed: options.seed,
@@ -451,9 +461,9 @@ impl Ops {
 
     /// The newest plan, if any.
     pub fn latest_plan(&mut self) -> Result<Option<PlanView>, OpsError> {
-        let id = self.store.read(|conn| {
-            conn.query("SELECT MAX(id) FROM plans", &[])?[0][0].opt_int()
-        })?;
+        let id = self
+            .store
+            .read(|conn| conn.query("SELECT MAX(id) FROM plans", &[])?[0][0].opt_int())?;
         id.map(|id| self.plan_view(id)).transpose()
     }
 
@@ -627,7 +637,13 @@ fn view_of(
     instance: &serde_json::Value,
     plan: &serde_json::Value,
 ) -> Option<PlanView> {
-    let list = |name: &str| instance.get(name).and_then(|v| v.as_array()).cloned().unwrap_or_default();
+    let list = |name: &str| {
+        instance
+            .get(name)
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default()
+    };
     let items: HashMap<String, serde_json::Value> = list("items")
         .into_iter()
         .filter_map(|i| Some((i.get("id")?.as_str()?.to_string(), i)))
@@ -640,8 +656,12 @@ fn view_of(
         .into_iter()
         .filter_map(|r| Some((r.get("id")?.as_str()?.to_string(), r)))
         .collect();
-    let text = |v: &serde_json::Value, f: &str| v.get(f).and_then(|x| x.as_str()).unwrap_or("").to_string();
-    let num = |v: &serde_json::Value, f: &str| v.get(f).and_then(serde_json::Value::as_f64).unwrap_or(0.0);
+    let text = |v: &serde_json::Value, f: &str| {
+        v.get(f).and_then(|x| x.as_str()).unwrap_or("").to_string()
+    };
+    let num = |v: &serde_json::Value, f: &str| {
+        v.get(f).and_then(serde_json::Value::as_f64).unwrap_or(0.0)
+    };
 
     let mut departures: Vec<PlanDeparture> = list("departures")
         .iter()
@@ -697,7 +717,8 @@ fn view_of(
     }
     for d in &mut departures {
         let fraction = |load: f64, cap: f64| if cap > 0.0 { load / cap } else { 0.0 };
-        d.load_pct = 100.0 * fraction(d.load_kg, d.payload_kg).max(fraction(d.load_m3, d.volume_m3));
+        d.load_pct =
+            100.0 * fraction(d.load_kg, d.payload_kg).max(fraction(d.load_m3, d.volume_m3));
     }
     let unmet = plan
         .get("unmet")

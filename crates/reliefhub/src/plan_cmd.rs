@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use reliefhub_planner::generate::{generate_json, GenerateConfig, Size};
 use reliefhub_core::domain::parse_date;
 use reliefhub_ops::planning::{PlanOptions, PlanView};
 use reliefhub_ops::{Moment, Ops};
+use reliefhub_planner::generate::{generate_json, GenerateConfig, Size};
 use reliefhub_planner::{check, plan, solve, Clock, Instance, SolveOptions};
 
 /// Plan which stock goes on which departure for which request.
@@ -125,10 +125,12 @@ impl Clock for WallClock {
 /// Runs `reliefhub plan ...`. `quiet` silences the progress display.
 pub fn run(args: PlanArgs, db: &str, quiet: bool) -> ExitCode {
     match args.command {
-        Some(command @ (PlanCommand::Build { .. }
-        | PlanCommand::List { .. }
-        | PlanCommand::Show { .. }
-        | PlanCommand::Accept { .. })) => match run_hub(command, db, quiet) {
+        Some(
+            command @ (PlanCommand::Build { .. }
+            | PlanCommand::List { .. }
+            | PlanCommand::Show { .. }
+            | PlanCommand::Accept { .. }),
+        ) => match run_hub(command, db, quiet) {
             Ok(code) => code,
             Err(error) => {
                 eprintln!("error: {error:#}");
@@ -456,7 +458,11 @@ fn run_hub(command: PlanCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCo
             println!(
                 "plan {} accepted{}",
                 accepted.plan_id,
-                if accepted.replayed { " (already, nothing changed)" } else { "" }
+                if accepted.replayed {
+                    " (already, nothing changed)"
+                } else {
+                    ""
+                }
             );
         }
         PlanCommand::Check { .. } | PlanCommand::Generate { .. } => {}

@@ -55,8 +55,17 @@ fn plan_from_db(db: &str) {
         dir,
         db,
         &[
-            "plan", "build", "--on", ON, "--time-limit", "1", "--instance-out", "instance.json",
-            "--plan-out", "plan.json", "--json",
+            "plan",
+            "build",
+            "--on",
+            ON,
+            "--time-limit",
+            "1",
+            "--instance-out",
+            "instance.json",
+            "--plan-out",
+            "plan.json",
+            "--json",
         ],
     );
     let checker = Command::new("python3")
@@ -71,7 +80,18 @@ fn plan_from_db(db: &str) {
         String::from_utf8_lossy(&checker.stdout),
         String::from_utf8_lossy(&checker.stderr)
     );
-    ok(dir, db, &["plan", "check", "--instance", "instance.json", "--plan", "plan.json"]);
+    ok(
+        dir,
+        db,
+        &[
+            "plan",
+            "check",
+            "--instance",
+            "instance.json",
+            "--plan",
+            "plan.json",
+        ],
+    );
 
     let instance: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("instance.json")).unwrap()).unwrap();
@@ -95,7 +115,11 @@ fn plan_from_db(db: &str) {
     let id = view["id"].as_i64().unwrap().to_string();
 
     // A second plan from the same state, to go stale.
-    let stale = json(dir, db, &["plan", "build", "--on", ON, "--time-limit", "1", "--json"]);
+    let stale = json(
+        dir,
+        db,
+        &["plan", "build", "--on", ON, "--time-limit", "1", "--json"],
+    );
     let stale_id = stale["id"].as_i64().unwrap().to_string();
 
     // Accept: exactly the ready allocations leave the nodes.
@@ -108,12 +132,18 @@ fn plan_from_db(db: &str) {
             if a["ready"] == true {
                 ready_lines += 1;
                 *expected
-                    .entry((d["node"].as_str().unwrap().to_string(), a["lot_id"].as_i64().unwrap()))
+                    .entry((
+                        d["node"].as_str().unwrap().to_string(),
+                        a["lot_id"].as_i64().unwrap(),
+                    ))
                     .or_insert(0) += a["quantity"].as_i64().unwrap();
             }
         }
     }
-    assert!(ready_lines > 0, "some stock should be at its departure's node");
+    assert!(
+        ready_lines > 0,
+        "some stock should be at its departure's node"
+    );
     ok(dir, db, &["plan", "accept", &id, "--on", ON]);
     let after = stock(dir, db);
     for (key, units) in &expected {
@@ -133,13 +163,21 @@ fn plan_from_db(db: &str) {
     assert_eq!(journal_entries(dir, db), entries_after);
     let other = run_in(dir, db, &["plan", "accept", &id, "--key", "another"]);
     assert_eq!(other.code, 2, "{}", other.stderr);
-    assert!(other.stderr.contains("already accepted"), "{}", other.stderr);
+    assert!(
+        other.stderr.contains("already accepted"),
+        "{}",
+        other.stderr
+    );
 
     // The stale plan wants stock and space the first one took: refused as a
     // whole, with the problems listed, and nothing written.
     let stale_run = run_in(dir, db, &["plan", "accept", &stale_id, "--on", ON]);
     assert_eq!(stale_run.code, 2, "{}", stale_run.stdout);
-    assert!(stale_run.stderr.contains("nothing was written"), "{}", stale_run.stderr);
+    assert!(
+        stale_run.stderr.contains("nothing was written"),
+        "{}",
+        stale_run.stderr
+    );
     assert_eq!(journal_entries(dir, db), entries_after);
     assert_eq!(stock(dir, db), after);
 }
