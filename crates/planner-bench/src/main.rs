@@ -47,7 +47,18 @@ fn run(args: &[String]) -> Result<(), String> {
             };
             let mut reached: Vec<Option<f64>> = vec![None; reach.len()];
             let mut first_bound: Option<f64> = None;
+            let trace = std::env::var_os("PLANNER_TRACE").is_some();
+            eprintln!("read {:.2}s", start.elapsed().as_secs_f64());
             let plan = solve(&instance, &options, &clock, &mut |p| {
+                if trace {
+                    eprintln!(
+                        "{:8.3}s {:16.1} {:16.1} moves {}",
+                        p.elapsed.as_secs_f64(),
+                        p.objective,
+                        p.upper_bound.unwrap_or(f64::NAN),
+                        p.moves
+                    );
+                }
                 for (target, at) in reach.iter().zip(reached.iter_mut()) {
                     if at.is_none() && p.objective >= *target {
                         *at = Some(p.elapsed.as_secs_f64());

@@ -13,6 +13,8 @@
 //! choice of non-negative multipliers, so the bound is valid at every
 //! iteration; subgradient steps only make it tighter.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::model::Model;
 
 struct Slot {
@@ -63,7 +65,8 @@ const MAX_ITERATIONS: usize = 4000;
 
 impl Bounder {
     /// `target` is the value of a known feasible plan (the step sizes aim at it).
-    pub fn new(model: &Model, target: f64) -> Self {
+    /// Returns `None` when `stop` is raised before the set-up is done.
+    pub fn new(model: &Model, target: f64, stop: &AtomicBool) -> Option<Self> {
         let instance = model.instance;
         // Supply groups: one per (item, earmark set).
         let mut group_of_class = vec![0usize; model.classes.len()];
@@ -82,6 +85,9 @@ impl Bounder {
         let mut departures = Vec::with_capacity(instance.departures.len());
         let mut eligible = vec![0.0f64; group_quantity.len()];
         for (d, departure) in instance.departures.iter().enumerate() {
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
             let mut slots: Vec<Slot> = Vec::new();
             for option in &model.options[d] {
                 let item = instance.requests[option.request].item;
@@ -96,7 +102,7 @@ impl Bounder {
             }
             for slot in &mut slots {
                 let mut touched = Vec::new();
-                for &c in &model.item_classes[slot.item] {
+                for &c in &model.destination_classes[departure.destination_index][slot.item] {
                     if model.class_fits(c, d) {
                         let g = group_of_class[c];
                         if eligible[g] == 0.0 {
@@ -136,7 +142,7 @@ impl Bounder {
                 ]
             })
             .collect();
-        Bounder {
+        Some(Bounder {
             departures,
             request_quantity: instance
                 .requests
@@ -153,7 +159,7 @@ impl Bounder {
             stale: 0,
             iterations: 0,
             segments: Vec::new(),
-        }
+        })
     }
 
     pub fn best(&self) -> f64 {
@@ -166,8 +172,9 @@ impl Bounder {
             || self.best <= self.target + 1e-9 * (1.0 + self.target.abs())
     }
 
-    /// One subgradient iteration. Returns the bound it proved.
-    pub fn iterate(&mut self) -> f64 {
+    /// One subgradient iteration. Returns the bound it proved, or `None` when
+    /// `stop` was raised before it was complete.
+    pub fn iterate(&mut self, stop: &AtomicBool) -> Option<f64> {
         self.iterations += 1;
         let mut bound: f64 = self
             .mu
@@ -184,7 +191,11 @@ impl Bounder {
         let mut request_use = vec![0.0f64; self.mu.len()];
         let mut group_use = vec![0.0f64; self.lambda.len()];
         let mut segments = std::mem::take(&mut self.segments);
-        for departure in &mut self.departures {
+        for (d, departure) in self.departures.iter_mut().enumerate() {
+            if d % 64 == 63 && stop.load(Ordering::Relaxed) {
+                self.segments = segments;
+                return None;
+            }
             segments.clear();
             build_segments(
                 departure,
@@ -257,7 +268,7 @@ impl Bounder {
         norm += group_step.iter().map(|g| g * g).sum::<f64>();
         if norm <= 0.0 {
             self.theta = 0.0;
-            return bound;
+            return Some(bound);
         }
         let gap = (bound - self.target).max(1e-6 * (1.0 + bound.abs()));
         let step = self.theta * gap / norm;
@@ -267,7 +278,7 @@ impl Bounder {
         for (l, g) in self.lambda.iter_mut().zip(&group_step) {
             *l = (*l - step * g).max(0.0);
         }
-        bound
+        Some(bound)
     }
 }
 
@@ -402,9 +413,12 @@ mod tests {
             return;
         };
         let model = Model::new(&instance);
-        let mut bounder = Bounder::new(&model, 1_455_820.0);
+        let stop = AtomicBool::new(false);
+        let Some(mut bounder) = Bounder::new(&model, 1_455_820.0, &stop) else {
+            return;
+        };
         for i in 0..2000 {
-            let b = bounder.iterate();
+            let b = bounder.iterate(&stop).unwrap_or(f64::NAN);
             if i % 50 == 0 || i < 10 {
                 println!(
                     "{i} {b:.1} best {:.1} theta {}",

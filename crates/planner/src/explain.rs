@@ -1,6 +1,8 @@
 //! Why a request is not fully met, found by analysing the instance and the
 //! plan, and said in a logistics officer's words.
 
+use std::collections::HashMap;
+
 use crate::instance::format_day;
 use crate::model::Model;
 use crate::plan::Unmet;
@@ -19,11 +21,69 @@ fn list(ids: &[&str], limit: usize) -> String {
     text
 }
 
+/// Stock eligible for one departure and one item.
+#[derive(Debug, Clone, Copy)]
+struct DepartureStock {
+    total_units: i64,
+    left_units: i64,
+    smallest_pack_left: i64,
+}
+
+/// Per (departure, item) stock figures, computed once.
+#[derive(Default)]
+struct Cache {
+    stock: HashMap<(usize, usize), DepartureStock>,
+}
+
+impl Cache {
+    fn departure_stock(
+        &mut self,
+        model: &Model,
+        state: &State,
+        d: usize,
+        item: usize,
+    ) -> DepartureStock {
+        *self.stock.entry((d, item)).or_insert_with(|| {
+            let destination = model.instance.departures[d].destination_index;
+            let mut stock = DepartureStock {
+                total_units: 0,
+                left_units: 0,
+                smallest_pack_left: i64::MAX,
+            };
+            for &c in &model.destination_classes[destination][item] {
+                if !model.class_fits(c, d) {
+                    continue;
+                }
+                let class = &model.classes[c];
+                stock.total_units += class.packs * class.pack_size;
+                if state.class_left[c] > 0 {
+                    stock.left_units += state.class_left[c] * class.pack_size;
+                    stock.smallest_pack_left = stock.smallest_pack_left.min(class.pack_size);
+                }
+            }
+            stock
+        })
+    }
+}
+
 pub(crate) fn explain_unmet(model: &Model, state: &State) -> Vec<Unmet> {
     let mut unmet = Vec::new();
+    let mut cache = Cache::default();
+    // Who took each item, best value per unit first (for "allocated to ...").
+    let mut takers: Vec<Vec<(f64, usize)>> = vec![Vec::new(); model.instance.items.len()];
+    for cargo in &state.cargo {
+        for &(other, _, _) in &cargo.deliveries {
+            let request = &model.instance.requests[other];
+            takers[request.item].push((request.value_per_unit, other));
+        }
+    }
+    for list in &mut takers {
+        list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        list.dedup_by_key(|t| t.1);
+    }
     for (r, &left) in state.request_left.iter().enumerate() {
         if left > 0 {
-            let reason = reason(model, state, r, left);
+            let reason = reason(model, state, &mut cache, &takers, r, left);
             unmet.push(Unmet {
                 request: r,
                 quantity: left,
@@ -34,7 +94,14 @@ pub(crate) fn explain_unmet(model: &Model, state: &State) -> Vec<Unmet> {
     unmet
 }
 
-fn reason(model: &Model, state: &State, r: usize, left: i64) -> String {
+fn reason(
+    model: &Model,
+    state: &State,
+    cache: &mut Cache,
+    takers: &[Vec<(f64, usize)>],
+    r: usize,
+    left: i64,
+) -> String {
     let instance = model.instance;
     let request = &instance.requests[r];
     let item = &instance.items[request.item];
@@ -95,25 +162,29 @@ fn reason(model: &Model, state: &State, r: usize, left: i64) -> String {
         );
     }
 
-    // Stock analysis, one rule at a time, on the lots of this item.
-    let lots: Vec<usize> = (0..instance.lots.len())
-        .filter(|&l| instance.lots[l].item == request.item)
-        .collect();
-    if lots.is_empty() {
+    // Stock analysis, one rule at a time, on the lot classes of this item.
+    let classes = &model.item_classes[request.item];
+    if classes.is_empty() {
         return format!("no stock of {} at the hub", item.id);
     }
-    let in_time = |l: usize, d: usize| {
-        let lot = &instance.lots[l];
+    // Latest departure day per node among the offered departures.
+    let mut last_departs: Vec<Option<i32>> = vec![None; instance.nodes.len()];
+    for &d in &offered {
         let departure = &instance.departures[d];
-        instance.transfer_days[lot.node][departure.node]
-            .is_some_and(|days| lot.available + days <= departure.departs)
+        let slot = &mut last_departs[departure.node];
+        *slot = Some(slot.map_or(departure.departs, |day| day.max(departure.departs)));
+    }
+    let in_time = |c: usize| {
+        let class = &model.classes[c];
+        last_departs.iter().enumerate().any(|(node, last)| {
+            last.is_some_and(|last| {
+                instance.transfer_days[class.node][node]
+                    .is_some_and(|days| class.available + days <= last)
+            })
+        })
     };
-    let timely_lots: Vec<usize> = lots
-        .iter()
-        .copied()
-        .filter(|&l| offered.iter().any(|&d| in_time(l, d)))
-        .collect();
-    if timely_lots.is_empty() {
+    let timely_classes: Vec<usize> = classes.iter().copied().filter(|&c| in_time(c)).collect();
+    if timely_classes.is_empty() {
         let last = offered
             .iter()
             .map(|&d| instance.departures[d].departs)
@@ -125,15 +196,16 @@ fn reason(model: &Model, state: &State, r: usize, left: i64) -> String {
             format_day(last)
         );
     }
-    let allowed: Vec<usize> = timely_lots
+    let allowed = timely_classes
         .iter()
-        .copied()
-        .filter(|&l| crate::instance::Instance::earmark_allows(&instance.lots[l], destination))
-        .collect();
-    if allowed.is_empty() {
-        let mut countries: Vec<&str> = timely_lots
+        .any(|&c| model.earmark_allows[model.classes[c].earmark][request.destination_index]);
+    if !allowed {
+        let mut countries: Vec<&str> = timely_classes
             .iter()
-            .flat_map(|&l| instance.lots[l].earmark.iter().map(String::as_str))
+            .flat_map(|&c| {
+                let (lot, _) = model.classes[c].lots[0];
+                instance.lots[lot].earmark.iter().map(String::as_str)
+            })
             .collect();
         countries.sort_unstable();
         countries.dedup();
@@ -143,52 +215,31 @@ fn reason(model: &Model, state: &State, r: usize, left: i64) -> String {
             list(&countries, 8)
         );
     }
-    let fresh = |l: usize, d: usize| {
-        let lot = &instance.lots[l];
-        lot.expires
-            .is_none_or_compat(instance.departures[d].arrives + item.min_shelf_life_days)
-    };
-    let eligible: Vec<usize> = allowed
+    let stock: Vec<DepartureStock> = offered
         .iter()
-        .copied()
-        .filter(|&l| offered.iter().any(|&d| in_time(l, d) && fresh(l, d)))
+        .map(|&d| cache.departure_stock(model, state, d, request.item))
         .collect();
-    if eligible.is_empty() {
+    if stock.iter().all(|s| s.total_units == 0) {
         return format!(
             "all eligible lots of {} expire before the arrival + {} days minimum shelf life",
             item.id, item.min_shelf_life_days
         );
     }
 
-    // Eligible stock still unallocated, by class.
-    let mut left_units = 0i64;
-    let mut smallest_pack = i64::MAX;
-    let mut total_units = 0i64;
-    for (c, class) in model.classes.iter().enumerate() {
-        if class.item != request.item || !offered.iter().any(|&d| model.class_fits(c, d)) {
-            continue;
-        }
-        total_units += class.packs * class.pack_size;
-        if state.class_left[c] > 0 {
-            left_units += state.class_left[c] * class.pack_size;
-            smallest_pack = smallest_pack.min(class.pack_size);
-        }
-    }
+    // Eligible stock still unallocated.
+    let total_units = stock.iter().map(|s| s.total_units).max().unwrap_or(0);
+    let left_units = stock.iter().map(|s| s.left_units).max().unwrap_or(0);
+    let smallest_pack = stock
+        .iter()
+        .map(|s| s.smallest_pack_left)
+        .min()
+        .unwrap_or(i64::MAX);
     if left_units == 0 {
-        let mut takers: Vec<(f64, &str)> = Vec::new();
-        for cargo in &state.cargo {
-            for &(other, _, _) in &cargo.deliveries {
-                let other_request = &instance.requests[other];
-                if other != r
-                    && other_request.item == request.item
-                    && !takers.iter().any(|t| t.1 == other_request.id)
-                {
-                    takers.push((other_request.value_per_unit, other_request.id.as_str()));
-                }
-            }
-        }
-        takers.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let ids: Vec<&str> = takers.iter().map(|t| t.1).collect();
+        let ids: Vec<&str> = takers[request.item]
+            .iter()
+            .filter(|t| t.1 != r)
+            .map(|t| instance.requests[t.1].id.as_str())
+            .collect();
         if ids.is_empty() {
             return format!(
                 "the eligible stock of {} ({total_units} units) is used up",
@@ -271,18 +322,4 @@ fn reason(model: &Model, state: &State, r: usize, left: i64) -> String {
         "the remaining eligible stock of {} ({left_units} units) fits only departures already used by more valuable cargo",
         item.id
     )
-}
-
-/// `expires` allows an arrival needing shelf life until `needed`.
-trait ExpiryAllows {
-    fn is_none_or_compat(&self, needed: i32) -> bool;
-}
-
-impl ExpiryAllows for Option<i32> {
-    fn is_none_or_compat(&self, needed: i32) -> bool {
-        match self {
-            None => true,
-            Some(expires) => *expires >= needed,
-        }
-    }
 }

@@ -20,7 +20,8 @@ pub fn greedy_plan(instance: &Instance) -> Plan {
     let mut cold_m3 = vec![0.0f64; departure_count];
     let mut allocations: Vec<Allocation> = Vec::new();
 
-    // Lots of each item, oldest expiry first (no expiry last).
+    // Lots of each item a destination's earmark allows, oldest expiry first
+    // (no expiry last).
     let mut item_lots: Vec<Vec<usize>> = vec![Vec::new(); instance.items.len()];
     for (l, lot) in instance.lots.iter().enumerate() {
         item_lots[lot.item].push(l);
@@ -28,6 +29,21 @@ pub fn greedy_plan(instance: &Instance) -> Plan {
     for list in &mut item_lots {
         list.sort_by_key(|&l| (instance.lots[l].expires.unwrap_or(Day::MAX), l));
     }
+    let mut lists: Vec<Vec<Vec<usize>>> = instance
+        .destinations
+        .iter()
+        .map(|destination| {
+            item_lots
+                .iter()
+                .map(|list| {
+                    list.iter()
+                        .copied()
+                        .filter(|&l| Instance::earmark_allows(&instance.lots[l], destination))
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
     let mut destination_departures: Vec<Vec<usize>> = vec![Vec::new(); instance.destinations.len()];
     for (d, departure) in instance.departures.iter().enumerate() {
         destination_departures[departure.destination_index].push(d);
@@ -57,37 +73,46 @@ pub fn greedy_plan(instance: &Instance) -> Plan {
             if item.dangerous_goods && !departure.dangerous_goods {
                 continue;
             }
-            for &l in &item_lots[request.item] {
+            let fit = |capacity: f64, used: f64, per_unit: f64| {
+                ((capacity + 0.5 * capacity_slack(capacity) - used) / per_unit)
+                    .floor()
+                    .max(0.0)
+            };
+            let room = |weight: f64, volume: f64, cold: f64| {
+                let mut room = fit(departure.payload_kg, weight, item.unit_weight_kg).min(fit(
+                    departure.volume_m3,
+                    volume,
+                    item.unit_volume_m3,
+                ));
+                if item.cold_chain {
+                    room = room.min(fit(departure.cold_volume_m3, cold, item.unit_volume_m3));
+                }
+                room.min(1e15) as i64
+            };
+            if room(weight_kg[d], volume_m3[d], cold_m3[d]) <= 0 {
+                continue;
+            }
+            let list = &mut lists[request.destination_index][request.item];
+            let threshold = departure.arrives + item.min_shelf_life_days;
+            // Lots expiring too soon come first in the list.
+            let start =
+                list.partition_point(|&l| instance.lots[l].expires.is_some_and(|e| e < threshold));
+            let mut spent = 0usize;
+            for &l in &list[start..] {
                 if need == 0 {
                     break;
                 }
                 let lot = &instance.lots[l];
                 if lot_left[l] < lot.pack_size {
+                    spent += 1;
                     continue;
                 }
                 let in_time = instance.transfer_days[lot.node][departure.node]
                     .is_some_and(|days| lot.available + days <= departure.departs);
-                let fresh = lot
-                    .expires
-                    .map_or(true, |e| e >= departure.arrives + item.min_shelf_life_days);
-                if !in_time || !fresh || !Instance::earmark_allows(lot, &departure.destination) {
+                if !in_time {
                     continue;
                 }
-                let fit = |capacity: f64, used: f64, per_unit: f64| {
-                    ((capacity + 0.5 * capacity_slack(capacity) - used) / per_unit)
-                        .floor()
-                        .max(0.0)
-                };
-                let mut room = fit(departure.payload_kg, weight_kg[d], item.unit_weight_kg)
-                    .min(fit(departure.volume_m3, volume_m3[d], item.unit_volume_m3));
-                if item.cold_chain {
-                    room = room.min(fit(
-                        departure.cold_volume_m3,
-                        cold_m3[d],
-                        item.unit_volume_m3,
-                    ));
-                }
-                let room = room.min(1e15) as i64;
+                let room = room(weight_kg[d], volume_m3[d], cold_m3[d]);
                 let units = need.min(lot_left[l]).min(room) / lot.pack_size * lot.pack_size;
                 if units <= 0 {
                     continue;
@@ -106,6 +131,9 @@ pub fn greedy_plan(instance: &Instance) -> Plan {
                     request: r,
                     quantity: units,
                 });
+            }
+            if spent > 64 {
+                list.retain(|&l| lot_left[l] >= instance.lots[l].pack_size);
             }
         }
     }

@@ -70,6 +70,9 @@ pub(crate) struct Model<'a> {
     /// Per item, class indices in order of preference: soonest expiry first,
     /// earmarked before free stock, latest availability first.
     pub item_classes: Vec<Vec<usize>>,
+    /// `item_classes` restricted to the classes a destination's earmark
+    /// allows: `destination_classes[destination][item]`, same order.
+    pub destination_classes: Vec<Vec<Vec<usize>>>,
     /// Per departure, the requests it can serve with a positive net unit value,
     /// best first.
     pub options: Vec<Vec<Option_>>,
@@ -94,7 +97,7 @@ impl<'a> Model<'a> {
             earmark.sort();
             earmark.dedup();
             let set = *earmark_index.entry(earmark.clone()).or_insert_with(|| {
-                let allows = instance
+                let allows: Vec<bool> = instance
                     .destinations
                     .iter()
                     .map(|destination| {
@@ -150,6 +153,20 @@ impl<'a> Model<'a> {
                 )
             });
         }
+
+        let destination_classes: Vec<Vec<Vec<usize>>> = (0..destination_count)
+            .map(|x| {
+                item_classes
+                    .iter()
+                    .map(|list| {
+                        list.iter()
+                            .copied()
+                            .filter(|&c| earmark_allows[classes[c].earmark][x])
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
 
         let mut destination_requests = vec![Vec::new(); destination_count];
         for (r, request) in instance.requests.iter().enumerate() {
@@ -217,10 +234,26 @@ impl<'a> Model<'a> {
             classes,
             earmark_allows,
             item_classes,
+            destination_classes,
             options,
             destination_departures,
             effective_kg,
         }
+    }
+
+    /// A quick proven bound: every request met in full at its best net unit
+    /// value, no capacity, stock or fixed cost (those only lower the value).
+    pub fn trivial_bound(&self) -> f64 {
+        let mut best = vec![0.0f64; self.instance.requests.len()];
+        for list in &self.options {
+            for option in list {
+                best[option.request] = best[option.request].max(option.unit_value);
+            }
+        }
+        best.iter()
+            .zip(&self.instance.requests)
+            .map(|(value, request)| value * request.quantity as f64)
+            .sum()
     }
 
     /// Whether stock of class `c` may travel on departure `d` (rules 3 to 6;

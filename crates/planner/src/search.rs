@@ -49,7 +49,26 @@ pub(crate) fn fill(
     noise: f64,
     rng: &mut SplitMix64,
 ) {
-    for (_, d, r, unit_value) in candidates(model, state, departures, noise, rng) {
+    fill_until(model, state, departures, noise, rng, &|| false);
+}
+
+/// [`fill`] that stops early (the plan stays feasible) once `stop` says so;
+/// the clock is read every few thousand insertions.
+pub(crate) fn fill_until(
+    model: &Model,
+    state: &mut State,
+    departures: &[usize],
+    noise: f64,
+    rng: &mut SplitMix64,
+    stop: &dyn Fn() -> bool,
+) {
+    for (index, (_, d, r, unit_value)) in candidates(model, state, departures, noise, rng)
+        .into_iter()
+        .enumerate()
+    {
+        if index % 4096 == 4095 && stop() {
+            return;
+        }
         state.insert(model, d, r, unit_value);
     }
 }
@@ -96,13 +115,25 @@ pub(crate) struct Search<'m, 'a> {
 }
 
 impl<'m, 'a> Search<'m, 'a> {
-    pub fn new(model: &'m Model<'a>, seed: u64) -> Self {
+    /// Builds the first plan; `stop` cuts the construction short (the plan
+    /// stays feasible and every charter left pays its fixed cost).
+    pub fn new(model: &'m Model<'a>, seed: u64, stop: &dyn Fn() -> bool) -> Self {
         let mut rng = SplitMix64::new(seed);
         let all: Vec<usize> = (0..model.instance.departures.len()).collect();
         let mut state = State::new(model);
-        fill(model, &mut state, &all, 0.0, &mut rng);
+        fill_until(model, &mut state, &all, 0.0, &mut rng, stop);
         for departures in &model.destination_departures {
-            drop_unprofitable(model, &mut state, departures, &mut rng);
+            if stop() {
+                // No time to reload: close the losing charters outright.
+                for &d in departures {
+                    if !state.cargo[d].is_empty() && state.contribution(model, d) < 0.0 {
+                        state.clear(d);
+                        state.closed[d] = true;
+                    }
+                }
+            } else {
+                drop_unprofitable(model, &mut state, departures, &mut rng);
+            }
         }
         let objective = state.objective(model);
         assert!(

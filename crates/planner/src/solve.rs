@@ -62,7 +62,7 @@ pub fn solve(
     progress: &mut dyn FnMut(&Progress),
 ) -> Plan {
     let model = Model::new(instance);
-    let bound_bits = AtomicU64::new(f64::INFINITY.to_bits());
+    let bound_bits = AtomicU64::new(model.trivial_bound().to_bits());
     let stop = AtomicBool::new(false);
     let out_of_time = || {
         options
@@ -70,23 +70,32 @@ pub fn solve(
             .is_some_and(|limit| clock.elapsed() >= limit)
     };
 
-    let mut search = Search::new(&model, options.seed);
+    let mut search = Search::new(&model, options.seed, &out_of_time);
     let target = search.objective;
     let (state, bound) = std::thread::scope(|scope| {
         let model_ref = &model;
         let bound_bits_ref = &bound_bits;
         let stop_ref = &stop;
         let bounder = scope.spawn(move || {
-            let mut bounder = Bounder::new(model_ref, target);
+            let Some(mut bounder) = Bounder::new(model_ref, target, stop_ref) else {
+                return f64::from_bits(bound_bits_ref.load(Ordering::Relaxed));
+            };
             let iterations = options.bound_iterations.unwrap_or(usize::MAX);
             for _ in 0..iterations {
                 if stop_ref.load(Ordering::Relaxed) || bounder.converged() {
                     break;
                 }
-                bounder.iterate();
-                bound_bits_ref.store(bounder.best().to_bits(), Ordering::Relaxed);
+                if bounder.iterate(stop_ref).is_none() {
+                    break;
+                }
+                let best = bounder
+                    .best()
+                    .min(f64::from_bits(bound_bits_ref.load(Ordering::Relaxed)));
+                bound_bits_ref.store(best.to_bits(), Ordering::Relaxed);
             }
-            bounder.best()
+            bounder
+                .best()
+                .min(f64::from_bits(bound_bits_ref.load(Ordering::Relaxed)))
         });
 
         let report = |search: &Search, bits: &AtomicU64, progress: &mut dyn FnMut(&Progress)| {

@@ -187,7 +187,7 @@ impl State {
             return 0;
         }
         let shelf_threshold = departure.arrives + item.min_shelf_life_days;
-        let classes = &model.item_classes[item_index];
+        let classes = &model.destination_classes[departure.destination_index][item_index];
         let start = classes.partition_point(|&c| {
             model.classes[c]
                 .expires
