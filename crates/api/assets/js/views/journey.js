@@ -1,20 +1,27 @@
 // A donor's view: their statement (pledged -> delivered) and each lot's
 // journey: pledge -> leg -> receipt -> stock -> departure -> delivery.
 
-import { api } from "../api.js";
+import { api, tableRows } from "../api.js";
 import { t, num } from "../i18n.js";
 import { el, dataTable, kpi, loading, errorBox, statusBadge } from "../ui.js";
 
 const STAGES = ["pledge", "leg", "receipt", "stock", "departure", "delivery"];
 
 /** The stages of one lot (GET /api/donor/journey `lots[]`): for each, reached or not and a short description. */
-function stagesOf(lot, pledgesByItem, destName) {
+function stagesOf(lot, pledgesByItem, allPledges, destName) {
   const shipments = lot.shipments || [];
   const delivered = shipments.filter((s) => s.delivered !== null && s.delivered !== undefined);
-  const pledges = pledgesByItem.get(lot.item) || [];
+  // A lot names no pledge; with pledge lines (item by item) the pledges of its
+  // item are shown, otherwise the donor's pledges made by the lot's arrival.
+  const pledges = pledgesByItem
+    ? pledgesByItem.get(lot.item) || []
+    : allPledges.filter((p) => !p.cancelled_on && (!lot.expected_arrival || String(p.created || p.pledged_on) <= lot.expected_arrival));
   const received = Boolean(lot.received_on);
   return {
-    pledge: { reached: pledges.length > 0, text: pledges.map((p) => `${p.code} · ${p.pledged_on || ""}`).join("; ") },
+    pledge: {
+      reached: pledges.length > 0,
+      text: pledges.slice(0, 3).map((p) => p.code).join(", ") + (pledges.length > 3 ? ` +${pledges.length - 3}` : ""),
+    },
     leg: {
       reached: Boolean(lot.leg),
       text: [lot.leg, lot.mode ? t(`mode.${lot.mode}`) : null, lot.expected_arrival, `${t("col.manifested")} ${num(lot.manifested)}`]
@@ -29,7 +36,7 @@ function stagesOf(lot, pledgesByItem, destName) {
     departure: {
       reached: shipments.length > 0,
       text: shipments
-        .map((s) => `${s.departure} → ${destName(s.destination)} · ${s.departs_on || ""} · ${t("col.loaded")} ${num(s.loaded)}`)
+        .map((s) => `${s.departure} → ${destName(s.destination)} · ${s.departs || s.departs_on || ""} · ${t("col.loaded")} ${num(s.loaded)}`)
         .join("; "),
     },
     delivery: {
@@ -39,8 +46,8 @@ function stagesOf(lot, pledgesByItem, destName) {
   };
 }
 
-function journeyItem(lot, pledgesByItem, destName) {
-  const stages = stagesOf(lot, pledgesByItem, destName);
+function journeyItem(lot, pledgesByItem, allPledges, destName) {
+  const stages = stagesOf(lot, pledgesByItem, allPledges, destName);
   let last = -1;
   STAGES.forEach((id, i) => {
     if (stages[id].reached) last = i;
@@ -83,9 +90,21 @@ export async function renderJourney(root, ctx) {
   if (!ctx.isCurrent()) return;
   root.querySelector(".loading")?.remove();
 
+  const statementItems = statement && !(statement instanceof Error) ? tableRows(statement.items) : [];
+  const totals =
+    statement && statement.totals
+      ? statement.totals
+      : statementItems.find((r) => r.item === "(all items)") ||
+        (statementItems.length
+          ? ["pledged", "received", "in_stock", "shipped", "delivered", "lost"].reduce(
+              (o, k) => ({ ...o, [k]: statementItems.reduce((s, r) => s + (Number(r[k]) || 0), 0) }),
+              {}
+            )
+          : null);
   if (statement instanceof Error) root.append(errorBox(statement));
-  else if (statement && statement.totals) {
-    const s = statement.totals;
+  else if (statement && totals) {
+    const s = { ...totals, lost_total: totals.lost_total ?? totals.lost };
+    const destinationsRows = tableRows(statement.destinations);
     root.append(
       el("h2", statement.name ? `${statement.name} (${statement.donor})` : statement.donor),
       el(
@@ -99,7 +118,7 @@ export async function renderJourney(root, ctx) {
         kpi(t("journey.lost"), num(s.lost_total), s.lost_total ? "warn" : null)
       )
     );
-    if (Array.isArray(statement.destinations) && statement.destinations.length) {
+    if (destinationsRows.length) {
       root.append(
         el(
           "div.card",
@@ -112,7 +131,7 @@ export async function renderJourney(root, ctx) {
               { key: "delivered", label: t("journey.delivered"), num: 0 },
               { key: "short_delivered", label: t("journey.short_delivered"), num: 0 },
             ],
-            statement.destinations,
+            destinationsRows,
             { testid: "donor-destinations", tall: true }
           )
         )
@@ -122,12 +141,15 @@ export async function renderJourney(root, ctx) {
 
   const lots = (Array.isArray(journey) ? journey : journey?.lots) || [];
   const pledges = journey?.pledges || [];
-  const pledgesByItem = new Map();
-  for (const p of pledges) {
-    if (p.cancelled_on) continue;
-    for (const line of p.lines || []) {
-      if (!pledgesByItem.has(line.item)) pledgesByItem.set(line.item, []);
-      if (!pledgesByItem.get(line.item).includes(p)) pledgesByItem.get(line.item).push(p);
+  let pledgesByItem = null;
+  if (pledges.some((p) => Array.isArray(p.lines))) {
+    pledgesByItem = new Map();
+    for (const p of pledges) {
+      if (p.cancelled_on) continue;
+      for (const line of p.lines || []) {
+        if (!pledgesByItem.has(line.item)) pledgesByItem.set(line.item, []);
+        if (!pledgesByItem.get(line.item).includes(p)) pledgesByItem.get(line.item).push(p);
+      }
     }
   }
   if (pledges.length) {
@@ -138,9 +160,19 @@ export async function renderJourney(root, ctx) {
         dataTable(
           [
             { key: "code", label: t("journey.pledge"), render: (p) => el("code", p.code) },
-            { key: "pledged_on", label: t("journey.pledged_on") },
-            { key: "items", label: t("col.item"), render: (p) => (p.lines || []).map((l) => `${l.item} × ${num(l.quantity)}`).join(", ") },
-            { key: "outstanding", label: t("journey.outstanding"), render: (p) => num((p.lines || []).reduce((s, l) => s + (Number(l.outstanding) || 0), 0)) },
+            { key: "created", label: t("journey.pledged_on"), render: (p) => p.created || p.pledged_on || "" },
+            {
+              key: "pledged",
+              label: t("journey.pledged"),
+              num: 0,
+              render: (p) => num(p.pledged ?? (p.lines || []).reduce((s, l) => s + (Number(l.quantity) || 0), 0)),
+            },
+            {
+              key: "outstanding",
+              label: t("journey.outstanding"),
+              num: 0,
+              render: (p) => num(p.outstanding ?? (p.lines || []).reduce((s, l) => s + (Number(l.outstanding) || 0), 0)),
+            },
             { key: "status", label: t("col.status"), render: (p) => (p.cancelled_on ? statusBadge("cancelled") : "") },
           ],
           pledges,
@@ -154,7 +186,7 @@ export async function renderJourney(root, ctx) {
   const draw = () => {
     const q = filter.value.trim().toLowerCase();
     const shown = lots.filter((l) => !q || JSON.stringify(l).toLowerCase().includes(q));
-    list.replaceChildren(...shown.slice(0, 200).map((l) => journeyItem(l, pledgesByItem, destName)));
+    list.replaceChildren(...shown.slice(0, 200).map((l) => journeyItem(l, pledgesByItem, pledges, destName)));
     if (!shown.length) list.append(el("li.empty", t("journey.none")));
     else if (shown.length > 200) list.append(el("li.muted", t("journey.more", { n: shown.length - 200 })));
   };

@@ -72,7 +72,7 @@ export async function renderPipeline(root, ctx) {
     // Donors may only list their legs: GET /api/legs has the same facts.
     legs = (await api.get("/legs")).map((l) => ({
       leg: l.code, mode: l.mode, origin: l.origin, node: l.node, carrier: l.carrier, vehicle: l.reference,
-      expected_arrival: l.expected_arrival, manifest_lines: l.lines, manifested: l.units, status: l.status,
+      expected_arrival: l.expected_arrival, manifest_lines: l.lines, manifested: l.units, in_transit: l.in_transit_units, status: l.status,
     }));
   }
   if (!ctx.isCurrent()) return;

@@ -17,12 +17,15 @@ function positionFromLots(lots, items) {
       groups.set(k, g);
     }
     const q = Number(r.quantity) || 0;
-    const quarantined = r.quarantined === true || r.status === "quarantined" || r.state === "quarantined";
+    const quarantined = r.quarantined === true || ["quarantine", "quarantined"].includes(r.state ?? r.status);
     if (quarantined) g.quarantined += q;
     else g.available += q;
     g.lots += 1;
     const item = items.get(r.item);
-    if (item) {
+    if (r.weight_kg !== undefined) {
+      g.weight_kg += Number(r.weight_kg) || 0;
+      g.volume_m3 += Number(r.volume_m3) || 0;
+    } else if (item) {
       g.weight_kg += q * (item.unit_weight_kg || 0);
       g.volume_m3 += q * (item.unit_volume_m3 || 0);
     }
