@@ -21,7 +21,7 @@ use reliefhub_store::{StoreError, Value};
 use sha2::{Digest, Sha256};
 use time::Date;
 
-use crate::{check_code, date, date_text, insert_rows, Aborted, Moment, Ops, OpsError};
+use crate::{check_code, date, date_text, Aborted, Moment, Ops, OpsError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -400,8 +400,7 @@ impl Ops {
                         ]
                     })
                     .collect();
-                insert_rows(
-                    stream.conn(),
+                stream.conn().insert_many(
                     "manifest_lines",
                     &["leg_code", "line_no", "lot_id", "quantity", "packs"],
                     &rows,

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use reliefhub_core::domain::{format_date, LotSpec};
 use reliefhub_core::ledger::JournalEntry;
 
 use crate::StoreError;
@@ -138,7 +139,49 @@ pub trait Conn: Send {
     /// Reads the balance of each (account, lot) pair, in order; 0 when absent.
     fn get_balances(&mut self, pairs: &[(&str, i64)]) -> Result<Vec<i64>, StoreError>;
     /// Adds `delta` to each (account, lot) balance, creating missing rows.
-    fn add_balances(&mut self, changes: &[(String, i64, i64)]) -> Result<(), StoreError>;
+    fn add_balances(&mut self, changes: &[(&str, i64, i64)]) -> Result<(), StoreError>;
+    /// Inserts new lots `(id, spec)` created by batch `created_batch`.
+    fn insert_lots(
+        &mut self,
+        rows: &[(i64, &LotSpec)],
+        created_batch: i64,
+    ) -> Result<(), StoreError>;
+    /// Inserts rows of values into `table` (the bulk path for documents
+    /// written with a batch). The default uses multi-row `VALUES` lists.
+    fn insert_many(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Value>],
+    ) -> Result<(), StoreError> {
+        let width = columns.len().max(1);
+        let chunk_rows = (4_000 / width).max(1);
+        for chunk in rows.chunks(chunk_rows) {
+            let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+            let mut n = 0;
+            for (r, _) in chunk.iter().enumerate() {
+                if r > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for c in 0..width {
+                    n += 1;
+                    if c > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("${n}"));
+                }
+                sql.push(')');
+            }
+            let params: Vec<Value> = chunk.iter().flatten().cloned().collect();
+            self.execute(&sql, &params)?;
+        }
+        Ok(())
+    }
+}
+
+fn expiry_text(lot: &LotSpec) -> Option<String> {
+    lot.expiry.map(format_date)
 }
 
 /// The ledger's advisory lock id on PostgreSQL.
@@ -175,14 +218,16 @@ impl SqliteConn {
     }
 }
 
-fn to_sqlite(value: &Value) -> rusqlite::types::Value {
-    use rusqlite::types::Value as V;
-    match value {
-        Value::Null => V::Null,
-        Value::Int(v) => V::Integer(*v),
-        Value::Real(v) => V::Real(*v),
-        Value::Text(v) => V::Text(v.clone()),
-        Value::Bytes(v) => V::Blob(v.clone()),
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(v) => ValueRef::Integer(*v),
+            Value::Real(v) => ValueRef::Real(*v),
+            Value::Text(v) => ValueRef::Text(v.as_bytes()),
+            Value::Bytes(v) => ValueRef::Blob(v),
+        }))
     }
 }
 
@@ -209,9 +254,8 @@ impl Conn for SqliteConn {
             .conn
             .prepare_cached(&sqlite_placeholders(sql))
             .map_err(sqlite_err)?;
-        let values: Vec<_> = params.iter().map(to_sqlite).collect();
         let n = stmt
-            .execute(rusqlite::params_from_iter(values))
+            .execute(rusqlite::params_from_iter(params.iter()))
             .map_err(sqlite_err)?;
         Ok(n as u64)
     }
@@ -221,9 +265,8 @@ impl Conn for SqliteConn {
             .prepare_cached(&sqlite_placeholders(sql))
             .map_err(sqlite_err)?;
         let columns = stmt.column_count();
-        let values: Vec<_> = params.iter().map(to_sqlite).collect();
         let mut rows = stmt
-            .query(rusqlite::params_from_iter(values))
+            .query(rusqlite::params_from_iter(params.iter()))
             .map_err(sqlite_err)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(sqlite_err)? {
@@ -280,7 +323,7 @@ impl Conn for SqliteConn {
         }
         Ok(out)
     }
-    fn add_balances(&mut self, changes: &[(String, i64, i64)]) -> Result<(), StoreError> {
+    fn add_balances(&mut self, changes: &[(&str, i64, i64)]) -> Result<(), StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -290,6 +333,59 @@ impl Conn for SqliteConn {
             .map_err(sqlite_err)?;
         for (account, lot_id, delta) in changes {
             stmt.execute(rusqlite::params![account, lot_id, delta])
+                .map_err(sqlite_err)?;
+        }
+        Ok(())
+    }
+    fn insert_lots(
+        &mut self,
+        rows: &[(i64, &LotSpec)],
+        created_batch: i64,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO lots (id, item, donor, batch, expiry, earmark, created_batch) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(sqlite_err)?;
+        let mut earmark = String::new();
+        for (id, lot) in rows {
+            earmark.clear();
+            for (i, code) in lot.earmark.iter().enumerate() {
+                if i > 0 {
+                    earmark.push(',');
+                }
+                earmark.push_str(code);
+            }
+            stmt.execute(rusqlite::params![
+                id,
+                lot.item,
+                lot.donor,
+                lot.batch,
+                expiry_text(lot),
+                earmark,
+                created_batch,
+            ])
+            .map_err(sqlite_err)?;
+        }
+        Ok(())
+    }
+    fn insert_many(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Value>],
+    ) -> Result<(), StoreError> {
+        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            columns.join(", "),
+            marks.join(", ")
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(sqlite_err)?;
+        for row in rows {
+            stmt.execute(rusqlite::params_from_iter(row.iter()))
                 .map_err(sqlite_err)?;
         }
         Ok(())
@@ -475,9 +571,9 @@ impl Conn for PgConn {
             .map(|(a, l)| found.get(&(a.to_string(), *l)).copied().unwrap_or(0))
             .collect())
     }
-    fn add_balances(&mut self, changes: &[(String, i64, i64)]) -> Result<(), StoreError> {
+    fn add_balances(&mut self, changes: &[(&str, i64, i64)]) -> Result<(), StoreError> {
         for chunk in changes.chunks(10_000) {
-            let account: Vec<&str> = chunk.iter().map(|c| c.0.as_str()).collect();
+            let account: Vec<&str> = chunk.iter().map(|c| c.0).collect();
             let lot: Vec<i64> = chunk.iter().map(|c| c.1).collect();
             let delta: Vec<i64> = chunk.iter().map(|c| c.2).collect();
             self.client
@@ -486,6 +582,29 @@ impl Conn for PgConn {
                      SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[]) \
                      ON CONFLICT (account, lot_id) DO UPDATE SET quantity = balances.quantity + excluded.quantity",
                     &[&account, &lot, &delta],
+                )
+                .map_err(pg_err)?;
+        }
+        Ok(())
+    }
+    fn insert_lots(
+        &mut self,
+        rows: &[(i64, &LotSpec)],
+        created_batch: i64,
+    ) -> Result<(), StoreError> {
+        for chunk in rows.chunks(10_000) {
+            let id: Vec<i64> = chunk.iter().map(|r| r.0).collect();
+            let item: Vec<&str> = chunk.iter().map(|r| r.1.item.as_str()).collect();
+            let donor: Vec<&str> = chunk.iter().map(|r| r.1.donor.as_str()).collect();
+            let batch: Vec<&str> = chunk.iter().map(|r| r.1.batch.as_str()).collect();
+            let expiry: Vec<Option<String>> = chunk.iter().map(|r| expiry_text(r.1)).collect();
+            let earmark: Vec<String> = chunk.iter().map(|r| r.1.earmark.join(",")).collect();
+            self.client
+                .execute(
+                    "INSERT INTO lots (id, item, donor, batch, expiry, earmark, created_batch) \
+                     SELECT u.*, $7::BIGINT FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], \
+                     $5::TEXT[], $6::TEXT[]) AS u",
+                    &[&id, &item, &donor, &batch, &expiry, &earmark, &created_batch],
                 )
                 .map_err(pg_err)?;
         }

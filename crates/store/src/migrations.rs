@@ -32,7 +32,16 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0003_plans.sql"),
         postgres: include_str!("migrations/postgres/0003_plans.sql"),
     },
+    Migration {
+        version: 4,
+        name: "balance_checkpoint",
+        sqlite: include_str!("migrations/sqlite/0004_balance_checkpoint.sql"),
+        postgres: include_str!("migrations/postgres/0004_balance_checkpoint.sql"),
+    },
 ];
+
+/// The version that adds the balance checkpoint (`ledger_checkpoint`).
+pub const CHECKPOINT_VERSION: i64 = 4;
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use reliefhub_core::domain::{format_date, parse_date};
+use reliefhub_core::domain::parse_date;
 use reliefhub_core::ledger::{
     self, BatchContext, BatchHeader, CorrectedEntry, Hash32, JournalEntry, ReferenceCodes,
     GENESIS_HASH,
@@ -42,22 +42,132 @@ pub struct BalanceRow {
 pub struct Store {
     conn: Box<dyn Conn>,
     cache: BalanceCache,
+    lots: LotCache,
+    /// Whether the schema has the balance checkpoint (migration 4).
+    checkpoint_ready: bool,
 }
 
-/// Balances this store wrote or read, valid while the journal's head is the
-/// one it last saw: every balance change appends to the journal under the
-/// write lock, so an unchanged head means unchanged balances. It spares each
-/// batch the reads of the balances it touches.
+/// A hasher for integer keys (lot ids): one multiply, good high bits.
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(*byte)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_i64(&mut self, value: i64) {
+        self.0 = (self.0 ^ value as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type IdMap<V> = HashMap<i64, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// Numbers per (account, lot) pair, looked up without allocating.
+#[derive(Default)]
+struct PairMap {
+    by_account: HashMap<String, IdMap<i64>>,
+    len: usize,
+}
+
+impl PairMap {
+    fn get(&self, account: &str, lot: i64) -> Option<i64> {
+        self.by_account.get(account)?.get(&lot).copied()
+    }
+    fn slot(&mut self, account: &str, lot: i64) -> &mut i64 {
+        if !self.by_account.contains_key(account) {
+            self.by_account
+                .insert(account.to_string(), IdMap::default());
+        }
+        let lots = self.by_account.get_mut(account).expect("inserted above");
+        let len = &mut self.len;
+        lots.entry(lot).or_insert_with(|| {
+            *len += 1;
+            0
+        })
+    }
+    fn set(&mut self, account: &str, lot: i64, value: i64) {
+        *self.slot(account, lot) = value;
+    }
+    fn add(&mut self, account: &str, lot: i64, delta: i64) {
+        *self.slot(account, lot) += delta;
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn clear(&mut self) {
+        self.by_account.clear();
+        self.len = 0;
+    }
+    fn entries(&self) -> impl Iterator<Item = (&str, i64, i64)> {
+        self.by_account.iter().flat_map(|(account, lots)| {
+            lots.iter()
+                .map(move |(lot, v)| (account.as_str(), *lot, *v))
+        })
+    }
+    fn merge(&mut self, other: &PairMap) {
+        for (account, lot, delta) in other.entries() {
+            self.add(account, lot, delta);
+        }
+    }
+}
+
+/// What this store knows of the ledger's balances, valid while the journal
+/// head and the balance checkpoint are the ones it last saw: every balance
+/// change appends to the journal under the write lock, so an unchanged head
+/// means unchanged balances.
+///
+/// The `balances` table holds the balances as of the checkpoint (a journal
+/// sequence number); the entries after it (the tail) are summed in `dirty`,
+/// so the exact balance of a pair is its stored row plus its dirty delta.
+/// The tail is folded into the table every [`FOLD_ENTRIES`] entries and
+/// whenever anyone is about to read the table (see [`Store::settle`]).
 #[derive(Default)]
 struct BalanceCache {
     head_seq: i64,
-    balances: HashMap<(String, i64), i64>,
+    checkpoint_seq: i64,
+    /// False until the store has seen the ledger under the write lock.
+    known: bool,
+    /// Exact balances of pairs this store touched (an optimisation only).
+    balances: PairMap,
+    /// The sum of the journal tail (entries after the checkpoint) per pair.
+    dirty: PairMap,
 }
 
+impl BalanceCache {
+    fn valid_for(&self, head_seq: i64, checkpoint_seq: i64) -> bool {
+        self.known && self.head_seq == head_seq && self.checkpoint_seq == checkpoint_seq
+    }
+    fn reset(&mut self, head_seq: i64) {
+        self.balances.clear();
+        self.dirty.clear();
+        self.head_seq = head_seq;
+        self.checkpoint_seq = head_seq;
+        self.known = true;
+    }
+}
+
+/// Stored lots (immutable once committed) this store has read or written.
+#[derive(Default)]
+struct LotCache {
+    lots: IdMap<LotSpec>,
+}
+
+/// The most lots the lot cache keeps before it starts again.
+const LOT_CACHE_MAX: usize = 100_000;
 /// The most balances one batch remembers while it is written.
 const OVERLAY_BALANCES_MAX: usize = 100_000;
 /// The most balances the cache keeps before it starts again.
-const CACHE_BALANCES_MAX: usize = 2_000_000;
+const CACHE_BALANCES_MAX: usize = 1_000_000;
+/// Journal entries after the checkpoint that make a writer fold the tail.
+const FOLD_ENTRIES: i64 = 50_000;
+/// Pairs with unfolded changes that make a writer fold the tail.
+const FOLD_PAIRS: usize = 100_000;
 
 /// Rows per multi-row INSERT or per `IN (...)` list.
 const CHUNK_ROWS: usize = 500;
@@ -107,10 +217,6 @@ fn hash32(bytes: &[u8]) -> Option<Hash32> {
     bytes.try_into().ok()
 }
 
-fn earmark_text(earmark: &[String]) -> String {
-    earmark.join(",")
-}
-
 fn earmark_list(text: &str) -> Vec<String> {
     if text.is_empty() {
         Vec::new()
@@ -139,16 +245,15 @@ impl Store {
     /// Opens the database a `--db` URL names. It does not create the schema;
     /// see [`Store::migrate`].
     pub fn open(url: &str) -> Result<Store, StoreError> {
-        Ok(Store {
-            conn: db::connect(url)?,
-            cache: BalanceCache::default(),
-        })
+        Ok(Store::from_conn(db::connect(url)?))
     }
 
     pub fn from_conn(conn: Box<dyn Conn>) -> Store {
         Store {
             conn,
             cache: BalanceCache::default(),
+            lots: LotCache::default(),
+            checkpoint_ready: false,
         }
     }
 
@@ -177,15 +282,24 @@ impl Store {
     }
 
     /// Runs `work` in one write transaction: committed if it returns Ok,
-    /// rolled back otherwise.
+    /// rolled back otherwise. The `balances` table is exact inside it (the
+    /// journal tail is folded in first).
     pub fn write<T>(
         &mut self,
         work: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.conn.begin_write()?;
+        let settled = match self.settle_in_write() {
+            Ok(settled) => settled,
+            Err(e) => {
+                let _ = self.conn.rollback();
+                return Err(e);
+            }
+        };
         match work(self.conn.as_mut()) {
             Ok(value) => {
                 self.conn.commit()?;
+                self.settled(settled);
                 Ok(value)
             }
             Err(e) => {
@@ -195,8 +309,37 @@ impl Store {
         }
     }
 
-    /// Runs `work` in one read transaction (one consistent snapshot).
+    /// Runs `work` in one read transaction (one consistent snapshot) in
+    /// which the `balances` table is exact. When the snapshot has a journal
+    /// tail not yet folded into `balances`, the store folds it first and
+    /// runs `work` in that write transaction instead.
     pub fn read<T>(
+        &mut self,
+        work: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn.begin_read()?;
+        let state = if self.has_checkpoint()? {
+            match ledger_state(self.conn.as_mut()) {
+                Ok(state) => Some(state),
+                Err(e) => {
+                    let _ = self.conn.rollback();
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
+        if state.is_some_and(|s| s.checkpoint_seq != s.head_seq) {
+            let _ = self.conn.rollback();
+            return self.write(work);
+        }
+        let result = work(self.conn.as_mut());
+        let _ = self.conn.rollback();
+        result
+    }
+
+    /// One read snapshot as stored, without folding anything (for `verify`).
+    fn read_as_stored<T>(
         &mut self,
         work: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -204,6 +347,56 @@ impl Store {
         let result = work(self.conn.as_mut());
         let _ = self.conn.rollback();
         result
+    }
+
+    /// Folds the journal tail into the `balances` table now, so that SQL
+    /// read outside [`Store::read`] / [`Store::write`] (through
+    /// [`Store::conn`]) sees exact balances.
+    pub fn settle(&mut self) -> Result<(), StoreError> {
+        self.write(|_| Ok(()))
+    }
+
+    /// Whether the schema has the balance checkpoint; remembered once true.
+    fn has_checkpoint(&mut self) -> Result<bool, StoreError> {
+        if !self.checkpoint_ready {
+            self.checkpoint_ready =
+                migrations::current_version(self.conn.as_mut())? >= migrations::CHECKPOINT_VERSION;
+        }
+        Ok(self.checkpoint_ready)
+    }
+
+    /// Inside a write transaction: folds the journal tail into `balances`.
+    /// Returns the journal head when the cache may describe it after commit.
+    fn settle_in_write(&mut self) -> Result<Option<(i64, bool)>, StoreError> {
+        if !self.has_checkpoint()? {
+            return Ok(None);
+        }
+        let conn = self.conn.as_mut();
+        let state = ledger_state(conn)?;
+        if state.checkpoint_seq == state.head_seq {
+            let valid = self.cache.valid_for(state.head_seq, state.checkpoint_seq);
+            return Ok(Some((state.head_seq, valid)));
+        }
+        if self.cache.valid_for(state.head_seq, state.checkpoint_seq) {
+            write_deltas(conn, self.cache.dirty.entries())?;
+            set_checkpoint(conn, state.head_seq)?;
+            Ok(Some((state.head_seq, true)))
+        } else {
+            fold_tail_sql(conn, state.checkpoint_seq, state.head_seq)?;
+            Ok(Some((state.head_seq, false)))
+        }
+    }
+
+    /// After the commit of a transaction that began with `settle_in_write`.
+    fn settled(&mut self, settled: Option<(i64, bool)>) {
+        match settled {
+            Some((head_seq, true)) => {
+                self.cache.dirty.clear();
+                self.cache.checkpoint_seq = head_seq;
+            }
+            Some((head_seq, false)) => self.cache.reset(head_seq),
+            None => {}
+        }
     }
 
     /// Loads (or refreshes) the built-in reference data.
@@ -425,13 +618,24 @@ impl Store {
     /// The same key with the same content returns the first result and
     /// changes nothing; the same key with other content is refused.
     pub fn apply(&mut self, batch: &Batch, now_unix_ms: i64) -> Result<Applied, StoreError> {
-        self.apply_with(batch, now_unix_ms, |_, _| Ok(()))
-            .map(|(applied, _)| applied)
+        let digest = batch.content_digest();
+        self.write_batch(
+            &batch.key,
+            &batch.kind,
+            digest,
+            now_unix_ms,
+            |conn, cache, lots, pending| {
+                push_chunk(conn, cache, lots, pending, batch)?;
+                Ok((finish_batch(conn, pending)?, ()))
+            },
+        )
+        .map(|(applied, _)| applied)
     }
 
     /// Like [`Store::apply`], and runs `after` in the same transaction once
-    /// the batch is written (to store the documents that go with it). On a
-    /// replay `after` does not run and the result is `None`.
+    /// the batch is written (to store the documents that go with it); the
+    /// `balances` table is exact when `after` runs. On a replay `after` does
+    /// not run and the result is `None`.
     pub fn apply_with<T>(
         &mut self,
         batch: &Batch,
@@ -444,9 +648,10 @@ impl Store {
             &batch.kind,
             digest,
             now_unix_ms,
-            |conn, cache, pending| {
-                push_chunk(conn, cache, pending, batch)?;
+            |conn, cache, lots, pending| {
+                push_chunk(conn, cache, lots, pending, batch)?;
                 let applied = finish_batch(conn, pending)?;
+                fold(conn, cache, pending)?;
                 let extra = after(conn, &applied)?;
                 Ok((applied, extra))
             },
@@ -457,7 +662,8 @@ impl Store {
     /// by chunk, all inside one transaction, so it is applied whole or not
     /// at all. `content_digest` identifies the content for idempotency (for
     /// an imported file, a digest of its bytes); on a replay of the same key
-    /// and digest, `feed` does not run and the result is `None`.
+    /// and digest, `feed` does not run and the result is `None`. The batch's
+    /// balances are all in the `balances` table when it commits.
     pub fn apply_streamed<T>(
         &mut self,
         key: &str,
@@ -471,20 +677,22 @@ impl Store {
             kind,
             content_digest,
             now_unix_ms,
-            |conn, cache, pending| {
+            |conn, cache, lots, pending| {
                 let extra = feed(&mut StreamedBatch {
                     conn: &mut *conn,
                     cache,
+                    lots,
                     pending: &mut *pending,
                 })?;
                 let applied = finish_batch(conn, pending)?;
+                fold(conn, cache, pending)?;
                 Ok((applied, extra))
             },
         )
     }
 
-    /// One write transaction for one batch; on commit the balance cache
-    /// takes the batch's balances and the new journal head.
+    /// One write transaction for one batch; on commit the caches take the
+    /// batch's balances, lots and the new journal head.
     fn write_batch<T>(
         &mut self,
         key: &str,
@@ -494,6 +702,7 @@ impl Store {
         work: impl FnOnce(
             &mut dyn Conn,
             &BalanceCache,
+            &LotCache,
             &mut Pending,
         ) -> Result<(Applied, T), StoreError>,
     ) -> Result<(Applied, Option<T>), StoreError> {
@@ -502,7 +711,7 @@ impl Store {
         let result = (|| match start_batch(conn, &self.cache, key, kind, digest, now_unix_ms)? {
             Start::Replay(applied) => Ok((applied, None, None)),
             Start::Fresh(mut pending) => {
-                let (applied, extra) = work(conn, &self.cache, &mut pending)?;
+                let (applied, extra) = work(conn, &self.cache, &self.lots, &mut pending)?;
                 Ok((applied, Some(extra), Some(pending)))
             }
         })();
@@ -510,13 +719,7 @@ impl Store {
             Ok((applied, extra, pending)) => {
                 conn.commit()?;
                 if let Some(pending) = pending {
-                    if !pending.cache_valid
-                        || self.cache.balances.len() + pending.overlay.len() > CACHE_BALANCES_MAX
-                    {
-                        self.cache.balances.clear();
-                    }
-                    self.cache.balances.extend(pending.overlay);
-                    self.cache.head_seq = pending.next_seq - 1;
+                    self.committed(*pending);
                 }
                 Ok((applied, extra))
             }
@@ -527,21 +730,62 @@ impl Store {
         }
     }
 
+    /// Takes what a committed batch wrote into the caches.
+    fn committed(&mut self, pending: Pending) {
+        let cache = &mut self.cache;
+        if pending.reset {
+            cache.reset(pending.start_seq);
+        }
+        if pending.folded_committed {
+            cache.dirty.clear();
+        }
+        cache.dirty.merge(&pending.dirty);
+        if !pending.cached_balances_usable
+            || cache.balances.len() + pending.overlay.len() > CACHE_BALANCES_MAX
+        {
+            cache.balances.clear();
+        }
+        if pending.cached_balances_usable {
+            for (account, lot, quantity) in pending.overlay.entries() {
+                cache.balances.set(account, lot, quantity);
+            }
+        }
+        cache.head_seq = pending.next_seq - 1;
+        cache.checkpoint_seq = pending.checkpoint_seq;
+        cache.known = true;
+        if let Some(new_lots) = pending.new_lots {
+            if self.lots.lots.len() + new_lots.len() > LOT_CACHE_MAX {
+                self.lots.lots.clear();
+            }
+            self.lots.lots.extend(new_lots);
+        }
+        for (id, spec) in pending.read_lots {
+            if self.lots.lots.len() >= LOT_CACHE_MAX {
+                self.lots.lots.clear();
+            }
+            self.lots.lots.insert(id, spec);
+        }
+    }
+
     /// The balance of one account for one lot.
     pub fn balance(&mut self, account: &Account, lot_id: i64) -> Result<i64, StoreError> {
-        let rows = self.conn.query(
-            "SELECT quantity FROM balances WHERE account = $1 AND lot_id = $2",
-            &[account.canonical().into(), lot_id.into()],
-        )?;
+        let rows = self.read(|conn| {
+            conn.query(
+                "SELECT quantity FROM balances WHERE account = $1 AND lot_id = $2",
+                &[account.canonical().into(), lot_id.into()],
+            )
+        })?;
         rows.first().map_or(Ok(0), |r| r[0].int())
     }
 
     /// Every non-zero balance, ordered by account and lot.
     pub fn balances(&mut self) -> Result<Vec<BalanceRow>, StoreError> {
-        let rows = self.conn.query(
-            "SELECT account, lot_id, quantity FROM balances WHERE quantity <> 0 ORDER BY account, lot_id",
-            &[],
-        )?;
+        let rows = self.read(|conn| {
+            conn.query(
+                "SELECT account, lot_id, quantity FROM balances WHERE quantity <> 0 ORDER BY account, lot_id",
+                &[],
+            )
+        })?;
         rows.iter()
             .map(|r| {
                 Ok(BalanceRow {
@@ -579,12 +823,16 @@ impl Store {
         &mut self,
         mut progress: impl FnMut(u64, u64),
     ) -> Result<Result<VerifySummary, VerifyFailure>, StoreError> {
-        self.read(|conn| {
+        self.read_as_stored(|conn| {
             let total = conn.query("SELECT COUNT(*) FROM journal", &[])?[0][0].int()?.max(0) as u64;
             let mut verifier = Verifier::new();
             let mut after_seq = 0_i64;
             let mut checked = 0_u64;
             let mut batch_spans: HashMap<i64, (i64, i64)> = HashMap::new();
+            let checkpoint_seq = conn.query("SELECT balances_seq FROM ledger_checkpoint", &[])?
+                .first()
+                .map_or(Ok(0), |r| r[0].int())?;
+            let mut tail: HashMap<(String, i64), i64> = HashMap::new();
             loop {
                 let rows = conn.query(
                     "SELECT j.seq, j.batch_id, j.lot_id, j.from_account, j.to_account, j.quantity, j.corrects, j.hash, \
@@ -635,6 +883,10 @@ impl Store {
                     if let Err(failure) = verifier.feed(&entry, header.as_ref(), lot.as_ref()) {
                         return Ok(Err(failure));
                     }
+                    if seq > checkpoint_seq {
+                        *tail.entry((entry.from.clone(), entry.lot_id)).or_insert(0) -= entry.quantity;
+                        *tail.entry((entry.to.clone(), entry.lot_id)).or_insert(0) += entry.quantity;
+                    }
                     let span = batch_spans.entry(batch_id).or_insert((seq, 0));
                     span.1 += 1;
                     after_seq = seq;
@@ -659,12 +911,16 @@ impl Store {
                     }));
                 }
             }
-            let balances = conn.query("SELECT account, lot_id, quantity FROM balances", &[])?;
-            let stored: Vec<(String, i64, i64)> = balances
-                .iter()
-                .map(|r| Ok((r[0].text()?, r[1].int()?, r[2].int()?)))
-                .collect::<Result<_, StoreError>>()?;
-            Ok(verifier.finish(stored))
+            // The stored balances are the table (as of the checkpoint) plus
+            // the journal entries after the checkpoint.
+            let mut stored: HashMap<(String, i64), i64> = HashMap::new();
+            for r in conn.query("SELECT account, lot_id, quantity FROM balances", &[])? {
+                *stored.entry((r[0].text()?, r[1].int()?)).or_insert(0) += r[2].int()?;
+            }
+            for ((account, lot_id), delta) in tail {
+                *stored.entry((account, lot_id)).or_insert(0) += delta;
+            }
+            Ok(verifier.finish(stored.into_iter().map(|((a, l), q)| (a, l, q))))
         })
     }
 }
@@ -688,38 +944,165 @@ fn applied_from_stored(conn: &mut dyn Conn, row: &[Value]) -> Result<Applied, St
     })
 }
 
-fn codes(conn: &mut dyn Conn, sql: &str) -> Result<HashSet<String>, StoreError> {
-    conn.query(sql, &[])?.iter().map(|r| r[0].text()).collect()
+/// Where the ledger stands: the journal head and the balance checkpoint.
+#[derive(Debug, Clone, Copy)]
+struct LedgerState {
+    head_seq: i64,
+    checkpoint_seq: i64,
 }
 
-fn reference_codes(conn: &mut dyn Conn) -> Result<ReferenceCodes, StoreError> {
-    Ok(ReferenceCodes {
-        known_items: codes(conn, "SELECT code FROM items")?,
-        known_donors: codes(
-            conn,
-            &format!(
-                "SELECT code FROM organisations WHERE kind = '{}'",
-                OrganisationKind::Donor.code()
-            ),
-        )?,
-        known_nodes: codes(conn, "SELECT code FROM nodes")?,
-        known_destinations: codes(conn, "SELECT locode FROM destinations")?,
+fn ledger_state(conn: &mut dyn Conn) -> Result<LedgerState, StoreError> {
+    let rows = conn.query(
+        "SELECT balances_seq, (SELECT COALESCE(MAX(seq), 0) FROM journal) FROM ledger_checkpoint",
+        &[],
+    )?;
+    let row = rows
+        .first()
+        .ok_or_else(|| StoreError::Corrupt("the balance checkpoint row is missing".into()))?;
+    Ok(LedgerState {
+        checkpoint_seq: row[0].int()?,
+        head_seq: row[1].int()?,
     })
+}
+
+fn set_checkpoint(conn: &mut dyn Conn, seq: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE ledger_checkpoint SET balances_seq = $1",
+        &[seq.into()],
+    )?;
+    Ok(())
+}
+
+/// Adds summed changes to the `balances` table, in key order, skipping zeros.
+fn write_deltas<'a>(
+    conn: &mut dyn Conn,
+    deltas: impl Iterator<Item = (&'a str, i64, i64)>,
+) -> Result<(), StoreError> {
+    let mut rows: Vec<(&str, i64, i64)> = deltas.filter(|(_, _, d)| *d != 0).collect();
+    rows.sort_unstable();
+    conn.add_balances(&rows)
+}
+
+/// Folds the journal entries after `after_seq` into `balances` with one
+/// statement, for a writer that did not see them written.
+fn fold_tail_sql(conn: &mut dyn Conn, after_seq: i64, head_seq: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO balances (account, lot_id, quantity) \
+         SELECT account, lot_id, CAST(SUM(quantity) AS BIGINT) FROM ( \
+         SELECT to_account AS account, lot_id, quantity FROM journal WHERE seq > $1 \
+         UNION ALL SELECT from_account AS account, lot_id, -quantity AS quantity FROM journal WHERE seq > $1 \
+         ) AS tail GROUP BY account, lot_id HAVING SUM(quantity) <> 0 \
+         ON CONFLICT (account, lot_id) DO UPDATE SET quantity = balances.quantity + excluded.quantity",
+        &[after_seq.into()],
+    )?;
+    set_checkpoint(conn, head_seq)
+}
+
+/// The reference codes a chunk names, read in the transaction: only those
+/// it names, so a batch reads a handful of rows, not the catalogue.
+fn reference_codes(conn: &mut dyn Conn, chunk: &Batch) -> Result<ReferenceCodes, StoreError> {
+    use reliefhub_core::account::AccountKind;
+    let mut items: HashSet<&str> = HashSet::new();
+    let mut donors: HashSet<&str> = HashSet::new();
+    let mut nodes: HashSet<&str> = HashSet::new();
+    let mut destinations: HashSet<&str> = HashSet::new();
+    for lot in &chunk.new_lots {
+        items.insert(&lot.item);
+        donors.insert(&lot.donor);
+    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    for transfer in &chunk.transfers {
+        for account in [&transfer.from, &transfer.to] {
+            if !seen.insert(account.canonical()) {
+                continue;
+            }
+            let set = match account.kind() {
+                AccountKind::Source | AccountKind::Pledged => &mut donors,
+                AccountKind::AtNode | AccountKind::Quarantine => &mut nodes,
+                AccountKind::Delivered => &mut destinations,
+                _ => continue,
+            };
+            set.insert(account.reference());
+        }
+    }
+    let mut sql = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    let mut part = |tag: &str, select: &str, codes: &HashSet<&str>| {
+        if codes.is_empty() {
+            return;
+        }
+        let first = params.len() + 1;
+        params.extend(codes.iter().map(|c| Value::from(*c)));
+        sql.push(format!(
+            "SELECT '{tag}', {select} IN ({})",
+            placeholders(first, codes.len())
+        ));
+    };
+    part("i", "code FROM items WHERE code", &items);
+    let donor_select = format!(
+        "code FROM organisations WHERE kind = '{}' AND code",
+        OrganisationKind::Donor.code()
+    );
+    part("d", &donor_select, &donors);
+    part("n", "code FROM nodes WHERE code", &nodes);
+    part("l", "locode FROM destinations WHERE locode", &destinations);
+    let mut codes = ReferenceCodes::default();
+    if sql.is_empty() {
+        return Ok(codes);
+    }
+    for row in conn.query(&sql.join(" UNION ALL "), &params)? {
+        let code = row[1].text()?;
+        match row[0].text()?.as_str() {
+            "i" => codes.known_items.insert(code),
+            "d" => codes.known_donors.insert(code),
+            "n" => codes.known_nodes.insert(code),
+            _ => codes.known_destinations.insert(code),
+        };
+    }
+    Ok(codes)
 }
 
 /// A batch being written inside the current write transaction.
 struct Pending {
     header: BatchHeader,
-    codes: ReferenceCodes,
     first_seq: i64,
     next_seq: i64,
+    first_lot_id: i64,
     next_lot_id: i64,
     previous: Hash32,
     lot_ids: Vec<i64>,
+    /// The journal head when the transaction began.
+    start_seq: i64,
+    /// The balance checkpoint as it stands in the transaction.
+    checkpoint_seq: i64,
+    /// The cache did not describe the ledger at the start: the tail was
+    /// folded by SQL and the cache starts again at commit.
+    reset: bool,
+    /// The cache's dirty sums were folded into the table in this transaction.
+    folded_committed: bool,
+    /// Whether the cache's balances (and `overlay`) may be used.
+    cached_balances_usable: bool,
     /// Balances after the chunks written so far in this transaction.
-    overlay: HashMap<(String, i64), i64>,
-    /// Whether the cache describes the journal as it stood at the start.
-    cache_valid: bool,
+    overlay: PairMap,
+    /// Changes of this transaction not yet folded into the table.
+    dirty: PairMap,
+    /// New lots to remember after commit (none for huge batches).
+    new_lots: Option<Vec<(i64, LotSpec)>>,
+    /// Stored lots read from the database in this transaction.
+    read_lots: Vec<(i64, LotSpec)>,
+}
+
+impl Pending {
+    /// The exact balance of a pair that neither cache knows: its stored row
+    /// plus the changes not yet folded into the table.
+    fn unfolded(&self, cache: &BalanceCache, account: &str, lot: i64) -> i64 {
+        let committed = if self.reset || self.folded_committed {
+            0
+        } else {
+            cache.dirty.get(account, lot).unwrap_or(0)
+        };
+        committed + self.dirty.get(account, lot).unwrap_or(0)
+    }
 }
 
 enum Start {
@@ -728,7 +1111,9 @@ enum Start {
 }
 
 /// Checks the idempotency key and, for a new key, reads where the journal
-/// stands: the next ids and the hash to chain from.
+/// stands: the next ids, the hash to chain from and the balance checkpoint.
+/// When the cache does not describe the ledger (another writer, a new
+/// store), the journal tail is folded into `balances` first.
 fn start_batch(
     conn: &mut dyn Conn,
     cache: &BalanceCache,
@@ -752,25 +1137,31 @@ fn start_batch(
     }
     let next = conn.query(
         "SELECT (SELECT COALESCE(MAX(id), 0) FROM batches), (SELECT COALESCE(MAX(id), 0) FROM lots), \
-         (SELECT COALESCE(MAX(seq), 0) FROM journal)",
+         (SELECT COALESCE(MAX(seq), 0) FROM journal), \
+         (SELECT hash FROM journal ORDER BY seq DESC LIMIT 1), \
+         (SELECT balances_seq FROM ledger_checkpoint)",
         &[],
     )?;
     let batch_id = next[0][0].int()? + 1;
     let next_lot_id = next[0][1].int()? + 1;
     let last_seq = next[0][2].int()?;
+    let mut checkpoint_seq = next[0][4]
+        .opt_int()?
+        .ok_or_else(|| StoreError::Corrupt("the balance checkpoint row is missing".into()))?;
     let previous = if last_seq == 0 {
         GENESIS_HASH
     } else {
-        let rows = conn.query(
-            "SELECT hash FROM journal WHERE seq = $1",
-            &[last_seq.into()],
-        )?;
-        hash32(&rows[0][0].bytes()?).ok_or_else(|| {
+        hash32(&next[0][3].bytes()?).ok_or_else(|| {
             StoreError::Corrupt(format!(
                 "journal entry {last_seq} has a malformed hash; run `reliefhub verify`"
             ))
         })?
     };
+    let reset = !cache.valid_for(last_seq, checkpoint_seq);
+    if reset && checkpoint_seq != last_seq {
+        fold_tail_sql(conn, checkpoint_seq, last_seq)?;
+        checkpoint_seq = last_seq;
+    }
     Ok(Start::Fresh(Box::new(Pending {
         header: BatchHeader {
             id: batch_id,
@@ -779,15 +1170,48 @@ fn start_batch(
             content_digest: digest,
             recorded_at_unix_ms: now_unix_ms,
         },
-        codes: reference_codes(conn)?,
         first_seq: last_seq + 1,
         next_seq: last_seq + 1,
+        first_lot_id: next_lot_id,
         next_lot_id,
         previous,
         lot_ids: Vec::new(),
-        overlay: HashMap::new(),
-        cache_valid: cache.head_seq == last_seq,
+        start_seq: last_seq,
+        checkpoint_seq,
+        reset,
+        folded_committed: false,
+        cached_balances_usable: !reset,
+        overlay: PairMap::default(),
+        dirty: PairMap::default(),
+        new_lots: Some(Vec::new()),
+        read_lots: Vec::new(),
     })))
+}
+
+/// Folds every change not yet in the `balances` table into it, inside the
+/// batch's transaction, and moves the checkpoint to the batch's last entry.
+fn fold(
+    conn: &mut dyn Conn,
+    cache: &BalanceCache,
+    pending: &mut Pending,
+) -> Result<(), StoreError> {
+    let last_seq = pending.next_seq - 1;
+    if pending.checkpoint_seq == last_seq {
+        return Ok(());
+    }
+    if pending.reset || pending.folded_committed {
+        write_deltas(conn, pending.dirty.entries())?;
+    } else {
+        let mut all = PairMap::default();
+        all.merge(&cache.dirty);
+        all.merge(&pending.dirty);
+        write_deltas(conn, all.entries())?;
+    }
+    set_checkpoint(conn, last_seq)?;
+    pending.dirty.clear();
+    pending.folded_committed = true;
+    pending.checkpoint_seq = last_seq;
+    Ok(())
 }
 
 /// Validates one chunk of a batch against the state inside the transaction
@@ -796,47 +1220,64 @@ fn start_batch(
 fn push_chunk(
     conn: &mut dyn Conn,
     cache: &BalanceCache,
+    lot_cache: &LotCache,
     pending: &mut Pending,
     chunk: &Batch,
 ) -> Result<Vec<i64>, StoreError> {
     let mut ctx = BatchContext::default();
-    let lot_ids: Vec<Value> = chunk.existing_lots().into_iter().map(Value::Int).collect();
-    for row in query_in(
-        conn,
-        "SELECT item, donor, batch, expiry, earmark, id FROM lots WHERE id IN (?)",
-        &lot_ids,
-    )? {
-        ctx.lots.insert(row[5].int()?, lot_from_row(&row)?);
+    let mut lot_ids: Vec<Value> = Vec::new();
+    for id in chunk.existing_lots() {
+        match lot_cache.lots.get(&id) {
+            Some(spec) => {
+                ctx.lots.insert(id, spec.clone());
+            }
+            None => lot_ids.push(Value::Int(id)),
+        }
     }
-    let touched: Vec<(Account, i64)> = chunk
-        .touched_pairs()
-        .into_iter()
-        .filter(|(_, lot)| ctx.lots.contains_key(lot))
-        .collect();
-    let mut missing: Vec<&(Account, i64)> = Vec::new();
-    for pair in &touched {
-        let key = (pair.0.canonical().to_string(), pair.1);
-        let known = pending.overlay.get(&key).or_else(|| {
-            if pending.cache_valid {
-                cache.balances.get(&key)
+    if !lot_ids.is_empty() {
+        for row in query_in(
+            conn,
+            "SELECT item, donor, batch, expiry, earmark, id FROM lots WHERE id IN (?)",
+            &lot_ids,
+        )? {
+            let id = row[5].int()?;
+            let spec = lot_from_row(&row)?;
+            if id < pending.first_lot_id && pending.read_lots.len() < LOT_CACHE_MAX {
+                pending.read_lots.push((id, spec.clone()));
+            }
+            ctx.lots.insert(id, spec);
+        }
+    }
+    let mut missing: Vec<(Account, i64)> = Vec::new();
+    for (account, lot) in chunk.touched_pairs() {
+        if !ctx.lots.contains_key(&lot) {
+            continue;
+        }
+        let name = account.canonical();
+        let known = pending.overlay.get(name, lot).or_else(|| {
+            if pending.cached_balances_usable {
+                cache.balances.get(name, lot)
             } else {
                 None
             }
         });
         match known {
             Some(quantity) => {
-                ctx.balances.insert(pair.clone(), *quantity);
+                ctx.balances.insert((account, lot), quantity);
             }
-            None => missing.push(pair),
+            None => missing.push((account, lot)),
         }
     }
-    let pairs: Vec<(&str, i64)> = missing
-        .iter()
-        .map(|(a, lot)| (a.canonical(), *lot))
-        .collect();
-    let found = conn.get_balances(&pairs)?;
-    for ((account, lot), quantity) in missing.into_iter().zip(found) {
-        ctx.balances.insert((account.clone(), *lot), quantity);
+    if !missing.is_empty() {
+        let pairs: Vec<(&str, i64)> = missing
+            .iter()
+            .map(|(a, lot)| (a.canonical(), *lot))
+            .collect();
+        let found = conn.get_balances(&pairs)?;
+        for ((account, lot), stored) in missing.into_iter().zip(found) {
+            let quantity = stored + pending.unfolded(cache, account.canonical(), lot);
+            ctx.balances.insert((account, lot), quantity);
+        }
     }
     let corrected: Vec<Value> = chunk
         .corrected_entries()
@@ -877,7 +1318,8 @@ fn push_chunk(
         }
     }
 
-    let changes = ledger::validate(chunk, &pending.codes, &ctx).map_err(StoreError::Rejected)?;
+    let codes = reference_codes(conn, chunk)?;
+    let changes = ledger::validate(chunk, &codes, &ctx).map_err(StoreError::Rejected)?;
 
     let new_lot_ids: Vec<i64> = (0..chunk.new_lots.len() as i64)
         .map(|i| pending.next_lot_id + i)
@@ -891,58 +1333,39 @@ fn push_chunk(
         pending.previous,
     );
     if !chunk.new_lots.is_empty() {
-        let lot_rows = chunk
+        let lot_rows: Vec<(i64, &LotSpec)> =
+            new_lot_ids.iter().copied().zip(&chunk.new_lots).collect();
+        conn.insert_lots(&lot_rows, pending.header.id)?;
+        let remember = pending
             .new_lots
-            .iter()
-            .zip(&new_lot_ids)
-            .map(|(lot, id)| {
-                vec![
-                    (*id).into(),
-                    (&lot.item).into(),
-                    (&lot.donor).into(),
-                    (&lot.batch).into(),
-                    lot.expiry.map(format_date).into(),
-                    earmark_text(&lot.earmark).into(),
-                    pending.header.id.into(),
-                ]
-            })
-            .collect();
-        insert_rows(
-            conn,
-            "lots",
-            &[
-                "id",
-                "item",
-                "donor",
-                "batch",
-                "expiry",
-                "earmark",
-                "created_batch",
-            ],
-            lot_rows,
-        )?;
+            .as_ref()
+            .is_some_and(|lots| lots.len() + lot_rows.len() <= LOT_CACHE_MAX / 10);
+        if remember {
+            if let Some(lots) = pending.new_lots.as_mut() {
+                lots.extend(lot_rows.iter().map(|(id, spec)| (*id, (*spec).clone())));
+            }
+        } else {
+            pending.new_lots = None;
+        }
     }
     conn.insert_journal("journal", &rows)?;
-    let balance_changes: Vec<(String, i64, i64)> = changes
-        .iter()
-        .map(|change| {
-            let lot_id = match change.lot {
-                LotRef::Existing(id) => id,
-                LotRef::New(index) => new_lot_ids[index],
-            };
-            pending.overlay.insert(
-                (change.account.canonical().to_string(), lot_id),
-                change.balance_after,
-            );
-            (change.account.canonical().to_string(), lot_id, change.delta)
-        })
-        .collect();
-    conn.add_balances(&balance_changes)?;
+    for change in &changes {
+        let lot_id = match change.lot {
+            LotRef::Existing(id) => id,
+            LotRef::New(index) => new_lot_ids[index],
+        };
+        let account = change.account.canonical();
+        pending.dirty.add(account, lot_id, change.delta);
+        if pending.cached_balances_usable {
+            pending.overlay.set(account, lot_id, change.balance_after);
+        }
+    }
     if pending.overlay.len() > OVERLAY_BALANCES_MAX {
-        // A huge streamed batch: stop remembering, read from the database
-        // (which holds the earlier chunks) and drop the cache after commit.
-        pending.overlay = HashMap::new();
-        pending.cache_valid = false;
+        // A huge streamed batch: stop remembering balances; later chunks
+        // read the table plus the unfolded changes, and the cache's
+        // balances are dropped at commit.
+        pending.overlay.clear();
+        pending.cached_balances_usable = false;
     }
     if let Some(last) = rows.last() {
         pending.previous = last.hash;
@@ -950,6 +1373,16 @@ fn push_chunk(
     pending.next_seq += rows.len() as i64;
     pending.next_lot_id += new_lot_ids.len() as i64;
     pending.lot_ids.extend_from_slice(&new_lot_ids);
+    let unfolded_pairs = pending.dirty.len()
+        + if pending.reset || pending.folded_committed {
+            0
+        } else {
+            cache.dirty.len()
+        };
+    if pending.next_seq - 1 - pending.checkpoint_seq >= FOLD_ENTRIES || unfolded_pairs >= FOLD_PAIRS
+    {
+        fold(conn, cache, pending)?;
+    }
     Ok(new_lot_ids)
 }
 
@@ -979,7 +1412,7 @@ fn finish_batch(conn: &mut dyn Conn, pending: &mut Pending) -> Result<Applied, S
         batch_id: header.id,
         first_seq: pending.first_seq,
         transfer_count,
-        lot_ids: std::mem::take(&mut pending.lot_ids),
+        lot_ids: pending.lot_ids.clone(),
         replayed: false,
     })
 }
@@ -989,6 +1422,7 @@ fn finish_batch(conn: &mut dyn Conn, pending: &mut Pending) -> Result<Applied, S
 pub struct StreamedBatch<'a> {
     conn: &'a mut dyn Conn,
     cache: &'a BalanceCache,
+    lots: &'a LotCache,
     pending: &'a mut Pending,
 }
 
@@ -1004,10 +1438,11 @@ impl StreamedBatch<'_> {
             chunk_with_key.key = self.pending.header.key.clone();
             &chunk_with_key
         };
-        push_chunk(self.conn, self.cache, self.pending, chunk)
+        push_chunk(self.conn, self.cache, self.lots, self.pending, chunk)
     }
 
     /// The transaction's connection, for rows that belong with the batch.
+    /// (The `balances` table is complete only once the batch commits.)
     pub fn conn(&mut self) -> &mut dyn Conn {
         self.conn
     }
