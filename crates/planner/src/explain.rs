@@ -66,7 +66,10 @@ impl Cache {
     }
 }
 
-pub(crate) fn explain_unmet(model: &Model, state: &State) -> Vec<Unmet> {
+/// The reason each request is not fully met. Once `stop` says so (checked
+/// now and then), the stock and capacity analysis is skipped and the reason
+/// says only what the quick checks found.
+pub(crate) fn explain_unmet(model: &Model, state: &State, stop: &dyn Fn() -> bool) -> Vec<Unmet> {
     let mut unmet = Vec::new();
     let mut cache = Cache::default();
     // Who took each item, best value per unit first (for "allocated to ...").
@@ -81,9 +84,13 @@ pub(crate) fn explain_unmet(model: &Model, state: &State) -> Vec<Unmet> {
         list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         list.dedup_by_key(|t| t.1);
     }
+    let mut quick = false;
     for (r, &left) in state.request_left.iter().enumerate() {
         if left > 0 {
-            let reason = reason(model, state, &mut cache, &takers, r, left);
+            if !quick && r % 64 == 0 {
+                quick = stop();
+            }
+            let reason = reason(model, state, &mut cache, &takers, r, left, quick);
             unmet.push(Unmet {
                 request: r,
                 quantity: left,
@@ -101,6 +108,7 @@ fn reason(
     takers: &[Vec<(f64, usize)>],
     r: usize,
     left: i64,
+    quick: bool,
 ) -> String {
     let instance = model.instance;
     let request = &instance.requests[r];
@@ -159,6 +167,13 @@ fn reason(
         return format!(
             "freight on the departures to {destination} costs more than the aid value of {} per unit",
             request.value_per_unit
+        );
+    }
+
+    if quick {
+        return format!(
+            "not met by the best plan found in the time allowed; departures to {destination} can take {} and stock was not analysed further",
+            item.id
         );
     }
 

@@ -17,6 +17,7 @@ pub mod plan;
 mod search;
 mod solve;
 mod state;
+mod stock;
 
 pub use error::{InputIssue, InstanceError, PlanReadError};
 pub use instance::Instance;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use crate::instance::{Day, Instance};
 use crate::plan::timeliness;
+use crate::stock::StockLists;
 
 /// Lots that are interchangeable for planning: same item, node, availability,
 /// expiry, earmark and pack size.
@@ -73,6 +74,8 @@ pub(crate) struct Model<'a> {
     /// `item_classes` restricted to the classes a destination's earmark
     /// allows: `destination_classes[destination][item]`, same order.
     pub destination_classes: Vec<Vec<Vec<usize>>>,
+    /// The same lists, indexed by the day each class can be at each node.
+    pub stock: StockLists,
     /// Per departure, the requests it can serve with a positive net unit value,
     /// best first.
     pub options: Vec<Vec<Option_>>,
@@ -229,11 +232,22 @@ impl<'a> Model<'a> {
                 .collect();
             effective_kg.push(factors);
         }
+        let stock = StockLists::new(
+            &destination_classes,
+            classes.len(),
+            instance.nodes.len(),
+            instance.items.len(),
+            |c, node| {
+                let class = &classes[c];
+                instance.transfer_days[class.node][node].map(|days| class.available + days)
+            },
+        );
         Model {
             instance,
             classes,
             earmark_allows,
             item_classes,
+            stock,
             destination_classes,
             options,
             destination_departures,

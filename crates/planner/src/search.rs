@@ -96,7 +96,7 @@ pub(crate) fn drop_unprofitable(
             model.instance.departures[d].fixed_cost > 0.0,
             "only a fixed cost makes a departure lose money"
         );
-        state.clear(d);
+        state.clear(model, d);
         state.closed[d] = true;
         fill(model, state, departures, 0.0, rng);
     }
@@ -127,7 +127,7 @@ impl<'m, 'a> Search<'m, 'a> {
                 // No time to reload: close the losing charters outright.
                 for &d in departures {
                     if !state.cargo[d].is_empty() && state.contribution(model, d) < 0.0 {
-                        state.clear(d);
+                        state.clear(model, d);
                         state.closed[d] = true;
                     }
                 }
@@ -193,7 +193,10 @@ impl<'m, 'a> Search<'m, 'a> {
             .map(|&d| self.state.contribution(model, d))
             .sum();
         let old_closed: Vec<bool> = departures.iter().map(|&d| self.state.closed[d]).collect();
-        let old_cargo: Vec<Cargo> = departures.iter().map(|&d| self.state.clear(d)).collect();
+        let old_cargo: Vec<Cargo> = departures
+            .iter()
+            .map(|&d| self.state.clear(model, d))
+            .collect();
 
         // New charter decisions for these destinations.
         let charters: Vec<usize> = destinations
@@ -236,10 +239,10 @@ impl<'m, 'a> Search<'m, 'a> {
             false
         } else {
             for &d in &departures {
-                self.state.clear(d);
+                self.state.clear(model, d);
             }
             for ((&d, cargo), closed) in departures.iter().zip(old_cargo).zip(old_closed) {
-                self.state.restore(d, cargo);
+                self.state.restore(model, d, cargo);
                 self.state.closed[d] = closed;
             }
             false

@@ -11,6 +11,14 @@ use crate::model::Model;
 use crate::plan::{objective, Plan};
 use crate::search::Search;
 
+/// The search (and the bound beside it) stops this long per lot and request
+/// before the time limit, but at least at this share of it: splitting the plan
+/// into allocations and explaining what is unmet take the rest.
+const SEARCH_SHARE: f64 = 0.9;
+/// Unmet requests get only quick reasons after this share.
+const EXPLAIN_SHARE: f64 = 0.96;
+const RESERVE_PER_OBJECT_S: f64 = 30e-6;
+
 /// A source of elapsed time. The planner reads time only through it.
 pub trait Clock: Sync {
     /// Time since the planner was asked to start.
@@ -64,10 +72,24 @@ pub fn solve(
     let model = Model::new(instance);
     let bound_bits = AtomicU64::new(model.trivial_bound().to_bits());
     let stop = AtomicBool::new(false);
+    // The search stops a little before the limit: splitting the plan into
+    // allocations and explaining what is unmet take the rest.
+    let size = (instance.lots.len() + instance.requests.len()) as f64;
+    let reserve = |limit: Duration, share: f64| {
+        limit.saturating_sub(
+            Duration::from_secs_f64(0.002 + RESERVE_PER_OBJECT_S * size)
+                .min(limit.mul_f64(1.0 - share)),
+        )
+    };
     let out_of_time = || {
         options
             .time_limit
-            .is_some_and(|limit| clock.elapsed() >= limit)
+            .is_some_and(|limit| clock.elapsed() >= reserve(limit, SEARCH_SHARE))
+    };
+    let explain_out_of_time = || {
+        options
+            .time_limit
+            .is_some_and(|limit| clock.elapsed() >= reserve(limit, EXPLAIN_SHARE))
     };
 
     let mut search = Search::new(&model, options.seed, &out_of_time);
@@ -157,7 +179,7 @@ pub fn solve(
     } else {
         None
     };
-    let unmet = explain_unmet(&model, &state);
+    let unmet = explain_unmet(&model, &state, &explain_out_of_time);
     let plan = Plan {
         allocations,
         objective: value,

@@ -5,6 +5,7 @@
 use crate::check::capacity_slack;
 use crate::model::Model;
 use crate::plan::Allocation;
+use crate::stock::Trees;
 
 /// What one departure carries.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +34,8 @@ pub(crate) struct State {
     pub cargo: Vec<Cargo>,
     /// Departures the search may not load (charters it decided not to fly).
     pub closed: Vec<bool>,
+    /// Which classes have stock left, indexed for [`State::insert`].
+    trees: Trees,
 }
 
 impl State {
@@ -47,6 +50,17 @@ impl State {
                 .collect(),
             cargo: vec![Cargo::default(); instance.departures.len()],
             closed: vec![false; instance.departures.len()],
+            trees: model.stock.trees(|c| model.classes[c].packs > 0),
+        }
+    }
+
+    /// Changes the stock left of class `c` by `packs`, keeping the index.
+    fn change_stock(&mut self, model: &Model, c: usize, packs: i64) {
+        let before = self.class_left[c];
+        let after = before + packs;
+        self.class_left[c] = after;
+        if (before > 0) != (after > 0) {
+            model.stock.set_alive(&mut self.trees, c, after > 0);
         }
     }
 
@@ -67,10 +81,10 @@ impl State {
     }
 
     /// Empties departure `d`, returning its stock and demand.
-    pub fn clear(&mut self, d: usize) -> Cargo {
+    pub fn clear(&mut self, model: &Model, d: usize) -> Cargo {
         let cargo = std::mem::take(&mut self.cargo[d]);
         for &(c, packs) in &cargo.loads {
-            self.class_left[c] += packs;
+            self.change_stock(model, c, packs);
         }
         for &(r, units, _) in &cargo.deliveries {
             self.request_left[r] += units;
@@ -79,10 +93,10 @@ impl State {
     }
 
     /// Puts back cargo previously taken by [`State::clear`].
-    pub fn restore(&mut self, d: usize, cargo: Cargo) {
+    pub fn restore(&mut self, model: &Model, d: usize, cargo: Cargo) {
         debug_assert!(self.cargo[d].is_empty());
         for &(c, packs) in &cargo.loads {
-            self.class_left[c] -= packs;
+            self.change_stock(model, c, -packs);
             assert!(
                 self.class_left[c] >= 0,
                 "restored cargo must fit the stock left"
@@ -132,7 +146,7 @@ impl State {
         let class = &model.classes[c];
         let item = &model.instance.items[class.item];
         let units = (packs * class.pack_size) as f64;
-        self.class_left[c] -= packs;
+        self.change_stock(model, c, -packs);
         let cargo = &mut self.cargo[d];
         cargo.weight_kg += units * item.unit_weight_kg;
         cargo.volume_m3 += units * item.unit_volume_m3;
@@ -187,22 +201,33 @@ impl State {
             return 0;
         }
         let shelf_threshold = departure.arrives + item.min_shelf_life_days;
-        let classes = &model.destination_classes[departure.destination_index][item_index];
-        let start = classes.partition_point(|&c| {
+        let list_id = model.stock.list_id(departure.destination_index, item_index);
+        let classes = &model.stock.lists[list_id];
+        // Classes expiring too soon for this departure come first.
+        let mut position = classes.partition_point(|&c| {
             model.classes[c]
                 .expires
                 .is_some_and(|e| e < shelf_threshold)
         });
         let mut delivered = 0;
         let mut smallest_open_pack: Option<(usize, i64)> = None;
-        for &c in &classes[start..] {
-            if need <= 0 {
+        // Classes looked at that could not give a whole pack; the search for
+        // a pack to share stops after a few of them.
+        let mut misses = 0;
+        while need > 0 && misses < 8 {
+            let Some(found) = model.stock.first_ready(
+                &self.trees,
+                list_id,
+                departure.node,
+                position,
+                departure.departs,
+            ) else {
                 break;
-            }
+            };
+            position = found + 1;
+            let c = classes[found];
+            debug_assert!(self.class_left[c] > 0 && model.class_fits(c, d));
             let left = self.class_left[c];
-            if left <= 0 || !model.class_fits(c, d) {
-                continue;
-            }
             let pack = model.classes[c].pack_size;
             let packs = left.min(need / pack);
             if packs > 0 {
@@ -211,6 +236,8 @@ impl State {
                 need -= packs * pack;
                 room -= packs * pack;
                 delivered += packs * pack;
+            } else {
+                misses += 1;
             }
             if need > 0 && self.class_left[c] > 0 && pack > need && pack <= room {
                 if smallest_open_pack.map_or(true, |(_, best)| pack < best) {
