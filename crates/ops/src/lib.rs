@@ -371,3 +371,4 @@ pub(crate) fn balance_of(conn: &mut dyn Conn, account: &str, lot: i64) -> Result
     )?;
     rows.first().map_or(Ok(0), |r| r[0].int())
 }
+pub mod views;

@@ -5,6 +5,8 @@ mod bench;
 mod ops_cmd;
 mod plan_cmd;
 mod progress;
+mod serve_cmd;
+mod user_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +57,11 @@ enum Command {
     /// Measure the ledger (see the README's Benchmarks section).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Serve the HTTP API and the dashboard.
+    Serve(serve_cmd::ServeArgs),
+    /// Manage the API's users and tokens.
+    #[command(subcommand)]
+    User(user_cmd::UserCommand),
     #[command(flatten)]
     Ops(ops_cmd::OpsCommand),
 }
@@ -154,6 +161,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(command) => bench::run(command, &cli.db, cli.quiet),
         Command::Plan(args) => Ok(plan_cmd::run(args, &cli.db, cli.quiet)),
+        Command::Serve(args) => serve_cmd::run(args, &cli.db),
+        Command::User(command) => user_cmd::run(command, &cli.db),
         Command::Ops(command) => ops_cmd::run(command, &cli.db, cli.quiet),
     }
 }

@@ -439,10 +439,12 @@ pub enum ReportCommand {
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Do not start the dashboard (the demo never serves yet; accepted for
-    /// compatibility).
+    /// Seed and exit, without serving the dashboard (for scripts).
     #[arg(long)]
     no_serve: bool,
+    /// Where the dashboard listens after seeding.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
     /// The scenario's random seed.
     #[arg(long, default_value_t = 2025)]
     seed: u64,
@@ -1246,8 +1248,45 @@ fn print_pod(ops: &mut Ops, code: &str, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The demo's users, one per role (two donors, two recipient countries):
+/// (username, role, organisation, country, password).
+const DEMO_USERS: [(&str, &str, Option<&str>, Option<&str>, &str); 7] = [
+    ("admin", "admin", None, None, "demo-admin-pass"),
+    ("operator", "operator", None, None, "demo-operator-pass"),
+    ("donor-ru", "donor", Some("RU-EMERCOM"), None, "demo-donor-ru-pass"),
+    ("donor-ae", "donor", Some("AE-UAEAID"), None, "demo-donor-ae-pass"),
+    ("recipient-sd", "recipient", None, Some("SD"), "demo-recipient-sd-pass"),
+    ("recipient-td", "recipient", None, Some("TD"), "demo-recipient-td-pass"),
+    ("auditor", "auditor", None, None, "demo-auditor-pass"),
+];
+
+fn demo_users(store: &mut Store) -> anyhow::Result<()> {
+    for (username, role, organisation, country, password) in DEMO_USERS {
+        reliefhub_api::auth::add_user(
+            store,
+            &reliefhub_api::auth::NewUser {
+                username: username.to_string(),
+                password: password.to_string(),
+                role: role.to_string(),
+                organisation: organisation.map(str::to_string),
+                country: country.map(str::to_string),
+            },
+            now_unix_ms(),
+        )
+        .with_context(|| format!("cannot add the demo user {username}"))?;
+    }
+    Ok(())
+}
+
+fn print_demo_logins() {
+    println!("Demo logins (username / password):");
+    for (username, role, organisation, country, password) in DEMO_USERS {
+        let scope = organisation.or(country).map(|s| format!(" {s}")).unwrap_or_default();
+        println!("  {role:<9}{scope:<12} {username:<13} / {password}");
+    }
+}
+
 fn demo(args: DemoArgs, db: &str) -> anyhow::Result<ExitCode> {
-    let _ = args.no_serve;
     let url = if std::env::var_os("RELIEFHUB_DB").is_none() && db == "sqlite:reliefhub.db" {
         "sqlite:reliefhub-demo.db".to_string()
     } else {
@@ -1282,6 +1321,18 @@ fn demo(args: DemoArgs, db: &str) -> anyhow::Result<ExitCode> {
                 summary.entries, summary.balances
             );
             println!("Database: {url}");
+            demo_users(ops.store())?;
+            print_demo_logins();
+            if args.no_serve {
+                return Ok(ExitCode::SUCCESS);
+            }
+            drop(ops);
+            // The scenario's hub date: its last day (day 28 from 2025-03-03),
+            // with next week's departures ahead for the planner.
+            let today = parse_date("2025-03-31");
+            crate::serve_cmd::serve(&url, &args.listen, today, |address| {
+                println!("Dashboard: http://{address}/  (API docs: http://{address}/api/docs; ctrl-c stops)");
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Err(failure) => {

@@ -38,6 +38,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0004_balance_checkpoint.sql"),
         postgres: include_str!("migrations/postgres/0004_balance_checkpoint.sql"),
     },
+    Migration {
+        version: 5,
+        name: "access",
+        sqlite: include_str!("migrations/sqlite/0005_access.sql"),
+        postgres: include_str!("migrations/postgres/0005_access.sql"),
+    },
 ];
 
 /// The version that adds the balance checkpoint (`ledger_checkpoint`).

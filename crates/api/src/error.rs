@@ -1,0 +1,292 @@
+//! One error type for every route, mapped to HTTP statuses and one JSON
+//! body shape. Internal errors are logged with an id; the client sees only
+//! the id, never the cause.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use reliefhub_ops::OpsError;
+use reliefhub_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One problem with the input: which field, what value, which rule.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Problem {
+    pub field: String,
+    pub value: String,
+    pub rule: String,
+}
+
+impl Problem {
+    pub fn new(field: impl Into<String>, value: impl ToString, rule: impl Into<String>) -> Problem {
+        Problem {
+            field: field.into(),
+            value: value.to_string(),
+            rule: rule.into(),
+        }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// The HTTP status, repeated.
+    pub status: u16,
+    /// A stable machine-readable code: `unauthorized`, `forbidden`,
+    /// `not_found`, `conflict`, `validation`, `refused`, `bad_request`,
+    /// `idempotency_key_reused`, `in_progress`, `too_many_requests`, `internal`.
+    pub code: String,
+    pub message: String,
+    /// Every problem found with the input (empty when not about input).
+    pub problems: Vec<Problem>,
+    /// For internal errors: the id under which the cause was logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// Everything a route can fail with.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub problems: Vec<Problem>,
+    pub id: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            problems: Vec::new(),
+            id: None,
+        }
+    }
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "sign in first: send `Authorization: Bearer <token>` with a token from POST /api/login",
+        )
+    }
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+    pub fn not_found(what: &str, code: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} `{code}` does not exist"),
+        )
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, code, message)
+    }
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+    pub fn validation(problems: Vec<Problem>) -> ApiError {
+        let message = format!(
+            "the request has {} problem{}; nothing was written",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        );
+        ApiError {
+            problems,
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", message)
+        }
+    }
+    /// An internal error: logged with a fresh id, which is all the client sees.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        let id = uuid::Uuid::new_v4().to_string();
+        tracing::error!(error_id = %id, "internal error: {cause}");
+        ApiError {
+            id: Some(id.clone()),
+            ..ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("internal error; it was logged under id {id}"),
+            )
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                status: self.status.as_u16(),
+                code: self.code.to_string(),
+                message: self.message.clone(),
+                problems: self.problems.clone(),
+                id: self.id.clone(),
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body())).into_response()
+    }
+}
+
+/// Collects problems; `finish` fails with all of them at once.
+#[derive(Default)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    pub fn push(
+        &mut self,
+        field: impl Into<String>,
+        value: impl ToString,
+        rule: impl Into<String>,
+    ) {
+        self.0.push(Problem::new(field, value, rule));
+    }
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.0))
+        }
+    }
+    /// A `YYYY-MM-DD` date.
+    pub fn date(&mut self, field: &str, text: &str) -> Option<time::Date> {
+        let date = reliefhub_core::domain::parse_date(text);
+        if date.is_none() {
+            self.push(field, text, "must be a date YYYY-MM-DD");
+        }
+        date
+    }
+    pub fn positive(&mut self, field: &str, value: i64) {
+        if value <= 0 {
+            self.push(field, value, "must be a whole number above 0");
+        }
+    }
+    pub fn not_negative(&mut self, field: &str, value: i64) {
+        if value < 0 {
+            self.push(field, value, "must not be negative");
+        }
+    }
+    pub fn not_empty(&mut self, field: &str, value: &str) {
+        if value.trim().is_empty() {
+            self.push(field, value, "must not be empty");
+        }
+    }
+    pub fn finite(&mut self, field: &str, value: f64) {
+        if !value.is_finite() || value < 0.0 {
+            self.push(field, value, "must be a number of at least 0");
+        }
+    }
+}
+
+fn refused_problems(messages: &[String]) -> Vec<Problem> {
+    messages
+        .iter()
+        .map(|m| Problem::new("request", "", m.clone()))
+        .collect()
+}
+
+impl From<OpsError> for ApiError {
+    fn from(error: OpsError) -> ApiError {
+        match error {
+            OpsError::NotFound { what, code } => ApiError::not_found(what, &code),
+            OpsError::Refused(messages) => ApiError {
+                problems: refused_problems(&messages),
+                ..ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "refused",
+                    "refused, nothing was written",
+                )
+            },
+            OpsError::Input(input) => ApiError::validation(
+                input
+                    .problems
+                    .iter()
+                    .map(|p| {
+                        Problem::new(
+                            format!("lines[{}].{}", p.line.saturating_sub(1), p.field),
+                            &p.value,
+                            p.rule.clone(),
+                        )
+                    })
+                    .collect(),
+            ),
+            OpsError::KeyReused(key) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                format!("idempotency key `{key}` was already used for a different request; nothing was written"),
+            ),
+            OpsError::Store(store) => store.into(),
+            OpsError::Io { file, message } => ApiError::internal(format!("{file}: {message}")),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::Rejected(errors) => ApiError {
+                problems: errors
+                    .iter()
+                    .map(|e| Problem::new("request", "", e.to_string()))
+                    .collect(),
+                ..ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "refused",
+                    "refused by the ledger, nothing was written",
+                )
+            },
+            StoreError::KeyReused { key, .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                format!("idempotency key `{key}` was already used for a different operation; nothing was written"),
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> ApiError {
+        match rejection {
+            JsonRejection::JsonDataError(e) => {
+                let text = e.body_text();
+                let field = text
+                    .split(": ")
+                    .nth(1)
+                    .and_then(|s| s.split(' ').next())
+                    .unwrap_or("body")
+                    .to_string();
+                ApiError::validation(vec![Problem::new(field, "", text)])
+            }
+            other => ApiError::bad_request(format!(
+                "the body must be a JSON document: {}",
+                other.body_text()
+            )),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> ApiError {
+        ApiError::validation(vec![Problem::new("query", "", rejection.body_text())])
+    }
+}
+
+/// A JSON body whose rejections are [`ApiError`]s.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Body<T>(pub T);
+
+/// A query string whose rejections are [`ApiError`]s.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);

@@ -1,0 +1,452 @@
+//! The hub's HTTP API (axum): every workflow of the operations layer and
+//! planning as JSON routes, bearer-token authentication, authorization by
+//! role and by object, Idempotency-Key on every mutating route, an OpenAPI
+//! 3.1 document generated from the code (utoipa) with an offline Swagger UI,
+//! and the embedded dashboard.
+//!
+//! Start reading at [`router`] (the route table) and [`AppState`]. The
+//! database work of each request runs on a pooled [`reliefhub_ops::Ops`]
+//! connection on a blocking thread ([`pool::Pool`]).
+
+pub mod assets;
+pub mod auth;
+pub mod error;
+pub mod idempotency;
+pub mod pool;
+mod routes;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use bytes::Bytes;
+use reliefhub_ops::{Moment, Ops, OpsError};
+use reliefhub_store::{now_unix_ms, Backend};
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi, RefOr};
+
+pub use auth::{Principal, Role};
+pub use error::{ApiError, Problem};
+
+use pool::Pool;
+
+/// What every request handler shares.
+pub struct AppState {
+    pub pool: Arc<Pool>,
+    pub backend: Backend,
+    /// Valid tokens seen recently: SHA-256 of the token -> (user, expiry).
+    tokens: RwLock<HashMap<String, (Principal, i64)>>,
+    /// Read responses, by route, query and the caller's scope, valid while
+    /// `generation` is the one they were made at.
+    cache: RwLock<HashMap<String, (u64, Bytes)>>,
+    /// Moves on every write through this server and whenever the data
+    /// fingerprint (journal head and documents, any writer) changes.
+    generation: AtomicU64,
+    /// Mutating requests running now, by (user, Idempotency-Key).
+    in_flight: Mutex<HashSet<(i64, String)>>,
+    /// The hub's date for operations, when not the real one (the demo
+    /// serves its simulated last day).
+    today: Option<time::Date>,
+}
+
+pub type Shared = Arc<AppState>;
+
+/// Every role (for routes every signed-in user may call).
+pub const ALL_ROLES: [Role; 5] = Role::ALL;
+/// The hub's staff: admin and operator.
+pub const STAFF: [Role; 2] = [Role::Admin, Role::Operator];
+
+/// How many database connections the server uses.
+pub const POOL_SIZE: usize = 8;
+/// How often the data and access fingerprints are read.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+const CACHE_ENTRIES_MAX: usize = 4096;
+
+impl AppState {
+    /// Opens the database (it must be initialised) and starts the
+    /// fingerprint poller.
+    pub fn open(db_url: &str) -> Result<Shared, OpsError> {
+        AppState::open_on(db_url, None)
+    }
+
+    /// [`AppState::open`] with a fixed hub date for operations.
+    pub fn open_on(db_url: &str, today: Option<time::Date>) -> Result<Shared, OpsError> {
+        let pool = Pool::open(db_url, POOL_SIZE)?;
+        let backend = Ops::open(db_url)?.store().backend();
+        let state = Arc::new(AppState {
+            pool: Arc::new(pool),
+            backend,
+            tokens: RwLock::new(HashMap::new()),
+            cache: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(1),
+            in_flight: Mutex::new(HashSet::new()),
+            today,
+        });
+        let mut ops = Ops::open(db_url)?;
+        let weak = Arc::downgrade(&state);
+        std::thread::Builder::new()
+            .name("reliefhub-poller".into())
+            .spawn(move || poll(weak, &mut ops))
+            .map_err(|e| OpsError::Io {
+                file: "poller thread".into(),
+                message: e.to_string(),
+            })?;
+        Ok(state)
+    }
+
+    /// The moment of a request: now, with the hub's date (today in UTC
+    /// unless the server runs on a fixed date).
+    pub fn now(&self) -> Moment {
+        let now = Moment::from_unix_ms(now_unix_ms());
+        match self.today {
+            Some(date) => Moment {
+                unix_ms: now.unix_ms,
+                date,
+            },
+            None => now,
+        }
+    }
+
+    /// Marks every cached read as stale.
+    pub fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn forget_tokens(&self) {
+        if let Ok(mut tokens) = self.tokens.write() {
+            tokens.clear();
+        }
+    }
+
+    /// The signed-in user of a request, if its bearer token is valid.
+    pub async fn principal(
+        self: &Arc<Self>,
+        headers: &HeaderMap,
+    ) -> Result<Option<Principal>, ApiError> {
+        let Some(token) = headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+        else {
+            return Ok(None);
+        };
+        if token.is_empty() || token.len() > 256 {
+            return Ok(None);
+        }
+        let digest = auth::token_digest(token);
+        let now = now_unix_ms();
+        if let Some((principal, expires)) = self
+            .tokens
+            .read()
+            .ok()
+            .and_then(|t| t.get(&digest).cloned())
+        {
+            if expires > now {
+                return Ok(Some(principal));
+            }
+        }
+        let key = digest.clone();
+        let found = self
+            .pool
+            .run(move |ops| Ok(auth::principal_for_token(ops.store(), &key, now)?))
+            .await?;
+        if let Some((principal, expires)) = &found {
+            if let Ok(mut tokens) = self.tokens.write() {
+                if tokens.len() > 100_000 {
+                    tokens.clear();
+                }
+                tokens.insert(digest, (principal.clone(), *expires));
+            }
+        }
+        Ok(found.map(|(p, _)| p))
+    }
+
+    /// A JSON read response, cached until the data changes.
+    pub async fn cached<T, F>(self: &Arc<Self>, key: String, work: F) -> Result<Response, ApiError>
+    where
+        T: Serialize + Send + 'static,
+        F: FnOnce(&mut Ops) -> Result<T, ApiError> + Send + 'static,
+    {
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Some((g, bytes)) = self.cache.read().ok().and_then(|c| c.get(&key).cloned()) {
+            if g == generation {
+                return Ok(json_bytes(StatusCode::OK, bytes));
+            }
+        }
+        let value = self.pool.run(work).await?;
+        let bytes = Bytes::from(serde_json::to_vec(&value).map_err(ApiError::internal)?);
+        if let Ok(mut cache) = self.cache.write() {
+            if cache.len() >= CACHE_ENTRIES_MAX {
+                cache.clear();
+            }
+            cache.insert(key, (generation, bytes.clone()));
+        }
+        Ok(json_bytes(StatusCode::OK, bytes))
+    }
+}
+
+fn poll(state: Weak<AppState>, ops: &mut Ops) {
+    let mut last_data = String::new();
+    let mut last_access = String::new();
+    loop {
+        std::thread::sleep(POLL_INTERVAL);
+        let Some(state) = state.upgrade() else {
+            return;
+        };
+        match ops.data_fingerprint() {
+            Ok(data) if data != last_data => {
+                last_data = data;
+                state.bump();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot read the data fingerprint: {e}"),
+        }
+        match auth::access_fingerprint(ops.store()) {
+            Ok(access) if access != last_access => {
+                last_access = access;
+                state.forget_tokens();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot read the access fingerprint: {e}"),
+        }
+    }
+}
+
+pub fn json_bytes(status: StatusCode, bytes: Bytes) -> Response {
+    let mut response = (status, bytes).into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+impl FromRequestParts<Shared> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Shared,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(p) = parts.extensions.get::<Principal>() {
+            return Ok(p.clone());
+        }
+        state
+            .principal(&parts.headers)
+            .await?
+            .ok_or_else(ApiError::unauthorized)
+    }
+}
+
+impl Principal {
+    /// Refuses unless the user has one of the roles.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "the {} role may not do this",
+                self.role.code()
+            )))
+        }
+    }
+    /// The donor a donor user is limited to.
+    pub fn donor_scope(&self) -> Option<&str> {
+        match self.role {
+            Role::Donor => Some(self.organisation.as_deref().unwrap_or("")),
+            _ => None,
+        }
+    }
+    /// The country a recipient user is limited to.
+    pub fn country_scope(&self) -> Option<&str> {
+        match self.role {
+            Role::Recipient => Some(self.country.as_deref().unwrap_or("")),
+            _ => None,
+        }
+    }
+    /// A cache key part: what this user may see.
+    pub fn scope_key(&self) -> String {
+        match self.role {
+            Role::Donor => format!("donor:{}", self.donor_scope().unwrap_or("")),
+            Role::Recipient => format!("recipient:{}", self.country_scope().unwrap_or("")),
+            role => role.code().to_string(),
+        }
+    }
+}
+
+/// The routes, the OpenAPI document and the dashboard.
+pub fn router(state: Shared) -> Router {
+    let (api, openapi) = routes::api_router().split_for_parts();
+    let openapi = finish_openapi(openapi);
+    Router::new()
+        .merge(api)
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::middleware,
+        ))
+        .merge(assets::router())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> OpenApi {
+    finish_openapi(routes::api_router().split_for_parts().1)
+}
+
+/// Every route as `METHOD /path/{param}`, from the OpenAPI document (the
+/// router is built from the same handlers, so the two cannot differ).
+pub fn route_list() -> Vec<String> {
+    let doc = openapi();
+    let mut out = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let methods = [
+            ("GET", item.get.is_some()),
+            ("POST", item.post.is_some()),
+            ("PUT", item.put.is_some()),
+            ("DELETE", item.delete.is_some()),
+            ("PATCH", item.patch.is_some()),
+        ];
+        for (method, present) in methods {
+            if present {
+                out.push(format!("{method} {path}"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Adds the bearer scheme, the standard error responses and the security
+/// requirement of every signed-in route.
+fn finish_openapi(mut doc: OpenApi) -> OpenApi {
+    use utoipa::openapi::response::ResponseBuilder;
+    use utoipa::openapi::security::SecurityRequirement;
+    use utoipa::openapi::{ContentBuilder, Ref};
+
+    doc.info.title = "reliefhub API".into();
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc.info.contact = None;
+    doc.info.license = Some(utoipa::openapi::License::new("Apache-2.0"));
+    doc.info.description = Some(
+        "The hub's JSON API. Sign in with POST /api/login and send `Authorization: Bearer <token>`. \
+         Every mutating request (except login and logout) needs an `Idempotency-Key` header."
+            .into(),
+    );
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    let error_ref = || {
+        ContentBuilder::new()
+            .schema(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody"))))
+            .build()
+    };
+    let standard = [
+        (
+            "400",
+            "Malformed request (bad JSON, missing Idempotency-Key)",
+        ),
+        ("401", "Not signed in, or the token is not valid"),
+        (
+            "403",
+            "The user's role may not do this, or not for this object",
+        ),
+        ("404", "No such object (or not visible to this user)"),
+        (
+            "409",
+            "A request with this Idempotency-Key is still running",
+        ),
+        (
+            "422",
+            "Invalid input (every problem listed) or refused by the rules",
+        ),
+        ("500", "Internal error (logged under the id in the body)"),
+    ];
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let public = path == "/api/health" || path == "/api/login";
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            for (status, description) in standard {
+                if public && matches!(status, "403" | "404" | "409") {
+                    continue;
+                }
+                if path == "/api/health" && status != "500" {
+                    continue;
+                }
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| {
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(description)
+                                .content("application/json", error_ref())
+                                .build(),
+                        )
+                    });
+            }
+            if !public {
+                op.security = Some(vec![SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]);
+            }
+        }
+    }
+    doc
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Shared,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Completes on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,69 @@
+//! A small pool of [`Ops`] connections. `Ops` works on one connection with
+//! `&mut self`; each request borrows one, does its database work on a
+//! blocking thread, and gives it back. A semaphore bounds how many run at
+//! once, so async workers wait without blocking.
+
+use std::sync::{Arc, Mutex};
+
+use reliefhub_ops::Ops;
+use tokio::sync::Semaphore;
+
+use crate::error::ApiError;
+
+pub struct Pool {
+    url: String,
+    idle: Mutex<Vec<Ops>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Pool {
+    /// Opens one connection now (to fail early on a bad URL or an old
+    /// schema); the others open when first needed.
+    pub fn open(url: &str, size: usize) -> Result<Pool, reliefhub_ops::OpsError> {
+        let first = Ops::open(url)?;
+        Ok(Pool {
+            url: url.to_string(),
+            idle: Mutex::new(vec![first]),
+            permits: Arc::new(Semaphore::new(size.max(1))),
+        })
+    }
+
+    fn take(&self) -> Result<Ops, ApiError> {
+        let idle = self.idle.lock().map(|mut v| v.pop()).unwrap_or(None);
+        match idle {
+            Some(ops) => Ok(ops),
+            None => Ops::open(&self.url).map_err(ApiError::from),
+        }
+    }
+
+    fn give(&self, ops: Ops) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(ops);
+        }
+    }
+
+    /// Runs `work` on a pooled connection on a blocking thread. A connection
+    /// whose work panicked is dropped, never reused.
+    pub async fn run<T, F>(self: &Arc<Self>, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Ops) -> Result<T, ApiError> + Send + 'static,
+    {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(ApiError::internal)?;
+        let pool = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let mut ops = pool.take()?;
+            let result = work(&mut ops);
+            pool.give(ops);
+            result
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+    }
+}

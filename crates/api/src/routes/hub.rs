@@ -1,0 +1,1179 @@
+//! Pledges, inbound legs and manifests, receipts, stock and hub transfers.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use reliefhub_core::LossReason;
+use reliefhub_formats::manifest::ManifestFormat;
+use reliefhub_ops::{
+    DamagedTo, MemorySource, Mode, NewLeg, NewPledge, NewReceipt, NewTransfer, Ops, PledgeLine,
+    ReceiptLine,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{day, json, opt_day, DoneJson, Recorded, TableJson};
+use crate::error::{ApiError, Body, Problems, Query};
+use crate::idempotency::OpKey;
+use crate::{Principal, Role, Shared, STAFF};
+
+const READERS_DONOR_OWN: [Role; 4] = [Role::Admin, Role::Operator, Role::Auditor, Role::Donor];
+const READERS: [Role; 3] = [Role::Admin, Role::Operator, Role::Auditor];
+
+// ------------------------------------------------------------------ pledges
+
+#[derive(Serialize, ToSchema)]
+pub struct PledgeLineJson {
+    pub line: i64,
+    pub item: String,
+    pub quantity: i64,
+    pub earmark: Vec<String>,
+    pub lot_id: i64,
+    /// Still promised, not yet received.
+    pub outstanding: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PledgeJson {
+    pub code: String,
+    pub donor: String,
+    pub created: String,
+    pub note: String,
+    /// `open`, `fulfilled` (nothing outstanding) or `cancelled`.
+    pub status: String,
+    pub cancelled_on: Option<String>,
+    pub lines: Vec<PledgeLineJson>,
+}
+
+fn pledge_json(p: reliefhub_ops::views::PledgeView) -> PledgeJson {
+    let outstanding: i64 = p.lines.iter().map(|l| l.outstanding).sum();
+    let status = if p.cancelled_on.is_some() {
+        "cancelled"
+    } else if outstanding == 0 {
+        "fulfilled"
+    } else {
+        "open"
+    };
+    PledgeJson {
+        code: p.code,
+        donor: p.donor,
+        created: day(p.pledged_on),
+        note: p.note,
+        status: status.into(),
+        cancelled_on: opt_day(p.cancelled_on),
+        lines: p
+            .lines
+            .into_iter()
+            .map(|l| PledgeLineJson {
+                line: l.line_no,
+                item: l.item,
+                quantity: l.quantity,
+                earmark: l.earmark,
+                lot_id: l.lot_id,
+                outstanding: l.outstanding,
+            })
+            .collect(),
+    }
+}
+
+/// Pledges (a donor sees only their own).
+#[utoipa::path(get, path = "/api/pledges", tag = "pledges",
+    responses((status = 200, description = "Pledges", body = Vec<PledgeJson>)))]
+pub async fn list_pledges(
+    State(state): State<Shared>,
+    user: Principal,
+) -> Result<Response, ApiError> {
+    user.require(&READERS_DONOR_OWN)?;
+    let donor = user.donor_scope().map(str::to_string);
+    state
+        .cached(format!("pledges|{}", user.scope_key()), move |ops| {
+            Ok(ops
+                .pledges(donor.as_deref())?
+                .into_iter()
+                .map(pledge_json)
+                .collect::<Vec<_>>())
+        })
+        .await
+}
+
+fn visible_pledge(
+    ops: &mut Ops,
+    user: &Principal,
+    code: &str,
+) -> Result<reliefhub_ops::views::PledgeView, ApiError> {
+    let pledge = ops.pledge_view(code)?;
+    if let Some(own) = user.donor_scope() {
+        if pledge.donor != own {
+            return Err(ApiError::not_found("pledge", code));
+        }
+    }
+    Ok(pledge)
+}
+
+/// One pledge.
+#[utoipa::path(get, path = "/api/pledges/{code}", tag = "pledges", params(("code" = String, Path)),
+    responses((status = 200, description = "The pledge", body = PledgeJson)))]
+pub async fn get_pledge(
+    State(state): State<Shared>,
+    user: Principal,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    user.require(&READERS_DONOR_OWN)?;
+    let pledge = state
+        .pool
+        .run(move |ops| visible_pledge(ops, &user, &code).map(pledge_json))
+        .await?;
+    Ok(json(StatusCode::OK, &pledge))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PledgeLineInput {
+    pub item: String,
+    pub quantity: i64,
+    /// ISO 3166 alpha-2 countries the goods may go to (empty: anywhere).
+    #[serde(default)]
+    pub earmark: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PledgeInput {
+    pub code: String,
+    pub donor: String,
+    /// YYYY-MM-DD; today by default.
+    #[serde(default)]
+    pub pledged_on: Option<String>,
+    #[serde(default)]
+    pub note: String,
+    pub lines: Vec<PledgeLineInput>,
+}
+
+/// Records a pledge (staff, or a donor for their own organisation).
+#[utoipa::path(post, path = "/api/pledges", tag = "pledges", request_body = PledgeInput,
+    params(("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 201, description = "Pledged", body = DoneJson)))]
+pub async fn add_pledge(
+    State(state): State<Shared>,
+    user: Principal,
+    key: OpKey,
+    Body(input): Body<PledgeInput>,
+) -> Result<Response, ApiError> {
+    user.require(&[Role::Admin, Role::Operator, Role::Donor])?;
+    if let Some(own) = user.donor_scope() {
+        if input.donor != own {
+            return Err(ApiError::forbidden(
+                "a donor may pledge only for their own organisation",
+            ));
+        }
+    }
+    let at = state.now();
+    let mut problems = Problems::default();
+    let pledged_on = match &input.pledged_on {
+        Some(text) => problems.date("pledged_on", text),
+        None => Some(at.date),
+    };
+    if input.lines.is_empty() {
+        problems.push("lines", "[]", "a pledge needs at least one line");
+    }
+    for (i, line) in input.lines.iter().enumerate() {
+        problems.positive(&format!("lines[{i}].quantity"), line.quantity);
+        problems.not_empty(&format!("lines[{i}].item"), &line.item);
+    }
+    problems.finish()?;
+    let pledge = NewPledge {
+        code: input.code,
+        donor: input.donor,
+        pledged_on: pledged_on.unwrap_or(at.date),
+        note: input.note,
+        lines: input
+            .lines
+            .into_iter()
+            .map(|l| PledgeLine {
+                item: l.item,
+                quantity: l.quantity,
+                earmark: l.earmark,
+            })
+            .collect(),
+    };
+    let done = state
+        .pool
+        .run(move |ops| Ok(ops.pledge(&pledge, Some(&key.0), at)?))
+        .await?;
+    Ok(json(StatusCode::CREATED, &DoneJson::from(done)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReasonInput {
+    pub reason: String,
+}
+
+/// Cancels what is still outstanding of a pledge (staff, or its donor).
+#[utoipa::path(post, path = "/api/pledges/{code}/cancel", tag = "pledges", request_body = ReasonInput,
+    params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 200, description = "Cancelled", body = DoneJson)))]
+pub async fn cancel_pledge(
+    State(state): State<Shared>,
+    user: Principal,
+    key: OpKey,
+    Path(code): Path<String>,
+    Body(input): Body<ReasonInput>,
+) -> Result<Response, ApiError> {
+    user.require(&[Role::Admin, Role::Operator, Role::Donor])?;
+    let mut problems = Problems::default();
+    problems.not_empty("reason", &input.reason);
+    problems.finish()?;
+    let at = state.now();
+    let done = state
+        .pool
+        .run(move |ops| {
+            visible_pledge(ops, &user, &code)?;
+            Ok(ops.cancel_pledge(&code, &input.reason, Some(&key.0), at)?)
+        })
+        .await?;
+    Ok(json(StatusCode::OK, &DoneJson::from(done)))
+}
+
+// --------------------------------------------------------------------- legs
+
+#[derive(Serialize, ToSchema)]
+pub struct LegJson {
+    pub code: String,
+    /// `sea`, `air` or `road`.
+    pub mode: String,
+    pub origin: String,
+    pub node: String,
+    pub carrier: String,
+    /// The vessel, flight or truck.
+    pub reference: String,
+    pub expected_arrival: String,
+    pub donor: Option<String>,
+    /// `expected`, `manifested`, `partly received` or `received`.
+    pub status: String,
+    /// Manifest lines (a donor: their own lines only).
+    pub lines: i64,
+    /// Units manifested (a donor: their own only).
+    pub units: i64,
+    pub received_lines: i64,
+    pub in_transit_units: i64,
+}
+
+fn leg_status(lines: i64, received: i64) -> &'static str {
+    if lines == 0 {
+        "expected"
+    } else if received == 0 {
+        "manifested"
+    } else if received < lines {
+        "partly received"
+    } else {
+        "received"
+    }
+}
+
+fn list_legs_for(ops: &mut Ops, donor: Option<&str>) -> Result<Vec<LegJson>, ApiError> {
+    let legs = ops.legs()?;
+    let (donors, totals) = match donor {
+        Some(_) => (ops.leg_donors()?, ops.leg_totals_by_donor()?),
+        None => Default::default(),
+    };
+    let mut out = Vec::new();
+    for leg in legs {
+        let l = &leg.leg;
+        let (mut lines, mut units) = (leg.manifest_lines, leg.manifested_quantity);
+        if let Some(own) = donor {
+            if !donors.get(&l.code).is_some_and(|d| d.contains(own)) {
+                continue;
+            }
+            (lines, units) = totals
+                .get(&(l.code.clone(), own.to_string()))
+                .copied()
+                .unwrap_or((0, 0));
+        }
+        out.push(LegJson {
+            code: l.code.clone(),
+            mode: l.mode.code().into(),
+            origin: l.origin.clone(),
+            node: l.node.clone(),
+            carrier: l.carrier.clone(),
+            reference: l.vehicle_ref.clone(),
+            expected_arrival: day(l.expected_arrival),
+            donor: l.donor.clone(),
+            status: leg_status(leg.manifest_lines, leg.received_lines).into(),
+            lines,
+            units,
+            received_lines: if donor.is_some() {
+                0
+            } else {
+                leg.received_lines
+            },
+            in_transit_units: if donor.is_some() {
+                0
+            } else {
+                leg.in_transit_quantity
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Inbound legs (a donor: the legs carrying their goods).
+#[utoipa::path(get, path = "/api/legs", tag = "inbound",
+    responses((status = 200, description = "Legs by expected arrival", body = Vec<LegJson>)))]
+pub async fn list_legs(State(state): State<Shared>, user: Principal) -> Result<Response, ApiError> {
+    user.require(&READERS_DONOR_OWN)?;
+    let donor = user.donor_scope().map(str::to_string);
+    state
+        .cached(format!("legs|{}", user.scope_key()), move |ops| {
+            list_legs_for(ops, donor.as_deref())
+        })
+        .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ManifestLineJson {
+    pub line: i64,
+    pub lot_id: i64,
+    pub item: String,
+    pub donor: String,
+    pub batch: String,
+    pub expiry: Option<String>,
+    pub earmark: Vec<String>,
+    pub quantity: i64,
+    pub packs: Option<i64>,
+    pub counted: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LegDetailJson {
+    pub leg: LegJson,
+    pub manifest: Vec<ManifestLineJson>,
+}
+
+/// One leg with its manifest (a donor: their own lines only).
+#[utoipa::path(get, path = "/api/legs/{code}", tag = "inbound", params(("code" = String, Path)),
+    responses((status = 200, description = "The leg", body = LegDetailJson)))]
+pub async fn get_leg(
+    State(state): State<Shared>,
+    user: Principal,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    user.require(&READERS_DONOR_OWN)?;
+    let detail = state
+        .pool
+        .run(move |ops| {
+            let donor = user.donor_scope();
+            let leg = list_legs_for(ops, donor)?
+                .into_iter()
+                .find(|l| l.code == code)
+                .ok_or_else(|| ApiError::not_found("inbound leg", &code))?;
+            let manifest = ops
+                .manifest_lines(&code)?
+                .into_iter()
+                .filter(|m| donor.is_none_or(|d| m.donor == d))
+                .map(|m| ManifestLineJson {
+                    line: m.line_no,
+                    lot_id: m.lot_id,
+                    item: m.item,
+                    donor: m.donor,
+                    batch: m.batch,
+                    expiry: opt_day(m.expiry),
+                    earmark: m.earmark,
+                    quantity: m.quantity,
+                    packs: m.packs,
+                    counted: m.counted,
+                })
+                .collect();
+            Ok(LegDetailJson { leg, manifest })
+        })
+        .await?;
+    Ok(json(StatusCode::OK, &detail))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LegInput {
+    pub code: String,
+    /// `sea`, `air` or `road`.
+    pub mode: String,
+    /// Where the leg comes from (UN/LOCODE or IATA code).
+    pub origin: String,
+    pub node: String,
+    pub carrier: String,
+    /// The vessel, flight or truck.
+    pub reference: String,
+    pub expected_arrival: String,
+    /// The donor of lines that name none.
+    #[serde(default)]
+    pub donor: Option<String>,
+}
+
+/// Registers an inbound leg (staff).
+#[utoipa::path(post, path = "/api/legs", tag = "inbound", request_body = LegInput,
+    params(("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 201, description = "Registered", body = Recorded),
+              (status = 200, description = "The same leg was registered before", body = Recorded)))]
+pub async fn add_leg(
+    State(state): State<Shared>,
+    user: Principal,
+    Body(input): Body<LegInput>,
+) -> Result<Response, ApiError> {
+    user.require(&STAFF)?;
+    let mut problems = Problems::default();
+    let mode = Mode::parse(&input.mode);
+    if mode.is_none() {
+        problems.push("mode", &input.mode, "must be sea, air or road");
+    }
+    let arrival = problems.date("expected_arrival", &input.expected_arrival);
+    problems.not_empty("origin", &input.origin);
+    problems.not_empty("carrier", &input.carrier);
+    problems.finish()?;
+    let (Some(mode), Some(expected_arrival)) = (mode, arrival) else {
+        return Err(ApiError::internal("checked fields missing"));
+    };
+    let leg = NewLeg {
+        code: input.code,
+        mode,
+        origin: input.origin,
+        node: input.node,
+        carrier: input.carrier,
+        vehicle_ref: input.reference,
+        expected_arrival,
+        donor: input.donor,
+    };
+    let at = state.now();
+    let code = leg.code.clone();
+    let created = state
+        .pool
+        .run(move |ops| Ok(ops.add_leg(&leg, at)?))
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json(status, &Recorded { code, created }))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ManifestLineInput {
+    pub item: String,
+    pub quantity: i64,
+    pub batch: String,
+    /// YYYY-MM-DD
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packs: Option<i64>,
+    /// The donor (default: the leg's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub donor: Option<String>,
+    #[serde(default)]
+    pub earmark: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ManifestInput {
+    pub lines: Vec<ManifestLineInput>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ManifestImportedJson {
+    pub leg: String,
+    pub lines: i64,
+    pub total_quantity: i64,
+    pub batch_id: i64,
+    pub replayed: bool,
+}
+
+/// Imports a leg's manifest, all or nothing (staff). Every problem is
+/// listed as `lines[N].field`.
+#[utoipa::path(post, path = "/api/legs/{code}/manifest", tag = "inbound", request_body = ManifestInput,
+    params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 201, description = "Imported", body = ManifestImportedJson)))]
+pub async fn import_manifest(
+    State(state): State<Shared>,
+    user: Principal,
+    key: OpKey,
+    Path(code): Path<String>,
+    Body(input): Body<ManifestInput>,
+) -> Result<Response, ApiError> {
+    user.require(&STAFF)?;
+    if input.lines.is_empty() {
+        return Err(ApiError::validation(vec![crate::Problem::new(
+            "lines",
+            "[]",
+            "a manifest needs at least one line",
+        )]));
+    }
+    let bytes = serde_json::to_vec(&input).map_err(ApiError::internal)?;
+    let at = state.now();
+    let imported = state
+        .pool
+        .run(move |ops| {
+            let source = MemorySource {
+                name: "request".into(),
+                bytes,
+            };
+            Ok(ops.import_manifest(
+                &code,
+                &source,
+                ManifestFormat::Json,
+                Some(&key.0),
+                at,
+                &mut |_, _| {},
+            )?)
+        })
+        .await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &ManifestImportedJson {
+            leg: imported.leg,
+            lines: imported.lines,
+            total_quantity: imported.total_quantity,
+            batch_id: imported.batch_id,
+            replayed: imported.replayed,
+        },
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReceiptLineInput {
+    /// The manifest line number.
+    pub line: i64,
+    pub counted: i64,
+    #[serde(default)]
+    pub damaged: i64,
+    /// `quarantine` (default) or `loss`.
+    #[serde(default)]
+    pub damaged_to: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReceiptInput {
+    /// YYYY-MM-DD; today by default.
+    #[serde(default)]
+    pub received_on: Option<String>,
+    pub received_by: String,
+    pub lines: Vec<ReceiptLineInput>,
+    /// Receive every other line not yet received as manifested.
+    #[serde(default)]
+    pub rest_as_manifested: bool,
+}
+
+/// Receives a leg's goods and makes the goods-received note (staff).
+#[utoipa::path(post, path = "/api/legs/{code}/receipt", tag = "inbound", request_body = ReceiptInput,
+    params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 201, description = "Received", body = DoneJson)))]
+pub async fn receive(
+    State(state): State<Shared>,
+    user: Principal,
+    key: OpKey,
+    Path(code): Path<String>,
+    Body(input): Body<ReceiptInput>,
+) -> Result<Response, ApiError> {
+    user.require(&STAFF)?;
+    let at = state.now();
+    let mut problems = Problems::default();
+    let received_on = match &input.received_on {
+        Some(text) => problems.date("received_on", text),
+        None => Some(at.date),
+    };
+    problems.not_empty("received_by", &input.received_by);
+    if input.lines.is_empty() && !input.rest_as_manifested {
+        problems.push(
+            "lines",
+            "[]",
+            "name at least one line, or set rest_as_manifested",
+        );
+    }
+    let mut lines = Vec::new();
+    for (i, l) in input.lines.iter().enumerate() {
+        problems.positive(&format!("lines[{i}].line"), l.line);
+        problems.not_negative(&format!("lines[{i}].counted"), l.counted);
+        problems.not_negative(&format!("lines[{i}].damaged"), l.damaged);
+        if l.damaged > l.counted {
+            problems.push(
+                format!("lines[{i}].damaged"),
+                l.damaged,
+                "must not exceed counted",
+            );
+        }
+        let damaged_to = match l.damaged_to.as_deref() {
+            None | Some("quarantine") => DamagedTo::Quarantine,
+            Some("loss") => DamagedTo::Loss,
+            Some(other) => {
+                problems.push(
+                    format!("lines[{i}].damaged_to"),
+                    other,
+                    "must be quarantine or loss",
+                );
+                DamagedTo::Quarantine
+            }
+        };
+        lines.push(ReceiptLine {
+            line_no: l.line,
+            counted: l.counted,
+            damaged: l.damaged,
+            damaged_to,
+            note: l.note.clone(),
+        });
+    }
+    problems.finish()?;
+    let receipt = NewReceipt {
+        leg: code,
+        received_on: received_on.unwrap_or(at.date),
+        received_by: input.received_by,
+        lines,
+        rest_as_manifested: input.rest_as_manifested,
+    };
+    let done = state
+        .pool
+        .run(move |ops| Ok(ops.receive(&receipt, Some(&key.0), at)?))
+        .await?;
+    Ok(json(StatusCode::CREATED, &DoneJson::from(done)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GrnLineJson {
+    pub line: i64,
+    pub lot_id: i64,
+    pub item: String,
+    pub donor: String,
+    pub batch: String,
+    pub expiry: Option<String>,
+    pub manifest_quantity: i64,
+    pub counted: i64,
+    pub good: i64,
+    pub damaged: i64,
+    pub damaged_to: String,
+    pub short: i64,
+    pub over: i64,
+    pub note: String,
+    pub receipt_id: i64,
+    pub received_on: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GrnJson {
+    pub leg: String,
+    pub node: String,
+    pub carrier: String,
+    pub reference: String,
+    pub lines: Vec<GrnLineJson>,
+    /// Manifest lines not received yet.
+    pub not_received: i64,
+}
+
+/// The goods-received note of a leg (a donor: their own lines only).
+#[utoipa::path(get, path = "/api/legs/{code}/grn", tag = "inbound", params(("code" = String, Path)),
+    responses((status = 200, description = "The goods-received note", body = GrnJson)))]
+pub async fn grn(
+    State(state): State<Shared>,
+    user: Principal,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    user.require(&READERS_DONOR_OWN)?;
+    let note = state
+        .pool
+        .run(move |ops| {
+            let donor = user.donor_scope();
+            if let Some(own) = donor {
+                let donors = ops.leg_donors()?;
+                if !donors.get(&code).is_some_and(|d| d.contains(own)) {
+                    return Err(ApiError::not_found("inbound leg", &code));
+                }
+            }
+            let grn = ops.goods_received_note(&code)?;
+            Ok(GrnJson {
+                leg: grn.leg.code.clone(),
+                node: grn.leg.node.clone(),
+                carrier: grn.leg.carrier.clone(),
+                reference: grn.leg.vehicle_ref.clone(),
+                not_received: grn.not_received,
+                lines: grn
+                    .lines
+                    .into_iter()
+                    .filter(|l| donor.is_none_or(|d| l.donor == d))
+                    .map(|l| GrnLineJson {
+                        line: l.line_no,
+                        lot_id: l.lot_id,
+                        item: l.item,
+                        donor: l.donor,
+                        batch: l.batch,
+                        expiry: opt_day(l.expiry),
+                        manifest_quantity: l.manifest_quantity,
+                        counted: l.counted,
+                        good: l.good,
+                        damaged: l.damaged,
+                        damaged_to: l.damaged_to,
+                        short: l.short,
+                        over: l.over,
+                        note: l.note,
+                        receipt_id: l.receipt_id,
+                        received_on: day(l.received_on),
+                    })
+                    .collect(),
+            })
+        })
+        .await?;
+    Ok(json(StatusCode::OK, &note))
+}
+
+// -------------------------------------------------------------------- stock
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StockQuery {
+    /// Only this node.
+    pub node: Option<String>,
+    /// Only this item.
+    pub item: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StockJson {
+    pub node: String,
+    /// `available` or `quarantine`.
+    pub state: String,
+    pub lot_id: i64,
+    pub item: String,
+    pub donor: String,
+    pub batch: String,
+    pub expiry: Option<String>,
+    pub earmark: Vec<String>,
+    pub quantity: i64,
+    pub weight_kg: f64,
+    pub volume_m3: f64,
+}
+
+/// Stock by node, item and lot, first expiry first (a donor: own lots).
+#[utoipa::path(get, path = "/api/stock", tag = "stock", params(StockQuery),
+    responses((status = 200, description = "Stock rows", body = Vec<StockJson>)))]
+pub async fn stock(
+    State(state): State<Shared>,
+    user: Principal,
+    Query(query): Query<StockQuery>,
+) -> Result<Response, ApiError> {
+    user.require(&READERS_DONOR_OWN)?;
+    let donor = user.donor_scope().map(str::to_string);
+    let key = format!(
+        "stock|{}|{:?}|{:?}",
+        user.scope_key(),
+        query.node,
+        query.item
+    );
+    state
+        .cached(key, move |ops| {
+            Ok(ops
+                .stock(query.node.as_deref(), query.item.as_deref())?
+                .into_iter()
+                .filter(|r| donor.as_deref().is_none_or(|d| r.donor == d))
+                .map(|r| StockJson {
+                    node: r.node,
+                    state: r.state.into(),
+                    lot_id: r.lot_id,
+                    item: r.item,
+                    donor: r.donor,
+                    batch: r.batch,
+                    expiry: opt_day(r.expiry),
+                    earmark: r.earmark,
+                    quantity: r.quantity,
+                    weight_kg: (r.weight_kg * 10.0).round() / 10.0,
+                    volume_m3: (r.volume_m3 * 1000.0).round() / 1000.0,
+                })
+                .collect::<Vec<_>>())
+        })
+        .await
+}
+
+/// The stock position report: by node and item, with the first expiry.
+#[utoipa::path(get, path = "/api/stock/position", tag = "stock",
+    responses((status = 200, description = "The report table", body = TableJson)))]
+pub async fn stock_position(
+    State(state): State<Shared>,
+    user: Principal,
+) -> Result<Response, ApiError> {
+    user.require(&READERS)?;
+    state
+        .cached("stock/position".into(), |ops| {
+            Ok(TableJson::from_table(&ops.stock_position()?))
+        })
+        .await
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExpiryQuery {
+    /// Days ahead (0 to 3650, default 90).
+    pub days: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExpiryJson {
+    pub node: String,
+    pub item: String,
+    pub lot_id: i64,
+    pub donor: String,
+    pub batch: String,
+    pub expiry: Option<String>,
+    pub quantity: i64,
+    pub days_left: i64,
+    /// `expired` or `expiring`.
+    pub state: String,
+}
+
+/// Stock expired or expiring within `days` (a donor: own lots).
+#[utoipa::path(get, path = "/api/stock/expiry", tag = "stock", params(ExpiryQuery),
+    responses((status = 200, description = "Expiry alerts", body = Vec<ExpiryJson>)))]
+pub async fn stock_expiry(
+    State(state): State<Shared>,
+    user: Principal,
+    Query(query): Query<ExpiryQuery>,
+) -> Result<Response, ApiError> {
+    user.require(&READERS_DONOR_OWN)?;
+    let days = query.days.unwrap_or(90);
+    if !(0..=3650).contains(&days) {
+        return Err(ApiError::validation(vec![crate::Problem::new(
+            "days",
+            days,
+            "must be 0 to 3650",
+        )]));
+    }
+    let donor = user.donor_scope().map(str::to_string);
+    let today = state.now().date;
+    state
+        .cached(
+            format!("expiry|{}|{days}|{today}", user.scope_key()),
+            move |ops| {
+                Ok(ops
+                    .expiry_alerts(today, days)?
+                    .into_iter()
+                    .filter(|a| donor.as_deref().is_none_or(|d| a.row.donor == d))
+                    .map(|a| ExpiryJson {
+                        node: a.row.node,
+                        item: a.row.item,
+                        lot_id: a.row.lot_id,
+                        donor: a.row.donor,
+                        batch: a.row.batch,
+                        expiry: opt_day(a.row.expiry),
+                        quantity: a.row.quantity,
+                        days_left: a.days_left,
+                        state: if a.days_left < 0 {
+                            "expired"
+                        } else {
+                            "expiring"
+                        }
+                        .into(),
+                    })
+                    .collect::<Vec<_>>())
+            },
+        )
+        .await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StockMoveInput {
+    pub node: String,
+    pub lot_id: i64,
+    pub quantity: i64,
+    pub reason: String,
+}
+
+fn check_move(input: &StockMoveInput) -> Result<(), ApiError> {
+    let mut problems = Problems::default();
+    problems.positive("lot_id", input.lot_id);
+    problems.positive("quantity", input.quantity);
+    problems.not_empty("reason", &input.reason);
+    problems.finish()
+}
+
+/// Moves stock into quarantine at a node (staff).
+#[utoipa::path(post, path = "/api/stock/quarantine", tag = "stock", request_body = StockMoveInput,
+    params(("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 201, description = "Quarantined", body = DoneJson)))]
+pub async fn quarantine(
+    State(state): State<Shared>,
+    user: Principal,
+    key: OpKey,
+    Body(input): Body<StockMoveInput>,
+) -> Result<Response, ApiError> {
+    user.require(&STAFF)?;
+    check_move(&input)?;
+    let at = state.now();
+    let done = state
+        .pool
+        .run(move |ops| {
+            Ok(ops.quarantine(
+                &input.node,
+                input.lot_id,
+                input.quantity,
+                &input.reason,
+                Some(&key.0),
+                at,
+            )?)
+        })
+        .await?;
+    Ok(json(StatusCode::CREATED, &DoneJson::from(done)))
+}
+
+/// Releases stock from quarantine (staff).
+#[utoipa::path(post, path = "/api/stock/release", tag = "stock", request_body = StockMoveInput,
+    params(("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 201, description = "Released", body = DoneJson)))]
+pub async fn release(
+    State(state): State<Shared>,
+    user: Principal,
+    key: OpKey,
+    Body(input): Body<StockMoveInput>,
+) -> Result<Response, ApiError> {
+    user.require(&STAFF)?;
+    check_move(&input)?;
+    let at = state.now();
+    let done = state
+        .pool
+        .run(move |ops| {
+            Ok(ops.release(
+                &input.node,
+                input.lot_id,
+                input.quantity,
+                &input.reason,
+                Some(&key.0),
+                at,
+            )?)
+        })
+        .await?;
+    Ok(json(StatusCode::CREATED, &DoneJson::from(done)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct WriteOffInput {
+    pub node: String,
+    pub lot_id: i64,
+    pub quantity: i64,
+    /// damaged, expired, short-landed, stolen, count-adjustment or short-delivered.
+    pub loss: String,
+    #[serde(default)]
+    pub from_quarantine: bool,
+    pub reason: String,
+}
+
+/// Writes stock off as a loss (staff).
+#[utoipa::path(post, path = "/api/stock/write-off", tag = "stock", request_body = WriteOffInput,
+    params(("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 201, description = "Written off", body = DoneJson)))]
+pub async fn write_off(
+    State(state): State<Shared>,
+    user: Principal,
+    key: OpKey,
+    Body(input): Body<WriteOffInput>,
+) -> Result<Response, ApiError> {
+    user.require(&STAFF)?;
+    let mut problems = Problems::default();
+    problems.positive("lot_id", input.lot_id);
+    problems.positive("quantity", input.quantity);
+    problems.not_empty("reason", &input.reason);
+    let loss = LossReason::parse(&input.loss);
+    if loss.is_none() {
+        problems.push(
+            "loss",
+            &input.loss,
+            "must be damaged, expired, short-landed, stolen, count-adjustment or short-delivered",
+        );
+    }
+    problems.finish()?;
+    let loss = loss.unwrap_or(LossReason::Damaged);
+    let at = state.now();
+    let done = state
+        .pool
+        .run(move |ops| {
+            Ok(ops.write_off(
+                &input.node,
+                input.lot_id,
+                input.quantity,
+                input.from_quarantine,
+                loss,
+                &input.reason,
+                Some(&key.0),
+                at,
+            )?)
+        })
+        .await?;
+    Ok(json(StatusCode::CREATED, &DoneJson::from(done)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CountLineInput {
+    pub lot_id: i64,
+    pub counted: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CountInput {
+    pub node: String,
+    pub lines: Vec<CountLineInput>,
+    pub reason: String,
+}
+
+/// Records a stock count; differences become adjustments (staff).
+#[utoipa::path(post, path = "/api/stock/count", tag = "stock", request_body = CountInput,
+    params(("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 201, description = "Counted", body = DoneJson)))]
+pub async fn count(
+    State(state): State<Shared>,
+    user: Principal,
+    key: OpKey,
+    Body(input): Body<CountInput>,
+) -> Result<Response, ApiError> {
+    user.require(&STAFF)?;
+    let mut problems = Problems::default();
+    if input.lines.is_empty() {
+        problems.push("lines", "[]", "count at least one lot");
+    }
+    for (i, l) in input.lines.iter().enumerate() {
+        problems.positive(&format!("lines[{i}].lot_id"), l.lot_id);
+        problems.not_negative(&format!("lines[{i}].counted"), l.counted);
+    }
+    problems.not_empty("reason", &input.reason);
+    problems.finish()?;
+    let at = state.now();
+    let counts: Vec<(i64, i64)> = input.lines.iter().map(|l| (l.lot_id, l.counted)).collect();
+    let done = state
+        .pool
+        .run(move |ops| Ok(ops.count(&input.node, &counts, &input.reason, Some(&key.0), at)?))
+        .await?;
+    Ok(json(StatusCode::CREATED, &DoneJson::from(done)))
+}
+
+// ---------------------------------------------------------------- transfers
+
+#[derive(Serialize, ToSchema)]
+pub struct TransferLineJson {
+    pub lot_id: i64,
+    pub quantity: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TransferJson {
+    pub code: String,
+    pub from_node: String,
+    pub to_node: String,
+    pub vehicle: String,
+    pub dispatched_on: String,
+    pub arrived_on: Option<String>,
+    /// `in transit` or `arrived`.
+    pub status: String,
+    pub lines: Vec<TransferLineJson>,
+}
+
+/// Transfers between the port and the airfield.
+#[utoipa::path(get, path = "/api/transfers", tag = "stock",
+    responses((status = 200, description = "Transfers", body = Vec<TransferJson>)))]
+pub async fn list_transfers(
+    State(state): State<Shared>,
+    user: Principal,
+) -> Result<Response, ApiError> {
+    user.require(&READERS)?;
+    state
+        .cached("transfers".into(), |ops| {
+            Ok(ops
+                .transfers()?
+                .into_iter()
+                .map(|t| TransferJson {
+                    status: if t.arrived_on.is_some() {
+                        "arrived"
+                    } else {
+                        "in transit"
+                    }
+                    .into(),
+                    code: t.code,
+                    from_node: t.from_node,
+                    to_node: t.to_node,
+                    vehicle: t.vehicle,
+                    dispatched_on: day(t.dispatched_on),
+                    arrived_on: opt_day(t.arrived_on),
+                    lines: t
+                        .lines
+                        .into_iter()
+                        .map(|(lot_id, quantity)| TransferLineJson { lot_id, quantity })
+                        .collect(),
+                })
+                .collect::<Vec<_>>())
+        })
+        .await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TransferLineInput {
+    pub lot_id: i64,
+    pub quantity: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TransferInput {
+    pub code: String,
+    pub from_node: String,
+    pub to_node: String,
+    pub vehicle: String,
+    /// YYYY-MM-DD; today by default.
+    #[serde(default)]
+    pub dispatched_on: Option<String>,
+    pub lines: Vec<TransferLineInput>,
+}
+
+/// Dispatches stock from one node to the other (staff).
+#[utoipa::path(post, path = "/api/transfers", tag = "stock", request_body = TransferInput,
+    params(("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 201, description = "Dispatched", body = DoneJson)))]
+pub async fn add_transfer(
+    State(state): State<Shared>,
+    user: Principal,
+    key: OpKey,
+    Body(input): Body<TransferInput>,
+) -> Result<Response, ApiError> {
+    user.require(&STAFF)?;
+    let at = state.now();
+    let mut problems = Problems::default();
+    let dispatched_on = match &input.dispatched_on {
+        Some(text) => problems.date("dispatched_on", text),
+        None => Some(at.date),
+    };
+    if input.lines.is_empty() {
+        problems.push("lines", "[]", "a transfer needs at least one line");
+    }
+    for (i, l) in input.lines.iter().enumerate() {
+        problems.positive(&format!("lines[{i}].lot_id"), l.lot_id);
+        problems.positive(&format!("lines[{i}].quantity"), l.quantity);
+    }
+    problems.finish()?;
+    let transfer = NewTransfer {
+        code: input.code,
+        from_node: input.from_node,
+        to_node: input.to_node,
+        vehicle: input.vehicle,
+        dispatched_on: dispatched_on.unwrap_or(at.date),
+        lines: input.lines.iter().map(|l| (l.lot_id, l.quantity)).collect(),
+    };
+    let done = state
+        .pool
+        .run(move |ops| Ok(ops.dispatch_transfer(&transfer, Some(&key.0), at)?))
+        .await?;
+    Ok(json(StatusCode::CREATED, &DoneJson::from(done)))
+}
+
+/// Records a transfer's arrival (staff).
+#[utoipa::path(post, path = "/api/transfers/{code}/arrive", tag = "stock",
+    params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 201, description = "Arrived", body = DoneJson)))]
+pub async fn arrive_transfer(
+    State(state): State<Shared>,
+    user: Principal,
+    key: OpKey,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    user.require(&STAFF)?;
+    let at = state.now();
+    let done = state
+        .pool
+        .run(move |ops| Ok(ops.arrive_transfer(&code, Some(&key.0), at)?))
+        .await?;
+    Ok(json(StatusCode::CREATED, &DoneJson::from(done)))
+}

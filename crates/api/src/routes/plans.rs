@@ -1,0 +1,198 @@
+//! Dispatch planning: build a plan from the hub's state, list and view
+//! plans, accept one (its loading lists go through the ledger under the
+//! request's Idempotency-Key).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use reliefhub_ops::planning::PlanOptions;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::json;
+use crate::error::{ApiError, Body, Problems};
+use crate::idempotency::OpKey;
+use crate::{Principal, Role, Shared, STAFF};
+
+const READERS: [Role; 3] = [Role::Admin, Role::Operator, Role::Auditor];
+
+// The shapes below document the planning layer's own serialised types
+// (reliefhub_ops::planning::*), field for field.
+
+/// A stored plan, in a list.
+#[derive(Serialize, ToSchema)]
+pub struct PlanSummaryJson {
+    pub id: i64,
+    pub created_at_unix_ms: i64,
+    pub planned_on: String,
+    /// proposed or accepted.
+    pub status: String,
+    pub objective: f64,
+    pub upper_bound: Option<f64>,
+    pub departures_used: u64,
+    pub unmet_count: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PlanLineJson {
+    pub lot_id: i64,
+    pub item: String,
+    pub donor: String,
+    pub request: String,
+    pub quantity: i64,
+    pub weight_kg: f64,
+    /// A node code, or the inbound leg or hub transfer the stock is on.
+    pub stock_at: String,
+    /// True when the stock is at the departure's node already.
+    pub ready: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PlanDepartureJson {
+    pub code: String,
+    pub node: String,
+    pub destination: String,
+    pub mode: String,
+    pub departs: String,
+    pub arrives: String,
+    pub payload_kg: f64,
+    pub volume_m3: f64,
+    pub cold_volume_m3: f64,
+    pub fixed_cost: f64,
+    pub load_kg: f64,
+    pub load_m3: f64,
+    pub load_cold_m3: f64,
+    pub load_pct: f64,
+    pub used: bool,
+    pub allocations: Vec<PlanLineJson>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PlanUnmetJson {
+    pub request: String,
+    pub destination: String,
+    pub item: String,
+    pub quantity: i64,
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PlanViewJson {
+    pub id: i64,
+    pub status: String,
+    pub planned_on: String,
+    pub created_at_unix_ms: i64,
+    pub objective: f64,
+    pub upper_bound: Option<f64>,
+    pub departures: Vec<PlanDepartureJson>,
+    pub unmet: Vec<PlanUnmetJson>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedLoadJson {
+    pub departure: String,
+    pub lines: u64,
+    pub units: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedPlanJson {
+    pub plan_id: i64,
+    pub status: String,
+    pub loading: Vec<AcceptedLoadJson>,
+    pub waiting: Vec<PlanLineJson>,
+    pub batch_id: i64,
+    pub replayed: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PlanInput {
+    /// Seconds the planner may search (0.1 to 120, default 5).
+    #[serde(default)]
+    pub time_limit_s: Option<f64>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// Every stored plan, newest first.
+#[utoipa::path(get, path = "/api/plans", tag = "planning",
+    responses((status = 200, description = "Plans", body = Vec<PlanSummaryJson>)))]
+pub async fn list_plans(
+    State(state): State<Shared>,
+    user: Principal,
+) -> Result<Response, ApiError> {
+    user.require(&READERS)?;
+    let plans = state.pool.run(|ops| Ok(ops.plans()?)).await?;
+    Ok(json(StatusCode::OK, &plans))
+}
+
+/// Builds a plan from the hub's stock, requests and departures and stores
+/// it as proposed (staff).
+#[utoipa::path(post, path = "/api/plans", tag = "planning", request_body = PlanInput,
+    params(("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 201, description = "The proposed plan", body = PlanViewJson)))]
+pub async fn propose_plan(
+    State(state): State<Shared>,
+    user: Principal,
+    Body(input): Body<PlanInput>,
+) -> Result<Response, ApiError> {
+    user.require(&STAFF)?;
+    let time_limit_s = input.time_limit_s.unwrap_or(5.0);
+    let mut problems = Problems::default();
+    if !(0.1..=120.0).contains(&time_limit_s) {
+        problems.push("time_limit_s", time_limit_s, "must be 0.1 to 120 seconds");
+    }
+    problems.finish()?;
+    let options = PlanOptions {
+        time_limit_s,
+        seed: input.seed.unwrap_or(1),
+    };
+    let at = state.now();
+    let plan = state
+        .pool
+        .run(move |ops| Ok(ops.propose_plan(at, &options)?))
+        .await?;
+    Ok(json(StatusCode::CREATED, &plan))
+}
+
+fn plan_id(text: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::not_found("plan", text))
+}
+
+/// One plan: departures with their load and allocations, unmet requests
+/// with the reason.
+#[utoipa::path(get, path = "/api/plans/{id}", tag = "planning", params(("id" = String, Path, description = "The plan id")),
+    responses((status = 200, description = "The plan", body = PlanViewJson)))]
+pub async fn get_plan(
+    State(state): State<Shared>,
+    user: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    user.require(&READERS)?;
+    let id = plan_id(&id)?;
+    let plan = state.pool.run(move |ops| Ok(ops.plan_view(id)?)).await?;
+    Ok(json(StatusCode::OK, &plan))
+}
+
+/// Accepts a plan: loads what is ready through the ledger (staff).
+#[utoipa::path(post, path = "/api/plans/{id}/accept", tag = "planning",
+    params(("id" = String, Path, description = "The plan id"), ("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 200, description = "Accepted", body = AcceptedPlanJson)))]
+pub async fn accept_plan(
+    State(state): State<Shared>,
+    user: Principal,
+    key: OpKey,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    user.require(&STAFF)?;
+    let id = plan_id(&id)?;
+    let at = state.now();
+    let accepted = state
+        .pool
+        .run(move |ops| Ok(ops.accept_plan(id, at, &key.0)?))
+        .await?;
+    Ok(json(StatusCode::OK, &accepted))
+}

@@ -1,0 +1,371 @@
+//! Health, login and logout, reference lists, verification and users.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use reliefhub_store::{now_unix_ms, Backend};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::json;
+use crate::auth::{self, Login, NewUser, Principal, Role, UserView};
+use crate::error::{ApiError, Body, Problems};
+use crate::{Shared, ALL_ROLES};
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`
+    pub status: String,
+    /// `sqlite` or `postgres`
+    pub database: String,
+    pub journal_entries: i64,
+}
+
+/// Liveness and the database the server runs on.
+#[utoipa::path(get, path = "/api/health", tag = "session",
+    responses((status = 200, description = "The server and its database answer", body = Health)))]
+pub async fn health(State(state): State<Shared>) -> Result<Response, ApiError> {
+    let database = match state.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    state
+        .cached("health".into(), move |ops| {
+            let journal_entries = ops.store().read(|conn| {
+                conn.query("SELECT COALESCE(MAX(seq), 0) FROM journal", &[])?[0][0].int()
+            })?;
+            Ok(Health {
+                status: "ok".into(),
+                database: database.into(),
+                journal_entries,
+            })
+        })
+        .await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// The bearer token (256 random bits, hex). Shown once; valid 12 hours.
+    pub token: String,
+    pub user: Principal,
+}
+
+/// Signs in: returns a bearer token. Failed attempts are limited per
+/// username (5) and per client address (20) in 15 minutes (429 after).
+#[utoipa::path(post, path = "/api/login", tag = "session", request_body = LoginRequest,
+    responses((status = 200, description = "Signed in", body = LoginResponse),
+              (status = 401, description = "Wrong username or password", body = crate::error::ErrorBody),
+              (status = 429, description = "Too many failed attempts; wait and retry", body = crate::error::ErrorBody)))]
+pub async fn login(
+    State(state): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Body(request): Body<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let mut problems = Problems::default();
+    if request.username.is_empty() || request.username.len() > 64 {
+        problems.push("username", &request.username, "must be 1 to 64 characters");
+    }
+    if request.password.is_empty() || request.password.len() > 1024 {
+        problems.push("password", "(hidden)", "must be 1 to 1024 characters");
+    }
+    problems.finish()?;
+    let address = peer.ip().to_string();
+    let outcome = state
+        .pool
+        .run(move |ops| {
+            Ok(auth::login(
+                ops.store(),
+                &request.username,
+                &request.password,
+                &address,
+                now_unix_ms(),
+            )?)
+        })
+        .await?;
+    match outcome {
+        Login::Ok(token, user) => Ok(json(StatusCode::OK, &LoginResponse { token, user })),
+        Login::Bad => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "wrong username or password",
+        )),
+        Login::Limited => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "too many failed sign-in attempts; wait 15 minutes",
+        )),
+    }
+}
+
+/// Signs out: the token stops working at once.
+#[utoipa::path(post, path = "/api/logout", tag = "session",
+    responses((status = 204, description = "Signed out")))]
+pub async fn logout(
+    State(state): State<Shared>,
+    _user: Principal,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("")
+        .to_string();
+    let digest = auth::token_digest(&token);
+    state
+        .pool
+        .run(move |ops| Ok(auth::revoke_token(ops.store(), &digest, now_unix_ms())?))
+        .await?;
+    state.forget_tokens();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/me", tag = "session",
+    responses((status = 200, description = "The signed-in user", body = Principal)))]
+pub async fn me(user: Principal) -> Result<Response, ApiError> {
+    Ok(json(StatusCode::OK, &user))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ItemJson {
+    pub code: String,
+    pub name: String,
+    pub category: String,
+    pub unit: String,
+    pub unit_weight_kg: f64,
+    pub unit_volume_m3: f64,
+    pub cold_chain: bool,
+    pub dangerous_goods: bool,
+    pub un_number: Option<String>,
+    pub min_shelf_life_days: i64,
+}
+
+/// The catalogue.
+#[utoipa::path(get, path = "/api/items", tag = "reference",
+    responses((status = 200, description = "Every item", body = Vec<ItemJson>)))]
+pub async fn items(State(state): State<Shared>, user: Principal) -> Result<Response, ApiError> {
+    user.require(&ALL_ROLES)?;
+    state
+        .cached("items".into(), |ops| {
+            Ok(ops
+                .store()
+                .items()?
+                .into_iter()
+                .map(|i| ItemJson {
+                    dangerous_goods: i.un_number.is_some(),
+                    code: i.code,
+                    name: i.name,
+                    category: i.category,
+                    unit: i.unit,
+                    unit_weight_kg: i.unit_weight_kg,
+                    unit_volume_m3: i.unit_volume_m3,
+                    cold_chain: i.cold_chain,
+                    un_number: i.un_number,
+                    min_shelf_life_days: i64::from(i.min_shelf_life_days),
+                })
+                .collect::<Vec<_>>())
+        })
+        .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NodeJson {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub locode: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// The hub's nodes (the port and the airfield).
+#[utoipa::path(get, path = "/api/nodes", tag = "reference",
+    responses((status = 200, description = "Every node", body = Vec<NodeJson>)))]
+pub async fn nodes(State(state): State<Shared>, user: Principal) -> Result<Response, ApiError> {
+    user.require(&ALL_ROLES)?;
+    state
+        .cached("nodes".into(), |ops| {
+            Ok(ops
+                .nodes()?
+                .into_iter()
+                .map(|n| NodeJson {
+                    code: n.code,
+                    name: n.name,
+                    kind: n.kind,
+                    locode: n.locode,
+                    lat: n.lat,
+                    lon: n.lon,
+                })
+                .collect::<Vec<_>>())
+        })
+        .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DestinationJson {
+    pub locode: String,
+    pub name: String,
+    pub country: String,
+    pub iata: Option<String>,
+    pub icao: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// The destinations (UN/LOCODE) with their coordinates.
+#[utoipa::path(get, path = "/api/destinations", tag = "reference",
+    responses((status = 200, description = "Every destination", body = Vec<DestinationJson>)))]
+pub async fn destinations(
+    State(state): State<Shared>,
+    user: Principal,
+) -> Result<Response, ApiError> {
+    user.require(&ALL_ROLES)?;
+    state
+        .cached("destinations".into(), |ops| {
+            Ok(ops
+                .destinations()?
+                .into_iter()
+                .map(|d| DestinationJson {
+                    locode: d.locode,
+                    name: d.name,
+                    country: d.country,
+                    iata: d.iata,
+                    icao: d.icao,
+                    lat: d.lat,
+                    lon: d.lon,
+                })
+                .collect::<Vec<_>>())
+        })
+        .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganisationJson {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub country: String,
+}
+
+/// Donors and recipient agencies.
+#[utoipa::path(get, path = "/api/organisations", tag = "reference",
+    responses((status = 200, description = "Every organisation", body = Vec<OrganisationJson>)))]
+pub async fn organisations(
+    State(state): State<Shared>,
+    user: Principal,
+) -> Result<Response, ApiError> {
+    user.require(&ALL_ROLES)?;
+    state
+        .cached("organisations".into(), |ops| {
+            Ok(ops
+                .organisations()?
+                .into_iter()
+                .map(|o| OrganisationJson {
+                    code: o.code,
+                    name: o.name,
+                    kind: o.kind,
+                    country: o.country,
+                })
+                .collect::<Vec<_>>())
+        })
+        .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VerifyJson {
+    pub ok: bool,
+    /// Journal entries checked.
+    pub entries: u64,
+    pub balances: Option<u64>,
+    /// The first entry that does not verify, when not ok.
+    pub first_bad_entry: Option<i64>,
+    pub message: Option<String>,
+}
+
+/// Recomputes every balance from the journal and checks the hash chain.
+#[utoipa::path(get, path = "/api/verify", tag = "audit",
+    responses((status = 200, description = "The verdict", body = VerifyJson)))]
+pub async fn verify(State(state): State<Shared>, user: Principal) -> Result<Response, ApiError> {
+    user.require(&[Role::Admin, Role::Auditor])?;
+    let verdict = state
+        .pool
+        .run(|ops| {
+            let result = ops.store().verify(|_, _| {})?;
+            Ok(match result {
+                Ok(summary) => VerifyJson {
+                    ok: true,
+                    entries: summary.entries,
+                    balances: Some(summary.balances),
+                    first_bad_entry: None,
+                    message: None,
+                },
+                Err(failure) => VerifyJson {
+                    ok: false,
+                    entries: 0,
+                    balances: None,
+                    first_bad_entry: failure.seq(),
+                    message: Some(failure.to_string()),
+                },
+            })
+        })
+        .await?;
+    Ok(json(StatusCode::OK, &verdict))
+}
+
+/// Every user (admin).
+#[utoipa::path(get, path = "/api/users", tag = "users",
+    responses((status = 200, description = "Every user", body = Vec<UserView>)))]
+pub async fn list_users(
+    State(state): State<Shared>,
+    user: Principal,
+) -> Result<Response, ApiError> {
+    user.require(&[Role::Admin])?;
+    let users = state.pool.run(|ops| Ok(auth::users(ops.store())?)).await?;
+    Ok(json(StatusCode::OK, &users))
+}
+
+/// Adds a user (admin).
+#[utoipa::path(post, path = "/api/users", tag = "users", request_body = NewUser,
+    params(("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 201, description = "Created", body = UserView)))]
+pub async fn add_user(
+    State(state): State<Shared>,
+    user: Principal,
+    Body(new): Body<NewUser>,
+) -> Result<Response, ApiError> {
+    user.require(&[Role::Admin])?;
+    let view = state
+        .pool
+        .run(move |ops| Ok(auth::add_user(ops.store(), &new, now_unix_ms())?))
+        .await?;
+    Ok(json(StatusCode::CREATED, &view))
+}
+
+/// Disables a user and revokes their tokens (admin).
+#[utoipa::path(post, path = "/api/users/{username}/disable", tag = "users",
+    params(("username" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 200, description = "Disabled", body = UserView)))]
+pub async fn disable_user(
+    State(state): State<Shared>,
+    user: Principal,
+    Path(username): Path<String>,
+) -> Result<Response, ApiError> {
+    user.require(&[Role::Admin])?;
+    let view = state
+        .pool
+        .run(move |ops| Ok(auth::disable_user(ops.store(), &username, now_unix_ms())?))
+        .await?;
+    state.forget_tokens();
+    Ok(json(StatusCode::OK, &view))
+}
