@@ -67,3 +67,14 @@ impl Pool {
         .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
     }
 }
+
+impl Drop for Pool {
+    /// Closes the connections on a plain thread: a PostgreSQL client blocks
+    /// on its own runtime when it closes, which tokio forbids on a worker.
+    fn drop(&mut self) {
+        let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
+        std::thread::scope(|scope| {
+            scope.spawn(move || drop(idle));
+        });
+    }
+}
