@@ -14,7 +14,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -126,7 +126,13 @@ mod webdriver {
     }
 
     impl Session {
-        pub fn new(driver: &Driver, chromium: &Path, profile: &Path, width: u32, height: u32) -> Session {
+        pub fn new(
+            driver: &Driver,
+            chromium: &Path,
+            profile: &Path,
+            width: u32,
+            height: u32,
+        ) -> Session {
             let agent = agent();
             let args = vec![
                 "--headless".to_string(),
@@ -146,8 +152,13 @@ mod webdriver {
                 "browserName": "chrome",
                 "goog:chromeOptions": {"binary": chromium, "args": args},
             }}});
-            let value = call(&agent, "POST", &format!("{}/session", driver.url), Some(caps))
-                .unwrap_or_else(|e| panic!("cannot open a Chromium session: {e}"));
+            let value = call(
+                &agent,
+                "POST",
+                &format!("{}/session", driver.url),
+                Some(caps),
+            )
+            .unwrap_or_else(|e| panic!("cannot open a Chromium session: {e}"));
             let id = value["sessionId"]
                 .as_str()
                 .unwrap_or_else(|| panic!("no session id in {value}"))
@@ -169,13 +180,21 @@ mod webdriver {
 
         /// Runs `script` (a function body; `arguments[i]` are `args`) in the page.
         pub fn exec(&self, script: &str, args: Vec<Value>) -> Value {
-            self.cmd("POST", "/execute/sync", Some(json!({ "script": script, "args": args })))
-                .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+            self.cmd(
+                "POST",
+                "/execute/sync",
+                Some(json!({ "script": script, "args": args })),
+            )
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
         }
 
         pub fn find(&self, css: &str) -> String {
             let v = self
-                .cmd("POST", "/element", Some(json!({"using": "css selector", "value": css})))
+                .cmd(
+                    "POST",
+                    "/element",
+                    Some(json!({"using": "css selector", "value": css})),
+                )
                 .unwrap_or_else(|e| panic!("no element `{css}`: {e}"));
             v[ELEMENT_KEY].as_str().unwrap().to_string()
         }
@@ -184,8 +203,12 @@ mod webdriver {
             let id = self.find(css);
             self.cmd("POST", &format!("/element/{id}/clear"), Some(json!({})))
                 .unwrap_or_else(|e| panic!("cannot clear `{css}`: {e}"));
-            self.cmd("POST", &format!("/element/{id}/value"), Some(json!({ "text": text })))
-                .unwrap_or_else(|e| panic!("cannot type into `{css}`: {e}"));
+            self.cmd(
+                "POST",
+                &format!("/element/{id}/value"),
+                Some(json!({ "text": text })),
+            )
+            .unwrap_or_else(|e| panic!("cannot type into `{css}`: {e}"));
         }
 
         pub fn click(&self, css: &str) {
@@ -199,16 +222,18 @@ mod webdriver {
                 .cmd("GET", "/screenshot", None)
                 .unwrap_or_else(|e| panic!("no screenshot: {e}"));
             let png = base64_decode(v.as_str().unwrap());
-            std::fs::write(path, png).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-        }
-
-        pub fn set_window(&self, width: u32, height: u32) {
-            self.cmd("POST", "/window/rect", Some(json!({"width": width, "height": height})))
-                .unwrap_or_else(|e| panic!("cannot resize the window: {e}"));
+            std::fs::write(path, png)
+                .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         }
 
         /// Polls `script` until it returns something truthy, and returns that.
-        pub fn wait_for(&self, what: &str, timeout: Duration, script: &str, args: Vec<Value>) -> Value {
+        pub fn wait_for(
+            &self,
+            what: &str,
+            timeout: Duration,
+            script: &str,
+            args: Vec<Value>,
+        ) -> Value {
             let deadline = Instant::now() + timeout;
             loop {
                 let v = self.exec(script, args.clone());
@@ -220,7 +245,13 @@ mod webdriver {
                 if truthy {
                     return v;
                 }
-                if Instant::now() >= deadline {
+                // An error shown by the dashboard ends the wait at once.
+                let shown = self.exec(
+                    "return [...document.querySelectorAll('[data-testid=error]')].map(e => e.textContent).join(' | ')",
+                    vec![],
+                );
+                let failed = shown.as_str().is_some_and(|s| !s.is_empty());
+                if failed || Instant::now() >= deadline {
                     let page = self.exec(
                         "const e = document.querySelector('[data-testid=error]');
                          return {url: location.href, ready: document.getElementById('main')?.dataset.ready || null,
@@ -228,6 +259,9 @@ mod webdriver {
                                  text: document.body.innerText.slice(0, 1500)};",
                         vec![],
                     );
+                    if failed {
+                        panic!("the dashboard shows an error while waiting for {what}; the page: {page:#}");
+                    }
                     panic!("timed out after {timeout:?} waiting for {what}; the page: {page:#}");
                 }
                 std::thread::sleep(Duration::from_millis(150));
@@ -241,7 +275,12 @@ mod webdriver {
         }
     }
 
-    fn call(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+    fn call(
+        agent: &ureq::Agent,
+        method: &str,
+        url: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
         let response = match (method, body) {
             ("GET", _) => agent.get(url).call(),
             ("DELETE", _) => agent.delete(url).call(),
@@ -357,20 +396,104 @@ fn assert_no_errors(browser: &Session, view: &str) {
 
 fn count(browser: &Session, css: &str) -> u64 {
     browser
-        .exec("return document.querySelectorAll(arguments[0]).length", vec![json!(css)])
+        .exec(
+            "return document.querySelectorAll(arguments[0]).length",
+            vec![json!(css)],
+        )
         .as_u64()
         .unwrap()
 }
 
-/// The demo scenario on a fresh database, as `reliefhub demo` plays it.
+/// The demo scenario on a fresh database, as `reliefhub demo` plays it, and
+/// the test's users.
 fn seed_demo(url: &str) {
+    let now_ms = reliefhub_store::now_unix_ms();
     let mut store = reliefhub_store::Store::open(url).unwrap();
-    store.migrate(1_740_960_000_000).unwrap();
+    store.migrate(now_ms).unwrap();
     store
         .load_reference_data(&reliefhub_core::reference::builtin())
         .unwrap();
     let mut ops = reliefhub_ops::Ops::from_store(store);
     reliefhub_ops::demo::play(&mut ops, SEED).unwrap();
+    let users = [
+        (OPERATOR.0, OPERATOR.1, "operator", None, None),
+        (DONOR.0, DONOR.1, "donor", Some(DONOR.2), None),
+        (
+            RECIPIENT.0,
+            RECIPIENT.1,
+            "recipient",
+            None,
+            Some(RECIPIENT.2),
+        ),
+    ];
+    for (username, password, role, organisation, country) in users {
+        let user = reliefhub_api::auth::NewUser {
+            username: username.to_string(),
+            password: password.to_string(),
+            role: role.to_string(),
+            organisation: organisation.map(str::to_string),
+            country: country.map(str::to_string),
+        };
+        reliefhub_api::auth::add_user(ops.store(), &user, now_ms)
+            .unwrap_or_else(|e| panic!("cannot add the user {username}: {e}"));
+    }
+}
+
+/// The real server on a free port, on its own runtime thread; stopped (graceful
+/// shutdown) when dropped.
+struct Server {
+    addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(db_url: &str) -> Server {
+        // The hub's date is the demo's last day, so next week's departures are ahead.
+        let today = time::Date::from_calendar_date(2025, time::Month::March, 31).unwrap();
+        let state = reliefhub_api::AppState::open_on(db_url, Some(today)).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (bound, addr) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                bound.send(listener.local_addr().unwrap()).unwrap();
+                reliefhub_api::serve(listener, state, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = addr
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server binds a port");
+        Server {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn http() -> ureq::Agent {
@@ -413,11 +536,12 @@ fn table_len(v: &Value) -> usize {
 }
 
 #[test]
-fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_and_shows_the_donor_view() {
+fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_and_shows_the_donor_view(
+) {
     let (chromium, chromedriver) = webdriver::programs();
     let db = reliefhub_testkit::TestDb::sqlite();
     seed_demo(&db.url);
-    let server = harness::start(&db.url);
+    let server = Server::start(&db.url);
     let base = server.base_url();
     let operator_token = api_login(&base, OPERATOR.0, OPERATOR.1);
     let donor_token = api_login(&base, DONOR.0, DONOR.1);
@@ -457,17 +581,33 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         "return document.querySelectorAll('#flow-map [data-testid=destination-marker]').length === arguments[0]",
         vec![json!(destinations)],
     );
-    assert!(count(&browser, "#flow-map #map-countries path.country") > 100, "the world's countries are drawn");
-    assert!(count(&browser, "#flow-map [data-testid=hub-marker]") == 2, "the port and the airfield");
-    assert!(count(&browser, "#flow-map [data-testid=flow-inbound]") > 0, "donor flows into the hub");
-    assert!(count(&browser, "#flow-map [data-testid=flow-outbound]") > 0, "flows out to destinations");
+    assert!(
+        count(&browser, "#flow-map #map-countries path.country") > 100,
+        "the world's countries are drawn"
+    );
+    assert!(
+        count(&browser, "#flow-map [data-testid=hub-marker]") == 2,
+        "the port and the airfield"
+    );
+    assert!(
+        count(&browser, "#flow-map [data-testid=flow-inbound]") > 0,
+        "donor flows into the hub"
+    );
+    assert!(
+        count(&browser, "#flow-map [data-testid=flow-outbound]") > 0,
+        "flows out to destinations"
+    );
     let shot = artifacts.join("dashboard.png");
     browser.screenshot(&shot);
     println!("dashboard screenshot: {}", shot.display());
 
     // The inbound pipeline and the fulfilment views render their data.
     open_view(&browser, "pipeline");
-    let legs = table_len(&api_get(&base, &operator_token, "/reports/inbound-pipeline"));
+    let legs = table_len(&api_get(
+        &base,
+        &operator_token,
+        "/reports/inbound-pipeline",
+    ));
     assert!(legs > 0);
     browser.wait_for(
         "the pipeline timeline",
@@ -475,7 +615,10 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         "return document.querySelector('[data-testid=pipeline-chart] canvas') !== null",
         vec![],
     );
-    assert_eq!(count(&browser, "[data-testid=pipeline-table] tbody tr") as usize, legs);
+    assert_eq!(
+        count(&browser, "[data-testid=pipeline-table] tbody tr") as usize,
+        legs
+    );
     open_view(&browser, "requests");
     assert!(count(&browser, "[data-testid=fulfilment-row]") > 0);
 
@@ -497,7 +640,10 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
     );
     let plan_id = plan_id.as_str().unwrap().to_string();
     assert_eq!(
-        browser.exec("return document.querySelector('[data-testid=plan-status]').dataset.status", vec![]),
+        browser.exec(
+            "return document.querySelector('[data-testid=plan-status]').dataset.status",
+            vec![]
+        ),
         json!("proposed")
     );
     let plan = api_get(&base, &operator_token, &format!("/plans/{plan_id}"));
@@ -506,7 +652,10 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         plan["departures"].as_array().unwrap().len(),
         "one row per departure of the plan"
     );
-    assert!(count(&browser, "[data-testid=plan-departure]") > 0, "the demo has departures to plan");
+    assert!(
+        count(&browser, "[data-testid=plan-departure]") > 0,
+        "the demo has departures to plan"
+    );
     browser.click("[data-testid=accept-plan]");
     browser.wait_for(
         "the accepted plan",
@@ -517,7 +666,11 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
     );
     assert_no_errors(&browser, "plan (accepted)");
     let plan = api_get(&base, &operator_token, &format!("/plans/{plan_id}"));
-    assert_eq!(plan["status"], json!("accepted"), "the server holds the plan as accepted");
+    assert_eq!(
+        plan["status"],
+        json!("accepted"),
+        "the server holds the plan as accepted"
+    );
     browser.screenshot(&artifacts.join("dashboard-plan.png"));
     sign_out(&browser);
 
@@ -530,21 +683,40 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         vec![],
     );
     assert_no_errors(&browser, "journey");
-    assert_eq!(count(&browser, "[data-testid=nav-plan]"), 0, "donors see no plan");
-    assert_eq!(count(&browser, "[data-testid=nav-requests]"), 0, "donors see no requests");
+    assert_eq!(
+        count(&browser, "[data-testid=nav-plan]"),
+        0,
+        "donors see no plan"
+    );
+    assert_eq!(
+        count(&browser, "[data-testid=nav-requests]"),
+        0,
+        "donors see no requests"
+    );
     let journey = api_get(&base, &donor_token, "/donor/journey");
-    let lots = journey["lots"].as_array().or(journey.as_array()).map_or(0, Vec::len);
+    let lots = journey["lots"]
+        .as_array()
+        .or(journey.as_array())
+        .map_or(0, Vec::len);
     assert!(lots > 0, "the donor has consignments in the demo");
-    assert_eq!(count(&browser, "[data-testid=journey-lot]") as usize, lots.min(200));
+    assert_eq!(
+        count(&browser, "[data-testid=journey-lot]") as usize,
+        lots.min(200)
+    );
     assert!(
-        count(&browser, "[data-testid=journey-lot] [data-stage=delivery][data-state=current]") > 0,
+        count(
+            &browser,
+            "[data-testid=journey-lot] [data-stage=delivery][data-state=current]"
+        ) > 0,
         "some of the donor's lots have reached delivery"
     );
     let delivered = browser.exec(
         "return document.querySelector('[data-testid=donor-delivered] .value')?.textContent || ''",
         vec![],
     );
-    assert!(delivered.as_str().is_some_and(|s| !s.is_empty() && s != "0"));
+    assert!(delivered
+        .as_str()
+        .is_some_and(|s| !s.is_empty() && s != "0"));
     let page = browser.exec("return document.body.innerText", vec![]);
     for other in ["RU-EMERCOM", "AE-UAEAID", "SA-KSRELIEF", "KW-KRCS"] {
         assert!(
@@ -553,6 +725,24 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         );
     }
     browser.screenshot(&artifacts.join("dashboard-donor.png"));
+    // A donor's stock and inbound legs: their own lots only, from the routes open to donors.
+    let own_lots = api_get(&base, &donor_token, "/stock");
+    assert!(own_lots
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["donor"] == json!(DONOR.2)));
+    open_view(&browser, "stock");
+    assert!(
+        count(&browser, "[data-testid=stock-row]") > 0,
+        "the donor has stock at the hub"
+    );
+    open_view(&browser, "pipeline");
+    assert!(
+        count(&browser, "[data-testid=pipeline-table] tbody tr") > 0,
+        "the donor's legs"
+    );
+    open_view(&browser, "journey");
 
     // Arabic: right to left, headings and navigation translated.
     browser.exec(
@@ -569,6 +759,38 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
     );
     assert_no_errors(&browser, "journey (Arabic)");
     browser.screenshot(&artifacts.join("dashboard-donor-ar.png"));
+    sign_out(&browser);
+
+    // A recipient agency: their country's requests (the language stays Arabic).
+    sign_in(&browser, &base, RECIPIENT.0, RECIPIENT.1);
+    browser.wait_for(
+        "the recipient's home view (requests)",
+        Duration::from_secs(30),
+        "return document.getElementById('main').dataset.ready === 'requests'",
+        vec![],
+    );
+    assert_no_errors(&browser, "requests (recipient)");
+    assert_eq!(
+        count(&browser, "[data-testid=nav-stock]"),
+        0,
+        "recipients see no hub stock"
+    );
+    let shown = browser.exec(
+        "return [...document.querySelectorAll('[data-testid=fulfilment-row] code')].map(c => c.textContent)",
+        vec![],
+    );
+    let shown = shown.as_array().unwrap();
+    assert!(
+        !shown.is_empty(),
+        "the demo has requests for {}",
+        RECIPIENT.2
+    );
+    assert!(
+        shown
+            .iter()
+            .all(|c| c.as_str().unwrap().starts_with(RECIPIENT.2)),
+        "a recipient sees only their country's destinations: {shown:?}"
+    );
 
     drop(browser);
     drop(driver);
@@ -582,10 +804,14 @@ fn dashboard_strings_cover_headings_and_navigation_in_every_language() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/i18n");
     let read = |lang: &str| -> serde_json::Map<String, Value> {
         let path = dir.join(format!("{lang}.json"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         match serde_json::from_str(&text) {
             Ok(Value::Object(map)) => map,
-            other => panic!("{}: not a JSON object of strings: {other:?}", path.display()),
+            other => panic!(
+                "{}: not a JSON object of strings: {other:?}",
+                path.display()
+            ),
         }
     };
     let english = read("en");
@@ -615,25 +841,51 @@ fn dashboard_strings_cover_headings_and_navigation_in_every_language() {
     }
     missing.sort();
     missing.dedup();
-    assert!(missing.is_empty(), "keys used by the dashboard but missing from en.json: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "keys used by the dashboard but missing from en.json: {missing:?}"
+    );
 
     let headings: Vec<&String> = english
         .keys()
-        .filter(|k| k.starts_with("nav.") || k.ends_with(".title") || k.starts_with("login.") && !k.ends_with("throttled"))
+        .filter(|k| {
+            k.starts_with("nav.")
+                || k.ends_with(".title")
+                || k.starts_with("login.") && !k.ends_with("throttled")
+        })
         .collect();
     assert!(headings.len() >= 15);
     for lang in ["fr", "ar", "ru"] {
         let strings = read(lang);
-        let unknown: Vec<_> = strings.keys().filter(|k| !english.contains_key(*k)).collect();
-        assert!(unknown.is_empty(), "{lang}.json has keys English does not: {unknown:?}");
+        let unknown: Vec<_> = strings
+            .keys()
+            .filter(|k| !english.contains_key(*k))
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "{lang}.json has keys English does not: {unknown:?}"
+        );
         let untranslated: Vec<_> = headings
             .iter()
-            .filter(|k| !strings.get(k.as_str()).and_then(Value::as_str).is_some_and(|s| !s.is_empty()))
+            .filter(|k| {
+                !strings
+                    .get(k.as_str())
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.is_empty())
+            })
             .collect();
-        assert!(untranslated.is_empty(), "{lang}.json lacks headings or navigation: {untranslated:?}");
+        assert!(
+            untranslated.is_empty(),
+            "{lang}.json lacks headings or navigation: {untranslated:?}"
+        );
         for (key, value) in &strings {
             let placeholders = |s: &str| {
-                let mut p: Vec<String> = s.split('{').skip(1).filter_map(|x| x.split('}').next()).map(String::from).collect();
+                let mut p: Vec<String> = s
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|x| x.split('}').next())
+                    .map(String::from)
+                    .collect();
                 p.sort();
                 p
             };

@@ -153,7 +153,7 @@ export function bar(parts, total, label) {
   const b = el("div.bar", { role: "img", "aria-label": label });
   for (const p of parts) {
     const pct = total > 0 ? Math.max(0, Math.min(100, (100 * p.value) / total)) : 0;
-    b.append(el(`span.${p.class}`, { style: `width:${pct.toFixed(1)}%` }));
+    b.append(el("span", { class: p.class, style: `width:${pct.toFixed(1)}%` }));
   }
   return b;
 }
