@@ -57,28 +57,54 @@ pub(crate) struct Bounder {
     target: f64,
     theta: f64,
     stale: usize,
+    /// Each group's (item, earmark set).
+    group_coarse: Vec<(usize, usize)>,
+    /// Unit weight of each request's and group's item (multipliers move per kg).
+    request_scale: Vec<f64>,
+    group_scale: Vec<f64>,
+    /// The last step's directions (deflection).
+    request_direction: Vec<f64>,
+    group_direction: Vec<f64>,
     iterations: usize,
     segments: Vec<Segment>,
 }
 
-const MAX_ITERATIONS: usize = 4000;
+const MAX_ITERATIONS: usize = 100_000;
+/// Iterations without a better bound before the step shrinks.
+const STALE_ITERATIONS: usize = 40;
+/// Weight of the previous direction in the next (0: plain subgradient).
+const DEFLECTION: f64 = 0.8;
 
 impl Bounder {
     /// `target` is the value of a known feasible plan (the step sizes aim at it).
     /// Returns `None` when `stop` is raised before the set-up is done.
-    pub fn new(model: &Model, target: f64, stop: &AtomicBool) -> Option<Self> {
+    pub fn new(model: &Model, target: f64, fine: bool, stop: &AtomicBool) -> Option<Self> {
         let instance = model.instance;
-        // Supply groups: one per (item, earmark set).
+        // Supply groups: one per (item, earmark set), and when `fine` also per
+        // node, availability day and month of expiry.
         let mut group_of_class = vec![0usize; model.classes.len()];
         let mut group_index = std::collections::HashMap::new();
         let mut group_quantity = Vec::new();
+        let mut group_item = Vec::new();
+        let mut group_coarse = Vec::new();
         for (c, class) in model.classes.iter().enumerate() {
-            let g = *group_index
-                .entry((class.item, class.earmark))
-                .or_insert_with(|| {
-                    group_quantity.push(0.0);
-                    group_quantity.len() - 1
-                });
+            let key = if fine {
+                (
+                    class.item,
+                    class.earmark,
+                    class.node,
+                    class.available,
+                    class.expires.map(|e| e.div_euclid(30)),
+                )
+            } else {
+                (class.item, class.earmark, 0, 0, None)
+            };
+            let g = *group_index.entry(key).or_insert_with(|| {
+                group_quantity.push(0.0);
+                group_item.push(class.item);
+                group_coarse.push((class.item, class.earmark));
+                group_quantity.len() - 1
+            });
             group_of_class[c] = g;
             group_quantity[g] += (class.packs * class.pack_size) as f64;
         }
@@ -143,13 +169,24 @@ impl Bounder {
             })
             .collect();
         Some(Bounder {
+            group_coarse,
             departures,
             request_quantity: instance
                 .requests
                 .iter()
                 .map(|r| r.quantity as f64)
                 .collect(),
-            mu: vec![0.0; instance.requests.len()],
+            // Each request at its best net unit value: the bound starts at
+            // "every request met in full" and comes down from there.
+            mu: {
+                let mut best = vec![0.0f64; instance.requests.len()];
+                for list in &model.options {
+                    for option in list {
+                        best[option.request] = best[option.request].max(option.unit_value);
+                    }
+                }
+                best
+            },
             lambda: vec![0.0; group_quantity.len()],
             group_quantity,
             item_use,
@@ -157,9 +194,42 @@ impl Bounder {
             target,
             theta: 1.0,
             stale: 0,
+            request_scale: instance
+                .requests
+                .iter()
+                .map(|r| instance.items[r.item].unit_weight_kg)
+                .collect(),
+            group_scale: group_item
+                .iter()
+                .map(|&item| instance.items[item].unit_weight_kg)
+                .collect(),
+            request_direction: vec![0.0; instance.requests.len()],
+            group_direction: vec![0.0; group_item.len()],
             iterations: 0,
             segments: Vec::new(),
         })
+    }
+
+    /// Takes the multipliers of a coarser bounder of the same instance as a
+    /// start (any non-negative multipliers give a valid bound).
+    pub fn warm_start(&mut self, coarse: &Bounder) {
+        let index: std::collections::HashMap<(usize, usize), usize> = coarse
+            .group_coarse
+            .iter()
+            .enumerate()
+            .map(|(g, key)| (*key, g))
+            .collect();
+        self.mu.clone_from(&coarse.mu);
+        for (g, key) in self.group_coarse.iter().enumerate() {
+            self.lambda[g] = index.get(key).map_or(0.0, |&h| coarse.lambda[h]);
+        }
+        self.best = self.best.min(coarse.best);
+        self.theta = (coarse.theta * 8.0).min(0.5);
+    }
+
+    /// The step size factor (it shrinks as the bound stalls).
+    pub fn theta(&self) -> f64 {
+        self.theta
     }
 
     pub fn best(&self) -> f64 {
@@ -168,7 +238,7 @@ impl Bounder {
 
     pub fn converged(&self) -> bool {
         self.iterations >= MAX_ITERATIONS
-            || self.theta < 1e-4
+            || self.theta < 1e-6
             || self.best <= self.target + 1e-9 * (1.0 + self.target.abs())
     }
 
@@ -230,53 +300,49 @@ impl Bounder {
         } else {
             self.stale += 1;
         }
-        if self.stale >= 20 {
-            self.theta *= 0.5;
+        if self.stale >= STALE_ITERATIONS {
+            self.theta *= 0.6;
             self.stale = 0;
         }
-        // Projected subgradient step towards the target.
+        // Deflected subgradient step towards the target, in per-kg units (each
+        // multiplier scaled by its item's unit weight, so items of different
+        // unit sizes move alike), projected on the non-negative orthant.
         let mut norm = 0.0;
-        let request_step: Vec<f64> = self
-            .request_quantity
-            .iter()
-            .zip(&request_use)
-            .zip(&self.mu)
-            .map(|((q, used), m)| {
-                let g = q - used;
-                if *m <= 0.0 && g > 0.0 {
-                    0.0
-                } else {
-                    g
-                }
-            })
-            .collect();
-        let group_step: Vec<f64> = self
-            .group_quantity
-            .iter()
-            .zip(&group_use)
-            .zip(&self.lambda)
-            .map(|((q, used), l)| {
-                let g = q - used;
-                if *l <= 0.0 && g > 0.0 {
-                    0.0
-                } else {
-                    g
-                }
-            })
-            .collect();
-        norm += request_step.iter().map(|g| g * g).sum::<f64>();
-        norm += group_step.iter().map(|g| g * g).sum::<f64>();
+        for r in 0..self.mu.len() {
+            let w = self.request_scale[r];
+            let g = w * (self.request_quantity[r] - request_use[r]);
+            let d = g + DEFLECTION * self.request_direction[r];
+            let d = if self.mu[r] <= 0.0 && d > 0.0 { 0.0 } else { d };
+            self.request_direction[r] = d;
+            norm += d * d;
+        }
+        for g_index in 0..self.lambda.len() {
+            let w = self.group_scale[g_index];
+            let g = w * (self.group_quantity[g_index] - group_use[g_index]);
+            let d = g + DEFLECTION * self.group_direction[g_index];
+            let d = if self.lambda[g_index] <= 0.0 && d > 0.0 {
+                0.0
+            } else {
+                d
+            };
+            self.group_direction[g_index] = d;
+            norm += d * d;
+        }
         if norm <= 0.0 {
+            // A zero subgradient: these multipliers are optimal.
             self.theta = 0.0;
             return Some(bound);
         }
-        let gap = (bound - self.target).max(1e-6 * (1.0 + bound.abs()));
+        let gap = (bound - self.target).max(1e-4 * (1.0 + bound.abs()));
         let step = self.theta * gap / norm;
-        for (m, g) in self.mu.iter_mut().zip(&request_step) {
-            *m = (*m - step * g).max(0.0);
+        for r in 0..self.mu.len() {
+            let w = self.request_scale[r];
+            self.mu[r] = (self.mu[r] - step * w * self.request_direction[r]).max(0.0);
         }
-        for (l, g) in self.lambda.iter_mut().zip(&group_step) {
-            *l = (*l - step * g).max(0.0);
+        for g_index in 0..self.lambda.len() {
+            let w = self.group_scale[g_index];
+            self.lambda[g_index] =
+                (self.lambda[g_index] - step * w * self.group_direction[g_index]).max(0.0);
         }
         Some(bound)
     }
@@ -310,10 +376,25 @@ fn build_segments(
             continue;
         }
         requests.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let demand: f64 = requests.iter().map(|&(_, _, r)| request_quantity[r]).sum();
+        // Free stock (no multiplier) is the cheapest; when it covers the
+        // demand no other group is needed and nothing needs sorting.
+        let mut free = 0.0;
         for &(g, units) in &slot.groups {
-            groups.push((lambda[g], units, g));
+            if lambda[g] <= 0.0 {
+                groups.push((0.0, units, g));
+                free += units;
+            }
         }
-        groups.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if free < demand {
+            let first_priced = groups.len();
+            for &(g, units) in &slot.groups {
+                if lambda[g] > 0.0 {
+                    groups.push((lambda[g], units, g));
+                }
+            }
+            groups[first_priced..].sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
         let use_ = item_use[slot.item];
         let mut request_left: Vec<f64> = Vec::with_capacity(requests.len());
         for &(_, _, r) in &requests {
@@ -414,14 +495,39 @@ mod tests {
         };
         let model = Model::new(&instance);
         let stop = AtomicBool::new(false);
-        let Some(mut bounder) = Bounder::new(&model, 1_455_820.0, &stop) else {
+        let target = std::env::var("RELIEFHUB_TRACE_TARGET")
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0.0);
+        let fine = std::env::var_os("RELIEFHUB_TRACE_FINE").is_some();
+        let Some(mut bounder) = Bounder::new(&model, target, fine, &stop) else {
             return;
         };
-        for i in 0..2000 {
+        let start = std::time::Instant::now();
+        let slots: usize = bounder.departures.iter().map(|d| d.slots.len()).sum();
+        let requests: usize = bounder
+            .departures
+            .iter()
+            .flat_map(|d| d.slots.iter())
+            .map(|s| s.requests.len())
+            .sum();
+        let groups: usize = bounder
+            .departures
+            .iter()
+            .flat_map(|d| d.slots.iter())
+            .map(|s| s.groups.len())
+            .sum();
+        println!(
+            "slots {slots} requests {requests} groups {groups} multipliers {} {}",
+            bounder.mu.len(),
+            bounder.lambda.len()
+        );
+        for i in 0..20000 {
             let b = bounder.iterate(&stop).unwrap_or(f64::NAN);
-            if i % 50 == 0 || i < 10 {
+            if i % 200 == 0 || i < 10 {
                 println!(
-                    "{i} {b:.1} best {:.1} theta {}",
+                    "{i} {:.2}s {b:.1} best {:.1} theta {}",
+                    start.elapsed().as_secs_f64(),
                     bounder.best(),
                     bounder.theta
                 );

@@ -18,6 +18,8 @@ const SEARCH_SHARE: f64 = 0.9;
 /// Unmet requests get only quick reasons after this share.
 const EXPLAIN_SHARE: f64 = 0.96;
 const RESERVE_PER_OBJECT_S: f64 = 30e-6;
+/// The coarse bound hands over to the fine one once its step is this small.
+const COARSE_THETA: f64 = 1e-3;
 
 /// A source of elapsed time. The planner reads time only through it.
 pub trait Clock: Sync {
@@ -86,6 +88,12 @@ pub fn solve(
             .time_limit
             .is_some_and(|limit| clock.elapsed() >= reserve(limit, SEARCH_SHARE))
     };
+    // The coarse bound hands over to the fine one after this share of the time.
+    let bounder_time_up = || {
+        options
+            .time_limit
+            .is_some_and(|limit| clock.elapsed() >= limit.mul_f64(0.3))
+    };
     let explain_out_of_time = || {
         options
             .time_limit
@@ -99,25 +107,38 @@ pub fn solve(
         let bound_bits_ref = &bound_bits;
         let stop_ref = &stop;
         let bounder = scope.spawn(move || {
-            let Some(mut bounder) = Bounder::new(model_ref, target, stop_ref) else {
-                return f64::from_bits(bound_bits_ref.load(Ordering::Relaxed));
-            };
-            let iterations = options.bound_iterations.unwrap_or(usize::MAX);
-            for _ in 0..iterations {
-                if stop_ref.load(Ordering::Relaxed) || bounder.converged() {
-                    break;
-                }
-                if bounder.iterate(stop_ref).is_none() {
-                    break;
-                }
-                let best = bounder
-                    .best()
-                    .min(f64::from_bits(bound_bits_ref.load(Ordering::Relaxed)));
+            let publish = |value: f64| {
+                let best = value.min(f64::from_bits(bound_bits_ref.load(Ordering::Relaxed)));
                 bound_bits_ref.store(best.to_bits(), Ordering::Relaxed);
+            };
+            let mut iterations = options.bound_iterations.unwrap_or(usize::MAX);
+            // First with stock multipliers per (item, earmark): few, quick to
+            // settle; then per lot class group, warm-started, for the last gap.
+            let mut coarse: Option<Bounder> = None;
+            for fine in [false, true] {
+                let Some(mut bounder) = Bounder::new(model_ref, target, fine, stop_ref) else {
+                    break;
+                };
+                if let Some(coarse) = &coarse {
+                    bounder.warm_start(coarse);
+                }
+                while iterations > 0 {
+                    if stop_ref.load(Ordering::Relaxed) || bounder.converged() {
+                        break;
+                    }
+                    if !fine && (bounder.theta() < COARSE_THETA || bounder_time_up()) {
+                        break;
+                    }
+                    if bounder.iterate(stop_ref).is_none() {
+                        break;
+                    }
+                    iterations -= 1;
+                    publish(bounder.best());
+                }
+                publish(bounder.best());
+                coarse = Some(bounder);
             }
-            bounder
-                .best()
-                .min(f64::from_bits(bound_bits_ref.load(Ordering::Relaxed)))
+            f64::from_bits(bound_bits_ref.load(Ordering::Relaxed))
         });
 
         let report = |search: &Search, bits: &AtomicU64, progress: &mut dyn FnMut(&Progress)| {

@@ -57,6 +57,44 @@ fn tiny_reaches_the_proven_optimum() {
     assert!(!plan.unmet.is_empty());
 }
 
+/// The bound, iterated until it settles, never falls below the best plans
+/// known for the shared examples (a MIP solver's) or for the generated S
+/// instance (its proven optimum, 1,154,754.9 within 0.01 %).
+#[test]
+fn converged_bound_stays_above_the_best_known_plans() {
+    let mut cases: Vec<(Instance, f64)> = Vec::new();
+    if let Some(text) = example("small.json") {
+        cases.push((
+            Instance::from_json(&text).expect("small.json is valid"),
+            1_475_188.48,
+        ));
+    }
+    let s = generate_json(&GenerateConfig::for_size(
+        reliefhub_planner::generate::Size::S,
+        1,
+    ));
+    cases.push((
+        Instance::from_json(&s).expect("generated S is valid"),
+        1_154_754.9,
+    ));
+    for (instance, best_known) in cases {
+        let options = SolveOptions {
+            seed: 1,
+            time_limit: None,
+            max_moves: Some(200),
+            bound_iterations: None,
+        };
+        let plan = solve(&instance, &options, &NoClock, &mut |_| {});
+        let bound = plan.upper_bound.expect("a bound");
+        assert!(
+            bound >= best_known,
+            "{}: bound {bound} below the best known {best_known}",
+            instance.name
+        );
+        assert!(bound >= plan.objective);
+    }
+}
+
 /// A small valid instance to break in the table below.
 fn base() -> Value {
     json!({
