@@ -12,6 +12,9 @@ use time::Date;
 
 use crate::{date, opt_date, Ops, OpsError};
 
+/// Manifest lines and units per (leg, donor).
+pub type LegTotals = BTreeMap<(String, String), (i64, i64)>;
+
 /// A pledge with its lines.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PledgeView {
@@ -287,9 +290,7 @@ impl Ops {
     }
 
     /// Manifest lines and units of each (leg, donor).
-    pub fn leg_totals_by_donor(
-        &mut self,
-    ) -> Result<BTreeMap<(String, String), (i64, i64)>, OpsError> {
+    pub fn leg_totals_by_donor(&mut self) -> Result<LegTotals, OpsError> {
         let rows = self.store().read(|conn| {
             conn.query(
                 "SELECT m.leg_code, l.donor, COUNT(*), CAST(SUM(m.quantity) AS BIGINT) \

@@ -1250,13 +1250,44 @@ fn print_pod(ops: &mut Ops, code: &str, json: bool) -> anyhow::Result<()> {
 
 /// The demo's users, one per role (two donors, two recipient countries):
 /// (username, role, organisation, country, password).
-const DEMO_USERS: [(&str, &str, Option<&str>, Option<&str>, &str); 7] = [
+type DemoUser = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+);
+const DEMO_USERS: [DemoUser; 7] = [
     ("admin", "admin", None, None, "demo-admin-pass"),
     ("operator", "operator", None, None, "demo-operator-pass"),
-    ("donor-ru", "donor", Some("RU-EMERCOM"), None, "demo-donor-ru-pass"),
-    ("donor-ae", "donor", Some("AE-UAEAID"), None, "demo-donor-ae-pass"),
-    ("recipient-sd", "recipient", None, Some("SD"), "demo-recipient-sd-pass"),
-    ("recipient-td", "recipient", None, Some("TD"), "demo-recipient-td-pass"),
+    (
+        "donor-ru",
+        "donor",
+        Some("RU-EMERCOM"),
+        None,
+        "demo-donor-ru-pass",
+    ),
+    (
+        "donor-ae",
+        "donor",
+        Some("AE-UAEAID"),
+        None,
+        "demo-donor-ae-pass",
+    ),
+    (
+        "recipient-sd",
+        "recipient",
+        None,
+        Some("SD"),
+        "demo-recipient-sd-pass",
+    ),
+    (
+        "recipient-td",
+        "recipient",
+        None,
+        Some("TD"),
+        "demo-recipient-td-pass",
+    ),
     ("auditor", "auditor", None, None, "demo-auditor-pass"),
 ];
 
@@ -1281,7 +1312,10 @@ fn demo_users(store: &mut Store) -> anyhow::Result<()> {
 fn print_demo_logins() {
     println!("Demo logins (username / password):");
     for (username, role, organisation, country, password) in DEMO_USERS {
-        let scope = organisation.or(country).map(|s| format!(" {s}")).unwrap_or_default();
+        let scope = organisation
+            .or(country)
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default();
         println!("  {role:<9}{scope:<12} {username:<13} / {password}");
     }
 }
