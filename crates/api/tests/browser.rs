@@ -570,6 +570,8 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         "the stock table shows every node and item line of /api/stock/position"
     );
 
+    browser.screenshot(&artifacts.join("dashboard-stock.png"));
+
     // The flow map: one marker per destination, flows drawn.
     open_view(&browser, "map");
     let destinations = api_get(&base, &operator_token, "/destinations");
@@ -868,10 +870,11 @@ fn dashboard_strings_cover_headings_and_navigation_in_every_language() {
         let untranslated: Vec<_> = headings
             .iter()
             .filter(|k| {
-                !strings
+                strings
                     .get(k.as_str())
                     .and_then(Value::as_str)
-                    .is_some_and(|s| !s.is_empty())
+                    .unwrap_or_default()
+                    .is_empty()
             })
             .collect();
         assert!(

@@ -112,3 +112,17 @@ export function tableRows(table) {
     return o;
   });
 }
+
+let hubDate = null;
+/**
+ * The hub's calendar date (YYYY-MM-DD): the server's `today` from /api/health
+ * when it reports one (a hub may run on a fixed date), else the browser's.
+ */
+export function hubToday() {
+  if (!hubDate) {
+    hubDate = request("GET", "/health")
+      .then((h) => (h && /^\d{4}-\d{2}-\d{2}$/.test(h.today || "") ? h.today : new Date().toISOString().slice(0, 10)))
+      .catch(() => new Date().toISOString().slice(0, 10));
+  }
+  return hubDate;
+}

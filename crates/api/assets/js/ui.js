@@ -137,17 +137,6 @@ export function toast(message) {
   toastTimer = setTimeout(() => box.classList.remove("show"), 4000);
 }
 
-/** Days from `today` (YYYY-MM-DD) to `date` (YYYY-MM-DD). */
-export function daysBetween(today, date) {
-  const a = Date.parse(`${today}T00:00:00Z`);
-  const b = Date.parse(`${date}T00:00:00Z`);
-  return Math.round((b - a) / 86400000);
-}
-
-export function todayIso() {
-  return new Date().toISOString().slice(0, 10);
-}
-
 /** A stacked bar: parts [{value, class}] over `total`, with an accessible label. */
 export function bar(parts, total, label) {
   const b = el("div.bar", { role: "img", "aria-label": label });

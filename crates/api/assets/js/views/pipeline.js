@@ -1,8 +1,8 @@
 // The inbound pipeline: legs on a timeline by expected arrival (uPlot), and the table.
 
-import { api, tableRows } from "../api.js";
+import { api, tableRows, hubToday } from "../api.js";
 import { t, num } from "../i18n.js";
-import { el, dataTable, kpi, loading, statusBadge, todayIso } from "../ui.js";
+import { el, dataTable, kpi, loading, statusBadge } from "../ui.js";
 
 const DAY_S = 86400;
 
@@ -79,7 +79,7 @@ export async function renderPipeline(root, ctx) {
   root.querySelector(".loading")?.remove();
   legs.sort((a, b) => String(a.expected_arrival).localeCompare(String(b.expected_arrival)));
 
-  const today = todayIso();
+  const today = await hubToday();
   const open = legs.filter((l) => l.status !== "received");
   const kpis = el(
     "div.kpis",

@@ -2,7 +2,7 @@
 
 import { api, tableRows } from "../api.js";
 import { t, num } from "../i18n.js";
-import { el, dataTable, kpi, loading, errorBox, statusBadge, daysBetween, todayIso } from "../ui.js";
+import { el, dataTable, kpi, loading, errorBox, statusBadge } from "../ui.js";
 
 const WARN_DAYS = 90;
 
@@ -57,19 +57,13 @@ export async function renderStock(root, ctx) {
   if (!ctx.isCurrent()) return;
   root.querySelector(".loading")?.remove();
 
-  const today = todayIso();
+  // Expiry states come from the server (it knows the hub's date).
   const alertState = new Map();
   for (const a of alerts) {
     const k = `${a.node}\u0000${a.item}`;
     if (a.state === "expired" || !alertState.has(k)) alertState.set(k, a.state);
   }
-  const expiryState = (r) => {
-    const s = alertState.get(`${r.node}\u0000${r.item}`);
-    if (s) return s;
-    if (!r.first_expiry) return null;
-    const d = daysBetween(today, r.first_expiry);
-    return d < 0 ? "expired" : d <= WARN_DAYS ? "expiring" : null;
-  };
+  const expiryState = (r) => alertState.get(`${r.node}\u0000${r.item}`) || null;
 
   // Key figures per node.
   const kpis = el("div.kpis", { "data-testid": "stock-kpis" });
