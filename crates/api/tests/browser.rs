@@ -547,10 +547,9 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
     let donor_token = api_login(&base, DONOR.0, DONOR.1);
 
     let artifacts = artifacts_dir();
-    let profile = std::env::temp_dir().join(format!("reliefhub-chromium-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&profile);
+    let profile = Profile::new();
     let driver = Driver::start(&chromedriver);
-    let browser = Session::new(&driver, &chromium, &profile, 1366, 768);
+    let browser = Session::new(&driver, &chromium, &profile.0, 1366, 768);
 
     // Operator: stock by node and item.
     sign_in(&browser, &base, OPERATOR.0, OPERATOR.1);
@@ -796,7 +795,24 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
 
     drop(browser);
     drop(driver);
-    let _ = std::fs::remove_dir_all(&profile);
+}
+
+/// A fresh Chromium profile directory, removed when dropped (also when the test fails).
+struct Profile(PathBuf);
+
+impl Profile {
+    fn new() -> Profile {
+        let dir = std::env::temp_dir().join(format!("reliefhub-chromium-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Profile(dir)
+    }
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// The dashboard's string files: English complete, the others valid, using
