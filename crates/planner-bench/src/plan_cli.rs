@@ -12,11 +12,14 @@ struct Cli {
     /// Print no progress.
     #[arg(long, short)]
     quiet: bool,
+    /// The database of the hub subcommands (build, list, show, accept).
+    #[arg(long, env = "RELIEFHUB_DB", default_value = "sqlite:reliefhub.db")]
+    db: String,
     #[command(flatten)]
     plan: plan_cmd::PlanArgs,
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    plan_cmd::run(cli.plan, cli.quiet)
+    plan_cmd::run(cli.plan, &cli.db, cli.quiet)
 }
