@@ -5,7 +5,7 @@
 //! asks [`validate`] whether the batch may be applied, and writes the rows
 //! that [`journal_rows`] returns, in one transaction.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
@@ -70,6 +70,54 @@ fn hash_lot(hasher: &mut Sha256, lot: &LotSpec) {
     hash_str(hasher, &lot.batch);
     hash_str(hasher, &lot.expiry.map(format_date).unwrap_or_default());
     hash_str(hasher, &lot.earmark.join(","));
+}
+
+fn put_str(buf: &mut Vec<u8>, text: &str) {
+    buf.extend_from_slice(&(text.len() as u64).to_be_bytes());
+    buf.extend_from_slice(text.as_bytes());
+}
+
+fn put_i64(buf: &mut Vec<u8>, value: i64) {
+    buf.extend_from_slice(&value.to_be_bytes());
+}
+
+/// The same bytes as `hash_lot` feeds a hasher, without allocating.
+fn put_lot(buf: &mut Vec<u8>, lot: &LotSpec) {
+    put_str(buf, &lot.item);
+    put_str(buf, &lot.donor);
+    put_str(buf, &lot.batch);
+    match lot.expiry {
+        None => put_i64(buf, 0),
+        Some(date) if (0..=9999).contains(&date.year()) => {
+            let year = date.year() as u32;
+            let month = u32::from(u8::from(date.month()));
+            let day = u32::from(date.day());
+            let digit = |v: u32| b'0' + (v % 10) as u8;
+            put_i64(buf, 10);
+            buf.extend_from_slice(&[
+                digit(year / 1000),
+                digit(year / 100),
+                digit(year / 10),
+                digit(year),
+                b'-',
+                digit(month / 10),
+                digit(month),
+                b'-',
+                digit(day / 10),
+                digit(day),
+            ]);
+        }
+        Some(date) => put_str(buf, &format_date(date)),
+    }
+    let earmark_len =
+        lot.earmark.iter().map(String::len).sum::<usize>() + lot.earmark.len().saturating_sub(1);
+    buf.extend_from_slice(&(earmark_len as u64).to_be_bytes());
+    for (i, code) in lot.earmark.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(code.as_bytes());
+    }
 }
 
 impl Batch {
@@ -161,6 +209,44 @@ pub struct BatchContext {
     pub balances: HashMap<(Account, i64), i64>,
     /// Entries the batch corrects; a missing one does not exist.
     pub corrected: HashMap<i64, CorrectedEntry>,
+}
+
+/// Stored lots by id, as the ledger rules and the hash chain read them.
+pub trait LotSource {
+    fn lot(&self, id: i64) -> Option<&LotSpec>;
+}
+
+impl<S: std::hash::BuildHasher> LotSource for HashMap<i64, LotSpec, S> {
+    fn lot(&self, id: i64) -> Option<&LotSpec> {
+        self.get(&id)
+    }
+}
+
+/// What [`validate`] reads of the stored ledger. [`BatchContext`] is the
+/// plain implementation; a store may answer from its own caches instead.
+pub trait LedgerView: LotSource {
+    /// The current balance of a pair the batch touches (0 when absent).
+    fn balance(&self, account: &Account, lot_id: i64) -> i64;
+    /// A stored entry the batch corrects, if it exists.
+    fn corrected(&self, seq: i64) -> Option<&CorrectedEntry>;
+}
+
+impl LotSource for BatchContext {
+    fn lot(&self, id: i64) -> Option<&LotSpec> {
+        self.lots.get(&id)
+    }
+}
+
+impl LedgerView for BatchContext {
+    fn balance(&self, account: &Account, lot_id: i64) -> i64 {
+        self.balances
+            .get(&(account.clone(), lot_id))
+            .copied()
+            .unwrap_or(0)
+    }
+    fn corrected(&self, seq: i64) -> Option<&CorrectedEntry> {
+        self.corrected.get(&seq)
+    }
 }
 
 /// Why a batch was refused. Each error names the transfer or new lot (by its
@@ -265,7 +351,8 @@ fn check_reference(
 }
 
 /// Decides whether `batch` may be applied on top of `ctx`, and if so returns
-/// every balance it changes. On refusal it returns all the errors found.
+/// every balance it changes (ordered by account, then lot). On refusal it
+/// returns all the errors found.
 ///
 /// The rules: every quantity is a positive integer; lots and reference codes
 /// exist; no account but a pledge source ends the batch negative; a
@@ -274,7 +361,7 @@ fn check_reference(
 pub fn validate(
     batch: &Batch,
     codes: &ReferenceCodes,
-    ctx: &BatchContext,
+    ctx: &(impl LedgerView + ?Sized),
 ) -> Result<Vec<BalanceChange>, Vec<LedgerError>> {
     let mut errors = Vec::new();
     if !key_is_valid(&batch.key) {
@@ -303,7 +390,7 @@ pub fn validate(
                 donor: lot.donor.clone(),
             });
         }
-        if lot.batch.chars().count() > 100 {
+        if lot.batch.len() > 100 && lot.batch.chars().count() > 100 {
             errors.push(LedgerError::BadLotBatch { index });
         }
         for code in &lot.earmark {
@@ -316,9 +403,11 @@ pub fn validate(
         }
     }
 
-    // Sum the changes per (account, lot) in a deterministic order.
-    let mut deltas: BTreeMap<(Account, LotKey), i64> = BTreeMap::new();
+    // Sum the changes per account, then per lot.
+    let mut deltas = Deltas::default();
     let mut reversed: HashMap<i64, i64> = HashMap::new();
+    // Consecutive transfers often name the same accounts: check each once.
+    let mut checked: Vec<&Account> = Vec::new();
     for (position, transfer) in batch.transfers.iter().enumerate() {
         let index = position + 1;
         let mut transfer_ok = true;
@@ -338,7 +427,7 @@ pub fn validate(
         }
         let lot_key = match transfer.lot {
             LotRef::Existing(id) => {
-                if !ctx.lots.contains_key(&id) {
+                if ctx.lot(id).is_none() {
                     errors.push(LedgerError::UnknownLot { index, lot: id });
                     transfer_ok = false;
                 }
@@ -356,10 +445,21 @@ pub fn validate(
                 LotKey::New(new_index)
             }
         };
-        check_reference(index, &transfer.from, codes, &mut errors);
-        check_reference(index, &transfer.to, codes, &mut errors);
+        for account in [&transfer.from, &transfer.to] {
+            if checked.len() > 8 {
+                checked.clear();
+            }
+            if checked.iter().any(|seen| *seen == account) {
+                continue;
+            }
+            let before = errors.len();
+            check_reference(index, account, codes, &mut errors);
+            if errors.len() == before {
+                checked.push(account);
+            }
+        }
         if let Some(corrects) = transfer.corrects {
-            match ctx.corrected.get(&corrects) {
+            match ctx.corrected(corrects) {
                 None => {
                     errors.push(LedgerError::UnknownCorrected { index, corrects });
                     transfer_ok = false;
@@ -393,8 +493,8 @@ pub fn validate(
             }
         }
         if transfer_ok {
-            *deltas.entry((transfer.from.clone(), lot_key)).or_insert(0) -= transfer.quantity;
-            *deltas.entry((transfer.to.clone(), lot_key)).or_insert(0) += transfer.quantity;
+            deltas.add(&transfer.from, lot_key, -transfer.quantity);
+            deltas.add(&transfer.to, lot_key, transfer.quantity);
         }
     }
     if !errors.is_empty() {
@@ -403,35 +503,31 @@ pub fn validate(
 
     let mut changes = Vec::with_capacity(deltas.len());
     let mut per_lot: HashMap<LotKey, i64> = HashMap::new();
-    for ((account, lot_key), delta) in deltas {
-        *per_lot.entry(lot_key).or_insert(0) += delta;
-        let (lot, before) = match lot_key {
-            LotKey::Existing(id) => (
-                LotRef::Existing(id),
-                ctx.balances
-                    .get(&(account.clone(), id))
-                    .copied()
-                    .unwrap_or(0),
-            ),
-            LotKey::New(index) => (LotRef::New(index), 0),
-        };
-        let balance_after = before + delta;
-        if balance_after < 0 && !account.may_go_negative() {
-            errors.push(LedgerError::InsufficientBalance {
-                account: account.canonical().to_string(),
-                lot: lot_key.to_string(),
-                before,
-                debit: -delta,
-                balance: balance_after,
-            });
-        }
-        if delta != 0 {
-            changes.push(BalanceChange {
-                account,
-                lot,
-                delta,
-                balance_after,
-            });
+    for (account, lots) in deltas.sorted() {
+        for (lot_key, delta) in lots {
+            *per_lot.entry(lot_key).or_insert(0) += delta;
+            let (lot, before) = match lot_key {
+                LotKey::Existing(id) => (LotRef::Existing(id), ctx.balance(account, id)),
+                LotKey::New(index) => (LotRef::New(index), 0),
+            };
+            let balance_after = before + delta;
+            if balance_after < 0 && !account.may_go_negative() {
+                errors.push(LedgerError::InsufficientBalance {
+                    account: account.canonical().to_string(),
+                    lot: lot_key.to_string(),
+                    before,
+                    debit: -delta,
+                    balance: balance_after,
+                });
+            }
+            if delta != 0 {
+                changes.push(BalanceChange {
+                    account: account.clone(),
+                    lot,
+                    delta,
+                    balance_after,
+                });
+            }
         }
     }
     // Conservation: every transfer debits what it credits, so each lot's
@@ -444,6 +540,51 @@ pub fn validate(
         Ok(changes)
     } else {
         Err(errors)
+    }
+}
+
+/// Balance changes summed per account, then per lot.
+#[derive(Default)]
+struct Deltas<'a> {
+    index: HashMap<&'a Account, usize>,
+    accounts: Vec<(&'a Account, HashMap<LotKey, i64>)>,
+    last: Option<usize>,
+}
+
+impl<'a> Deltas<'a> {
+    fn add(&mut self, account: &'a Account, lot: LotKey, delta: i64) {
+        let slot = match self.last {
+            Some(i) if self.accounts[i].0 == account => i,
+            _ => {
+                let next = self.accounts.len();
+                let i = *self.index.entry(account).or_insert(next);
+                if i == next {
+                    self.accounts.push((account, HashMap::new()));
+                }
+                i
+            }
+        };
+        self.last = Some(slot);
+        *self.accounts[slot].1.entry(lot).or_insert(0) += delta;
+    }
+
+    fn len(&self) -> usize {
+        self.accounts.iter().map(|(_, lots)| lots.len()).sum()
+    }
+
+    /// Accounts in order, each with its lots in order.
+    fn sorted(self) -> Vec<(&'a Account, Vec<(LotKey, i64)>)> {
+        let mut accounts: Vec<_> = self
+            .accounts
+            .into_iter()
+            .map(|(account, lots)| {
+                let mut lots: Vec<(LotKey, i64)> = lots.into_iter().collect();
+                lots.sort_unstable_by_key(|(lot, _)| *lot);
+                (account, lots)
+            })
+            .collect();
+        accounts.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        accounts
     }
 }
 
@@ -487,6 +628,7 @@ pub struct JournalEntry {
 
 /// The hash of an entry: SHA-256 over the previous hash and a canonical,
 /// length-prefixed encoding of the entry, its batch header and its lot.
+#[allow(clippy::too_many_arguments)]
 pub fn entry_hash(
     previous: &Hash32,
     header: &BatchHeader,
@@ -498,22 +640,51 @@ pub fn entry_hash(
     quantity: i64,
     corrects: Option<i64>,
 ) -> Hash32 {
-    let mut hasher = Sha256::new();
-    hasher.update(previous);
-    hash_str(&mut hasher, "reliefhub-entry/1");
-    hash_i64(&mut hasher, seq);
-    hash_i64(&mut hasher, header.id);
-    hash_str(&mut hasher, &header.key);
-    hash_str(&mut hasher, &header.kind);
-    hasher.update(header.content_digest);
-    hash_i64(&mut hasher, header.recorded_at_unix_ms);
-    hash_i64(&mut hasher, lot_id);
-    hash_lot(&mut hasher, lot);
-    hash_str(&mut hasher, from);
-    hash_str(&mut hasher, to);
-    hash_i64(&mut hasher, quantity);
-    hash_i64(&mut hasher, corrects.unwrap_or(0));
-    hasher.finalize().into()
+    let mut buf = Vec::with_capacity(384);
+    let header = header_bytes(header);
+    entry_hash_with(
+        &mut buf, previous, &header, lot, seq, lot_id, from, to, quantity, corrects,
+    )
+}
+
+/// The header part of the encoding (after the sequence number).
+fn header_bytes(header: &BatchHeader) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(96 + header.key.len() + header.kind.len());
+    put_i64(&mut buf, header.id);
+    put_str(&mut buf, &header.key);
+    put_str(&mut buf, &header.kind);
+    buf.extend_from_slice(&header.content_digest);
+    put_i64(&mut buf, header.recorded_at_unix_ms);
+    buf
+}
+
+/// [`entry_hash`] with the header encoded once and a reused buffer: the
+/// message is built whole and hashed in one pass.
+#[allow(clippy::too_many_arguments)]
+fn entry_hash_with(
+    buf: &mut Vec<u8>,
+    previous: &Hash32,
+    header: &[u8],
+    lot: &LotSpec,
+    seq: i64,
+    lot_id: i64,
+    from: &str,
+    to: &str,
+    quantity: i64,
+    corrects: Option<i64>,
+) -> Hash32 {
+    buf.clear();
+    buf.extend_from_slice(previous);
+    put_str(buf, "reliefhub-entry/1");
+    put_i64(buf, seq);
+    buf.extend_from_slice(header);
+    put_i64(buf, lot_id);
+    put_lot(buf, lot);
+    put_str(buf, from);
+    put_str(buf, to);
+    put_i64(buf, quantity);
+    put_i64(buf, corrects.unwrap_or(0));
+    Sha256::digest(&buf[..]).into()
 }
 
 /// Builds the journal entries of a validated batch, chained from `previous`.
@@ -522,7 +693,7 @@ pub fn entry_hash(
 pub fn journal_rows(
     batch: &Batch,
     header: &BatchHeader,
-    lots: &HashMap<i64, LotSpec>,
+    lots: &(impl LotSource + ?Sized),
     new_lot_ids: &[i64],
     first_seq: i64,
     previous: Hash32,
@@ -530,22 +701,28 @@ pub fn journal_rows(
     assert_eq!(new_lot_ids.len(), batch.new_lots.len());
     let mut rows = Vec::with_capacity(batch.transfers.len());
     let mut previous = previous;
+    let header_encoded = header_bytes(header);
+    let mut buf = Vec::with_capacity(384);
     for (offset, transfer) in batch.transfers.iter().enumerate() {
         let (lot_id, lot) = match transfer.lot {
-            LotRef::Existing(id) => (id, &lots[&id]),
+            LotRef::Existing(id) => (
+                id,
+                lots.lot(id).expect("a validated batch names stored lots"),
+            ),
             LotRef::New(index) => (new_lot_ids[index], &batch.new_lots[index]),
         };
         let seq = first_seq + offset as i64;
         let from = transfer.from.canonical();
         let to = transfer.to.canonical();
-        let hash = entry_hash(
+        let hash = entry_hash_with(
+            &mut buf,
             &previous,
-            header,
+            &header_encoded,
             lot,
             seq,
             lot_id,
-            &from,
-            &to,
+            from,
+            to,
             transfer.quantity,
             transfer.corrects,
         );
@@ -562,4 +739,67 @@ pub fn journal_rows(
         previous = hash;
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(hash: &Hash32) -> String {
+        hash.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The encoding is part of every stored journal: it must never change.
+    #[test]
+    fn entry_hash_encoding_is_stable() {
+        let header = BatchHeader {
+            id: 7,
+            key: "manifest:SEA-1".into(),
+            kind: "manifest.import".into(),
+            content_digest: [3; 32],
+            recorded_at_unix_ms: 1_760_000_000_123,
+        };
+        let lot = LotSpec {
+            item: "HEB-10KG".into(),
+            donor: "RU-EMERCOM".into(),
+            batch: "B-42".into(),
+            expiry: crate::domain::parse_date("2027-03-09"),
+            earmark: vec!["SD".into(), "TD".into()],
+        };
+        let plain = LotSpec {
+            expiry: None,
+            earmark: vec![],
+            ..lot.clone()
+        };
+        let a = entry_hash(
+            &[9; 32],
+            &header,
+            &lot,
+            12,
+            5,
+            "source:RU-EMERCOM",
+            "inbound:SEA-1",
+            250,
+            None,
+        );
+        let b = entry_hash(
+            &a,
+            &header,
+            &plain,
+            13,
+            6,
+            "at:TARTUS-PORT",
+            "loss:damaged",
+            3,
+            Some(12),
+        );
+        assert_eq!(
+            hex(&a),
+            "ad6e8f0d9a5dbff76b7140dc63169aaf45ea5e8b00fa86f493ae1597edc37f77"
+        );
+        assert_eq!(
+            hex(&b),
+            "3eb8ea6056afbc7446b95dad4c85de6a03742689cb922316dd793bf2a3faef0e"
+        );
+    }
 }

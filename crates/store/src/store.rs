@@ -5,8 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use reliefhub_core::domain::parse_date;
 use reliefhub_core::ledger::{
-    self, BatchContext, BatchHeader, CorrectedEntry, Hash32, JournalEntry, ReferenceCodes,
-    GENESIS_HASH,
+    self, BatchHeader, CorrectedEntry, Hash32, JournalEntry, ReferenceCodes, GENESIS_HASH,
 };
 use reliefhub_core::reference::ReferenceData;
 use reliefhub_core::verify::{Verifier, VerifyFailure, VerifySummary};
@@ -47,62 +46,65 @@ pub struct Store {
     checkpoint_ready: bool,
 }
 
-/// A hasher for integer keys (lot ids): one multiply, good high bits.
+/// A fast hasher for the store's own maps (lot ids, account names): a
+/// multiply per word. The keys come from the ledger, not from an attacker.
 #[derive(Default, Clone, Copy)]
-struct IdHasher(u64);
+struct FastHasher(u64);
 
-impl std::hash::Hasher for IdHasher {
+const HASH_K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+impl std::hash::Hasher for FastHasher {
     fn finish(&self) -> u64 {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 =
-                (self.0.rotate_left(5) ^ u64::from(*byte)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(HASH_K);
         }
+        let mut tail = [0_u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(tail) ^ bytes.len() as u64)
+            .wrapping_mul(HASH_K);
+    }
+    fn write_u8(&mut self, value: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(value)).wrapping_mul(HASH_K);
     }
     fn write_i64(&mut self, value: i64) {
-        self.0 = (self.0 ^ value as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = (self.0.rotate_left(5) ^ value as u64).wrapping_mul(HASH_K);
     }
 }
 
-type IdMap<V> = HashMap<i64, V, std::hash::BuildHasherDefault<IdHasher>>;
+type FastBuild = std::hash::BuildHasherDefault<FastHasher>;
+type IdMap<V> = HashMap<i64, V, FastBuild>;
 
 /// Numbers per (account, lot) pair, looked up without allocating.
 #[derive(Default)]
 struct PairMap {
-    by_account: HashMap<String, IdMap<i64>>,
-    len: usize,
+    by_account: HashMap<String, IdMap<i64>, FastBuild>,
 }
 
 impl PairMap {
     fn get(&self, account: &str, lot: i64) -> Option<i64> {
         self.by_account.get(account)?.get(&lot).copied()
     }
-    fn slot(&mut self, account: &str, lot: i64) -> &mut i64 {
+    fn lots_mut(&mut self, account: &str) -> &mut IdMap<i64> {
         if !self.by_account.contains_key(account) {
             self.by_account
                 .insert(account.to_string(), IdMap::default());
         }
-        let lots = self.by_account.get_mut(account).expect("inserted above");
-        let len = &mut self.len;
-        lots.entry(lot).or_insert_with(|| {
-            *len += 1;
-            0
-        })
+        self.by_account.get_mut(account).expect("inserted above")
     }
     fn set(&mut self, account: &str, lot: i64, value: i64) {
-        *self.slot(account, lot) = value;
-    }
-    fn add(&mut self, account: &str, lot: i64, delta: i64) {
-        *self.slot(account, lot) += delta;
+        self.lots_mut(account).insert(lot, value);
     }
     fn len(&self) -> usize {
-        self.len
+        self.by_account.values().map(|lots| lots.len()).sum()
     }
     fn clear(&mut self) {
         self.by_account.clear();
-        self.len = 0;
     }
     fn entries(&self) -> impl Iterator<Item = (&str, i64, i64)> {
         self.by_account.iter().flat_map(|(account, lots)| {
@@ -110,9 +112,20 @@ impl PairMap {
                 .map(move |(lot, v)| (account.as_str(), *lot, *v))
         })
     }
+    /// Adds `other`'s numbers to these.
     fn merge(&mut self, other: &PairMap) {
-        for (account, lot, delta) in other.entries() {
-            self.add(account, lot, delta);
+        for (account, lots) in &other.by_account {
+            let target = self.lots_mut(account);
+            for (lot, delta) in lots {
+                *target.entry(*lot).or_insert(0) += delta;
+            }
+        }
+    }
+    /// Replaces these numbers by `other`'s where it has them.
+    fn assign(&mut self, other: &PairMap) {
+        for (account, lots) in &other.by_account {
+            self.lots_mut(account)
+                .extend(lots.iter().map(|(l, v)| (*l, *v)));
         }
     }
 }
@@ -746,9 +759,7 @@ impl Store {
             cache.balances.clear();
         }
         if pending.cached_balances_usable {
-            for (account, lot, quantity) in pending.overlay.entries() {
-                cache.balances.set(account, lot, quantity);
-            }
+            cache.balances.assign(&pending.overlay);
         }
         cache.head_seq = pending.next_seq - 1;
         cache.checkpoint_seq = pending.checkpoint_seq;
@@ -1214,6 +1225,44 @@ fn fold(
     Ok(())
 }
 
+/// What one chunk sees of the ledger: lots from the lot cache or read now,
+/// balances from this transaction, the cache, or read now (plus the changes
+/// not yet folded into the table).
+struct ChunkView<'a> {
+    cached_lots: &'a IdMap<LotSpec>,
+    read_lots: IdMap<LotSpec>,
+    overlay: &'a PairMap,
+    cache: Option<&'a PairMap>,
+    fetched: PairMap,
+    corrected: HashMap<i64, CorrectedEntry>,
+}
+
+impl ChunkView<'_> {
+    fn known(&self, account: &str, lot: i64) -> Option<i64> {
+        self.overlay
+            .get(account, lot)
+            .or_else(|| self.cache.and_then(|c| c.get(account, lot)))
+            .or_else(|| self.fetched.get(account, lot))
+    }
+}
+
+impl ledger::LotSource for ChunkView<'_> {
+    fn lot(&self, id: i64) -> Option<&LotSpec> {
+        self.cached_lots
+            .get(&id)
+            .or_else(|| self.read_lots.get(&id))
+    }
+}
+
+impl ledger::LedgerView for ChunkView<'_> {
+    fn balance(&self, account: &Account, lot_id: i64) -> i64 {
+        self.known(account.canonical(), lot_id).unwrap_or(0)
+    }
+    fn corrected(&self, seq: i64) -> Option<&CorrectedEntry> {
+        self.corrected.get(&seq)
+    }
+}
+
 /// Validates one chunk of a batch against the state inside the transaction
 /// (which includes the earlier chunks) and writes it. Returns the ids of the
 /// chunk's new lots.
@@ -1224,59 +1273,52 @@ fn push_chunk(
     pending: &mut Pending,
     chunk: &Batch,
 ) -> Result<Vec<i64>, StoreError> {
-    let mut ctx = BatchContext::default();
-    let mut lot_ids: Vec<Value> = Vec::new();
-    for id in chunk.existing_lots() {
-        match lot_cache.lots.get(&id) {
-            Some(spec) => {
-                ctx.lots.insert(id, spec.clone());
-            }
-            None => lot_ids.push(Value::Int(id)),
-        }
-    }
+    use ledger::LotSource;
+    let mut view = ChunkView {
+        cached_lots: &lot_cache.lots,
+        read_lots: IdMap::default(),
+        overlay: &pending.overlay,
+        cache: pending.cached_balances_usable.then_some(&cache.balances),
+        fetched: PairMap::default(),
+        corrected: HashMap::new(),
+    };
+    let lot_ids: Vec<Value> = chunk
+        .existing_lots()
+        .into_iter()
+        .filter(|id| !lot_cache.lots.contains_key(id))
+        .map(Value::Int)
+        .collect();
     if !lot_ids.is_empty() {
         for row in query_in(
             conn,
             "SELECT item, donor, batch, expiry, earmark, id FROM lots WHERE id IN (?)",
             &lot_ids,
         )? {
-            let id = row[5].int()?;
-            let spec = lot_from_row(&row)?;
-            if id < pending.first_lot_id && pending.read_lots.len() < LOT_CACHE_MAX {
-                pending.read_lots.push((id, spec.clone()));
-            }
-            ctx.lots.insert(id, spec);
+            view.read_lots.insert(row[5].int()?, lot_from_row(&row)?);
         }
     }
-    let mut missing: Vec<(Account, i64)> = Vec::new();
-    for (account, lot) in chunk.touched_pairs() {
-        if !ctx.lots.contains_key(&lot) {
+    // The balances neither this transaction nor the cache knows.
+    let mut missing: Vec<(&str, i64)> = Vec::new();
+    for transfer in &chunk.transfers {
+        let LotRef::Existing(lot) = transfer.lot else {
+            continue;
+        };
+        if view.lot(lot).is_none() {
             continue;
         }
-        let name = account.canonical();
-        let known = pending.overlay.get(name, lot).or_else(|| {
-            if pending.cached_balances_usable {
-                cache.balances.get(name, lot)
-            } else {
-                None
+        for account in [&transfer.from, &transfer.to] {
+            let name = account.canonical();
+            if view.known(name, lot).is_none() {
+                view.fetched.set(name, lot, 0);
+                missing.push((name, lot));
             }
-        });
-        match known {
-            Some(quantity) => {
-                ctx.balances.insert((account, lot), quantity);
-            }
-            None => missing.push((account, lot)),
         }
     }
     if !missing.is_empty() {
-        let pairs: Vec<(&str, i64)> = missing
-            .iter()
-            .map(|(a, lot)| (a.canonical(), *lot))
-            .collect();
-        let found = conn.get_balances(&pairs)?;
-        for ((account, lot), stored) in missing.into_iter().zip(found) {
-            let quantity = stored + pending.unfolded(cache, account.canonical(), lot);
-            ctx.balances.insert((account, lot), quantity);
+        let found = conn.get_balances(&missing)?;
+        for ((name, lot), stored) in missing.into_iter().zip(found) {
+            let quantity = stored + pending.unfolded(cache, name, lot);
+            view.fetched.set(name, lot, quantity);
         }
     }
     let corrected: Vec<Value> = chunk
@@ -1296,7 +1338,7 @@ fn push_chunk(
             ) else {
                 continue;
             };
-            ctx.corrected.insert(
+            view.corrected.insert(
                 row[0].int()?,
                 CorrectedEntry {
                     lot_id: row[1].int()?,
@@ -1312,14 +1354,14 @@ fn push_chunk(
             "SELECT corrects, CAST(SUM(quantity) AS BIGINT) FROM journal WHERE corrects IN (?) GROUP BY corrects",
             &corrected,
         )? {
-            if let Some(entry) = ctx.corrected.get_mut(&row[0].int()?) {
+            if let Some(entry) = view.corrected.get_mut(&row[0].int()?) {
                 entry.reversed_quantity = row[1].int()?;
             }
         }
     }
 
     let codes = reference_codes(conn, chunk)?;
-    let changes = ledger::validate(chunk, &codes, &ctx).map_err(StoreError::Rejected)?;
+    let changes = ledger::validate(chunk, &codes, &view).map_err(StoreError::Rejected)?;
 
     let new_lot_ids: Vec<i64> = (0..chunk.new_lots.len() as i64)
         .map(|i| pending.next_lot_id + i)
@@ -1327,11 +1369,19 @@ fn push_chunk(
     let rows = ledger::journal_rows(
         chunk,
         &pending.header,
-        &ctx.lots,
+        &view,
         &new_lot_ids,
         pending.next_seq,
         pending.previous,
     );
+    let read_lots = std::mem::take(&mut view.read_lots);
+    drop(view);
+    for (id, spec) in read_lots {
+        // Lots that existed before this transaction are committed for good.
+        if id < pending.first_lot_id && pending.read_lots.len() < LOT_CACHE_MAX {
+            pending.read_lots.push((id, spec));
+        }
+    }
     if !chunk.new_lots.is_empty() {
         let lot_rows: Vec<(i64, &LotSpec)> =
             new_lot_ids.iter().copied().zip(&chunk.new_lots).collect();
@@ -1349,18 +1399,35 @@ fn push_chunk(
         }
     }
     conn.insert_journal("journal", &rows)?;
-    for change in &changes {
-        let lot_id = match change.lot {
-            LotRef::Existing(id) => id,
-            LotRef::New(index) => new_lot_ids[index],
-        };
-        let account = change.account.canonical();
-        pending.dirty.add(account, lot_id, change.delta);
-        if pending.cached_balances_usable {
-            pending.overlay.set(account, lot_id, change.balance_after);
+    // The changes come ordered by account: look each account up once.
+    let mut start = 0;
+    while start < changes.len() {
+        let account = changes[start].account.canonical();
+        let end = changes[start..]
+            .iter()
+            .position(|c| c.account.canonical() != account)
+            .map_or(changes.len(), |n| start + n);
+        let dirty = pending.dirty.lots_mut(account);
+        for change in &changes[start..end] {
+            let lot_id = match change.lot {
+                LotRef::Existing(id) => id,
+                LotRef::New(index) => new_lot_ids[index],
+            };
+            *dirty.entry(lot_id).or_insert(0) += change.delta;
         }
+        if pending.cached_balances_usable {
+            let overlay = pending.overlay.lots_mut(account);
+            for change in &changes[start..end] {
+                let lot_id = match change.lot {
+                    LotRef::Existing(id) => id,
+                    LotRef::New(index) => new_lot_ids[index],
+                };
+                overlay.insert(lot_id, change.balance_after);
+            }
+        }
+        start = end;
     }
-    if pending.overlay.len() > OVERLAY_BALANCES_MAX {
+    if pending.cached_balances_usable && pending.overlay.len() > OVERLAY_BALANCES_MAX {
         // A huge streamed batch: stop remembering balances; later chunks
         // read the table plus the unfolded changes, and the cache's
         // balances are dropped at commit.
