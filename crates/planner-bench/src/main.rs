@@ -40,10 +40,19 @@ fn run(args: &[String]) -> Result<(), String> {
             let start = Instant::now();
             let instance = read_instance(instance_path)?;
             let clock = WallClock(start);
+            // PLANNER_MOVES=N: a fixed number of search moves and no time
+            // limit (reproducible comparisons on a loaded machine).
+            let moves: Option<u64> = std::env::var("PLANNER_MOVES")
+                .ok()
+                .and_then(|v| v.parse().ok());
             let options = SolveOptions {
                 seed,
-                time_limit: Some(Duration::from_secs_f64(seconds)),
-                ..SolveOptions::default()
+                time_limit: match moves {
+                    Some(_) => None,
+                    None => Some(Duration::from_secs_f64(seconds)),
+                },
+                max_moves: moves,
+                bound_iterations: moves.map(|_| 1),
             };
             let mut reached: Vec<Option<f64>> = vec![None; reach.len()];
             let mut first_bound: Option<f64> = None;

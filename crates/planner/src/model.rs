@@ -84,6 +84,8 @@ pub(crate) struct Model<'a> {
     /// Per departure, a kg-equivalent factor per item: `max(weight, volume
     /// scaled to the departure's density, cold volume likewise)` per unit.
     pub effective_kg: Vec<Vec<f64>>,
+    /// Per departure, its fixed cost per kg of payload.
+    pub fixed_per_kg: Vec<f64>,
 }
 
 impl<'a> Model<'a> {
@@ -242,7 +244,19 @@ impl<'a> Model<'a> {
                 instance.transfer_days[class.node][node].map(|days| class.available + days)
             },
         );
+        let fixed_per_kg = instance
+            .departures
+            .iter()
+            .map(|d| {
+                if d.payload_kg > 0.0 {
+                    d.fixed_cost / d.payload_kg
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         Model {
+            fixed_per_kg,
             instance,
             classes,
             earmark_allows,

@@ -14,6 +14,10 @@ fn candidates(
     rng: &mut SplitMix64,
 ) -> Vec<(f64, usize, usize, f64)> {
     let by_volume = noise > 0.0 && rng.unit() < 0.5;
+    // How much of the fixed cost counts: half in the plain order, anything
+    // from none to all of it in a perturbed one.
+    let amortised = if noise > 0.0 { rng.unit() } else { 0.5 };
+    let fixed_per_kg = &model.fixed_per_kg;
     let mut list = Vec::new();
     for &d in departures {
         if state.closed[d] {
@@ -30,7 +34,9 @@ fn candidates(
             } else {
                 model.instance.items[item].unit_weight_kg
             };
-            let mut score = option.unit_value / per.max(1e-12);
+            // Value per kg net of the departure's fixed cost spread over a
+            // full load, so a request goes to the cheapest way there first.
+            let mut score = option.unit_value / per.max(1e-12) - amortised * fixed_per_kg[d];
             if noise > 0.0 {
                 score *= 1.0 + noise * (rng.unit() - 0.5);
             }
@@ -101,6 +107,12 @@ pub(crate) fn drop_unprofitable(
         fill(model, state, departures, 0.0, rng);
     }
 }
+
+/// Share of moves that rebuild one item on some departures of a destination
+/// (the rest rebuild whole destinations).
+const ITEM_MOVE_SHARE: f64 = 0.25;
+/// At most this many departures take part in an item move.
+const ITEM_MOVE_DEPARTURES: usize = 8;
 
 pub(crate) struct Search<'m, 'a> {
     pub model: &'m Model<'a>,
@@ -175,6 +187,9 @@ impl<'m, 'a> Search<'m, 'a> {
             return false;
         }
         self.moves += 1;
+        if self.rng.unit() < ITEM_MOVE_SHARE {
+            return self.item_step();
+        }
         let model = self.model;
         let first = self.active_destinations[self.rng.below(self.active_destinations.len())];
         let mut destinations = vec![first];
@@ -244,6 +259,76 @@ impl<'m, 'a> Search<'m, 'a> {
             for ((&d, cargo), closed) in departures.iter().zip(old_cargo).zip(old_closed) {
                 self.state.restore(model, d, cargo);
                 self.state.closed[d] = closed;
+            }
+            false
+        }
+    }
+
+    /// Takes one item off a few departures of one destination (one of them
+    /// chosen at random, the others among its destination's), then reloads
+    /// those departures with everything they can take, in a perturbed order.
+    /// Kept when no worse.
+    fn item_step(&mut self) -> bool {
+        let model = self.model;
+        let x = self.active_destinations[self.rng.below(self.active_destinations.len())];
+        let all = &model.destination_departures[x];
+        let with_options: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&d| !model.options[d].is_empty())
+            .collect();
+        if with_options.is_empty() {
+            return false;
+        }
+        let d = with_options[self.rng.below(with_options.len())];
+        let options = &model.options[d];
+        let item = model.instance.requests[options[self.rng.below(options.len())].request].item;
+        let mut departures = vec![d];
+        if with_options.len() <= ITEM_MOVE_DEPARTURES {
+            departures.extend(with_options.iter().copied().filter(|&e| e != d));
+        } else {
+            while departures.len() < ITEM_MOVE_DEPARTURES {
+                let e = with_options[self.rng.below(with_options.len())];
+                if !departures.contains(&e) {
+                    departures.push(e);
+                }
+            }
+        }
+        let before: f64 = departures
+            .iter()
+            .map(|&e| self.state.contribution(model, e))
+            .sum();
+        let old_closed: Vec<bool> = departures.iter().map(|&e| self.state.closed[e]).collect();
+        let old_cargo: Vec<Cargo> = departures
+            .iter()
+            .map(|&e| self.state.clear_item(model, e, item))
+            .collect();
+        // Now and then a closed charter among them gets another chance.
+        if self.rng.unit() < 0.2 {
+            let e = departures[self.rng.below(departures.len())];
+            self.state.closed[e] = false;
+        }
+        let noise = 0.5 * self.rng.unit();
+        fill(model, &mut self.state, &departures, noise, &mut self.rng);
+        drop_unprofitable(model, &mut self.state, &departures, &mut self.rng);
+        let after: f64 = departures
+            .iter()
+            .map(|&e| self.state.contribution(model, e))
+            .sum();
+        if after >= before - 1e-9 * (1.0 + before.abs()) {
+            self.objective += after - before;
+            if after > before + 1e-7 * (1.0 + before.abs()) {
+                self.improvements += 1;
+                return true;
+            }
+            false
+        } else {
+            for &e in &departures {
+                self.state.clear(model, e);
+            }
+            for ((&e, cargo), closed) in departures.iter().zip(old_cargo).zip(old_closed) {
+                self.state.restore(model, e, cargo);
+                self.state.closed[e] = closed;
             }
             false
         }

@@ -16,7 +16,7 @@ use crate::search::Search;
 /// into allocations and explaining what is unmet take the rest.
 const SEARCH_SHARE: f64 = 0.9;
 /// Unmet requests get only quick reasons after this share.
-const EXPLAIN_SHARE: f64 = 0.96;
+const EXPLAIN_SHARE: f64 = 0.98;
 const RESERVE_PER_OBJECT_S: f64 = 30e-6;
 /// The coarse bound hands over to the fine one once its step is this small.
 const COARSE_THETA: f64 = 1e-3;

@@ -7,6 +7,68 @@ use crate::model::Model;
 use crate::plan::Allocation;
 use crate::stock::Trees;
 
+/// Classes that cannot give a whole pack looked at before an insertion stops.
+const MAX_MISSES: usize = 48;
+/// Classes the exact fill chooses among.
+const MAX_CANDIDATES: usize = 32;
+/// Needs up to this many units are filled by an exact subset sum of packs.
+const MAX_EXACT_UNITS: i64 = 6000;
+
+/// The packs to take of each candidate `(class, pack size, _)` (at most the
+/// class's stock left) whose units sum closest to `need` without passing it,
+/// when that beats `greedy` units.
+fn best_fill(
+    candidates: &[(usize, i64, i64)],
+    class_left: &[i64],
+    need: i64,
+    greedy: i64,
+) -> Option<Vec<i64>> {
+    let need = usize::try_from(need).ok()?;
+    // Binary splitting: pieces of 1, 2, 4, ... packs of a candidate.
+    let mut pieces: Vec<(usize, i64, usize)> = Vec::new();
+    for (index, &(c, pack, _)) in candidates.iter().enumerate() {
+        let pack_units = usize::try_from(pack).ok()?;
+        let mut count = class_left[c].min((need / pack_units.max(1)) as i64);
+        let mut size = 1i64;
+        while count > 0 {
+            let take = size.min(count);
+            pieces.push((index, take, take as usize * pack_units));
+            count -= take;
+            size *= 2;
+        }
+    }
+    // `parent[s]`: the piece that first reached `s` units (u16::MAX: unreached).
+    let mut parent = vec![u16::MAX; need + 1];
+    let mut reached = vec![false; need + 1];
+    reached[0] = true;
+    for (p, &(_, _, units)) in pieces.iter().enumerate() {
+        if units == 0 || units > need {
+            continue;
+        }
+        for total in (units..=need).rev() {
+            if !reached[total] && reached[total - units] {
+                reached[total] = true;
+                parent[total] = p as u16;
+            }
+        }
+        if reached[need] {
+            break;
+        }
+    }
+    let best = (0..=need).rev().find(|&t| reached[t])?;
+    if best as i64 <= greedy {
+        return None;
+    }
+    let mut takes = vec![0i64; candidates.len()];
+    let mut total = best;
+    while total > 0 {
+        let (index, packs, units) = pieces[parent[total] as usize];
+        takes[index] += packs;
+        total -= units;
+    }
+    Some(takes)
+}
+
 /// What one departure carries.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Cargo {
@@ -90,6 +152,39 @@ impl State {
             self.request_left[r] += units;
         }
         cargo
+    }
+
+    /// Takes the loads and deliveries of `item` off departure `d`, keeping the
+    /// rest; returns the whole cargo as it was (for [`State::restore`] after
+    /// a [`State::clear`]).
+    pub fn clear_item(&mut self, model: &Model, d: usize, item: usize) -> Cargo {
+        let old = self.clear(model, d);
+        let instance = model.instance;
+        let mut keep = Cargo::default();
+        for &(c, packs) in &old.loads {
+            let class = &model.classes[c];
+            if class.item == item {
+                continue;
+            }
+            let unit = &instance.items[class.item];
+            let units = (packs * class.pack_size) as f64;
+            keep.weight_kg += units * unit.unit_weight_kg;
+            keep.volume_m3 += units * unit.unit_volume_m3;
+            if unit.cold_chain {
+                keep.cold_m3 += units * unit.unit_volume_m3;
+            }
+            keep.loads.push((c, packs));
+        }
+        for &(r, units, unit_value) in &old.deliveries {
+            if instance.requests[r].item != item {
+                keep.value += units as f64 * unit_value;
+                keep.deliveries.push((r, units, unit_value));
+            }
+        }
+        if !keep.is_empty() {
+            self.restore(model, d, keep);
+        }
+        old
     }
 
     /// Puts back cargo previously taken by [`State::clear`].
@@ -209,12 +304,12 @@ impl State {
                 .expires
                 .is_some_and(|e| e < shelf_threshold)
         });
-        let mut delivered = 0;
-        let mut smallest_open_pack: Option<(usize, i64)> = None;
-        // Classes looked at that could not give a whole pack; the search for
-        // a pack to share stops after a few of them.
+        // Candidate classes (with stock, in time, fresh enough), soonest expiry
+        // first, and the whole packs the greedy would take of each.
+        let mut candidates: Vec<(usize, i64, i64)> = Vec::new();
+        let mut greedy_left = need;
         let mut misses = 0;
-        while need > 0 && misses < 8 {
+        while misses < MAX_MISSES {
             let Some(found) = model.stock.first_ready(
                 &self.trees,
                 list_id,
@@ -227,18 +322,39 @@ impl State {
             position = found + 1;
             let c = classes[found];
             debug_assert!(self.class_left[c] > 0 && model.class_fits(c, d));
-            let left = self.class_left[c];
             let pack = model.classes[c].pack_size;
-            let packs = left.min(need / pack);
+            let packs = self.class_left[c].min(greedy_left / pack);
+            greedy_left -= packs * pack;
+            if packs == 0 {
+                misses += 1;
+            }
+            candidates.push((c, pack, packs));
+            if greedy_left == 0 {
+                break;
+            }
+        }
+        if greedy_left > 0 && need <= MAX_EXACT_UNITS {
+            // The greedy leaves a remainder: look for the combination of whole
+            // packs closest to the need.
+            let first = &candidates[..candidates.len().min(MAX_CANDIDATES)];
+            if let Some(takes) = best_fill(first, &self.class_left, need, need - greedy_left) {
+                for (index, candidate) in candidates.iter_mut().enumerate() {
+                    candidate.2 = takes.get(index).copied().unwrap_or(0);
+                }
+            }
+        }
+        let mut delivered = 0;
+        for &(c, pack, packs) in &candidates {
             if packs > 0 {
                 self.add_load(model, d, c, packs);
                 self.add_delivery(d, r, packs * pack, unit_value);
                 need -= packs * pack;
                 room -= packs * pack;
                 delivered += packs * pack;
-            } else {
-                misses += 1;
             }
+        }
+        let mut smallest_open_pack: Option<(usize, i64)> = None;
+        for &(c, pack, _) in &candidates {
             if need > 0 && self.class_left[c] > 0 && pack > need && pack <= room {
                 if smallest_open_pack.map_or(true, |(_, best)| pack < best) {
                     smallest_open_pack = Some((c, pack));
