@@ -242,6 +242,69 @@ fn from_sqlite(value: rusqlite::types::ValueRef<'_>) -> Value {
     }
 }
 
+/// Rows per multi-row INSERT on SQLite: one statement run per this many
+/// rows spares the per-statement work (binding, cursors, reset).
+const SQLITE_ROWS_PER_INSERT: usize = 64;
+
+impl SqliteConn {
+    /// Inserts `rows` with prepared multi-row `INSERT ... VALUES` statements:
+    /// `head` is the statement up to `VALUES`, `tail` what follows the
+    /// values (such as an upsert clause), `bind` binds one row's `width`
+    /// values from parameter index `first` on.
+    fn insert_batched<R>(
+        &mut self,
+        head: &str,
+        tail: &str,
+        width: usize,
+        rows: &[R],
+        bind: impl Fn(&mut rusqlite::Statement<'_>, usize, &R) -> rusqlite::Result<()>,
+    ) -> Result<(), StoreError> {
+        let sql_for = |count: usize| {
+            let mut sql = String::with_capacity(head.len() + tail.len() + count * width * 6);
+            sql.push_str(head);
+            sql.push_str(" VALUES ");
+            for r in 0..count {
+                if r > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for c in 0..width {
+                    if c > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("?{}", r * width + c + 1));
+                }
+                sql.push(')');
+            }
+            sql.push(' ');
+            sql.push_str(tail);
+            sql
+        };
+        let mut chunks = rows.chunks_exact(SQLITE_ROWS_PER_INSERT);
+        if rows.len() >= SQLITE_ROWS_PER_INSERT {
+            let mut stmt = self
+                .conn
+                .prepare_cached(&sql_for(SQLITE_ROWS_PER_INSERT))
+                .map_err(sqlite_err)?;
+            for chunk in &mut chunks {
+                for (r, row) in chunk.iter().enumerate() {
+                    bind(&mut stmt, r * width + 1, row).map_err(sqlite_err)?;
+                }
+                stmt.raw_execute().map_err(sqlite_err)?;
+            }
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut stmt = self.conn.prepare_cached(&sql_for(1)).map_err(sqlite_err)?;
+            for row in rest {
+                bind(&mut stmt, 1, row).map_err(sqlite_err)?;
+                stmt.raw_execute().map_err(sqlite_err)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Conn for SqliteConn {
     fn backend(&self) -> Backend {
         Backend::Sqlite
@@ -324,52 +387,42 @@ impl Conn for SqliteConn {
         Ok(out)
     }
     fn add_balances(&mut self, changes: &[(&str, i64, i64)]) -> Result<(), StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO balances (account, lot_id, quantity) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (account, lot_id) DO UPDATE SET quantity = quantity + excluded.quantity",
-            )
-            .map_err(sqlite_err)?;
-        for (account, lot_id, delta) in changes {
-            stmt.execute(rusqlite::params![account, lot_id, delta])
-                .map_err(sqlite_err)?;
-        }
-        Ok(())
+        self.insert_batched(
+            "INSERT INTO balances (account, lot_id, quantity)",
+            "ON CONFLICT (account, lot_id) DO UPDATE SET quantity = quantity + excluded.quantity",
+            3,
+            changes,
+            |stmt, i, (account, lot_id, delta)| {
+                stmt.raw_bind_parameter(i, account)?;
+                stmt.raw_bind_parameter(i + 1, lot_id)?;
+                stmt.raw_bind_parameter(i + 2, delta)
+            },
+        )
     }
     fn insert_lots(
         &mut self,
         rows: &[(i64, &LotSpec)],
         created_batch: i64,
     ) -> Result<(), StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO lots (id, item, donor, batch, expiry, earmark, created_batch) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .map_err(sqlite_err)?;
-        let mut earmark = String::new();
-        for (id, lot) in rows {
-            earmark.clear();
-            for (i, code) in lot.earmark.iter().enumerate() {
-                if i > 0 {
-                    earmark.push(',');
+        self.insert_batched(
+            "INSERT INTO lots (id, item, donor, batch, expiry, earmark, created_batch)",
+            "",
+            7,
+            rows,
+            |stmt, i, (id, lot)| {
+                stmt.raw_bind_parameter(i, id)?;
+                stmt.raw_bind_parameter(i + 1, &lot.item)?;
+                stmt.raw_bind_parameter(i + 2, &lot.donor)?;
+                stmt.raw_bind_parameter(i + 3, &lot.batch)?;
+                stmt.raw_bind_parameter(i + 4, expiry_text(lot))?;
+                if lot.earmark.len() == 1 {
+                    stmt.raw_bind_parameter(i + 5, &lot.earmark[0])?;
+                } else {
+                    stmt.raw_bind_parameter(i + 5, lot.earmark.join(","))?;
                 }
-                earmark.push_str(code);
-            }
-            stmt.execute(rusqlite::params![
-                id,
-                lot.item,
-                lot.donor,
-                lot.batch,
-                expiry_text(lot),
-                earmark,
-                created_batch,
-            ])
-            .map_err(sqlite_err)?;
-        }
-        Ok(())
+                stmt.raw_bind_parameter(i + 6, created_batch)
+            },
+        )
     }
     fn insert_many(
         &mut self,
@@ -377,18 +430,13 @@ impl Conn for SqliteConn {
         columns: &[&str],
         rows: &[Vec<Value>],
     ) -> Result<(), StoreError> {
-        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-        let sql = format!(
-            "INSERT INTO {table} ({}) VALUES ({})",
-            columns.join(", "),
-            marks.join(", ")
-        );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(sqlite_err)?;
-        for row in rows {
-            stmt.execute(rusqlite::params_from_iter(row.iter()))
-                .map_err(sqlite_err)?;
-        }
-        Ok(())
+        let head = format!("INSERT INTO {table} ({})", columns.join(", "));
+        self.insert_batched(&head, "", columns.len(), rows, |stmt, i, row| {
+            for (c, value) in row.iter().enumerate() {
+                stmt.raw_bind_parameter(i + c, value)?;
+            }
+            Ok(())
+        })
     }
 }
 

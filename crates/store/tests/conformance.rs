@@ -395,7 +395,82 @@ fn reference_data_imports_from_the_public_files(url: &str) {
     assert_eq!(store.airport_by_iata("LTK").unwrap().unwrap().ident, "OSLK");
 }
 
+/// Balances stay exact across stores: one store leaves changes in the
+/// journal tail (not yet folded into the balance table), another reads and
+/// writes on top of them, and a streamed batch of many new lots folds its
+/// balances before it commits.
+fn balances_are_exact_across_stores_and_folds(url: &str) {
+    let mut first = open(url);
+    let lot_id = receive(&mut first, "r1", 100);
+    let mut second = Store::open(url).unwrap();
+    assert_eq!(
+        second.balance(&port(), lot_id).unwrap(),
+        100,
+        "read through the tail"
+    );
+    let move_batch = |key: &str, from: &Account, to: &Account, quantity: i64| Batch {
+        key: key.into(),
+        kind: "test.move".into(),
+        new_lots: vec![],
+        transfers: vec![t(LotRef::Existing(lot_id), from, to, quantity)],
+    };
+    first
+        .apply(&move_batch("m1", &port(), &air(), 30), NOW)
+        .unwrap();
+    second
+        .apply(&move_batch("m2", &port(), &air(), 20), NOW)
+        .unwrap();
+    // 50 left at the port: the first store must see the second's move.
+    let error = first
+        .apply(&move_batch("m3", &port(), &air(), 51), NOW)
+        .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Rejected(e) if matches!(e[0], LedgerError::InsufficientBalance { before: 50, .. })),
+        "{error}"
+    );
+    first
+        .apply(&move_batch("m4", &air(), &port(), 50), NOW)
+        .unwrap();
+    let (applied, _) = first
+        .apply_streamed("big", "test.receive", [7; 32], NOW, |stream| {
+            for chunk in 0..3 {
+                let batch = Batch {
+                    key: "big".into(),
+                    kind: "test.receive".into(),
+                    new_lots: (0..500).map(|_| lot("HEB-10KG")).collect(),
+                    transfers: (0..500)
+                        .map(|i| t(LotRef::New(i), &src(), &port(), 1 + chunk))
+                        .chain([t(LotRef::Existing(lot_id), &port(), &air(), 1)])
+                        .collect(),
+                };
+                stream.push(&batch)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(applied.lot_ids.len(), 1500);
+    // Everything streamed is in the table before anyone folds again.
+    let rows = first
+        .conn()
+        .query(
+            "SELECT CAST(SUM(quantity) AS BIGINT), COUNT(*) FROM balances WHERE account = 'at:TARTUS-PORT' AND lot_id >= $1",
+            &[applied.lot_ids[0].into()],
+        )
+        .unwrap();
+    assert_eq!(rows[0][0].int().unwrap(), 500 * (1 + 2 + 3));
+    assert_eq!(rows[0][1].int().unwrap(), 1500);
+    assert_eq!(
+        second.balance(&port(), lot_id).unwrap(),
+        100 - 30 - 20 + 50 - 3
+    );
+    assert_eq!(second.balance(&air(), lot_id).unwrap(), 30 + 20 - 50 + 3);
+    let total: i64 = second.balances().unwrap().iter().map(|b| b.quantity).sum();
+    assert_eq!(total, 0, "conservation over every balance");
+    assert!(first.verify(|_, _| {}).unwrap().is_ok());
+}
+
 both_backends!(
+    balances_are_exact_across_stores_and_folds,
     init_is_idempotent_and_loads_reference_data,
     uninitialised_database_is_reported,
     transfers_move_stock_and_conserve_it,

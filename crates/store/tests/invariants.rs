@@ -323,7 +323,17 @@ fn random_operations_keep_the_invariants(url: &str) {
         } else {
             let batch = random_batch(&mut rng, &model, step);
             let expected = model.accepts(&batch);
-            match store.apply(&batch, NOW + step as i64) {
+            // Some batches go through `apply_with`, which folds the journal
+            // tail into the balance table before it returns; the others
+            // leave it to later folds.
+            let result = if step % 3 == 0 {
+                store
+                    .apply_with(&batch, NOW + step as i64, |_, _| Ok(()))
+                    .map(|(applied, _)| applied)
+            } else {
+                store.apply(&batch, NOW + step as i64)
+            };
+            match result {
                 Ok(applied) => {
                     assert!(
                         expected,
