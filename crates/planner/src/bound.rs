@@ -128,8 +128,15 @@ impl Bounder {
             }
             for slot in &mut slots {
                 let mut touched = Vec::new();
-                for &c in &model.destination_classes[departure.destination_index][slot.item] {
-                    if model.class_fits(c, d) {
+                let list = model.stock.list_id(departure.destination_index, slot.item);
+                let classes = &model.stock.lists[list];
+                let ready = model.stock.ready(list, departure.node);
+                let threshold = departure.arrives + instance.items[slot.item].min_shelf_life_days;
+                let start = classes
+                    .partition_point(|&c| model.classes[c].expires.is_some_and(|e| e < threshold));
+                for (&c, &day) in classes[start..].iter().zip(&ready[start..]) {
+                    if day <= departure.departs {
+                        debug_assert!(model.class_fits(c, d));
                         let g = group_of_class[c];
                         if eligible[g] == 0.0 {
                             touched.push(g);
@@ -192,7 +199,7 @@ impl Bounder {
             item_use,
             best: f64::INFINITY,
             target,
-            theta: 1.0,
+            theta: 0.5,
             stale: 0,
             request_scale: instance
                 .requests

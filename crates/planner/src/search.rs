@@ -47,18 +47,8 @@ fn candidates(
     list
 }
 
-/// Loads the departures given, best value density first.
-pub(crate) fn fill(
-    model: &Model,
-    state: &mut State,
-    departures: &[usize],
-    noise: f64,
-    rng: &mut SplitMix64,
-) {
-    fill_until(model, state, departures, noise, rng, &|| false);
-}
-
-/// [`fill`] that stops early (the plan stays feasible) once `stop` says so;
+/// Loads the departures given, best value density first; stops early (the
+/// plan stays feasible) once `stop` says so;
 /// the clock is read every few thousand insertions.
 pub(crate) fn fill_until(
     model: &Model,
@@ -86,6 +76,7 @@ pub(crate) fn drop_unprofitable(
     state: &mut State,
     departures: &[usize],
     rng: &mut SplitMix64,
+    stop: &dyn Fn() -> bool,
 ) {
     for _round in 0..departures.len() + 1 {
         let worst = departures
@@ -104,7 +95,9 @@ pub(crate) fn drop_unprofitable(
         );
         state.clear(model, d);
         state.closed[d] = true;
-        fill(model, state, departures, 0.0, rng);
+        if !stop() {
+            fill_until(model, state, departures, 0.0, rng, stop);
+        }
     }
 }
 
@@ -124,6 +117,10 @@ pub(crate) struct Search<'m, 'a> {
     active_destinations: Vec<usize>,
     pub moves: u64,
     pub improvements: u64,
+    /// Worsening a move may bring (0: only moves that are no worse).
+    pub temperature: f64,
+    /// The best plan and its objective when the current one is worse.
+    best: Option<(State, f64)>,
 }
 
 impl<'m, 'a> Search<'m, 'a> {
@@ -144,7 +141,7 @@ impl<'m, 'a> Search<'m, 'a> {
                     }
                 }
             } else {
-                drop_unprofitable(model, &mut state, departures, &mut rng);
+                drop_unprofitable(model, &mut state, departures, &mut rng, stop);
             }
         }
         let objective = state.objective(model);
@@ -178,17 +175,20 @@ impl<'m, 'a> Search<'m, 'a> {
             active_destinations,
             moves: 0,
             improvements: 0,
+            temperature: 0.0,
+            best: None,
         }
     }
 
     /// One large-neighbourhood move. Returns whether the objective improved.
-    pub fn step(&mut self) -> bool {
+    /// `stop` cuts the rebuilding short (the move is then judged as it is).
+    pub fn step(&mut self, stop: &dyn Fn() -> bool) -> bool {
         if self.active_destinations.is_empty() {
             return false;
         }
         self.moves += 1;
         if self.rng.unit() < ITEM_MOVE_SHARE {
-            return self.item_step();
+            return self.item_step(stop);
         }
         let model = self.model;
         let first = self.active_destinations[self.rng.below(self.active_destinations.len())];
@@ -239,28 +239,87 @@ impl<'m, 'a> Search<'m, 'a> {
         } else {
             0.4 * self.rng.unit()
         };
-        fill(model, &mut self.state, &departures, noise, &mut self.rng);
-        drop_unprofitable(model, &mut self.state, &departures, &mut self.rng);
+        fill_until(
+            model,
+            &mut self.state,
+            &departures,
+            noise,
+            &mut self.rng,
+            stop,
+        );
+        drop_unprofitable(model, &mut self.state, &departures, &mut self.rng, stop);
         let after: f64 = departures
             .iter()
             .map(|&d| self.state.contribution(model, d))
             .sum();
-        if after >= before - 1e-9 * (1.0 + before.abs()) {
-            self.objective += after - before;
-            if after > before + 1e-7 * (1.0 + before.abs()) {
-                self.improvements += 1;
-                return true;
-            }
-            false
-        } else {
-            for &d in &departures {
+        self.conclude(&departures, old_cargo, old_closed, before, after)
+    }
+
+    /// Keeps a move that is no worse, or worse by less than a random share of
+    /// the temperature (remembering the best plan before leaving it); undoes
+    /// it otherwise. Returns whether the best objective improved.
+    fn conclude(
+        &mut self,
+        departures: &[usize],
+        old_cargo: Vec<Cargo>,
+        old_closed: Vec<bool>,
+        before: f64,
+        after: f64,
+    ) -> bool {
+        let model = self.model;
+        let delta = after - before;
+        let tolerance = 1e-9 * (1.0 + before.abs());
+        let accept = delta >= -tolerance
+            || (self.temperature > 0.0 && delta >= -self.temperature * self.rng.unit());
+        if !accept {
+            for &d in departures {
                 self.state.clear(model, d);
             }
             for ((&d, cargo), closed) in departures.iter().zip(old_cargo).zip(old_closed) {
                 self.state.restore(model, d, cargo);
                 self.state.closed[d] = closed;
             }
-            false
+            return false;
+        }
+        if delta < -tolerance && self.best.is_none() {
+            // Leaving the best plan: keep a copy of it.
+            let mut best = self.state.clone();
+            for &d in departures {
+                best.clear(model, d);
+            }
+            for ((&d, cargo), closed) in departures.iter().zip(old_cargo).zip(old_closed) {
+                best.restore(model, d, cargo);
+                best.closed[d] = closed;
+            }
+            self.best = Some((best, self.objective));
+        }
+        let best_before = self.best_objective();
+        self.objective += delta;
+        if let Some((_, value)) = &self.best {
+            if self.objective > *value + 1e-9 * (1.0 + value.abs()) {
+                self.best = None;
+            }
+        }
+        if self.best_objective() > best_before + 1e-7 * (1.0 + best_before.abs()) {
+            self.improvements += 1;
+            return true;
+        }
+        false
+    }
+
+    /// The objective of the best plan found.
+    pub fn best_objective(&self) -> f64 {
+        match &self.best {
+            Some((_, value)) => *value,
+            None => self.objective,
+        }
+    }
+
+    /// The best plan found.
+    pub fn into_best(self) -> State {
+        match self.best {
+            Some((state, _)) => state,
+            None => self.state,
         }
     }
 
@@ -268,7 +327,7 @@ impl<'m, 'a> Search<'m, 'a> {
     /// chosen at random, the others among its destination's), then reloads
     /// those departures with everything they can take, in a perturbed order.
     /// Kept when no worse.
-    fn item_step(&mut self) -> bool {
+    fn item_step(&mut self, stop: &dyn Fn() -> bool) -> bool {
         let model = self.model;
         let x = self.active_destinations[self.rng.below(self.active_destinations.len())];
         let all = &model.destination_departures[x];
@@ -309,28 +368,19 @@ impl<'m, 'a> Search<'m, 'a> {
             self.state.closed[e] = false;
         }
         let noise = 0.5 * self.rng.unit();
-        fill(model, &mut self.state, &departures, noise, &mut self.rng);
-        drop_unprofitable(model, &mut self.state, &departures, &mut self.rng);
+        fill_until(
+            model,
+            &mut self.state,
+            &departures,
+            noise,
+            &mut self.rng,
+            stop,
+        );
+        drop_unprofitable(model, &mut self.state, &departures, &mut self.rng, stop);
         let after: f64 = departures
             .iter()
             .map(|&e| self.state.contribution(model, e))
             .sum();
-        if after >= before - 1e-9 * (1.0 + before.abs()) {
-            self.objective += after - before;
-            if after > before + 1e-7 * (1.0 + before.abs()) {
-                self.improvements += 1;
-                return true;
-            }
-            false
-        } else {
-            for &e in &departures {
-                self.state.clear(model, e);
-            }
-            for ((&e, cargo), closed) in departures.iter().zip(old_cargo).zip(old_closed) {
-                self.state.restore(model, e, cargo);
-                self.state.closed[e] = closed;
-            }
-            false
-        }
+        self.conclude(&departures, old_cargo, old_closed, before, after)
     }
 }

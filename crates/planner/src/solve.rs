@@ -18,6 +18,13 @@ const SEARCH_SHARE: f64 = 0.9;
 /// Unmet requests get only quick reasons after this share.
 const EXPLAIN_SHARE: f64 = 0.98;
 const RESERVE_PER_OBJECT_S: f64 = 30e-6;
+/// The threshold at the start, as a share of the objective.
+const TEMPERATURE: f64 = 0.002;
+/// Instances with more lot classes than this search without the threshold.
+const ANNEAL_MAX_CLASSES: usize = 5_000;
+/// Instances with more lot classes than this keep the coarse bound (the fine
+/// one's iterations would be too slow to help within the time).
+const FINE_MAX_CLASSES: usize = 10_000;
 /// The coarse bound hands over to the fine one once its step is this small.
 const COARSE_THETA: f64 = 1e-3;
 
@@ -115,7 +122,12 @@ pub fn solve(
             // First with stock multipliers per (item, earmark): few, quick to
             // settle; then per lot class group, warm-started, for the last gap.
             let mut coarse: Option<Bounder> = None;
-            for fine in [false, true] {
+            let phases: &[bool] = if model_ref.classes.len() <= FINE_MAX_CLASSES {
+                &[false, true]
+            } else {
+                &[false]
+            };
+            for &fine in phases {
                 let Some(mut bounder) = Bounder::new(model_ref, target, fine, stop_ref) else {
                     break;
                 };
@@ -141,19 +153,23 @@ pub fn solve(
             f64::from_bits(bound_bits_ref.load(Ordering::Relaxed))
         });
 
+        let progress_fraction = |search: &Search| match (options.time_limit, options.max_moves) {
+            (Some(limit), _) if !limit.is_zero() => {
+                (clock.elapsed().as_secs_f64() / limit.as_secs_f64()).min(1.0)
+            }
+            (_, Some(moves)) if moves > 0 => (search.moves as f64 / moves as f64).min(1.0),
+            _ => 0.0,
+        };
+        // Small instances, where moves are quick and copies of the plan cheap,
+        // also take worsening moves early on (a cooling threshold).
+        let anneal = model.classes.len() <= ANNEAL_MAX_CLASSES;
         let report = |search: &Search, bits: &AtomicU64, progress: &mut dyn FnMut(&Progress)| {
             let bound = f64::from_bits(bits.load(Ordering::Relaxed));
             let elapsed = clock.elapsed();
-            let fraction_done = match (options.time_limit, options.max_moves) {
-                (Some(limit), _) if !limit.is_zero() => {
-                    (elapsed.as_secs_f64() / limit.as_secs_f64()).min(1.0)
-                }
-                (_, Some(moves)) if moves > 0 => (search.moves as f64 / moves as f64).min(1.0),
-                _ => 0.0,
-            };
+            let fraction_done = progress_fraction(search);
             progress(&Progress {
                 elapsed,
-                objective: search.objective,
+                objective: search.best_objective(),
                 upper_bound: bound.is_finite().then_some(bound),
                 moves: search.moves,
                 fraction_done,
@@ -171,7 +187,12 @@ pub fn solve(
             if options.time_limit.is_none() && options.max_moves.is_none() {
                 break;
             }
-            let improved = search.step();
+            if anneal {
+                let fraction = progress_fraction(&search);
+                search.temperature =
+                    TEMPERATURE * search.best_objective().max(0.0) * (1.0 - fraction);
+            }
+            let improved = search.step(&out_of_time);
             let now = clock.elapsed();
             if improved || now.saturating_sub(last_report) > Duration::from_millis(100) {
                 report(&search, &bound_bits, progress);
@@ -184,7 +205,7 @@ pub fn solve(
             stop.store(true, Ordering::Relaxed);
         }
         let bound = bounder.join().unwrap_or(f64::INFINITY);
-        (search.state, bound)
+        (search.into_best(), bound)
     });
 
     let allocations = state.allocations(&model);

@@ -8,11 +8,11 @@ use crate::plan::Allocation;
 use crate::stock::Trees;
 
 /// Classes that cannot give a whole pack looked at before an insertion stops.
-const MAX_MISSES: usize = 48;
+const MAX_MISSES: usize = 16;
 /// Classes the exact fill chooses among.
-const MAX_CANDIDATES: usize = 32;
+const MAX_CANDIDATES: usize = 16;
 /// Needs up to this many units are filled by an exact subset sum of packs.
-const MAX_EXACT_UNITS: i64 = 6000;
+const MAX_EXACT_UNITS: i64 = 3000;
 
 /// The packs to take of each candidate `(class, pack size, _)` (at most the
 /// class's stock left) whose units sum closest to `need` without passing it,
@@ -333,7 +333,11 @@ impl State {
                 break;
             }
         }
-        if greedy_left > 0 && need <= MAX_EXACT_UNITS {
+        // Worth it only when a class still has a pack the greedy could not use.
+        let leftover = candidates
+            .iter()
+            .any(|&(c, pack, packs)| self.class_left[c] > packs && pack <= need);
+        if greedy_left > 0 && leftover && need <= MAX_EXACT_UNITS {
             // The greedy leaves a remainder: look for the combination of whole
             // packs closest to the need.
             let first = &candidates[..candidates.len().min(MAX_CANDIDATES)];

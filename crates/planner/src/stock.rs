@@ -72,6 +72,11 @@ impl StockLists {
         }
     }
 
+    /// The day each member of `list` can be loaded at `node` (`Day::MAX`: never).
+    pub fn ready(&self, list: usize, node: usize) -> &[Day] {
+        &self.ready[list][node]
+    }
+
     pub fn list_id(&self, destination: usize, item: usize) -> usize {
         destination * self.items + item
     }
