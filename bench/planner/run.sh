@@ -17,8 +17,8 @@ RUNS=${RUNS:-3}
 HIGHS_LIMIT=${HIGHS_LIMIT:-60}
 OUT=${OUT:-target/planner-bench}
 mkdir -p "$OUT"
-cargo build --release -q -p reliefhub-planner-bench
-BIN=target/release/planner-bench
+cargo build --release -q -p reliefhub-planner-bench --bin planner-bench
+BIN=${CARGO_TARGET_DIR:-target}/release/planner-bench
 CHECK=${CHECK:-}
 
 limit_for() { case "$1" in S) echo 2 ;; M|L) echo 10 ;; XL) echo 60 ;; esac; }

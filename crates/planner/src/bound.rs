@@ -451,6 +451,7 @@ fn price_capacities(departure: &mut DepartureData, segments: &[Segment]) -> f64 
     for _sweep in 0..2 {
         for k in 0..3 {
             breakpoints.clear();
+            let mut demand = 0.0;
             for segment in segments {
                 let per_unit = segment.use_[k];
                 if per_unit <= 0.0 {
@@ -461,9 +462,15 @@ fn price_capacities(departure: &mut DepartureData, segments: &[Segment]) -> f64 
                 let rest = segment.profit - dot(others, segment.use_);
                 if rest > 0.0 {
                     breakpoints.push((rest / per_unit, segment.units * per_unit));
+                    demand += segment.units * per_unit;
                 }
             }
-            breakpoints.sort_by(|a, b| b.0.total_cmp(&a.0));
+            if demand <= capacities[k] {
+                // Everything worth taking fits: the capacity is free.
+                prices[k] = 0.0;
+                continue;
+            }
+            breakpoints.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
             let mut used = 0.0;
             let mut price = 0.0;
             for &(at, amount) in &breakpoints {
