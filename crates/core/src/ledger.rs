@@ -143,8 +143,8 @@ impl Batch {
                     hash_i64(&mut hasher, index as i64);
                 }
             }
-            hash_str(&mut hasher, &transfer.from.canonical());
-            hash_str(&mut hasher, &transfer.to.canonical());
+            hash_str(&mut hasher, transfer.from.canonical());
+            hash_str(&mut hasher, transfer.to.canonical());
             hash_i64(&mut hasher, transfer.quantity);
             hash_i64(&mut hasher, transfer.corrects.unwrap_or(0));
         }
@@ -449,7 +449,7 @@ pub fn validate(
             if checked.len() > 8 {
                 checked.clear();
             }
-            if checked.iter().any(|seen| *seen == account) {
+            if checked.contains(&account) {
                 continue;
             }
             let before = errors.len();

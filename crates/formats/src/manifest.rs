@@ -172,55 +172,51 @@ struct LineChecker<'a> {
 }
 
 impl LineChecker<'_> {
-    fn check(
+    fn check<'c>(
         &self,
         line: u64,
-        cell: impl Fn(Field) -> Option<String>,
+        cell: impl Fn(Field) -> Option<&'c str>,
         problems: &mut Problems,
     ) -> Option<ManifestLine> {
         // Problems of this line are gathered apart, to know if it is valid.
         let mut line_problems = Problems::default();
         let problems_all = problems;
         let problems = &mut line_problems;
-        let text = |field: Field| {
-            cell(field)
-                .map(|v| v.trim().to_string())
-                .unwrap_or_default()
-        };
+        let text = |field: Field| cell(field).map_or("", str::trim);
 
         let item = text(Field::Item);
         if item.is_empty() {
             problems.push(line, "item", "", "an item code is required");
-        } else if !self.rules.items.contains(&item) {
+        } else if !self.rules.items.contains(item) {
             problems.push(
                 line,
                 "item",
-                &item,
+                item,
                 "unknown item code: not in the catalogue",
             );
         }
 
         let quantity_text = text(Field::Quantity);
-        let quantity = parse_quantity(&quantity_text);
+        let quantity = parse_quantity(quantity_text);
         if let Err(rule) = &quantity {
-            problems.push(line, "quantity", &quantity_text, rule.clone());
+            problems.push(line, "quantity", quantity_text, rule.clone());
         }
 
         let batch = text(Field::Batch);
-        if batch.chars().count() > 100 {
-            problems.push(line, "batch", &batch, "a batch is at most 100 characters");
+        if batch.len() > 100 && batch.chars().count() > 100 {
+            problems.push(line, "batch", batch, "a batch is at most 100 characters");
         }
 
         let expiry_text = text(Field::Expiry);
         let expiry = if expiry_text.is_empty() {
             None
         } else {
-            let parsed = parse_date(&expiry_text);
+            let parsed = parse_date(expiry_text);
             if parsed.is_none() {
                 problems.push(
                     line,
                     "expiry",
-                    &expiry_text,
+                    expiry_text,
                     "not a date: write it as YYYY-MM-DD, such as 2027-06-30",
                 );
             }
@@ -237,7 +233,7 @@ impl LineChecker<'_> {
                     problems.push(
                         line,
                         "packs",
-                        &packs_text,
+                        packs_text,
                         "packs must be a whole number of 0 or more",
                     );
                     None
@@ -248,7 +244,7 @@ impl LineChecker<'_> {
         let donor_cell = text(Field::Donor);
         let donor = if donor_cell.is_empty() {
             match &self.rules.default_donor {
-                Some(donor) => donor.clone(),
+                Some(donor) => donor.as_str(),
                 None => {
                     problems.push(
                         line,
@@ -256,14 +252,14 @@ impl LineChecker<'_> {
                         "",
                         "a donor is required (the leg names no donor)",
                     );
-                    String::new()
+                    ""
                 }
             }
         } else {
             donor_cell
         };
-        if !donor.is_empty() && !self.rules.donors.contains(&donor) {
-            problems.push(line, "donor", &donor, "unknown donor organisation code");
+        if !donor.is_empty() && !self.rules.donors.contains(donor) {
+            problems.push(line, "donor", donor, "unknown donor organisation code");
         }
 
         let earmark_text = text(Field::Earmark);
@@ -294,12 +290,12 @@ impl LineChecker<'_> {
         }
         Some(ManifestLine {
             line,
-            item,
+            item: item.to_string(),
             quantity: quantity.ok()?,
-            batch,
+            batch: batch.to_string(),
             expiry,
             packs,
-            donor,
+            donor: donor.to_string(),
             earmark,
         })
     }
@@ -496,14 +492,14 @@ fn read_csv<R: Read, E>(
     let checker = LineChecker { rules };
     let mut summary = ManifestSummary::default();
     let mut handle = |line: u64,
-                      cells: &[String],
+                      cells: &[&str],
                       problems: &mut Problems,
                       summary: &mut ManifestSummary|
      -> Result<(), E> {
         if cells.iter().all(|c| c.trim().is_empty()) {
             return Ok(());
         }
-        let get = |field: Field| columns[field as usize].and_then(|i| cells.get(i).cloned());
+        let get = |field: Field| columns[field as usize].and_then(|i| cells.get(i).copied());
         if let Some(parsed) = checker.check(line, get, problems) {
             summary.lines += 1;
             summary.total_quantity = summary.total_quantity.saturating_add(parsed.quantity);
@@ -519,24 +515,25 @@ fn read_csv<R: Read, E>(
     };
     if let Some((line, cells, bad)) = pending_first {
         if bad.is_empty() {
+            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
             handle(line, &cells, &mut problems, &mut summary).map_err(ReadError::Sink)?;
         }
         for index in bad {
             problems.push(line, &column_name(index), &cells[index], utf8_rule);
         }
     }
-    let mut cells: Vec<String> = Vec::new();
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
                 let line = record.position().map_or(0, |p| p.line());
-                cells.clear();
+                let mut cells: Vec<&str> = Vec::with_capacity(record.len());
                 let mut readable = true;
                 for (index, bytes) in record.iter().enumerate() {
-                    match cell_text(bytes) {
+                    match std::str::from_utf8(bytes) {
                         Ok(text) => cells.push(text),
-                        Err(lossy) => {
+                        Err(_) => {
+                            let lossy = String::from_utf8_lossy(bytes);
                             problems.push(line, &column_name(index), &lossy, utf8_rule);
                             readable = false;
                         }
@@ -652,7 +649,8 @@ fn read_json<R: Read, E>(
                 fields[field as usize] = json_scalar(value);
             }
         }
-        if let Some(parsed) = checker.check(line, |f| fields[f as usize].clone(), &mut problems) {
+        if let Some(parsed) = checker.check(line, |f| fields[f as usize].as_deref(), &mut problems)
+        {
             summary.lines += 1;
             summary.total_quantity = summary.total_quantity.saturating_add(parsed.quantity);
             each(parsed).map_err(ReadError::Sink)?;

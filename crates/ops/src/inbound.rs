@@ -150,6 +150,9 @@ impl<R: Read> Read for Hashing<R> {
 /// Lines per chunk of the streamed batch.
 const CHUNK_LINES: usize = 20_000;
 
+/// A chunk of the streamed batch and its lines' (line, quantity, packs).
+type Chunk = (Batch, Vec<(u64, i64, Option<i64>)>);
+
 impl Ops {
     /// Registers an inbound leg. Registering the same leg again is a no-op;
     /// the same code with other details is refused. Returns true if new.
@@ -371,47 +374,48 @@ impl Ops {
             let input = open().map_err(|e| aborted.abort(e))?;
             let mut hashing = Hashing::new(input);
             let bytes = Rc::clone(&hashing.bytes);
-            let mut chunk = Batch {
-                key: key.clone(),
-                kind: "manifest.import".to_string(),
-                new_lots: Vec::with_capacity(CHUNK_LINES),
-                transfers: Vec::with_capacity(CHUNK_LINES),
-            };
-            let mut chunk_lines: Vec<(u64, i64, Option<i64>)> = Vec::with_capacity(CHUNK_LINES);
-            let mut sources: std::collections::HashMap<String, Account> = std::collections::HashMap::new();
-            let flush = |stream: &mut reliefhub_store::StreamedBatch<'_>,
-                             chunk: &mut Batch,
-                             chunk_lines: &mut Vec<(u64, i64, Option<i64>)>|
-             -> Result<(), StoreError> {
-                if chunk.transfers.is_empty() {
-                    return Ok(());
-                }
-                let lot_ids = stream.push(chunk)?;
-                let rows: Vec<Vec<Value>> = chunk_lines
-                    .iter()
-                    .zip(&lot_ids)
-                    .map(|((line, quantity, packs), lot)| {
-                        vec![
-                            leg_code.into(),
-                            (*line as i64).into(),
-                            (*lot).into(),
-                            (*quantity).into(),
-                            (*packs).into(),
-                        ]
-                    })
-                    .collect();
-                stream.conn().insert_many(
-                    "manifest_lines",
-                    &["leg_code", "line_no", "lot_id", "quantity", "packs"],
-                    &rows,
-                )?;
-                chunk.new_lots.clear();
-                chunk.transfers.clear();
-                chunk_lines.clear();
-                Ok(())
-            };
-            let read = {
-                read_manifest(&mut hashing, format, &name, &rules, |line: ManifestLine| {
+            // This thread reads and parses; a second one validates and
+            // writes the chunks it is handed (at most two wait at a time, so
+            // memory stays bounded), so parsing overlaps the writing.
+            let (read, written) = std::thread::scope(|scope| {
+                let (chunks, received) = std::sync::mpsc::sync_channel::<Chunk>(1);
+                let writer = scope.spawn(|| -> Result<(), StoreError> {
+                    for (chunk, chunk_lines) in received {
+                        let lot_ids = stream.push(&chunk)?;
+                        let rows: Vec<Vec<Value>> = chunk_lines
+                            .iter()
+                            .zip(&lot_ids)
+                            .map(|((line, quantity, packs), lot)| {
+                                vec![
+                                    leg_code.into(),
+                                    (*line as i64).into(),
+                                    (*lot).into(),
+                                    (*quantity).into(),
+                                    (*packs).into(),
+                                ]
+                            })
+                            .collect();
+                        stream.conn().insert_many(
+                            "manifest_lines",
+                            &["leg_code", "line_no", "lot_id", "quantity", "packs"],
+                            &rows,
+                        )?;
+                    }
+                    Ok(())
+                });
+                let new_batch = || Batch {
+                    key: key.clone(),
+                    kind: "manifest.import".to_string(),
+                    new_lots: Vec::with_capacity(CHUNK_LINES),
+                    transfers: Vec::with_capacity(CHUNK_LINES),
+                };
+                let mut chunk = new_batch();
+                let mut chunk_lines: Vec<(u64, i64, Option<i64>)> = Vec::with_capacity(CHUNK_LINES);
+                let mut sources: std::collections::HashMap<String, Account> = std::collections::HashMap::new();
+                // A failed send means the writer stopped on an error, which
+                // its join returns.
+                let stopped = || StoreError::Database("the import's writer stopped".into());
+                let mut read = read_manifest(&mut hashing, format, &name, &rules, |line: ManifestLine| {
                     let source = match sources.get(&line.donor) {
                         Some(account) => account.clone(),
                         None => {
@@ -438,12 +442,27 @@ impl Ops {
                         earmark: line.earmark,
                     });
                     if chunk.transfers.len() >= CHUNK_LINES {
-                        flush(stream, &mut chunk, &mut chunk_lines)?;
+                        let full = std::mem::replace(&mut chunk, new_batch());
+                        let lines = std::mem::replace(&mut chunk_lines, Vec::with_capacity(CHUNK_LINES));
+                        chunks.send((full, lines)).map_err(|_| stopped())?;
                         progress(2, bytes.get());
                     }
                     Ok(())
-                })
-            };
+                });
+                if read.is_ok() && !chunk.transfers.is_empty() {
+                    if chunks.send((chunk, chunk_lines)).is_err() {
+                        read = Err(ReadError::Sink(stopped()));
+                    }
+                }
+                drop(chunks);
+                let written = match writer.join() {
+                    Ok(written) => written,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                };
+                (read, written)
+            });
+            // The writer's error is the cause when both failed.
+            written?;
             match read {
                 Ok(_) => {}
                 Err(ReadError::Sink(e)) => return Err(e),
@@ -451,7 +470,6 @@ impl Ops {
                     return Err(aborted.abort(OpsError::Input(e)));
                 }
             }
-            flush(stream, &mut chunk, &mut chunk_lines)?;
             let second: [u8; 32] = hashing.hasher.finalize().into();
             if second != file_digest {
                 return Err(aborted.abort(OpsError::refused(format!(

@@ -1215,22 +1215,7 @@ fn fold(
     } else {
         cache.dirty.len()
     };
-    let pairs = (pending.dirty.len() + committed_pairs) as i64;
-    if conn.backend() == Backend::Sqlite && pairs >= last_seq - pending.checkpoint_seq {
-        // Each pair changed about once (new lots): nothing to sum, so add
-        // the entries straight from the journal, without a round trip each.
-        // (SQLite applies an upsert row by row, so repeats add up.)
-        for (account, sign) in [("to_account", ""), ("from_account", "-")] {
-            conn.execute(
-                &format!(
-                    "INSERT INTO balances (account, lot_id, quantity) \
-                     SELECT {account}, lot_id, {sign}quantity FROM journal WHERE seq > $1 \
-                     ON CONFLICT (account, lot_id) DO UPDATE SET quantity = quantity + excluded.quantity"
-                ),
-                &[pending.checkpoint_seq.into()],
-            )?;
-        }
-    } else if committed_pairs == 0 {
+    if committed_pairs == 0 {
         write_deltas(conn, pending.dirty.entries())?;
     } else {
         let mut all = PairMap::default();
