@@ -183,10 +183,10 @@ impl<'m, 'a> Search<'m, 'a> {
     /// One large-neighbourhood move. Returns whether the objective improved.
     /// `stop` cuts the rebuilding short (the move is then judged as it is).
     pub fn step(&mut self, stop: &dyn Fn() -> bool) -> bool {
+        self.moves += 1;
         if self.active_destinations.is_empty() {
             return false;
         }
-        self.moves += 1;
         if self.rng.unit() < ITEM_MOVE_SHARE {
             return self.item_step(stop);
         }
@@ -305,6 +305,11 @@ impl<'m, 'a> Search<'m, 'a> {
             return true;
         }
         false
+    }
+
+    /// Whether no move can change anything (no departure can serve a request).
+    pub fn idle(&self) -> bool {
+        self.active_destinations.is_empty()
     }
 
     /// The objective of the best plan found.

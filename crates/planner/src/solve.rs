@@ -184,7 +184,7 @@ pub fn solve(
             if out_of_time() {
                 break;
             }
-            if options.time_limit.is_none() && options.max_moves.is_none() {
+            if (options.time_limit.is_none() && options.max_moves.is_none()) || search.idle() {
                 break;
             }
             if anneal {

@@ -95,6 +95,21 @@ fn converged_bound_stays_above_the_best_known_plans() {
     }
 }
 
+/// With a move budget, an instance where no departure can serve any request
+/// (here: the only one arrives after the deadline and its grace) ends at once
+/// with the empty plan instead of waiting for moves that never come.
+#[test]
+fn nothing_to_plan_ends_with_the_empty_plan() {
+    let mut value = base();
+    value["requests"][0]["needed_by"] = json!("2026-12-01");
+    value["requests"][0]["grace_days"] = json!(0);
+    let instance = Instance::from_json(&value.to_string()).expect("valid");
+    let plan = run(&instance, 1_000_000, 1);
+    assert!(plan.allocations.is_empty());
+    assert_eq!(plan.objective, 0.0);
+    assert_eq!(plan.unmet.len(), 1);
+}
+
 /// A small valid instance to break in the table below.
 fn base() -> Value {
     json!({
