@@ -502,7 +502,7 @@ pub fn validate(
     }
 
     let mut changes = Vec::with_capacity(deltas.len());
-    let mut per_lot: HashMap<LotKey, i64> = HashMap::new();
+    let mut per_lot: LotMap<i64> = LotMap::default();
     for (account, lots) in deltas.sorted() {
         for (lot_key, delta) in lots {
             *per_lot.entry(lot_key).or_insert(0) += delta;
@@ -543,11 +543,41 @@ pub fn validate(
     }
 }
 
+/// A fast hasher for the lot keys of one batch (a multiply per word): the
+/// keys are the batch's own lot numbers, summed in memory.
+#[derive(Default, Clone, Copy)]
+struct LotHasher(u64);
+
+impl std::hash::Hasher for LotHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.write_u64(u64::from(*byte));
+        }
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_i64(&mut self, value: i64) {
+        self.write_u64(value as u64);
+    }
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+    fn write_isize(&mut self, value: isize) {
+        self.write_u64(value as u64);
+    }
+}
+
+type LotMap<V> = HashMap<LotKey, V, std::hash::BuildHasherDefault<LotHasher>>;
+
 /// Balance changes summed per account, then per lot.
 #[derive(Default)]
 struct Deltas<'a> {
     index: HashMap<&'a Account, usize>,
-    accounts: Vec<(&'a Account, HashMap<LotKey, i64>)>,
+    accounts: Vec<(&'a Account, LotMap<i64>)>,
     last: Option<usize>,
 }
 
@@ -559,7 +589,7 @@ impl<'a> Deltas<'a> {
                 let next = self.accounts.len();
                 let i = *self.index.entry(account).or_insert(next);
                 if i == next {
-                    self.accounts.push((account, HashMap::new()));
+                    self.accounts.push((account, LotMap::default()));
                 }
                 i
             }

@@ -1244,8 +1244,12 @@ struct ChunkView<'a> {
 
 impl ChunkView<'_> {
     fn known(&self, account: &str, lot: i64) -> Option<i64> {
-        self.overlay
-            .get(account, lot)
+        let in_batch = if self.overlay.by_account.is_empty() {
+            None
+        } else {
+            self.overlay.get(account, lot)
+        };
+        in_batch
             .or_else(|| self.cache.and_then(|c| c.get(account, lot)))
             .or_else(|| self.fetched.get(account, lot))
     }
