@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p reliefhub
-bin=target/release/reliefhub
+bin=${CARGO_TARGET_DIR:-target}/release/reliefhub
 batches=${BATCHES:-200}
 runs=${RUNS:-5}
 
