@@ -72,7 +72,8 @@ if planner:
     med = planner[len(planner) // 2]
     note = f"median of {len(planner)}; x{med['objective'] / greedy['objective']:.2f} greedy" if greedy["objective"] > 0 else ""
     for reach in med.get("reached", []):
-        note += f"; HiGHS objective reached at {reach['seconds']}s"
+        at = reach["seconds"]
+        note += f"; HiGHS objective reached at {at}s" if at is not None else "; HiGHS objective not reached"
     show(med, note)
 PY
 done

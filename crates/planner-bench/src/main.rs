@@ -2,7 +2,9 @@
 //!
 //! `planner-bench solve INSTANCE OUT [SECONDS] [SEED]` runs the planner and
 //! prints one JSON line (objective, bound, gap, seconds, time to reach given
-//! objectives); `planner-bench greedy INSTANCE OUT` runs the greedy baseline;
+//! objectives; `PLANNER_TRACE=1` prints every progress report to stderr,
+//! `PLANNER_MOVES=N` runs N search moves with no time limit instead);
+//! `planner-bench greedy INSTANCE OUT` runs the greedy baseline;
 //! `planner-bench generate SIZE SEED OUT` writes a generated instance.
 
 use std::process::ExitCode;
@@ -57,7 +59,9 @@ fn run(args: &[String]) -> Result<(), String> {
             let mut reached: Vec<Option<f64>> = vec![None; reach.len()];
             let mut first_bound: Option<f64> = None;
             let trace = std::env::var_os("PLANNER_TRACE").is_some();
-            eprintln!("read {:.2}s", start.elapsed().as_secs_f64());
+            if trace {
+                eprintln!("read {:.2}s", start.elapsed().as_secs_f64());
+            }
             let plan = solve(&instance, &options, &clock, &mut |p| {
                 if trace {
                     eprintln!(

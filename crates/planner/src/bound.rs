@@ -315,17 +315,17 @@ impl Bounder {
         // multiplier scaled by its item's unit weight, so items of different
         // unit sizes move alike), projected on the non-negative orthant.
         let mut norm = 0.0;
-        for r in 0..self.mu.len() {
+        for (r, used) in request_use.iter().enumerate() {
             let w = self.request_scale[r];
-            let g = w * (self.request_quantity[r] - request_use[r]);
+            let g = w * (self.request_quantity[r] - used);
             let d = g + DEFLECTION * self.request_direction[r];
             let d = if self.mu[r] <= 0.0 && d > 0.0 { 0.0 } else { d };
             self.request_direction[r] = d;
             norm += d * d;
         }
-        for g_index in 0..self.lambda.len() {
+        for (g_index, used) in group_use.iter().enumerate() {
             let w = self.group_scale[g_index];
-            let g = w * (self.group_quantity[g_index] - group_use[g_index]);
+            let g = w * (self.group_quantity[g_index] - used);
             let d = g + DEFLECTION * self.group_direction[g_index];
             let d = if self.lambda[g_index] <= 0.0 && d > 0.0 {
                 0.0

@@ -63,6 +63,9 @@ impl SplitMix64 {
     }
 }
 
+/// What makes lots equivalent: item, node, availability, expiry, earmark set, pack size.
+type ClassKey = (usize, usize, Day, Option<Day>, usize, i64);
+
 pub(crate) struct Model<'a> {
     pub instance: &'a Instance,
     pub classes: Vec<Class>,
@@ -94,8 +97,7 @@ impl<'a> Model<'a> {
         let mut earmark_index: HashMap<Vec<String>, usize> = HashMap::new();
         let mut earmark_allows = Vec::new();
         let mut earmark_restricted = Vec::new();
-        let mut class_index: HashMap<(usize, usize, Day, Option<Day>, usize, i64), usize> =
-            HashMap::new();
+        let mut class_index: HashMap<ClassKey, usize> = HashMap::new();
         let mut classes: Vec<Class> = Vec::new();
         for (lot_index, lot) in instance.lots.iter().enumerate() {
             let mut earmark = lot.earmark.clone();

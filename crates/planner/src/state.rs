@@ -359,10 +359,13 @@ impl State {
         }
         let mut smallest_open_pack: Option<(usize, i64)> = None;
         for &(c, pack, _) in &candidates {
-            if need > 0 && self.class_left[c] > 0 && pack > need && pack <= room {
-                if smallest_open_pack.map_or(true, |(_, best)| pack < best) {
-                    smallest_open_pack = Some((c, pack));
-                }
+            if need > 0
+                && self.class_left[c] > 0
+                && pack > need
+                && pack <= room
+                && smallest_open_pack.is_none_or(|(_, best)| pack < best)
+            {
+                smallest_open_pack = Some((c, pack));
             }
         }
         if need > 0 {
