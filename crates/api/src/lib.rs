@@ -53,6 +53,10 @@ pub struct AppState {
     generation: AtomicU64,
     /// Mutating requests running now, by (user, Idempotency-Key).
     in_flight: Mutex<HashSet<(i64, String)>>,
+    /// One response is computed at a time per lock (keys hashed onto
+    /// them), so many readers missing the cache at once wait for one
+    /// database query instead of each running it.
+    fill_locks: Vec<tokio::sync::Mutex<()>>,
     /// The hub's date for operations, when not the real one (the demo
     /// serves its simulated last day).
     today: Option<time::Date>,
@@ -89,13 +93,20 @@ impl AppState {
             cache: RwLock::new(HashMap::new()),
             generation: AtomicU64::new(1),
             in_flight: Mutex::new(HashSet::new()),
+            fill_locks: (0..16).map(|_| tokio::sync::Mutex::new(())).collect(),
             today,
         });
         let mut ops = Ops::open(db_url)?;
+        // The fingerprints as the server starts: nothing is cached yet, so
+        // only later changes need to clear the cache.
+        let initial = (
+            ops.data_fingerprint().unwrap_or_default(),
+            auth::access_fingerprint(ops.store()).unwrap_or_default(),
+        );
         let weak = Arc::downgrade(&state);
         std::thread::Builder::new()
             .name("reliefhub-poller".into())
-            .spawn(move || poll(weak, &mut ops))
+            .spawn(move || poll(weak, &mut ops, initial))
             .map_err(|e| OpsError::Io {
                 file: "poller thread".into(),
                 message: e.to_string(),
@@ -177,11 +188,31 @@ impl AppState {
         T: Serialize + Send + 'static,
         F: FnOnce(&mut Ops) -> Result<T, ApiError> + Send + 'static,
     {
-        let generation = self.generation.load(Ordering::SeqCst);
-        if let Some((g, bytes)) = self.cache.read().ok().and_then(|c| c.get(&key).cloned()) {
-            if g == generation {
-                return Ok(json_bytes(StatusCode::OK, bytes));
-            }
+        let lookup = |state: &AppState| {
+            let generation = state.generation.load(Ordering::SeqCst);
+            let hit = state
+                .cache
+                .read()
+                .ok()
+                .and_then(|c| c.get(&key).cloned())
+                .filter(|(g, _)| *g == generation)
+                .map(|(_, bytes)| bytes);
+            (generation, hit)
+        };
+        if let (_, Some(bytes)) = lookup(self) {
+            return Ok(json_bytes(StatusCode::OK, bytes));
+        }
+        let slot = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            key.hash(&mut hasher);
+            (hasher.finish() % self.fill_locks.len() as u64) as usize
+        };
+        let _filling = self.fill_locks[slot].lock().await;
+        // Another request may have filled it while this one waited.
+        let (generation, hit) = lookup(self);
+        if let Some(bytes) = hit {
+            return Ok(json_bytes(StatusCode::OK, bytes));
         }
         let value = self.pool.run(work).await?;
         let bytes = Bytes::from(serde_json::to_vec(&value).map_err(ApiError::internal)?);
@@ -195,9 +226,8 @@ impl AppState {
     }
 }
 
-fn poll(state: Weak<AppState>, ops: &mut Ops) {
-    let mut last_data = String::new();
-    let mut last_access = String::new();
+fn poll(state: Weak<AppState>, ops: &mut Ops, initial: (String, String)) {
+    let (mut last_data, mut last_access) = initial;
     loop {
         std::thread::sleep(POLL_INTERVAL);
         let Some(state) = state.upgrade() else {
