@@ -18,7 +18,11 @@ use reliefhub_testkit::both_backends;
 
 fn schemathesis() -> Command {
     for candidate in ["schemathesis", "st"] {
-        if Command::new(candidate).arg("--version").output().is_ok_and(|o| o.status.success()) {
+        if Command::new(candidate)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
             return Command::new(candidate);
         }
     }

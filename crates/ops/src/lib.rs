@@ -14,9 +14,9 @@
 //! (`pledge:P-001`, `manifest:LEG-1`) or from the request's content.
 
 pub mod demo;
-pub mod planning;
 mod departure;
 mod inbound;
+pub mod planning;
 mod pledge;
 mod receipt;
 pub mod report;
