@@ -812,7 +812,7 @@ fn check_in(
     .map_err(OpsError::Refused)
 }
 
-fn loaded_cold_m3(
+pub(crate) fn loaded_cold_m3(
     conn: &mut dyn Conn,
     code: &str,
     items: &HashMap<String, Item>,

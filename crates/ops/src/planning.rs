@@ -29,7 +29,7 @@ use serde::Serialize;
 use serde_json::json;
 use time::Date;
 
-use crate::departure::LoadLine;
+use crate::departure::{loaded_cold_m3, LoadLine};
 use crate::{lot_specs, Moment, Ops, OpsError};
 
 /// Days by road between the port and the airport.
@@ -285,15 +285,10 @@ impl Ops {
             if !(d.status == "open" || d.status == "loaded") || d.departure.departs_on < today {
                 continue;
             }
-            let cold_loaded = self.store.read(|conn| {
-                let rows = conn.query(
-                    "SELECT CAST(COALESCE(SUM(x.quantity * i.unit_volume_m3), 0) AS DOUBLE PRECISION) \
-                     FROM loading_lines x JOIN lots l ON l.id = x.lot_id JOIN items i ON i.code = l.item \
-                     WHERE x.departure_code = $1 AND x.unloaded_batch IS NULL AND i.cold_chain <> 0",
-                    &[(&d.departure.code).into()],
-                )?;
-                rows[0][0].real()
-            })?;
+            let code = d.departure.code.clone();
+            let cold_loaded = self
+                .store
+                .read(|conn| loaded_cold_m3(conn, &code, &refs.items))?;
             let dep = &d.departure;
             departures.push(json!({
                 "id": dep.code,
@@ -434,26 +429,44 @@ impl Ops {
         self.plan_view(id)
     }
 
-    /// Every stored plan, newest first.
+    /// Every stored plan, newest first. Summaries come from the plan
+    /// documents alone; the instances are not read.
     pub fn plans(&mut self) -> Result<Vec<PlanSummary>, OpsError> {
-        let ids: Vec<i64> = self.store.read(|conn| {
-            conn.query("SELECT id FROM plans ORDER BY id DESC", &[])?
-                .iter()
-                .map(|r| r[0].int())
-                .collect()
+        let rows = self.store.read(|conn| {
+            conn.query(
+                "SELECT id, created_at_unix_ms, planned_on, status, objective, upper_bound, plan_json \
+                 FROM plans ORDER BY id DESC",
+                &[],
+            )
         })?;
-        ids.into_iter()
-            .map(|id| {
-                let view = self.plan_view(id)?;
+        rows.iter()
+            .map(|row| {
+                let id = row[0].int()?;
+                let plan: serde_json::Value =
+                    serde_json::from_str(&row[6].text()?).map_err(|_| {
+                        OpsError::Store(reliefhub_store::StoreError::Corrupt(format!(
+                            "plan {id}: plan"
+                        )))
+                    })?;
+                let list = |name: &str| {
+                    plan.get(name)
+                        .and_then(|v| v.as_array())
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                let used: std::collections::HashSet<String> = list("allocations")
+                    .iter()
+                    .filter_map(|a| a.get("departure")?.as_str().map(str::to_string))
+                    .collect();
                 Ok(PlanSummary {
-                    id: view.id,
-                    created_at_unix_ms: view.created_at_unix_ms,
-                    planned_on: view.planned_on,
-                    status: view.status,
-                    objective: view.objective,
-                    upper_bound: view.upper_bound,
-                    departures_used: view.departures.iter().filter(|d| d.used).count(),
-                    unmet_count: view.unmet.len(),
+                    id,
+                    created_at_unix_ms: row[1].int()?,
+                    planned_on: row[2].text()?,
+                    status: row[3].text()?,
+                    objective: row[4].real()?,
+                    upper_bound: optional_real(&row[5])?,
+                    departures_used: used.len(),
+                    unmet_count: list("unmet").len(),
                 })
             })
             .collect()
