@@ -149,13 +149,32 @@ impl<'a> Model<'a> {
         for (c, class) in classes.iter().enumerate() {
             item_classes[class.item].push(c);
         }
-        for list in &mut item_classes {
+        // Stock that may expire before the item's last useful arrival comes
+        // first, soonest expiry first; the rest, whose expiry never matters,
+        // least flexible first: earmarked before free, latest available first
+        // (early stock is kept for the early departures only it can reach).
+        let mut last_needed = vec![Day::MIN; instance.items.len()];
+        for departure in &instance.departures {
+            for (item, spec) in instance.items.iter().enumerate() {
+                last_needed[item] =
+                    last_needed[item].max(departure.arrives + spec.min_shelf_life_days);
+            }
+        }
+        let earmark_width: Vec<usize> = earmark_allows
+            .iter()
+            .map(|allows| allows.iter().filter(|&&a| a).count())
+            .collect();
+        for (item, list) in item_classes.iter_mut().enumerate() {
             list.sort_by_key(|&c| {
                 let class = &classes[c];
+                let expires = class
+                    .expires
+                    .filter(|&e| e < last_needed[item])
+                    .unwrap_or(Day::MAX);
                 (
-                    class.expires.unwrap_or(Day::MAX),
-                    !earmark_restricted[class.earmark],
+                    expires,
                     std::cmp::Reverse(class.available),
+                    earmark_width[class.earmark],
                     c,
                 )
             });

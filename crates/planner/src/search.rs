@@ -103,7 +103,9 @@ pub(crate) fn drop_unprofitable(
 
 /// Share of moves that rebuild one item on some departures of a destination
 /// (the rest rebuild whole destinations).
-const ITEM_MOVE_SHARE: f64 = 0.25;
+const ITEM_MOVE_SHARE: f64 = 0.5;
+/// Share of item moves that take departures of any destination.
+const GLOBAL_ITEM_SHARE: f64 = 0.5;
 /// At most this many departures take part in an item move.
 const ITEM_MOVE_DEPARTURES: usize = 8;
 
@@ -115,6 +117,8 @@ pub(crate) struct Search<'m, 'a> {
     charters: Vec<Vec<usize>>,
     /// Destinations that have at least one departure with options.
     active_destinations: Vec<usize>,
+    /// Per item, the departures that can serve a request for it.
+    item_departures: Vec<Vec<usize>>,
     pub moves: u64,
     pub improvements: u64,
     /// Worsening a move may bring (0: only moves that are no worse).
@@ -166,6 +170,16 @@ impl<'m, 'a> Search<'m, 'a> {
                     .any(|&d| !model.options[d].is_empty())
             })
             .collect();
+        let mut item_departures = vec![Vec::new(); model.instance.items.len()];
+        for (d, options) in model.options.iter().enumerate() {
+            for option in options {
+                let list: &mut Vec<usize> =
+                    &mut item_departures[model.instance.requests[option.request].item];
+                if list.last() != Some(&d) {
+                    list.push(d);
+                }
+            }
+        }
         Search {
             model,
             state,
@@ -173,6 +187,7 @@ impl<'m, 'a> Search<'m, 'a> {
             rng,
             charters,
             active_destinations,
+            item_departures,
             moves: 0,
             improvements: 0,
             temperature: 0.0,
@@ -348,6 +363,12 @@ impl<'m, 'a> Search<'m, 'a> {
         let options = &model.options[d];
         let item = model.instance.requests[options[self.rng.below(options.len())].request].item;
         let mut departures = vec![d];
+        let with_options = if self.rng.unit() < GLOBAL_ITEM_SHARE {
+            // Across destinations: stock of the item moves between them.
+            self.item_departures[item].clone()
+        } else {
+            with_options
+        };
         if with_options.len() <= ITEM_MOVE_DEPARTURES {
             departures.extend(with_options.iter().copied().filter(|&e| e != d));
         } else {
