@@ -104,6 +104,9 @@ pub(crate) fn drop_unprofitable(
 /// Share of moves that rebuild one item on some departures of a destination
 /// (the rest rebuild whole destinations).
 const ITEM_MOVE_SHARE: f64 = 0.5;
+/// Share of moves that rebuild the departures leaving within a few days of
+/// each other, whatever their destination.
+const WINDOW_MOVE_SHARE: f64 = 0.15;
 /// Share of item moves that take departures of any destination.
 const GLOBAL_ITEM_SHARE: f64 = 0.5;
 /// At most this many departures take part in an item move.
@@ -119,6 +122,8 @@ pub(crate) struct Search<'m, 'a> {
     active_destinations: Vec<usize>,
     /// Per item, the departures that can serve a request for it.
     item_departures: Vec<Vec<usize>>,
+    /// The departures with options, by departure day.
+    by_departure_day: Vec<usize>,
     pub moves: u64,
     pub improvements: u64,
     /// Worsening a move may bring (0: only moves that are no worse).
@@ -180,6 +185,10 @@ impl<'m, 'a> Search<'m, 'a> {
                 }
             }
         }
+        let mut by_departure_day: Vec<usize> = (0..model.instance.departures.len())
+            .filter(|&d| !model.options[d].is_empty())
+            .collect();
+        by_departure_day.sort_by_key(|&d| (model.instance.departures[d].departs, d));
         Search {
             model,
             state,
@@ -188,6 +197,7 @@ impl<'m, 'a> Search<'m, 'a> {
             charters,
             active_destinations,
             item_departures,
+            by_departure_day,
             moves: 0,
             improvements: 0,
             temperature: 0.0,
@@ -202,8 +212,12 @@ impl<'m, 'a> Search<'m, 'a> {
         if self.active_destinations.is_empty() {
             return false;
         }
-        if self.rng.unit() < ITEM_MOVE_SHARE {
+        let kind = self.rng.unit();
+        if kind < ITEM_MOVE_SHARE {
             return self.item_step(stop);
+        }
+        if kind < ITEM_MOVE_SHARE + WINDOW_MOVE_SHARE {
+            return self.window_step(stop);
         }
         let model = self.model;
         let first = self.active_destinations[self.rng.below(self.active_destinations.len())];
@@ -341,6 +355,60 @@ impl<'m, 'a> Search<'m, 'a> {
             Some((state, _)) => state,
             None => self.state,
         }
+    }
+
+    /// Empties a few departures that leave within a few days of a random one
+    /// (they compete for the same early stock), then reloads them in a
+    /// perturbed order. Kept when no worse.
+    fn window_step(&mut self, stop: &dyn Fn() -> bool) -> bool {
+        let model = self.model;
+        let departures_all = &model.instance.departures;
+        let order = &self.by_departure_day;
+        if order.is_empty() {
+            return false;
+        }
+        let at = self.rng.below(order.len());
+        let day = departures_all[order[at]].departs;
+        let width = 1 + self.rng.below(3) as i32;
+        let mut departures: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&d| (departures_all[d].departs - day).abs() <= width)
+            .collect();
+        while departures.len() > ITEM_MOVE_DEPARTURES {
+            let i = self.rng.below(departures.len());
+            if departures[i] != order[at] {
+                departures.swap_remove(i);
+            }
+        }
+        let before: f64 = departures
+            .iter()
+            .map(|&e| self.state.contribution(model, e))
+            .sum();
+        let old_closed: Vec<bool> = departures.iter().map(|&e| self.state.closed[e]).collect();
+        let old_cargo: Vec<Cargo> = departures
+            .iter()
+            .map(|&e| self.state.clear(model, e))
+            .collect();
+        if self.rng.unit() < 0.2 {
+            let e = departures[self.rng.below(departures.len())];
+            self.state.closed[e] = !self.state.closed[e];
+        }
+        let noise = 0.5 * self.rng.unit();
+        fill_until(
+            model,
+            &mut self.state,
+            &departures,
+            noise,
+            &mut self.rng,
+            stop,
+        );
+        drop_unprofitable(model, &mut self.state, &departures, &mut self.rng, stop);
+        let after: f64 = departures
+            .iter()
+            .map(|&e| self.state.contribution(model, e))
+            .sum();
+        self.conclude(&departures, old_cargo, old_closed, before, after)
     }
 
     /// Takes one item off a few departures of one destination (one of them
