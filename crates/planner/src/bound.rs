@@ -81,7 +81,7 @@ impl Bounder {
     pub fn new(model: &Model, target: f64, fine: bool, stop: &AtomicBool) -> Option<Self> {
         let instance = model.instance;
         // Supply groups: one per (item, earmark set), and when `fine` also per
-        // node, availability day and month of expiry.
+        // node, availability day and expiry (the lot classes but for pack size).
         let mut group_of_class = vec![0usize; model.classes.len()];
         let mut group_index = std::collections::HashMap::new();
         let mut group_quantity = Vec::new();
@@ -94,7 +94,7 @@ impl Bounder {
                     class.earmark,
                     class.node,
                     class.available,
-                    class.expires.map(|e| e.div_euclid(30)),
+                    class.expires,
                 )
             } else {
                 (class.item, class.earmark, 0, 0, None)
@@ -232,6 +232,11 @@ impl Bounder {
         }
         self.best = self.best.min(coarse.best);
         self.theta = (coarse.theta * 8.0).min(0.5);
+    }
+
+    /// Aims the steps at a better known plan value.
+    pub fn raise_target(&mut self, target: f64) {
+        self.target = self.target.max(target);
     }
 
     /// The step size factor (it shrinks as the bound stalls).

@@ -109,21 +109,25 @@ pub fn solve(
 
     let mut search = Search::new(&model, options.seed, &out_of_time);
     let target = search.objective;
+    // The best plan value so far, for the bound's step sizes.
+    let best_bits = AtomicU64::new(target.to_bits());
     let (state, bound) = std::thread::scope(|scope| {
         let model_ref = &model;
         let bound_bits_ref = &bound_bits;
         let stop_ref = &stop;
+        let best_bits_ref = &best_bits;
         let bounder = scope.spawn(move || {
             let publish = |value: f64| {
                 let best = value.min(f64::from_bits(bound_bits_ref.load(Ordering::Relaxed)));
                 bound_bits_ref.store(best.to_bits(), Ordering::Relaxed);
             };
             let mut iterations = options.bound_iterations.unwrap_or(usize::MAX);
-            // First with stock multipliers per (item, earmark): few, quick to
-            // settle; then per lot class group, warm-started, for the last gap.
+            // Stock multipliers per lot class group where the iterations are
+            // quick enough; otherwise per (item, earmark): few, quick to settle.
             let mut coarse: Option<Bounder> = None;
+            // Where the fine bound's iterations are quick it starts at once.
             let phases: &[bool] = if model_ref.classes.len() <= FINE_MAX_CLASSES {
-                &[false, true]
+                &[true]
             } else {
                 &[false]
             };
@@ -141,6 +145,7 @@ pub fn solve(
                     if !fine && (bounder.theta() < COARSE_THETA || bounder_time_up()) {
                         break;
                     }
+                    bounder.raise_target(f64::from_bits(best_bits_ref.load(Ordering::Relaxed)));
                     if bounder.iterate(stop_ref).is_none() {
                         break;
                     }
@@ -193,6 +198,9 @@ pub fn solve(
                     TEMPERATURE * search.best_objective().max(0.0) * (1.0 - fraction);
             }
             let improved = search.step(&out_of_time);
+            if improved {
+                best_bits.store(search.best_objective().to_bits(), Ordering::Relaxed);
+            }
             let now = clock.elapsed();
             if improved || now.saturating_sub(last_report) > Duration::from_millis(100) {
                 report(&search, &bound_bits, progress);
