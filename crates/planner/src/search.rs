@@ -65,7 +65,8 @@ pub(crate) fn fill_until(
         if index % 4096 == 4095 && stop() {
             return;
         }
-        state.insert(model, d, r, unit_value);
+        let skip = (noise > 0.0).then_some((&mut *rng, noise * STOCK_SKIP));
+        state.insert(model, d, r, unit_value, skip);
     }
 }
 
@@ -104,6 +105,9 @@ pub(crate) fn drop_unprofitable(
 /// Share of moves that rebuild one item on some departures of a destination
 /// (the rest rebuild whole destinations).
 const ITEM_MOVE_SHARE: f64 = 0.5;
+/// A perturbed rebuild passes over a class of stock with this chance per
+/// unit of noise.
+const STOCK_SKIP: f64 = 0.5;
 /// Share of moves that rebuild the departures leaving within a few days of
 /// each other, whatever their destination.
 const WINDOW_MOVE_SHARE: f64 = 0.15;

@@ -3,12 +3,14 @@
 //! departure and item, with the stock, demand and capacity left.
 
 use crate::check::capacity_slack;
-use crate::model::Model;
+use crate::model::{Model, SplitMix64};
 use crate::plan::Allocation;
 use crate::stock::Trees;
 
 /// Classes that cannot give a whole pack looked at before an insertion stops.
 const MAX_MISSES: usize = 16;
+/// Classes a perturbed insertion passes over at most.
+const MAX_SKIPS: usize = 2;
 /// Classes the exact fill chooses among.
 const MAX_CANDIDATES: usize = 16;
 /// Needs up to this many units are filled by an exact subset sum of packs.
@@ -281,7 +283,17 @@ impl State {
     /// many whole packs as stock, demand and capacity allow. When the demand
     /// left is smaller than a pack, one pack may be shared with other requests
     /// for the same item on the same departure. Returns the units delivered to `r`.
-    pub fn insert(&mut self, model: &Model, d: usize, r: usize, unit_value: f64) -> i64 {
+    ///
+    /// With `skip`, each class found is passed over with that chance (at
+    /// most a few times), so that perturbed rebuilds also try other stock.
+    pub fn insert(
+        &mut self,
+        model: &Model,
+        d: usize,
+        r: usize,
+        unit_value: f64,
+        mut skip: Option<(&mut SplitMix64, f64)>,
+    ) -> i64 {
         if self.closed[d] || self.request_left[r] <= 0 {
             return 0;
         }
@@ -309,6 +321,7 @@ impl State {
         let mut candidates: Vec<(usize, i64, i64)> = Vec::new();
         let mut greedy_left = need;
         let mut misses = 0;
+        let mut skipped = 0;
         while misses < MAX_MISSES {
             let Some(found) = model.stock.first_ready(
                 &self.trees,
@@ -320,6 +333,12 @@ impl State {
                 break;
             };
             position = found + 1;
+            if let Some((rng, chance)) = skip.as_mut() {
+                if skipped < MAX_SKIPS && rng.unit() < *chance {
+                    skipped += 1;
+                    continue;
+                }
+            }
             let c = classes[found];
             debug_assert!(self.class_left[c] > 0 && model.class_fits(c, d));
             let pack = model.classes[c].pack_size;
