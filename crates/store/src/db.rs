@@ -210,7 +210,7 @@ impl SqliteConn {
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(sqlite_err)?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
         )
         .map_err(|e| StoreError::Connect(format!("cannot open SQLite database `{path}`: {e}")))?;
         conn.set_prepared_statement_cache_capacity(64);
