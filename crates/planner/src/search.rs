@@ -209,6 +209,39 @@ impl<'m, 'a> Search<'m, 'a> {
         }
     }
 
+    /// A second search from the same plan with its own random choices.
+    pub fn fork(&self, seed: u64) -> Self {
+        Search {
+            model: self.model,
+            state: self.state.clone(),
+            objective: self.objective,
+            rng: SplitMix64::new(seed),
+            charters: self.charters.clone(),
+            active_destinations: self.active_destinations.clone(),
+            item_departures: self.item_departures.clone(),
+            by_departure_day: self.by_departure_day.clone(),
+            moves: 0,
+            improvements: 0,
+            temperature: 0.0,
+            best: None,
+        }
+    }
+
+    /// A copy of the best plan found.
+    pub fn best_state(&self) -> State {
+        match &self.best {
+            Some((state, _)) => state.clone(),
+            None => self.state.clone(),
+        }
+    }
+
+    /// Continues from another search's plan (better than this one's best).
+    pub fn adopt(&mut self, state: State, objective: f64) {
+        self.state = state;
+        self.objective = objective;
+        self.best = None;
+    }
+
     /// One large-neighbourhood move. Returns whether the objective improved.
     /// `stop` cuts the rebuilding short (the move is then judged as it is).
     pub fn step(&mut self, stop: &dyn Fn() -> bool) -> bool {

@@ -2,6 +2,7 @@
 //! measured by a clock the caller provides.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Barrier, Mutex};
 use std::time::Duration;
 
 use crate::bound::Bounder;
@@ -10,6 +11,7 @@ use crate::instance::Instance;
 use crate::model::Model;
 use crate::plan::{objective, Plan};
 use crate::search::Search;
+use crate::state::State;
 
 /// The search (and the bound beside it) stops this long per lot and request
 /// before the time limit, but at least at this share of it: splitting the plan
@@ -22,6 +24,14 @@ const RESERVE_PER_OBJECT_S: f64 = 30e-6;
 const TEMPERATURE: f64 = 0.002;
 /// Instances with more lot classes than this search without the threshold.
 const ANNEAL_MAX_CLASSES: usize = 5_000;
+/// Instances with at most this many lot classes run two searches side by
+/// side (their plans are cheap to copy).
+const PARALLEL_MAX_CLASSES: usize = 1_000;
+/// The searches meet after this many moves divided by the departures (but
+/// at least 8).
+const EPOCH_DEPARTURE_MOVES: usize = 2_000;
+/// Mixed into the seed of the second search.
+const SECOND_SEED: u64 = 0x5EED_0002;
 /// Instances with more lot classes than this keep the coarse bound (the fine
 /// one's iterations would be too slow to help within the time).
 const FINE_MAX_CLASSES: usize = 10_000;
@@ -111,6 +121,68 @@ pub fn solve(
     let target = search.objective;
     // The best plan value so far, for the bound's step sizes.
     let best_bits = AtomicU64::new(target.to_bits());
+    let progress_fraction = |search: &Search| match (options.time_limit, options.max_moves) {
+        (Some(limit), _) if !limit.is_zero() => {
+            (clock.elapsed().as_secs_f64() / limit.as_secs_f64()).min(1.0)
+        }
+        (_, Some(moves)) if moves > 0 => (search.moves as f64 / moves as f64).min(1.0),
+        _ => 0.0,
+    };
+    // Small instances, where moves are quick and copies of the plan cheap,
+    // also take worsening moves early on (a cooling threshold).
+    let anneal = model.classes.len() <= ANNEAL_MAX_CLASSES;
+    let finished = |search: &Search| {
+        options.max_moves.is_some_and(|limit| search.moves >= limit)
+            || out_of_time()
+            || (options.time_limit.is_none() && options.max_moves.is_none())
+            || search.idle()
+    };
+    // One move, with the threshold for its time; publishes a better plan's value.
+    let advance = |search: &mut Search| {
+        if anneal {
+            let fraction = progress_fraction(search);
+            search.temperature = TEMPERATURE * search.best_objective().max(0.0) * (1.0 - fraction);
+        }
+        let improved = search.step(&out_of_time);
+        if improved {
+            // Objectives are never negative, so their bits order like them.
+            best_bits.fetch_max(search.best_objective().to_bits(), Ordering::Relaxed);
+        }
+        improved
+    };
+    let epoch = (EPOCH_DEPARTURE_MOVES / instance.departures.len().max(1)).max(8) as u64;
+    let meeting = Barrier::new(2);
+    let go_on = AtomicBool::new(true);
+    let values = [AtomicU64::new(0), AtomicU64::new(0)];
+    let handover: Mutex<Option<(State, f64)>> = Mutex::new(None);
+    let meet = |search: &mut Search, index: usize| -> bool {
+        let mine = search.best_objective();
+        values[index].store(mine.to_bits(), Ordering::Relaxed);
+        if meeting.wait().is_leader() {
+            go_on.store(!finished(search), Ordering::Relaxed);
+        }
+        meeting.wait();
+        let other = f64::from_bits(values[1 - index].load(Ordering::Relaxed));
+        // The first search wins ties.
+        let behind = if index == 0 {
+            other > mine + 1e-9 * (1.0 + mine.abs())
+        } else {
+            other >= mine - 1e-9 * (1.0 + mine.abs())
+        };
+        let ahead = !behind && other < mine - 1e-9 * (1.0 + mine.abs());
+        if ahead {
+            if let Ok(mut slot) = handover.lock() {
+                *slot = Some((search.best_state(), mine));
+            }
+        }
+        meeting.wait();
+        if behind {
+            if let Some((state, value)) = handover.lock().ok().and_then(|mut s| s.take()) {
+                search.adopt(state, value);
+            }
+        }
+        go_on.load(Ordering::Relaxed)
+    };
     let (state, bound) = std::thread::scope(|scope| {
         let model_ref = &model;
         let bound_bits_ref = &bound_bits;
@@ -158,62 +230,83 @@ pub fn solve(
             f64::from_bits(bound_bits_ref.load(Ordering::Relaxed))
         });
 
-        let progress_fraction = |search: &Search| match (options.time_limit, options.max_moves) {
-            (Some(limit), _) if !limit.is_zero() => {
-                (clock.elapsed().as_secs_f64() / limit.as_secs_f64()).min(1.0)
-            }
-            (_, Some(moves)) if moves > 0 => (search.moves as f64 / moves as f64).min(1.0),
-            _ => 0.0,
-        };
-        // Small instances, where moves are quick and copies of the plan cheap,
-        // also take worsening moves early on (a cooling threshold).
-        let anneal = model.classes.len() <= ANNEAL_MAX_CLASSES;
-        let report = |search: &Search, bits: &AtomicU64, progress: &mut dyn FnMut(&Progress)| {
-            let bound = f64::from_bits(bits.load(Ordering::Relaxed));
-            let elapsed = clock.elapsed();
-            let fraction_done = progress_fraction(search);
+        let report = |search: &Search, progress: &mut dyn FnMut(&Progress)| {
+            let bound = f64::from_bits(bound_bits.load(Ordering::Relaxed));
+            let best = f64::from_bits(best_bits.load(Ordering::Relaxed));
             progress(&Progress {
-                elapsed,
-                objective: search.best_objective(),
+                elapsed: clock.elapsed(),
+                objective: search.best_objective().max(best),
                 upper_bound: bound.is_finite().then_some(bound),
                 moves: search.moves,
-                fraction_done,
+                fraction_done: progress_fraction(search),
             });
         };
-        report(&search, &bound_bits, progress);
-        let mut last_report = clock.elapsed();
-        loop {
-            if options.max_moves.is_some_and(|limit| search.moves >= limit) {
-                break;
+        report(&search, progress);
+        let parallel = model.classes.len() <= PARALLEL_MAX_CLASSES && !search.idle();
+        let state = if !parallel {
+            let mut last_report = clock.elapsed();
+            while !finished(&search) {
+                let improved = advance(&mut search);
+                let now = clock.elapsed();
+                if improved || now.saturating_sub(last_report) > Duration::from_millis(100) {
+                    report(&search, progress);
+                    last_report = now;
+                }
             }
-            if out_of_time() {
-                break;
+            search.into_best()
+        } else {
+            // Two searches side by side, from the same plan with their own
+            // random choices. Every epoch of moves they meet: the one behind
+            // continues from the other's best plan. Meeting after a fixed
+            // number of moves keeps a run with a move budget reproducible.
+            let mut second = search.fork(options.seed ^ SECOND_SEED);
+            let helper = scope.spawn(|| {
+                loop {
+                    let end = second.moves + epoch;
+                    while second.moves < end && !finished(&second) {
+                        advance(&mut second);
+                    }
+                    if !meet(&mut second, 1) {
+                        break;
+                    }
+                }
+                second
+            });
+            let mut last_report = clock.elapsed();
+            let mut reported = search.best_objective();
+            loop {
+                let end = search.moves + epoch;
+                while search.moves < end && !finished(&search) {
+                    advance(&mut search);
+                    let now = clock.elapsed();
+                    let best = f64::from_bits(best_bits.load(Ordering::Relaxed));
+                    if best > reported
+                        || now.saturating_sub(last_report) > Duration::from_millis(100)
+                    {
+                        report(&search, progress);
+                        reported = best;
+                        last_report = now;
+                    }
+                }
+                if !meet(&mut search, 0) {
+                    break;
+                }
             }
-            if (options.time_limit.is_none() && options.max_moves.is_none()) || search.idle() {
-                break;
+            let second = helper.join().ok();
+            match second {
+                Some(second) if second.best_objective() > search.best_objective() => {
+                    second.into_best()
+                }
+                _ => search.into_best(),
             }
-            if anneal {
-                let fraction = progress_fraction(&search);
-                search.temperature =
-                    TEMPERATURE * search.best_objective().max(0.0) * (1.0 - fraction);
-            }
-            let improved = search.step(&out_of_time);
-            if improved {
-                best_bits.store(search.best_objective().to_bits(), Ordering::Relaxed);
-            }
-            let now = clock.elapsed();
-            if improved || now.saturating_sub(last_report) > Duration::from_millis(100) {
-                report(&search, &bound_bits, progress);
-                last_report = now;
-            }
-        }
+        };
         // With a move budget the bound gets its full iterations; with a time
         // budget it stops with the search.
         if options.max_moves.is_none() || options.time_limit.is_some() {
             stop.store(true, Ordering::Relaxed);
         }
         let bound = bounder.join().unwrap_or(f64::INFINITY);
-        (search.into_best(), bound)
+        (state, bound)
     });
 
     let allocations = state.allocations(&model);
