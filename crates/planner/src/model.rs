@@ -79,6 +79,10 @@ pub(crate) struct Model<'a> {
     pub destination_classes: Vec<Vec<Vec<usize>>>,
     /// The same lists, indexed by the day each class can be at each node.
     pub stock: StockLists,
+    /// Per stock list, each member's pack size and expiry (`Day::MAX`: none),
+    /// side by side for quick scans.
+    pub list_packs: Vec<Vec<i64>>,
+    pub list_expires: Vec<Vec<Day>>,
     /// Per departure, the requests it can serve with a positive net unit value,
     /// best first.
     pub options: Vec<Vec<Option_>>,
@@ -265,6 +269,20 @@ impl<'a> Model<'a> {
                 instance.transfer_days[class.node][node].map(|days| class.available + days)
             },
         );
+        let list_packs = stock
+            .lists
+            .iter()
+            .map(|list| list.iter().map(|&c| classes[c].pack_size).collect())
+            .collect();
+        let list_expires = stock
+            .lists
+            .iter()
+            .map(|list| {
+                list.iter()
+                    .map(|&c| classes[c].expires.unwrap_or(Day::MAX))
+                    .collect()
+            })
+            .collect();
         let fixed_per_kg = instance
             .departures
             .iter()
@@ -277,6 +295,8 @@ impl<'a> Model<'a> {
             })
             .collect();
         Model {
+            list_packs,
+            list_expires,
             fixed_per_kg,
             instance,
             classes,

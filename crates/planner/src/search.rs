@@ -5,13 +5,16 @@
 use crate::model::{Model, SplitMix64};
 use crate::state::{Cargo, State};
 
-/// Candidate loadings `(score, departure, request, unit value)` for the departures given.
+/// Candidate loadings `(score, departure, request, unit value)` for the
+/// departures given; with `all`, also those of closed departures and of
+/// requests already met (a list that stays valid while the plan changes).
 fn candidates(
     model: &Model,
     state: &State,
     departures: &[usize],
     noise: f64,
     rng: &mut SplitMix64,
+    all: bool,
 ) -> Vec<(f64, usize, usize, f64)> {
     let by_volume = noise > 0.0 && rng.unit() < 0.5;
     // How much of the fixed cost counts: half in the plain order, anything
@@ -20,11 +23,11 @@ fn candidates(
     let fixed_per_kg = &model.fixed_per_kg;
     let mut list = Vec::new();
     for &d in departures {
-        if state.closed[d] {
+        if state.closed[d] && !all {
             continue;
         }
         for option in &model.options[d] {
-            if state.request_left[option.request] <= 0 {
+            if state.request_left[option.request] <= 0 && !all {
                 continue;
             }
             let item = model.instance.requests[option.request].item;
@@ -58,7 +61,7 @@ pub(crate) fn fill_until(
     rng: &mut SplitMix64,
     stop: &dyn Fn() -> bool,
 ) {
-    for (index, (_, d, r, unit_value)) in candidates(model, state, departures, noise, rng)
+    for (index, (_, d, r, unit_value)) in candidates(model, state, departures, noise, rng, false)
         .into_iter()
         .enumerate()
     {
@@ -79,6 +82,9 @@ pub(crate) fn drop_unprofitable(
     rng: &mut SplitMix64,
     stop: &dyn Fn() -> bool,
 ) {
+    // The plain order does not depend on the plan: sorted once, replayed
+    // after each closure (closed departures and met requests are passed over).
+    let mut order: Option<Vec<(f64, usize, usize, f64)>> = None;
     for _round in 0..departures.len() + 1 {
         let worst = departures
             .iter()
@@ -97,7 +103,16 @@ pub(crate) fn drop_unprofitable(
         state.clear(model, d);
         state.closed[d] = true;
         if !stop() {
-            fill_until(model, state, departures, 0.0, rng, stop);
+            let order =
+                order.get_or_insert_with(|| candidates(model, state, departures, 0.0, rng, true));
+            for (index, &(_, d, r, unit_value)) in order.iter().enumerate() {
+                if index % 4096 == 4095 && stop() {
+                    return;
+                }
+                if !state.closed[d] && state.request_left[r] > 0 {
+                    state.insert(model, d, r, unit_value, None);
+                }
+            }
         }
     }
 }

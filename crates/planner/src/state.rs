@@ -310,12 +310,9 @@ impl State {
         let shelf_threshold = departure.arrives + item.min_shelf_life_days;
         let list_id = model.stock.list_id(departure.destination_index, item_index);
         let classes = &model.stock.lists[list_id];
+        let packs_of = &model.list_packs[list_id];
         // Classes expiring too soon for this departure come first.
-        let mut position = classes.partition_point(|&c| {
-            model.classes[c]
-                .expires
-                .is_some_and(|e| e < shelf_threshold)
-        });
+        let mut position = model.list_expires[list_id].partition_point(|&e| e < shelf_threshold);
         // Candidate classes (with stock, in time, fresh enough), soonest expiry
         // first, and the whole packs the greedy would take of each.
         let mut candidates: Vec<(usize, i64, i64)> = Vec::new();
@@ -341,7 +338,7 @@ impl State {
             }
             let c = classes[found];
             debug_assert!(self.class_left[c] > 0 && model.class_fits(c, d));
-            let pack = model.classes[c].pack_size;
+            let pack = packs_of[found];
             let packs = self.class_left[c].min(greedy_left / pack);
             greedy_left -= packs * pack;
             if packs == 0 {

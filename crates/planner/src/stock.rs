@@ -142,20 +142,31 @@ impl StockLists {
         if from >= size || tree[1] > day {
             return None;
         }
-        descend(tree, 1, 0, size, from, day)
+        // Up from the leaf until a subtree to the right holds a match, then
+        // down to its leftmost match.
+        let mut i = size + from;
+        if tree[i] > day {
+            loop {
+                while i & 1 == 1 {
+                    i >>= 1;
+                }
+                if i == 0 {
+                    return None;
+                }
+                i += 1;
+                if tree[i] <= day {
+                    break;
+                }
+            }
+            while i < size {
+                i *= 2;
+                if tree[i] > day {
+                    i += 1;
+                }
+            }
+        }
+        Some(i - size)
     }
-}
-
-fn descend(tree: &[Day], i: usize, lo: usize, hi: usize, from: usize, day: Day) -> Option<usize> {
-    if hi <= from || tree[i] > day {
-        return None;
-    }
-    if hi - lo == 1 {
-        return Some(lo);
-    }
-    let mid = (lo + hi) / 2;
-    descend(tree, 2 * i, lo, mid, from, day)
-        .or_else(|| descend(tree, 2 * i + 1, mid, hi, from, day))
 }
 
 /// The changing part: one min-tree per (list, node), kept in a [`State`](crate::state::State).
