@@ -578,14 +578,22 @@ type LotMap<V> = HashMap<LotKey, V, std::hash::BuildHasherDefault<LotHasher>>;
 struct Deltas<'a> {
     index: HashMap<&'a Account, usize>,
     accounts: Vec<(&'a Account, LotMap<i64>)>,
-    last: Option<usize>,
+    /// The two slots used last (transfers often alternate between the
+    /// same two accounts), most recent first.
+    recent: [Option<usize>; 2],
 }
 
 impl<'a> Deltas<'a> {
     fn add(&mut self, account: &'a Account, lot: LotKey, delta: i64) {
-        let slot = match self.last {
-            Some(i) if self.accounts[i].0 == account => i,
-            _ => {
+        let hit = self
+            .recent
+            .iter()
+            .flatten()
+            .copied()
+            .find(|&i| self.accounts[i].0 == account);
+        let slot = match hit {
+            Some(i) => i,
+            None => {
                 let next = self.accounts.len();
                 let i = *self.index.entry(account).or_insert(next);
                 if i == next {
@@ -594,7 +602,9 @@ impl<'a> Deltas<'a> {
                 i
             }
         };
-        self.last = Some(slot);
+        if self.recent[0] != Some(slot) {
+            self.recent = [Some(slot), self.recent[0]];
+        }
         *self.accounts[slot].1.entry(lot).or_insert(0) += delta;
     }
 
@@ -728,8 +738,40 @@ pub fn journal_rows(
     first_seq: i64,
     previous: Hash32,
 ) -> Vec<JournalEntry> {
-    assert_eq!(new_lot_ids.len(), batch.new_lots.len());
     let mut rows = Vec::with_capacity(batch.transfers.len());
+    journal_rows_in_pieces(
+        batch,
+        header,
+        lots,
+        new_lot_ids,
+        first_seq,
+        previous,
+        usize::MAX,
+        |piece| {
+            rows.extend(piece);
+            true
+        },
+    );
+    rows
+}
+
+/// Like [`journal_rows`], handing the entries over in order, `piece_len` at
+/// a time, as soon as each piece is hashed (so a writer can store one piece
+/// while the next is hashed). Stops early when `emit` returns false.
+#[allow(clippy::too_many_arguments)]
+pub fn journal_rows_in_pieces(
+    batch: &Batch,
+    header: &BatchHeader,
+    lots: &(impl LotSource + ?Sized),
+    new_lot_ids: &[i64],
+    first_seq: i64,
+    previous: Hash32,
+    piece_len: usize,
+    mut emit: impl FnMut(Vec<JournalEntry>) -> bool,
+) {
+    assert_eq!(new_lot_ids.len(), batch.new_lots.len());
+    let piece_len = piece_len.max(1);
+    let mut rows = Vec::with_capacity(batch.transfers.len().min(piece_len));
     let mut previous = previous;
     let header_encoded = header_bytes(header);
     let mut buf = Vec::with_capacity(384);
@@ -767,8 +809,17 @@ pub fn journal_rows(
             hash,
         });
         previous = hash;
+        if rows.len() == piece_len {
+            let left = batch.transfers.len() - offset - 1;
+            let full = std::mem::replace(&mut rows, Vec::with_capacity(left.min(piece_len)));
+            if !emit(full) {
+                return;
+            }
+        }
     }
-    rows
+    if !rows.is_empty() {
+        emit(rows);
+    }
 }
 
 #[cfg(test)]
@@ -777,6 +828,64 @@ mod tests {
 
     fn hex(hash: &Hash32) -> String {
         hash.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Handing the entries over in pieces changes none of them: the same
+    /// chain, in the same order, whatever the piece length.
+    #[test]
+    fn journal_rows_in_pieces_match_journal_rows() {
+        let header = BatchHeader {
+            id: 3,
+            key: "k".into(),
+            kind: "test".into(),
+            content_digest: [1; 32],
+            recorded_at_unix_ms: 1_760_000_000_000,
+        };
+        let new_lots: Vec<LotSpec> = (0..300)
+            .map(|i| LotSpec {
+                item: "HEB-10KG".into(),
+                donor: "RU-EMERCOM".into(),
+                batch: format!("B-{i}"),
+                expiry: None,
+                earmark: vec![],
+            })
+            .collect();
+        let transfers = (0..300)
+            .map(|i| TransferSpec {
+                lot: LotRef::New(i),
+                from: Account::parse("source:RU-EMERCOM").expect("account"),
+                to: Account::parse("inbound:SEA-1").expect("account"),
+                quantity: 1 + i as i64,
+                corrects: None,
+            })
+            .collect();
+        let batch = Batch {
+            key: "k".into(),
+            kind: "test".into(),
+            new_lots,
+            transfers,
+        };
+        let ids: Vec<i64> = (100..400).collect();
+        let none: HashMap<i64, LotSpec> = HashMap::new();
+        let whole = journal_rows(&batch, &header, &none, &ids, 50, [7; 32]);
+        assert_eq!(whole.len(), 300);
+        for piece_len in [1, 7, 128, 299, 300, 1000] {
+            let mut pieces = Vec::new();
+            journal_rows_in_pieces(&batch, &header, &none, &ids, 50, [7; 32], piece_len, |p| {
+                assert!(!p.is_empty() && p.len() <= piece_len);
+                pieces.push(p);
+                true
+            });
+            let joined: Vec<JournalEntry> = pieces.into_iter().flatten().collect();
+            assert_eq!(joined, whole, "piece length {piece_len}");
+        }
+        // Stopping early hands over nothing more.
+        let mut handed = 0;
+        journal_rows_in_pieces(&batch, &header, &none, &ids, 50, [7; 32], 10, |p| {
+            handed += p.len();
+            false
+        });
+        assert_eq!(handed, 10);
     }
 
     /// The encoding is part of every stored journal: it must never change.

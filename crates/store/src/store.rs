@@ -182,6 +182,20 @@ const FOLD_ENTRIES: i64 = 50_000;
 /// Pairs with unfolded changes that make a writer fold the tail.
 const FOLD_PAIRS: usize = 100_000;
 
+/// Chunks with at least this many entries hash them on a second thread
+/// while the first stores them.
+const PIPELINE_MIN_ENTRIES: usize = 256;
+/// Entries handed from the hashing thread to the writer at a time.
+const PIPELINE_PIECE_ENTRIES: usize = 128;
+/// Hashed pieces that may wait for the writer (bounds the memory).
+const PIPELINE_PIECES_WAITING: usize = 16;
+
+/// Whether a second thread can run beside this one.
+fn spare_core() -> bool {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
+}
+
 /// Rows per multi-row INSERT or per `IN (...)` list.
 const CHUNK_ROWS: usize = 500;
 
@@ -1375,14 +1389,73 @@ fn push_chunk(
     let new_lot_ids: Vec<i64> = (0..chunk.new_lots.len() as i64)
         .map(|i| pending.next_lot_id + i)
         .collect();
-    let rows = ledger::journal_rows(
-        chunk,
-        &pending.header,
-        &view,
-        &new_lot_ids,
-        pending.next_seq,
-        pending.previous,
-    );
+    // The journal entries are hashed (a chain, so one after another) on a
+    // second thread while this one stores the new lots and then each piece
+    // of entries as soon as it is hashed.
+    let first_seq = pending.next_seq;
+    let previous = pending.previous;
+    let header = &pending.header;
+    let new_lots_cache = &mut pending.new_lots;
+    let mut store_lots = |conn: &mut dyn Conn| -> Result<(), StoreError> {
+        if chunk.new_lots.is_empty() {
+            return Ok(());
+        }
+        let lot_rows: Vec<(i64, &LotSpec)> =
+            new_lot_ids.iter().copied().zip(&chunk.new_lots).collect();
+        conn.insert_lots(&lot_rows, header.id)?;
+        let remember = new_lots_cache
+            .as_ref()
+            .is_some_and(|lots| lots.len() + lot_rows.len() <= LOT_CACHE_MAX / 10);
+        if remember {
+            if let Some(lots) = new_lots_cache.as_mut() {
+                lots.extend(lot_rows.iter().map(|(id, spec)| (*id, (*spec).clone())));
+            }
+        } else {
+            *new_lots_cache = None;
+        }
+        Ok(())
+    };
+    let (written, last_hash) = if chunk.transfers.len() >= PIPELINE_MIN_ENTRIES && spare_core() {
+        std::thread::scope(|scope| {
+            let (pieces, received) =
+                std::sync::mpsc::sync_channel::<Vec<JournalEntry>>(PIPELINE_PIECES_WAITING);
+            let view = &view;
+            let new_lot_ids = &new_lot_ids;
+            scope.spawn(move || {
+                ledger::journal_rows_in_pieces(
+                    chunk,
+                    header,
+                    view,
+                    new_lot_ids,
+                    first_seq,
+                    previous,
+                    PIPELINE_PIECE_ENTRIES,
+                    |piece| pieces.send(piece).is_ok(),
+                );
+            });
+            // On an error `received` is dropped, so the hashing stops too.
+            store_lots(conn)?;
+            let mut written = 0;
+            let mut last_hash = None;
+            for piece in received {
+                conn.insert_journal("journal", &piece)?;
+                written += piece.len();
+                last_hash = piece.last().map(|r| r.hash);
+            }
+            Ok::<_, StoreError>((written, last_hash))
+        })?
+    } else {
+        let rows = ledger::journal_rows(chunk, header, &view, &new_lot_ids, first_seq, previous);
+        store_lots(conn)?;
+        conn.insert_journal("journal", &rows)?;
+        (rows.len(), rows.last().map(|r| r.hash))
+    };
+    if written != chunk.transfers.len() {
+        return Err(StoreError::Database(format!(
+            "the journal writer stored {written} of {} entries",
+            chunk.transfers.len()
+        )));
+    }
     let read_lots = std::mem::take(&mut view.read_lots);
     drop(view);
     for (id, spec) in read_lots {
@@ -1391,23 +1464,6 @@ fn push_chunk(
             pending.read_lots.push((id, spec));
         }
     }
-    if !chunk.new_lots.is_empty() {
-        let lot_rows: Vec<(i64, &LotSpec)> =
-            new_lot_ids.iter().copied().zip(&chunk.new_lots).collect();
-        conn.insert_lots(&lot_rows, pending.header.id)?;
-        let remember = pending
-            .new_lots
-            .as_ref()
-            .is_some_and(|lots| lots.len() + lot_rows.len() <= LOT_CACHE_MAX / 10);
-        if remember {
-            if let Some(lots) = pending.new_lots.as_mut() {
-                lots.extend(lot_rows.iter().map(|(id, spec)| (*id, (*spec).clone())));
-            }
-        } else {
-            pending.new_lots = None;
-        }
-    }
-    conn.insert_journal("journal", &rows)?;
     // The changes come ordered by account: look each account up once.
     let mut start = 0;
     while start < changes.len() {
@@ -1443,10 +1499,10 @@ fn push_chunk(
         pending.overlay.clear();
         pending.cached_balances_usable = false;
     }
-    if let Some(last) = rows.last() {
-        pending.previous = last.hash;
+    if let Some(last) = last_hash {
+        pending.previous = last;
     }
-    pending.next_seq += rows.len() as i64;
+    pending.next_seq += written as i64;
     pending.next_lot_id += new_lot_ids.len() as i64;
     pending.lot_ids.extend_from_slice(&new_lot_ids);
     let unfolded_pairs = pending.dirty.len()
