@@ -123,6 +123,9 @@ const ITEM_MOVE_SHARE: f64 = 0.5;
 /// A perturbed rebuild passes over a class of stock with this chance per
 /// unit of noise.
 const STOCK_SKIP: f64 = 0.5;
+/// Share of destination moves whose main charter decision closes the flown
+/// charter that earns least on its fixed cost.
+const CLOSE_WEAKEST: f64 = 0.3;
 /// Share of moves that rebuild the departures leaving within a few days of
 /// each other, whatever their destination.
 const WINDOW_MOVE_SHARE: f64 = 0.15;
@@ -288,6 +291,20 @@ impl<'m, 'a> Search<'m, 'a> {
             .iter()
             .map(|&d| self.state.contribution(model, d))
             .sum();
+        // The flown charter that earns least on its fixed cost (a candidate
+        // for consolidating its cargo onto the others).
+        let weakest = departures
+            .iter()
+            .copied()
+            .filter(|&d| {
+                !self.state.cargo[d].is_empty() && model.instance.departures[d].fixed_cost > 0.0
+            })
+            .map(|d| {
+                let ratio = self.state.cargo[d].value / model.instance.departures[d].fixed_cost;
+                (ratio, d)
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, d)| d);
         let old_closed: Vec<bool> = departures.iter().map(|&d| self.state.closed[d]).collect();
         let old_cargo: Vec<Cargo> = departures
             .iter()
@@ -306,7 +323,10 @@ impl<'m, 'a> Search<'m, 'a> {
                     self.state.closed[d] = false;
                 }
             } else {
-                let flip = charters[self.rng.below(charters.len())];
+                let flip = match weakest {
+                    Some(d) if self.rng.unit() < CLOSE_WEAKEST => d,
+                    _ => charters[self.rng.below(charters.len())],
+                };
                 self.state.closed[flip] = !self.state.closed[flip];
                 for &d in &charters {
                     if d != flip && self.rng.unit() < 1.0 / (charters.len() as f64 + 1.0) {
