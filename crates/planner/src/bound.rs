@@ -57,8 +57,6 @@ pub(crate) struct Bounder {
     target: f64,
     theta: f64,
     stale: usize,
-    /// Each group's (item, earmark set).
-    group_coarse: Vec<(usize, usize)>,
     /// Unit weight of each request's and group's item (multipliers move per kg).
     request_scale: Vec<f64>,
     group_scale: Vec<f64>,
@@ -86,7 +84,6 @@ impl Bounder {
         let mut group_index = std::collections::HashMap::new();
         let mut group_quantity = Vec::new();
         let mut group_item = Vec::new();
-        let mut group_coarse = Vec::new();
         for (c, class) in model.classes.iter().enumerate() {
             let key = if fine {
                 (
@@ -102,7 +99,6 @@ impl Bounder {
             let g = *group_index.entry(key).or_insert_with(|| {
                 group_quantity.push(0.0);
                 group_item.push(class.item);
-                group_coarse.push((class.item, class.earmark));
                 group_quantity.len() - 1
             });
             group_of_class[c] = g;
@@ -176,7 +172,6 @@ impl Bounder {
             })
             .collect();
         Some(Bounder {
-            group_coarse,
             departures,
             request_quantity: instance
                 .requests
@@ -217,31 +212,9 @@ impl Bounder {
         })
     }
 
-    /// Takes the multipliers of a coarser bounder of the same instance as a
-    /// start (any non-negative multipliers give a valid bound).
-    pub fn warm_start(&mut self, coarse: &Bounder) {
-        let index: std::collections::HashMap<(usize, usize), usize> = coarse
-            .group_coarse
-            .iter()
-            .enumerate()
-            .map(|(g, key)| (*key, g))
-            .collect();
-        self.mu.clone_from(&coarse.mu);
-        for (g, key) in self.group_coarse.iter().enumerate() {
-            self.lambda[g] = index.get(key).map_or(0.0, |&h| coarse.lambda[h]);
-        }
-        self.best = self.best.min(coarse.best);
-        self.theta = (coarse.theta * 8.0).min(0.5);
-    }
-
     /// Aims the steps at a better known plan value.
     pub fn raise_target(&mut self, target: f64) {
         self.target = self.target.max(target);
-    }
-
-    /// The step size factor (it shrinks as the bound stalls).
-    pub fn theta(&self) -> f64 {
-        self.theta
     }
 
     pub fn best(&self) -> f64 {

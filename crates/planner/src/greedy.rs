@@ -10,6 +10,7 @@
 use crate::check::capacity_slack;
 use crate::instance::{Day, Instance};
 use crate::plan::{objective, timeliness, Allocation, Plan};
+use crate::stock::StockLists;
 
 /// Plans an instance the greedy way. The plan carries no bound and no reasons.
 pub fn greedy_plan(instance: &Instance) -> Plan {
@@ -29,7 +30,7 @@ pub fn greedy_plan(instance: &Instance) -> Plan {
     for list in &mut item_lots {
         list.sort_by_key(|&l| (instance.lots[l].expires.unwrap_or(Day::MAX), l));
     }
-    let mut lists: Vec<Vec<Vec<usize>>> = instance
+    let lists: Vec<Vec<Vec<usize>>> = instance
         .destinations
         .iter()
         .map(|destination| {
@@ -44,6 +45,19 @@ pub fn greedy_plan(instance: &Instance) -> Plan {
                 .collect()
         })
         .collect();
+    // The same lists indexed by the day each lot can be loaded at each node,
+    // so that lots with nothing left or not yet there are passed over at once.
+    let stock = StockLists::new(
+        &lists,
+        instance.lots.len(),
+        instance.nodes.len(),
+        instance.items.len(),
+        |l, node| {
+            let lot = &instance.lots[l];
+            instance.transfer_days[lot.node][node].map(|days| lot.available + days)
+        },
+    );
+    let mut trees = stock.trees(|l| instance.lots[l].quantity >= instance.lots[l].pack_size);
     let mut destination_departures: Vec<Vec<usize>> = vec![Vec::new(); instance.destinations.len()];
     for (d, departure) in instance.departures.iter().enumerate() {
         destination_departures[departure.destination_index].push(d);
@@ -92,32 +106,35 @@ pub fn greedy_plan(instance: &Instance) -> Plan {
             if room(weight_kg[d], volume_m3[d], cold_m3[d]) <= 0 {
                 continue;
             }
-            let list = &mut lists[request.destination_index][request.item];
+            let list_id = stock.list_id(request.destination_index, request.item);
+            let list = &lists[request.destination_index][request.item];
             let threshold = departure.arrives + item.min_shelf_life_days;
             // Lots expiring too soon come first in the list.
-            let start =
+            let mut position =
                 list.partition_point(|&l| instance.lots[l].expires.is_some_and(|e| e < threshold));
-            let mut spent = 0usize;
-            for &l in &list[start..] {
-                if need == 0 {
+            // In list order, each lot with a pack left that can be loaded in
+            // time (the others give nothing).
+            while need > 0 {
+                let Some(found) =
+                    stock.first_ready(&trees, list_id, departure.node, position, departure.departs)
+                else {
+                    break;
+                };
+                position = found + 1;
+                let l = list[found];
+                let lot = &instance.lots[l];
+                let room = room(weight_kg[d], volume_m3[d], cold_m3[d]);
+                if room <= 0 {
                     break;
                 }
-                let lot = &instance.lots[l];
-                if lot_left[l] < lot.pack_size {
-                    spent += 1;
-                    continue;
-                }
-                let in_time = instance.transfer_days[lot.node][departure.node]
-                    .is_some_and(|days| lot.available + days <= departure.departs);
-                if !in_time {
-                    continue;
-                }
-                let room = room(weight_kg[d], volume_m3[d], cold_m3[d]);
                 let units = need.min(lot_left[l]).min(room) / lot.pack_size * lot.pack_size;
                 if units <= 0 {
                     continue;
                 }
                 lot_left[l] -= units;
+                if lot_left[l] < lot.pack_size {
+                    stock.set_alive(&mut trees, l, false);
+                }
                 need -= units;
                 let quantity = units as f64;
                 weight_kg[d] += quantity * item.unit_weight_kg;
@@ -131,9 +148,6 @@ pub fn greedy_plan(instance: &Instance) -> Plan {
                     request: r,
                     quantity: units,
                 });
-            }
-            if spent > 64 {
-                list.retain(|&l| lot_left[l] >= instance.lots[l].pack_size);
             }
         }
     }

@@ -35,8 +35,6 @@ const SECOND_SEED: u64 = 0x5EED_0002;
 /// Instances with more lot classes than this keep the coarse bound (the fine
 /// one's iterations would be too slow to help within the time).
 const FINE_MAX_CLASSES: usize = 10_000;
-/// The coarse bound hands over to the fine one once its step is this small.
-const COARSE_THETA: f64 = 1e-3;
 
 /// A source of elapsed time. The planner reads time only through it.
 pub trait Clock: Sync {
@@ -105,22 +103,16 @@ pub fn solve(
             .time_limit
             .is_some_and(|limit| clock.elapsed() >= reserve(limit, SEARCH_SHARE))
     };
-    // The coarse bound hands over to the fine one after this share of the time.
-    let bounder_time_up = || {
-        options
-            .time_limit
-            .is_some_and(|limit| clock.elapsed() >= limit.mul_f64(0.3))
-    };
     let explain_out_of_time = || {
         options
             .time_limit
             .is_some_and(|limit| clock.elapsed() >= reserve(limit, EXPLAIN_SHARE))
     };
 
-    let mut search = Search::new(&model, options.seed, &out_of_time);
-    let target = search.objective;
-    // The best plan value so far, for the bound's step sizes.
-    let best_bits = AtomicU64::new(target.to_bits());
+    // The best plan value so far, for the bound's step sizes; the bound sets
+    // itself up while the first plan is built and iterates once it is.
+    let best_bits = AtomicU64::new(0f64.to_bits());
+    let constructed = AtomicBool::new(false);
     let progress_fraction = |search: &Search| match (options.time_limit, options.max_moves) {
         (Some(limit), _) if !limit.is_zero() => {
             (clock.elapsed().as_secs_f64() / limit.as_secs_f64()).min(1.0)
@@ -188,6 +180,7 @@ pub fn solve(
         let bound_bits_ref = &bound_bits;
         let stop_ref = &stop;
         let best_bits_ref = &best_bits;
+        let constructed_ref = &constructed;
         let bounder = scope.spawn(move || {
             let publish = |value: f64| {
                 let best = value.min(f64::from_bits(bound_bits_ref.load(Ordering::Relaxed)));
@@ -196,25 +189,14 @@ pub fn solve(
             let mut iterations = options.bound_iterations.unwrap_or(usize::MAX);
             // Stock multipliers per lot class group where the iterations are
             // quick enough; otherwise per (item, earmark): few, quick to settle.
-            let mut coarse: Option<Bounder> = None;
-            // Where the fine bound's iterations are quick it starts at once.
-            let phases: &[bool] = if model_ref.classes.len() <= FINE_MAX_CLASSES {
-                &[true]
-            } else {
-                &[false]
-            };
-            for &fine in phases {
-                let Some(mut bounder) = Bounder::new(model_ref, target, fine, stop_ref) else {
-                    break;
-                };
-                if let Some(coarse) = &coarse {
-                    bounder.warm_start(coarse);
+            let fine = model_ref.classes.len() <= FINE_MAX_CLASSES;
+            if let Some(mut bounder) = Bounder::new(model_ref, 0.0, fine, stop_ref) {
+                while !constructed_ref.load(Ordering::Acquire) && !stop_ref.load(Ordering::Relaxed)
+                {
+                    std::thread::sleep(Duration::from_millis(1));
                 }
                 while iterations > 0 {
                     if stop_ref.load(Ordering::Relaxed) || bounder.converged() {
-                        break;
-                    }
-                    if !fine && (bounder.theta() < COARSE_THETA || bounder_time_up()) {
                         break;
                     }
                     bounder.raise_target(f64::from_bits(best_bits_ref.load(Ordering::Relaxed)));
@@ -225,11 +207,13 @@ pub fn solve(
                     publish(bounder.best());
                 }
                 publish(bounder.best());
-                coarse = Some(bounder);
             }
             f64::from_bits(bound_bits_ref.load(Ordering::Relaxed))
         });
 
+        let mut search = Search::new(&model, options.seed, &out_of_time);
+        best_bits.store(search.objective.max(0.0).to_bits(), Ordering::Relaxed);
+        constructed.store(true, Ordering::Release);
         let report = |search: &Search, progress: &mut dyn FnMut(&Progress)| {
             let bound = f64::from_bits(bound_bits.load(Ordering::Relaxed));
             let best = f64::from_bits(best_bits.load(Ordering::Relaxed));
