@@ -443,7 +443,7 @@ impl Ops {
                   WHERE r.leg_code = m.leg_code AND r.line_no = m.line_no), \
                  (SELECT r.counted FROM receipt_lines r WHERE r.leg_code = m.leg_code AND r.line_no = m.line_no), \
                  (SELECT CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT) FROM balances b WHERE b.lot_id = m.lot_id \
-                  AND (b.account LIKE 'at:%' OR b.account LIKE 'quarantine:%')) \
+                  AND b.account IN (SELECT 'at:' || n.code FROM nodes n UNION ALL SELECT 'quarantine:' || n.code FROM nodes n)) \
                  FROM manifest_lines m JOIN lots l ON l.id = m.lot_id JOIN inbound_legs g ON g.code = m.leg_code \
                  WHERE l.donor = $1 ORDER BY g.expected_arrival, m.leg_code, m.line_no",
                 &[donor.into()],

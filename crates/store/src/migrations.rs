@@ -44,6 +44,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0005_access.sql"),
         postgres: include_str!("migrations/postgres/0005_access.sql"),
     },
+    Migration {
+        version: 6,
+        name: "balances_by_account",
+        sqlite: include_str!("migrations/sqlite/0006_balances_by_account.sql"),
+        postgres: include_str!("migrations/postgres/0006_balances_by_account.sql"),
+    },
 ];
 
 /// The version that adds the balance checkpoint (`ledger_checkpoint`).
