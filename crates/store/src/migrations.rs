@@ -46,9 +46,9 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 6,
-        name: "balances_by_account",
-        sqlite: include_str!("migrations/sqlite/0006_balances_by_account.sql"),
-        postgres: include_str!("migrations/postgres/0006_balances_by_account.sql"),
+        name: "fewer_indexes",
+        sqlite: include_str!("migrations/sqlite/0006_fewer_indexes.sql"),
+        postgres: include_str!("migrations/postgres/0006_fewer_indexes.sql"),
     },
 ];
 

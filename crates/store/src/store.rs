@@ -950,16 +950,44 @@ impl Store {
     }
 }
 
+/// The lots a stored batch created, in id order. Batch ids and lot ids are
+/// both handed out in commit order under the write lock, so a batch's lots
+/// are one run of ids: found by bisection on the lots' primary key, with no
+/// index on `created_batch` to keep up on every new lot.
+fn lots_created_by(conn: &mut dyn Conn, batch_id: i64) -> Result<Vec<i64>, StoreError> {
+    let first = first_lot_of_batch_or_later(conn, batch_id)?;
+    let end = first_lot_of_batch_or_later(conn, batch_id + 1)?;
+    conn.query(
+        "SELECT id FROM lots WHERE id >= $1 AND id < $2 AND created_batch = $3 ORDER BY id",
+        &[first.into(), end.into(), batch_id.into()],
+    )?
+    .iter()
+    .map(|r| r[0].int())
+    .collect()
+}
+
+/// The smallest id from which every lot was created by `batch_id` or a later
+/// batch (one past the last lot when there is none).
+fn first_lot_of_batch_or_later(conn: &mut dyn Conn, batch_id: i64) -> Result<i64, StoreError> {
+    let max_id = conn.query("SELECT COALESCE(MAX(id), 0) FROM lots", &[])?[0][0].int()?;
+    let (mut low, mut high) = (1_i64, max_id + 1);
+    while low < high {
+        let middle = low + (high - low) / 2;
+        let rows = conn.query(
+            "SELECT id, created_batch FROM lots WHERE id >= $1 ORDER BY id LIMIT 1",
+            &[middle.into()],
+        )?;
+        match rows.first() {
+            Some(row) if row[1].int()? < batch_id => low = row[0].int()? + 1,
+            _ => high = middle,
+        }
+    }
+    Ok(low)
+}
+
 fn applied_from_stored(conn: &mut dyn Conn, row: &[Value]) -> Result<Applied, StoreError> {
     let batch_id = row[0].int()?;
-    let lot_ids = conn
-        .query(
-            "SELECT id FROM lots WHERE created_batch = $1 ORDER BY id",
-            &[batch_id.into()],
-        )?
-        .iter()
-        .map(|r| r[0].int())
-        .collect::<Result<_, _>>()?;
+    let lot_ids = lots_created_by(conn, batch_id)?;
     Ok(Applied {
         batch_id,
         first_seq: row[2].int()?,
