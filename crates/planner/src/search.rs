@@ -123,6 +123,9 @@ const ITEM_MOVE_SHARE: f64 = 0.5;
 /// A perturbed rebuild passes over a class of stock with this chance per
 /// unit of noise.
 const STOCK_SKIP: f64 = 0.5;
+/// A destination move takes at most this many departures of a destination
+/// (a run of them by day).
+const DESTINATION_MOVE_DEPARTURES: usize = 24;
 /// Share of destination moves whose main charter decision closes the flown
 /// charter that earns least on its fixed cost.
 const CLOSE_WEAKEST: f64 = 0.3;
@@ -139,13 +142,14 @@ pub(crate) struct Search<'m, 'a> {
     pub state: State,
     pub objective: f64,
     rng: SplitMix64,
-    charters: Vec<Vec<usize>>,
     /// Destinations that have at least one departure with options.
     active_destinations: Vec<usize>,
     /// Per item, the departures that can serve a request for it.
     item_departures: Vec<Vec<usize>>,
     /// The departures with options, by departure day.
     by_departure_day: Vec<usize>,
+    /// Per destination, its departures by departure day.
+    destination_by_day: Vec<Vec<usize>>,
     pub moves: u64,
     pub improvements: u64,
     /// Worsening a move may bring (0: only moves that are no worse).
@@ -180,16 +184,6 @@ impl<'m, 'a> Search<'m, 'a> {
             objective >= 0.0,
             "dropping unprofitable charters leaves no departure losing money"
         );
-        let charters = model
-            .destination_departures
-            .iter()
-            .map(|deps| {
-                deps.iter()
-                    .copied()
-                    .filter(|&d| model.instance.departures[d].fixed_cost > 0.0)
-                    .collect()
-            })
-            .collect();
         let active_destinations = (0..model.destination_departures.len())
             .filter(|&x| {
                 model.destination_departures[x]
@@ -211,15 +205,24 @@ impl<'m, 'a> Search<'m, 'a> {
             .filter(|&d| !model.options[d].is_empty())
             .collect();
         by_departure_day.sort_by_key(|&d| (model.instance.departures[d].departs, d));
+        let destination_by_day = model
+            .destination_departures
+            .iter()
+            .map(|list| {
+                let mut list = list.clone();
+                list.sort_by_key(|&d| (model.instance.departures[d].departs, d));
+                list
+            })
+            .collect();
         Search {
             model,
             state,
             objective,
             rng,
-            charters,
             active_destinations,
             item_departures,
             by_departure_day,
+            destination_by_day,
             moves: 0,
             improvements: 0,
             temperature: 0.0,
@@ -234,10 +237,10 @@ impl<'m, 'a> Search<'m, 'a> {
             state: self.state.clone(),
             objective: self.objective,
             rng: SplitMix64::new(seed),
-            charters: self.charters.clone(),
             active_destinations: self.active_destinations.clone(),
             item_departures: self.item_departures.clone(),
             by_departure_day: self.by_departure_day.clone(),
+            destination_by_day: self.destination_by_day.clone(),
             moves: 0,
             improvements: 0,
             temperature: 0.0,
@@ -283,10 +286,17 @@ impl<'m, 'a> Search<'m, 'a> {
                 destinations.push(second);
             }
         }
-        let departures: Vec<usize> = destinations
-            .iter()
-            .flat_map(|&x| model.destination_departures[x].iter().copied())
-            .collect();
+        // A destination with many departures gives a run of them, by day.
+        let mut departures: Vec<usize> = Vec::new();
+        for &x in &destinations {
+            let list = &self.destination_by_day[x];
+            if list.len() <= DESTINATION_MOVE_DEPARTURES {
+                departures.extend_from_slice(list);
+            } else {
+                let start = self.rng.below(list.len() - DESTINATION_MOVE_DEPARTURES + 1);
+                departures.extend_from_slice(&list[start..start + DESTINATION_MOVE_DEPARTURES]);
+            }
+        }
         let before: f64 = departures
             .iter()
             .map(|&d| self.state.contribution(model, d))
@@ -311,10 +321,11 @@ impl<'m, 'a> Search<'m, 'a> {
             .map(|&d| self.state.clear(model, d))
             .collect();
 
-        // New charter decisions for these destinations.
-        let charters: Vec<usize> = destinations
+        // New charter decisions for these departures.
+        let charters: Vec<usize> = departures
             .iter()
-            .flat_map(|&x| self.charters[x].iter().copied())
+            .copied()
+            .filter(|&d| model.instance.departures[d].fixed_cost > 0.0)
             .collect();
         let kind = self.rng.unit();
         if !charters.is_empty() {
