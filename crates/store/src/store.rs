@@ -1064,9 +1064,16 @@ fn reference_codes(conn: &mut dyn Conn, chunk: &Batch) -> Result<ReferenceCodes,
         donors.insert(&lot.donor);
     }
     let mut seen: HashSet<&str> = HashSet::new();
+    // Transfers mostly repeat the last two accounts: skip those unhashed.
+    let mut recent: [&str; 2] = ["", ""];
     for transfer in &chunk.transfers {
         for account in [&transfer.from, &transfer.to] {
-            if !seen.insert(account.canonical()) {
+            let name = account.canonical();
+            if recent.contains(&name) {
+                continue;
+            }
+            recent = [name, recent[0]];
+            if !seen.insert(name) {
                 continue;
             }
             let set = match account.kind() {
@@ -1333,12 +1340,17 @@ fn push_chunk(
         fetched: PairMap::default(),
         corrected: HashMap::new(),
     };
-    let lot_ids: Vec<Value> = chunk
-        .existing_lots()
-        .into_iter()
-        .filter(|id| !lot_cache.lots.contains_key(id))
-        .map(Value::Int)
+    let mut existing: Vec<i64> = chunk
+        .transfers
+        .iter()
+        .filter_map(|t| match t.lot {
+            LotRef::Existing(id) if !lot_cache.lots.contains_key(&id) => Some(id),
+            _ => None,
+        })
         .collect();
+    existing.sort_unstable();
+    existing.dedup();
+    let lot_ids: Vec<Value> = existing.into_iter().map(Value::Int).collect();
     if !lot_ids.is_empty() {
         for row in query_in(
             conn,
