@@ -106,12 +106,6 @@ impl PairMap {
     fn clear(&mut self) {
         self.by_account.clear();
     }
-    fn entries(&self) -> impl Iterator<Item = (&str, i64, i64)> {
-        self.by_account.iter().flat_map(|(account, lots)| {
-            lots.iter()
-                .map(move |(lot, v)| (account.as_str(), *lot, *v))
-        })
-    }
     /// Adds `other`'s numbers to these.
     fn merge(&mut self, other: &PairMap) {
         for (account, lots) in &other.by_account {
@@ -405,7 +399,7 @@ impl Store {
             return Ok(Some((state.head_seq, valid)));
         }
         if self.cache.valid_for(state.head_seq, state.checkpoint_seq) {
-            write_deltas(conn, self.cache.dirty.entries())?;
+            write_deltas(conn, &self.cache.dirty)?;
             set_checkpoint(conn, state.head_seq)?;
             Ok(Some((state.head_seq, true)))
         } else {
@@ -1027,12 +1021,24 @@ fn set_checkpoint(conn: &mut dyn Conn, seq: i64) -> Result<(), StoreError> {
 }
 
 /// Adds summed changes to the `balances` table, in key order, skipping zeros.
-fn write_deltas<'a>(
-    conn: &mut dyn Conn,
-    deltas: impl Iterator<Item = (&'a str, i64, i64)>,
-) -> Result<(), StoreError> {
-    let mut rows: Vec<(&str, i64, i64)> = deltas.filter(|(_, _, d)| *d != 0).collect();
-    rows.sort_unstable();
+/// The accounts are few: they are sorted once, and each account's lots by id.
+fn write_deltas(conn: &mut dyn Conn, deltas: &PairMap) -> Result<(), StoreError> {
+    let mut accounts: Vec<(&str, &IdMap<i64>)> = deltas
+        .by_account
+        .iter()
+        .map(|(account, lots)| (account.as_str(), lots))
+        .collect();
+    accounts.sort_unstable_by_key(|(account, _)| *account);
+    let mut rows: Vec<(&str, i64, i64)> = Vec::with_capacity(deltas.len());
+    for (account, lots) in accounts {
+        let start = rows.len();
+        rows.extend(
+            lots.iter()
+                .filter(|(_, delta)| **delta != 0)
+                .map(|(lot, delta)| (account, *lot, *delta)),
+        );
+        rows[start..].sort_unstable_by_key(|(_, lot, _)| *lot);
+    }
     conn.add_balances(&rows)
 }
 
@@ -1265,12 +1271,12 @@ fn fold(
         cache.dirty.len()
     };
     if committed_pairs == 0 {
-        write_deltas(conn, pending.dirty.entries())?;
+        write_deltas(conn, &pending.dirty)?;
     } else {
         let mut all = PairMap::default();
         all.merge(&cache.dirty);
         all.merge(&pending.dirty);
-        write_deltas(conn, all.entries())?;
+        write_deltas(conn, &all)?;
     }
     set_checkpoint(conn, last_seq)?;
     pending.dirty.clear();
