@@ -1065,9 +1065,17 @@ fn reference_codes(conn: &mut dyn Conn, chunk: &Batch) -> Result<ReferenceCodes,
     let mut donors: HashSet<&str> = HashSet::new();
     let mut nodes: HashSet<&str> = HashSet::new();
     let mut destinations: HashSet<&str> = HashSet::new();
+    // Lots of one manifest share a few items and donors: skip the last seen.
+    let (mut last_item, mut last_donor) = ("", "");
     for lot in &chunk.new_lots {
-        items.insert(&lot.item);
-        donors.insert(&lot.donor);
+        if lot.item != last_item {
+            items.insert(&lot.item);
+            last_item = &lot.item;
+        }
+        if lot.donor != last_donor {
+            donors.insert(&lot.donor);
+            last_donor = &lot.donor;
+        }
     }
     let mut seen: HashSet<&str> = HashSet::new();
     // Transfers mostly repeat the last two accounts: skip those unhashed.
