@@ -129,6 +129,8 @@ const DESTINATION_MOVE_DEPARTURES: usize = 24;
 /// Share of destination moves whose main charter decision closes the flown
 /// charter that earns least on its fixed cost.
 const CLOSE_WEAKEST: f64 = 0.3;
+/// The second search's threshold relative to the first's.
+const SECOND_HEAT: f64 = 8.0;
 /// Share of moves that rebuild the departures leaving within a few days of
 /// each other, whatever their destination.
 const WINDOW_MOVE_SHARE: f64 = 0.15;
@@ -154,6 +156,8 @@ pub(crate) struct Search<'m, 'a> {
     pub improvements: u64,
     /// Worsening a move may bring (0: only moves that are no worse).
     pub temperature: f64,
+    /// This search's share of the common threshold.
+    pub heat: f64,
     /// The best plan and its objective when the current one is worse.
     best: Option<(State, f64)>,
 }
@@ -226,6 +230,7 @@ impl<'m, 'a> Search<'m, 'a> {
             moves: 0,
             improvements: 0,
             temperature: 0.0,
+            heat: 1.0,
             best: None,
         }
     }
@@ -244,6 +249,7 @@ impl<'m, 'a> Search<'m, 'a> {
             moves: 0,
             improvements: 0,
             temperature: 0.0,
+            heat: SECOND_HEAT,
             best: None,
         }
     }

@@ -133,7 +133,8 @@ pub fn solve(
     let advance = |search: &mut Search| {
         if anneal {
             let fraction = progress_fraction(search);
-            search.temperature = TEMPERATURE * search.best_objective().max(0.0) * (1.0 - fraction);
+            search.temperature =
+                search.heat * TEMPERATURE * search.best_objective().max(0.0) * (1.0 - fraction);
         }
         let improved = search.step(&out_of_time);
         if improved {
