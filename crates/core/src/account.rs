@@ -5,6 +5,7 @@
 //! stores and hashes, so it must never change for an existing account.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The kind of an account. Each kind names what its reference is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -109,8 +110,9 @@ impl LossReason {
 pub struct Account {
     kind: AccountKind,
     /// The canonical `kind:reference` text, kept whole because the ledger
-    /// hashes and stores it for every transfer.
-    text: String,
+    /// hashes and stores it for every transfer; shared, because a batch
+    /// names the same few accounts in thousands of transfers.
+    text: Arc<str>,
 }
 
 /// Why an account text could not be read.
@@ -151,7 +153,10 @@ impl Account {
                 reason: reference.to_string(),
             });
         }
-        Ok(Account { kind, text })
+        Ok(Account {
+            kind,
+            text: text.into(),
+        })
     }
 
     /// Reads the canonical `kind:reference` text.
@@ -194,7 +199,7 @@ impl Account {
     pub fn loss(reason: LossReason) -> Account {
         Account {
             kind: AccountKind::Loss,
-            text: format!("loss:{}", reason.code()),
+            text: format!("loss:{}", reason.code()).into(),
         }
     }
 
