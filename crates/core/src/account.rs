@@ -213,6 +213,11 @@ impl Account {
     pub fn may_go_negative(&self) -> bool {
         self.kind == AccountKind::Source
     }
+    /// The canonical text, shared (a pointer copy, not a string copy).
+    pub fn shared_text(&self) -> Arc<str> {
+        Arc::clone(&self.text)
+    }
+
     /// The canonical text, as stored and hashed.
     pub fn canonical(&self) -> &str {
         &self.text

@@ -156,11 +156,11 @@ impl Verifier {
         }
         *self
             .balances
-            .entry((entry.from.clone(), entry.lot_id))
+            .entry((entry.from.to_string(), entry.lot_id))
             .or_insert(0) -= entry.quantity;
         *self
             .balances
-            .entry((entry.to.clone(), entry.lot_id))
+            .entry((entry.to.to_string(), entry.lot_id))
             .or_insert(0) += entry.quantity;
         self.previous = entry.hash;
         self.expected_seq += 1;

@@ -604,8 +604,8 @@ impl Conn for PgConn {
             let seq: Vec<i64> = chunk.iter().map(|r| r.seq).collect();
             let batch: Vec<i64> = chunk.iter().map(|r| r.batch_id).collect();
             let lot: Vec<i64> = chunk.iter().map(|r| r.lot_id).collect();
-            let from: Vec<&str> = chunk.iter().map(|r| r.from.as_str()).collect();
-            let to: Vec<&str> = chunk.iter().map(|r| r.to.as_str()).collect();
+            let from: Vec<&str> = chunk.iter().map(|r| &*r.from).collect();
+            let to: Vec<&str> = chunk.iter().map(|r| &*r.to).collect();
             let quantity: Vec<i64> = chunk.iter().map(|r| r.quantity).collect();
             let corrects: Vec<Option<i64>> = chunk.iter().map(|r| r.corrects).collect();
             let hash: Vec<&[u8]> = chunk.iter().map(|r| &r.hash[..]).collect();

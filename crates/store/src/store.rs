@@ -871,8 +871,8 @@ impl Store {
                         seq,
                         batch_id,
                         lot_id: row[2].int()?,
-                        from: row[3].text()?,
-                        to: row[4].text()?,
+                        from: row[3].text()?.into(),
+                        to: row[4].text()?.into(),
                         quantity: row[5].int()?,
                         corrects: row[6].opt_int()?,
                         // A stored hash of the wrong length can never match.
@@ -903,8 +903,8 @@ impl Store {
                         return Ok(Err(failure));
                     }
                     if seq > checkpoint_seq {
-                        *tail.entry((entry.from.clone(), entry.lot_id)).or_insert(0) -= entry.quantity;
-                        *tail.entry((entry.to.clone(), entry.lot_id)).or_insert(0) += entry.quantity;
+                        *tail.entry((entry.from.to_string(), entry.lot_id)).or_insert(0) -= entry.quantity;
+                        *tail.entry((entry.to.to_string(), entry.lot_id)).or_insert(0) += entry.quantity;
                     }
                     let span = batch_spans.entry(batch_id).or_insert((seq, 0));
                     span.1 += 1;
