@@ -1469,7 +1469,10 @@ fn push_chunk(
         }
         Ok(())
     };
-    let (written, last_hash) = if chunk.transfers.len() >= PIPELINE_MIN_ENTRIES && spare_core() {
+    let dirty = &mut pending.dirty;
+    let parallel = chunk.transfers.len() >= PIPELINE_MIN_ENTRIES && spare_core();
+    let dirty_done = parallel;
+    let (written, last_hash) = if parallel {
         std::thread::scope(|scope| {
             let (pieces, received) =
                 std::sync::mpsc::sync_channel::<Vec<JournalEntry>>(PIPELINE_PIECES_WAITING);
@@ -1489,6 +1492,8 @@ fn push_chunk(
             });
             // On an error `received` is dropped, so the hashing stops too.
             store_lots(conn)?;
+            // The unfolded changes are summed while the first piece is hashed.
+            add_changes(dirty, &changes, new_lot_ids, |c| c.delta, true);
             let mut written = 0;
             let mut last_hash = None;
             for piece in received {
@@ -1518,33 +1523,11 @@ fn push_chunk(
             pending.read_lots.push((id, spec));
         }
     }
-    // The changes come ordered by account: look each account up once.
-    let mut start = 0;
-    while start < changes.len() {
-        let account = changes[start].account.canonical();
-        let end = changes[start..]
-            .iter()
-            .position(|c| c.account.canonical() != account)
-            .map_or(changes.len(), |n| start + n);
-        let dirty = pending.dirty.lots_mut(account);
-        for change in &changes[start..end] {
-            let lot_id = match change.lot {
-                LotRef::Existing(id) => id,
-                LotRef::New(index) => new_lot_ids[index],
-            };
-            *dirty.entry(lot_id).or_insert(0) += change.delta;
-        }
-        if pending.cached_balances_usable {
-            let overlay = pending.overlay.lots_mut(account);
-            for change in &changes[start..end] {
-                let lot_id = match change.lot {
-                    LotRef::Existing(id) => id,
-                    LotRef::New(index) => new_lot_ids[index],
-                };
-                overlay.insert(lot_id, change.balance_after);
-            }
-        }
-        start = end;
+    if !dirty_done {
+        add_changes(&mut pending.dirty, &changes, &new_lot_ids, |c| c.delta, true);
+    }
+    if pending.cached_balances_usable {
+        add_changes(&mut pending.overlay, &changes, &new_lot_ids, |c| c.balance_after, false);
     }
     if pending.cached_balances_usable && pending.overlay.len() > OVERLAY_BALANCES_MAX {
         // A huge streamed batch: stop remembering balances; later chunks
@@ -1570,6 +1553,38 @@ fn push_chunk(
         fold(conn, cache, pending)?;
     }
     Ok(new_lot_ids)
+}
+
+/// Adds (or, with `add` false, sets) each change's number in `map`. The
+/// changes come ordered by account: each account is looked up once.
+fn add_changes(
+    map: &mut PairMap,
+    changes: &[ledger::BalanceChange],
+    new_lot_ids: &[i64],
+    number: impl Fn(&ledger::BalanceChange) -> i64,
+    add: bool,
+) {
+    let mut start = 0;
+    while start < changes.len() {
+        let account = changes[start].account.canonical();
+        let end = changes[start..]
+            .iter()
+            .position(|c| c.account.canonical() != account)
+            .map_or(changes.len(), |n| start + n);
+        let lots = map.lots_mut(account);
+        for change in &changes[start..end] {
+            let lot_id = match change.lot {
+                LotRef::Existing(id) => id,
+                LotRef::New(index) => new_lot_ids[index],
+            };
+            if add {
+                *lots.entry(lot_id).or_insert(0) += number(change);
+            } else {
+                lots.insert(lot_id, number(change));
+            }
+        }
+        start = end;
+    }
 }
 
 /// Writes the batch header once every chunk is in.
