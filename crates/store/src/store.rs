@@ -1524,10 +1524,22 @@ fn push_chunk(
         }
     }
     if !dirty_done {
-        add_changes(&mut pending.dirty, &changes, &new_lot_ids, |c| c.delta, true);
+        add_changes(
+            &mut pending.dirty,
+            &changes,
+            &new_lot_ids,
+            |c| c.delta,
+            true,
+        );
     }
     if pending.cached_balances_usable {
-        add_changes(&mut pending.overlay, &changes, &new_lot_ids, |c| c.balance_after, false);
+        add_changes(
+            &mut pending.overlay,
+            &changes,
+            &new_lot_ids,
+            |c| c.balance_after,
+            false,
+        );
     }
     if pending.cached_balances_usable && pending.overlay.len() > OVERLAY_BALANCES_MAX {
         // A huge streamed batch: stop remembering balances; later chunks
