@@ -177,7 +177,7 @@ const FOLD_ENTRIES: i64 = 50_000;
 const FOLD_PAIRS: usize = 100_000;
 
 /// Chunks with at least this many entries hash them on a second thread
-/// while the first stores them.
+/// while the first stores them (SQLite only).
 const PIPELINE_MIN_ENTRIES: usize = 256;
 /// Entries handed from the hashing thread to the writer at a time.
 const PIPELINE_PIECE_ENTRIES: usize = 128;
@@ -1470,7 +1470,11 @@ fn push_chunk(
         Ok(())
     };
     let dirty = &mut pending.dirty;
-    let parallel = chunk.transfers.len() >= PIPELINE_MIN_ENTRIES && spare_core();
+    // Only for the embedded database: on PostgreSQL the server's own
+    // process needs the other core to store what this one sends.
+    let parallel = chunk.transfers.len() >= PIPELINE_MIN_ENTRIES
+        && conn.backend() == Backend::Sqlite
+        && spare_core();
     let dirty_done = parallel;
     let (written, last_hash) = if parallel {
         std::thread::scope(|scope| {
