@@ -48,7 +48,8 @@ for size in "${SIZES[@]}"; do
   fi
   reach=""
   if [ -n "$highs" ]; then
-    reach=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["objective"])' "$highs")
+    # Only a plan HiGHS found is a mark to reach (objective 0: it found none).
+    reach=$(python3 -c 'import json,sys; o=json.loads(sys.argv[1])["objective"]; print(o if o and o > 0 else "")' "$highs")
   fi
   for run in $(seq 1 "$RUNS"); do
     rows+=("$(measure "$BIN" solve "$inst" "$OUT/$size.plan.json" "$limit" "$run" $reach)")
