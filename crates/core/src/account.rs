@@ -243,7 +243,7 @@ mod tests {
                 "TARTUS-PORT"
             };
             let account = Account::new(kind, reference).expect("valid account");
-            assert_eq!(Account::parse(&account.canonical()), Ok(account.clone()));
+            assert_eq!(Account::parse(account.canonical()), Ok(account.clone()));
         }
     }
 

@@ -48,7 +48,7 @@ fn reader<R: Read>(input: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new().flexible(true).from_reader(input)
 }
 
-fn field<'a>(record: &'a csv::StringRecord, index: usize) -> &'a str {
+fn field(record: &csv::StringRecord, index: usize) -> &str {
     record.get(index).unwrap_or("").trim()
 }
 

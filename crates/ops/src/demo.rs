@@ -1288,7 +1288,9 @@ fn report(sim: &mut Sim<'_>) -> Result<String, OpsError> {
 
     let _ = writeln!(out, "\nRequest fulfilment by destination:");
     let requests = sim.ops.requests()?;
-    let mut by_destination: BTreeMap<String, (i64, i64, i64, i64, i64, i64, i64)> = BTreeMap::new();
+    // Per destination: seven request counts and quantities (see the table below).
+    type Counts = (i64, i64, i64, i64, i64, i64, i64);
+    let mut by_destination: BTreeMap<String, Counts> = BTreeMap::new();
     for r in &requests {
         let e = by_destination
             .entry(r.request.destination.clone())

@@ -74,7 +74,7 @@ pub trait ManifestSource {
     fn name(&self) -> String;
     fn open(&self) -> std::io::Result<Box<dyn Read + '_>>;
     /// The size in bytes, when known (for progress bars).
-    fn len(&self) -> Option<u64>;
+    fn size_bytes(&self) -> Option<u64>;
 }
 
 pub struct FileSource(pub PathBuf);
@@ -86,7 +86,7 @@ impl ManifestSource for FileSource {
     fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
         Ok(Box::new(std::fs::File::open(&self.0)?))
     }
-    fn len(&self) -> Option<u64> {
+    fn size_bytes(&self) -> Option<u64> {
         std::fs::metadata(&self.0).ok().map(|m| m.len())
     }
 }
@@ -103,7 +103,7 @@ impl ManifestSource for MemorySource {
     fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
         Ok(Box::new(&self.bytes[..]))
     }
-    fn len(&self) -> Option<u64> {
+    fn size_bytes(&self) -> Option<u64> {
         Some(self.bytes.len() as u64)
     }
 }
@@ -320,7 +320,7 @@ impl Ops {
         let mut lines_checked = 0_usize;
         let checked = read_manifest(&mut hashing, format, &name, &rules, |_line| {
             lines_checked += 1;
-            if lines_checked % CHUNK_LINES == 0 {
+            if lines_checked.is_multiple_of(CHUNK_LINES) {
                 progress(1, bytes.get());
             }
             Ok::<(), ()>(())
@@ -449,10 +449,11 @@ impl Ops {
                     }
                     Ok(())
                 });
-                if read.is_ok() && !chunk.transfers.is_empty() {
-                    if chunks.send((chunk, chunk_lines)).is_err() {
-                        read = Err(ReadError::Sink(stopped()));
-                    }
+                if read.is_ok()
+                    && !chunk.transfers.is_empty()
+                    && chunks.send((chunk, chunk_lines)).is_err()
+                {
+                    read = Err(ReadError::Sink(stopped()));
                 }
                 drop(chunks);
                 let written = match writer.join() {

@@ -10,6 +10,10 @@ use reliefhub_store::{Conn, StoreError};
 use crate::table::{column, Cell, Table};
 use crate::{date_text, Ops, OpsError};
 
+/// Per node and item: available and quarantined units, lots, kg, m³ and the
+/// first expiry.
+type Totals = (i64, i64, i64, f64, f64, Option<time::Date>);
+
 /// One item line of a donor statement. All quantities in catalogue units.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DonorItem {
@@ -235,8 +239,7 @@ impl Ops {
                 column("first_expiry", "#date+expiry"),
             ],
         );
-        let mut grouped: BTreeMap<(String, String), (i64, i64, i64, f64, f64, Option<time::Date>)> =
-            BTreeMap::new();
+        let mut grouped: BTreeMap<(String, String), Totals> = BTreeMap::new();
         for r in rows {
             let g = grouped
                 .entry((r.node.clone(), r.item.clone()))

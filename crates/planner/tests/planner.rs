@@ -177,7 +177,9 @@ fn bad_input_names_the_object_and_field() {
             "duplicate id",
             |v| {
                 let lot = v["lots"][0].clone();
-                v["lots"].as_array_mut().map(|a| a.push(lot));
+                if let Some(a) = v["lots"].as_array_mut() {
+                    a.push(lot);
+                }
             },
             &["lots[1] \"L1\"", "id", "duplicate"],
         ),
@@ -319,7 +321,9 @@ fn broken_variants(good: &str) -> Vec<String> {
         });
         edit(&|v| {
             let a = v["allocations"][0].clone();
-            v["allocations"].as_array_mut().map(|l| l.push(a));
+            if let Some(l) = v["allocations"].as_array_mut() {
+                l.push(a);
+            }
         });
         // Another departure and another request for the first allocation.
         for index in [1usize, 2, 3] {

@@ -729,7 +729,7 @@ mod tests {
         let mut day = date("2023-01-01");
         for _ in 0..(5 * 366) {
             dates.push(day);
-            day = day.next_day().unwrap();
+            day = day.next_day().expect("a later day");
         }
         dates.push(date("0001-02-03"));
         dates.push(date("9999-12-31"));
