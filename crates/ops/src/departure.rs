@@ -406,17 +406,27 @@ impl Ops {
             request_digest("load-many", &lists)
         };
         let codes: Vec<String> = lists.iter().map(|(c, _)| c.clone()).collect();
-        self.load_lists(lists, key, &digest, "departure.load", at, move |_, _| {
-            Ok(codes.join(","))
-        })
+        self.load_lists(
+            lists,
+            &[],
+            key,
+            &digest,
+            "departure.load",
+            at,
+            move |_, _| Ok(codes.join(",")),
+        )
     }
 
     /// Loads several departures in one batch; `finish` writes whatever else
     /// belongs to the operation in the same transaction and returns its
     /// reference.
+    /// Loads the lists, and dispatches the hub transfers `moves` (port ↔
+    /// airport), in one ledger batch.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn load_lists(
         &mut self,
         lists: &[(String, Vec<LoadLine>)],
+        moves: &[crate::transfer::NewTransfer],
         key: &str,
         digest: &str,
         kind: &str,
@@ -425,6 +435,7 @@ impl Ops {
     ) -> Result<Done, OpsError> {
         let items = self.refs()?.items;
         let lists = lists.to_vec();
+        let moves = moves.to_vec();
         self.run(
             key,
             kind,
@@ -453,6 +464,22 @@ impl Ops {
                         from: from.clone(),
                         to: to.clone(),
                         quantity: l.quantity,
+                        corrects: None,
+                    }));
+                }
+                for m in &moves {
+                    let used = conn.query("SELECT COUNT(*) FROM hub_transfers WHERE code = $1", &[(&m.code).into()])?[0][0].int()?;
+                    if used > 0 {
+                        errors.push(format!("transfer `{}` already exists", m.code));
+                        continue;
+                    }
+                    let from = node_account(Account::at_node, &m.from_node)?;
+                    let via = node_account(Account::node_transit, &m.code)?;
+                    transfers.extend(m.lines.iter().map(|(lot, quantity)| TransferSpec {
+                        lot: LotRef::Existing(*lot),
+                        from: from.clone(),
+                        to: via.clone(),
+                        quantity: *quantity,
                         corrects: None,
                     }));
                 }
@@ -511,6 +538,14 @@ impl Ops {
                         "UPDATE departures SET status = 'loaded' WHERE code = $1",
                         &[code.into()],
                     )?;
+                }
+                for m in &moves {
+                    conn.execute(
+                        "INSERT INTO hub_transfers (code, from_node, to_node, vehicle, dispatched_on, dispatch_batch) VALUES ($1, $2, $3, $4, $5, $6)",
+                        &[(&m.code).into(), (&m.from_node).into(), (&m.to_node).into(), (&m.vehicle).into(), date_text(m.dispatched_on).into(), applied.batch_id.into()],
+                    )?;
+                    let rows: Vec<Vec<Value>> = m.lines.iter().map(|(lot, q)| vec![(&m.code).into(), (*lot).into(), (*q).into()]).collect();
+                    insert_rows(conn, "hub_transfer_lines", &["transfer_code", "lot_id", "quantity"], &rows)?;
                 }
                 finish(conn, applied)
             },

@@ -30,6 +30,7 @@ use serde_json::json;
 use time::Date;
 
 use crate::departure::{loaded_cold_m3, LoadLine};
+use crate::transfer::NewTransfer;
 use crate::{lot_specs, Moment, Ops, OpsError};
 
 /// Days by road between the port and the airport.
@@ -141,6 +142,16 @@ pub struct AcceptedLoad {
     pub units: i64,
 }
 
+/// A hub transfer that accepting a plan dispatched.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AcceptedTransfer {
+    pub code: String,
+    pub from_node: String,
+    pub to_node: String,
+    pub lots: usize,
+    pub units: i64,
+}
+
 /// What accepting a plan did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AcceptedPlan {
@@ -150,6 +161,9 @@ pub struct AcceptedPlan {
     /// Allocations whose stock is not yet at the departure's node: they stay
     /// in the plan, to be loaded when the stock arrives.
     pub waiting: Vec<PlanLine>,
+    /// Hub transfers dispatched on acceptance, to bring waiting stock that
+    /// sits at the other node today to its departure's node.
+    pub transfers: Vec<AcceptedTransfer>,
     /// The ledger batch of the loading (0 when nothing was ready to load).
     pub batch_id: i64,
     /// True when this key had already accepted the plan.
@@ -548,12 +562,23 @@ impl Ops {
         let mut lists: Vec<(String, Vec<LoadLine>)> = Vec::new();
         let mut loading = Vec::new();
         let mut waiting = Vec::new();
+        // Waiting stock at the other node today, by (from, to) node and lot.
+        let mut to_move: BTreeMap<(String, String), BTreeMap<i64, i64>> = BTreeMap::new();
         for d in &view.departures {
             let mut lines: BTreeMap<(i64, String), i64> = BTreeMap::new();
             for a in &d.allocations {
                 if a.ready {
                     *lines.entry((a.lot_id, a.request.clone())).or_insert(0) += a.quantity;
                 } else {
+                    // Stock at a node is named by the node's code; stock on its
+                    // way (inbound, between the nodes) by `kind:reference`.
+                    if !a.stock_at.contains(':') && a.stock_at != d.node {
+                        *to_move
+                            .entry((a.stock_at.clone(), d.node.clone()))
+                            .or_default()
+                            .entry(a.lot_id)
+                            .or_insert(0) += a.quantity;
+                    }
                     waiting.push(a.clone());
                 }
             }
@@ -575,6 +600,27 @@ impl Ops {
             });
             lists.push((d.code.clone(), lines));
         }
+        let moves: Vec<NewTransfer> = to_move
+            .into_iter()
+            .map(|((from_node, to_node), lots)| NewTransfer {
+                code: format!("PLAN-{id}-{from_node}-{to_node}"),
+                from_node,
+                to_node,
+                vehicle: format!("plan {id}"),
+                dispatched_on: at.date,
+                lines: lots.into_iter().collect(),
+            })
+            .collect();
+        let transfers: Vec<AcceptedTransfer> = moves
+            .iter()
+            .map(|m| AcceptedTransfer {
+                code: m.code.clone(),
+                from_node: m.from_node.clone(),
+                to_node: m.to_node.clone(),
+                lots: m.lines.len(),
+                units: m.lines.iter().map(|(_, q)| q).sum(),
+            })
+            .collect();
         if view.status == "accepted" {
             // Accepting again under the key that accepted it is a replay;
             // under any other key it is refused.
@@ -589,12 +635,13 @@ impl Ops {
                 .map(|r| r[0].text())
                 .transpose()?
                 .is_some_and(|k| k == key);
-            if same || (lists.is_empty() && recorded.is_empty()) {
+            if same || (lists.is_empty() && moves.is_empty() && recorded.is_empty()) {
                 return Ok(AcceptedPlan {
                     plan_id: id,
                     status: "accepted".to_string(),
                     loading,
                     waiting,
+                    transfers,
                     batch_id: 0,
                     replayed: true,
                 });
@@ -603,7 +650,7 @@ impl Ops {
                 "plan {id} was already accepted; build a new plan to load more"
             )));
         }
-        if lists.is_empty() {
+        if lists.is_empty() && moves.is_empty() {
             self.store.write(|conn| {
                 conn.execute(
                     "UPDATE plans SET status = 'accepted', accepted_at_unix_ms = $1 WHERE id = $2",
@@ -615,16 +662,18 @@ impl Ops {
                 status: "accepted".to_string(),
                 loading,
                 waiting,
+                transfers,
                 batch_id: 0,
                 replayed: false,
             });
         }
-        let done = self.load_plan(id, &lists, key, at)?;
+        let done = self.load_plan(id, &lists, &moves, key, at)?;
         Ok(AcceptedPlan {
             plan_id: id,
             status: "accepted".to_string(),
             loading,
             waiting,
+            transfers,
             batch_id: done.applied.batch_id,
             replayed: done.replayed,
         })
@@ -771,11 +820,12 @@ impl Ops {
         &mut self,
         id: i64,
         lists: &[(String, Vec<LoadLine>)],
+        moves: &[NewTransfer],
         key: &str,
         at: Moment,
     ) -> Result<crate::Done, OpsError> {
-        let digest = crate::request_digest("plan.accept", &(id, lists));
-        self.load_lists(lists, key, &digest, "plan.accept", at, move |conn, applied| {
+        let digest = crate::request_digest("plan.accept", &(id, lists, moves));
+        self.load_lists(lists, moves, key, &digest, "plan.accept", at, move |conn, applied| {
             conn.execute(
                 "UPDATE plans SET status = 'accepted', accepted_at_unix_ms = $1, accept_batch = $2 WHERE id = $3",
                 &[at.unix_ms.into(), applied.batch_id.into(), id.into()],

@@ -449,6 +449,12 @@ fn run_hub(command: PlanCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCo
                     load.departure, load.lines, load.units
                 );
             }
+            for t in &accepted.transfers {
+                println!(
+                    "transfer {}: {} lots, {} units dispatched from {} to {}",
+                    t.code, t.lots, t.units, t.from_node, t.to_node
+                );
+            }
             if !accepted.waiting.is_empty() {
                 println!(
                     "{} allocations wait for their stock to reach the departure's node",

@@ -122,20 +122,32 @@ fn plan_from_db(db: &str) {
     );
     let stale_id = stale["id"].as_i64().unwrap().to_string();
 
-    // Accept: exactly the ready allocations leave the nodes.
+    // Accept: exactly the ready allocations leave the nodes (loaded), and
+    // so does waiting stock that sits at the other node (a hub transfer to
+    // its departure's node).
     let before = stock(dir, db);
     let entries_before = journal_entries(dir, db);
     let mut expected: HashMap<(String, i64), i64> = HashMap::new();
     let mut ready_lines = 0;
+    let mut moved: HashMap<(String, String), i64> = HashMap::new();
     for d in departures {
+        let node = d["node"].as_str().unwrap();
         for a in d["allocations"].as_array().unwrap() {
-            if a["ready"] == true {
+            let stock_at = a["stock_at"].as_str().unwrap();
+            let leaves = if a["ready"] == true {
                 ready_lines += 1;
+                Some(node)
+            } else if !stock_at.contains(':') && stock_at != node {
+                *moved
+                    .entry((stock_at.to_string(), node.to_string()))
+                    .or_insert(0) += a["quantity"].as_i64().unwrap();
+                Some(stock_at)
+            } else {
+                None
+            };
+            if let Some(place) = leaves {
                 *expected
-                    .entry((
-                        d["node"].as_str().unwrap().to_string(),
-                        a["lot_id"].as_i64().unwrap(),
-                    ))
+                    .entry((place.to_string(), a["lot_id"].as_i64().unwrap()))
                     .or_insert(0) += a["quantity"].as_i64().unwrap();
             }
         }
@@ -144,8 +156,21 @@ fn plan_from_db(db: &str) {
         ready_lines > 0,
         "some stock should be at its departure's node"
     );
-    ok(dir, db, &["plan", "accept", &id, "--on", ON]);
+    let accepted = ok(dir, db, &["plan", "accept", &id, "--on", ON]);
+    for ((from, to), units) in &moved {
+        let line = format!("{units} units dispatched from {from} to {to}");
+        assert!(accepted.contains(&line), "`{line}` in: {accepted}");
+    }
     let after = stock(dir, db);
+    // Everything counted above left the nodes, and nothing else did.
+    let mut changed: HashMap<(String, i64), i64> = HashMap::new();
+    for (key, units) in &before {
+        let now = after.get(key).copied().unwrap_or(0);
+        if now != *units {
+            changed.insert(key.clone(), units - now);
+        }
+    }
+    assert_eq!(changed, expected, "stock that left the nodes");
     for (key, units) in &expected {
         assert_eq!(
             before.get(key).copied().unwrap_or(0) - after.get(key).copied().unwrap_or(0),

@@ -95,12 +95,23 @@ pub struct AcceptedLoadJson {
     pub units: i64,
 }
 
+/// A hub transfer dispatched on acceptance (waiting stock at the other node).
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedTransferJson {
+    pub code: String,
+    pub from_node: String,
+    pub to_node: String,
+    pub lots: u64,
+    pub units: i64,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct AcceptedPlanJson {
     pub plan_id: i64,
     pub status: String,
     pub loading: Vec<AcceptedLoadJson>,
     pub waiting: Vec<PlanLineJson>,
+    pub transfers: Vec<AcceptedTransferJson>,
     pub batch_id: i64,
     pub replayed: bool,
 }
