@@ -143,14 +143,30 @@ pub struct Lot {
     pub created_batch: i64,
 }
 
-/// Formats a date as `YYYY-MM-DD`.
+/// Formats a date as `YYYY-MM-DD` (digits written directly: the ledger
+/// writes one for every lot it stores).
 pub fn format_date(date: Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
+    let year = date.year();
+    if !(0..=9999).contains(&year) {
+        return format!(
+            "{:04}-{:02}-{:02}",
+            year,
+            u8::from(date.month()),
+            date.day()
+        );
+    }
+    fn digits(text: &mut String, value: u32, width: u32) {
+        for place in (0..width).rev() {
+            text.push(char::from(b'0' + (value / 10_u32.pow(place) % 10) as u8));
+        }
+    }
+    let mut text = String::with_capacity(10);
+    digits(&mut text, year as u32, 4);
+    text.push('-');
+    digits(&mut text, u32::from(u8::from(date.month())), 2);
+    text.push('-');
+    digits(&mut text, u32::from(date.day()), 2);
+    text
 }
 
 /// Reads a `YYYY-MM-DD` date.
@@ -161,6 +177,25 @@ pub fn parse_date(text: &str) -> Option<Date> {
 
 #[cfg(test)]
 mod tests {
+    /// The date text is the standard `{:04}-{:02}-{:02}` one, for every day
+    /// of several years and at the ends of the four-digit range.
+    #[test]
+    fn format_date_matches_standard_formatting() {
+        let date = |text: &str| super::parse_date(text).expect("a date");
+        let mut dates = Vec::new();
+        let mut day = date("2023-01-01");
+        for _ in 0..(5 * 366) {
+            dates.push(day);
+            day = day.next_day().expect("a later day");
+        }
+        dates.push(date("0001-02-03"));
+        dates.push(date("9999-12-31"));
+        for d in dates {
+            let standard = format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+            assert_eq!(super::format_date(d), standard, "{d}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -468,20 +468,11 @@ impl Ops {
                     }));
                 }
                 for m in &moves {
-                    let used = conn.query("SELECT COUNT(*) FROM hub_transfers WHERE code = $1", &[(&m.code).into()])?[0][0].int()?;
-                    if used > 0 {
+                    if crate::transfer::transfer_exists(conn, &m.code)? {
                         errors.push(format!("transfer `{}` already exists", m.code));
                         continue;
                     }
-                    let from = node_account(Account::at_node, &m.from_node)?;
-                    let via = node_account(Account::node_transit, &m.code)?;
-                    transfers.extend(m.lines.iter().map(|(lot, quantity)| TransferSpec {
-                        lot: LotRef::Existing(*lot),
-                        from: from.clone(),
-                        to: via.clone(),
-                        quantity: *quantity,
-                        corrects: None,
-                    }));
+                    transfers.extend(crate::transfer::dispatch_transfers(m)?);
                 }
                 if !errors.is_empty() {
                     return Err(OpsError::Refused(errors));
@@ -540,12 +531,7 @@ impl Ops {
                     )?;
                 }
                 for m in &moves {
-                    conn.execute(
-                        "INSERT INTO hub_transfers (code, from_node, to_node, vehicle, dispatched_on, dispatch_batch) VALUES ($1, $2, $3, $4, $5, $6)",
-                        &[(&m.code).into(), (&m.from_node).into(), (&m.to_node).into(), (&m.vehicle).into(), date_text(m.dispatched_on).into(), applied.batch_id.into()],
-                    )?;
-                    let rows: Vec<Vec<Value>> = m.lines.iter().map(|(lot, q)| vec![(&m.code).into(), (*lot).into(), (*q).into()]).collect();
-                    insert_rows(conn, "hub_transfer_lines", &["transfer_code", "lot_id", "quantity"], &rows)?;
+                    crate::transfer::record_dispatch(conn, m, applied.batch_id)?;
                 }
                 finish(conn, applied)
             },

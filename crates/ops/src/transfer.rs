@@ -3,7 +3,7 @@
 //! in transfer(T) -> at(B). Stock in transit is the balance of transfer(T).
 
 use reliefhub_core::{Account, Batch, LotRef, TransferSpec};
-use reliefhub_store::Value;
+use reliefhub_store::{Conn, Value};
 use time::Date;
 
 use crate::stock::node_account;
@@ -18,6 +18,61 @@ pub struct NewTransfer {
     pub dispatched_on: Date,
     /// (lot, quantity)
     pub lines: Vec<(i64, i64)>,
+}
+
+/// Whether a hub transfer with this code was already dispatched.
+pub(crate) fn transfer_exists(conn: &mut dyn Conn, code: &str) -> Result<bool, OpsError> {
+    let used = conn.query(
+        "SELECT COUNT(*) FROM hub_transfers WHERE code = $1",
+        &[code.into()],
+    )?[0][0]
+        .int()?;
+    Ok(used > 0)
+}
+
+/// The ledger transfers of a dispatch: each line from the sending node into
+/// the transfer's own in-transit account.
+pub(crate) fn dispatch_transfers(t: &NewTransfer) -> Result<Vec<TransferSpec>, OpsError> {
+    let from = node_account(Account::at_node, &t.from_node)?;
+    let via = node_account(Account::node_transit, &t.code)?;
+    Ok(t.lines
+        .iter()
+        .map(|(lot, quantity)| TransferSpec {
+            lot: LotRef::Existing(*lot),
+            from: from.clone(),
+            to: via.clone(),
+            quantity: *quantity,
+            corrects: None,
+        })
+        .collect())
+}
+
+/// Stores a dispatched transfer's document: the transfer and its lines
+/// (summed per lot), written by ledger batch `batch_id`.
+pub(crate) fn record_dispatch(
+    conn: &mut dyn Conn,
+    t: &NewTransfer,
+    batch_id: i64,
+) -> Result<(), OpsError> {
+    conn.execute(
+        "INSERT INTO hub_transfers (code, from_node, to_node, vehicle, dispatched_on, dispatch_batch) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[(&t.code).into(), (&t.from_node).into(), (&t.to_node).into(), (&t.vehicle).into(), date_text(t.dispatched_on).into(), batch_id.into()],
+    )?;
+    let mut merged: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for (lot, quantity) in &t.lines {
+        *merged.entry(*lot).or_insert(0) += quantity;
+    }
+    let rows: Vec<Vec<Value>> = merged
+        .iter()
+        .map(|(lot, q)| vec![(&t.code).into(), (*lot).into(), (*q).into()])
+        .collect();
+    insert_rows(
+        conn,
+        "hub_transfer_lines",
+        &["transfer_code", "lot_id", "quantity"],
+        &rows,
+    )?;
+    Ok(())
 }
 
 impl Ops {
@@ -52,8 +107,7 @@ impl Ops {
         }
         let digest = request_digest("transfer", transfer);
         let key = key.map_or_else(|| format!("transfer:{}", transfer.code), str::to_string);
-        let from = node_account(Account::at_node, &transfer.from_node)?;
-        let via = node_account(Account::node_transit, &transfer.code)?;
+        let transfers = dispatch_transfers(transfer)?;
         let t = transfer.clone();
         self.run(
             &key,
@@ -61,28 +115,24 @@ impl Ops {
             &digest,
             at.unix_ms,
             |conn| {
-                let used = conn.query("SELECT COUNT(*) FROM hub_transfers WHERE code = $1", &[(&t.code).into()])?[0][0].int()?;
-                if used > 0 {
-                    return Err(OpsError::refused(format!("transfer `{}` already exists", t.code)));
+                if transfer_exists(conn, &t.code)? {
+                    return Err(OpsError::refused(format!(
+                        "transfer `{}` already exists",
+                        t.code
+                    )));
                 }
-                let transfers = t
-                    .lines
-                    .iter()
-                    .map(|(lot, quantity)| TransferSpec { lot: LotRef::Existing(*lot), from: from.clone(), to: via.clone(), quantity: *quantity, corrects: None })
-                    .collect();
-                Ok((Batch { key: String::new(), kind: String::new(), new_lots: Vec::new(), transfers }, ()))
+                Ok((
+                    Batch {
+                        key: String::new(),
+                        kind: String::new(),
+                        new_lots: Vec::new(),
+                        transfers,
+                    },
+                    (),
+                ))
             },
             |conn, applied, ()| {
-                conn.execute(
-                    "INSERT INTO hub_transfers (code, from_node, to_node, vehicle, dispatched_on, dispatch_batch) VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[(&t.code).into(), (&t.from_node).into(), (&t.to_node).into(), (&t.vehicle).into(), date_text(t.dispatched_on).into(), applied.batch_id.into()],
-                )?;
-                let mut merged: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
-                for (lot, quantity) in &t.lines {
-                    *merged.entry(*lot).or_insert(0) += quantity;
-                }
-                let rows: Vec<Vec<Value>> = merged.iter().map(|(lot, q)| vec![(&t.code).into(), (*lot).into(), (*q).into()]).collect();
-                insert_rows(conn, "hub_transfer_lines", &["transfer_code", "lot_id", "quantity"], &rows)?;
+                record_dispatch(conn, &t, applied.batch_id)?;
                 Ok(t.code.clone())
             },
         )

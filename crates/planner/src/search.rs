@@ -303,10 +303,7 @@ impl<'m, 'a> Search<'m, 'a> {
                 departures.extend_from_slice(&list[start..start + DESTINATION_MOVE_DEPARTURES]);
             }
         }
-        let before: f64 = departures
-            .iter()
-            .map(|&d| self.state.contribution(model, d))
-            .sum();
+        let before = self.contribution_of(&departures);
         // The flown charter that earns least on its fixed cost (a candidate
         // for consolidating its cargo onto the others).
         let weakest = departures
@@ -357,20 +354,40 @@ impl<'m, 'a> Search<'m, 'a> {
         } else {
             0.4 * self.rng.unit()
         };
+        self.refill_and_conclude(&departures, noise, old_cargo, old_closed, before, stop)
+    }
+
+    /// What `departures` contribute to the objective now.
+    fn contribution_of(&self, departures: &[usize]) -> f64 {
+        departures
+            .iter()
+            .map(|&d| self.state.contribution(self.model, d))
+            .sum()
+    }
+
+    /// Reloads `departures` (in an order perturbed by `noise`), drops what no
+    /// longer pays for itself, then keeps or undoes the move (`conclude`).
+    fn refill_and_conclude(
+        &mut self,
+        departures: &[usize],
+        noise: f64,
+        old_cargo: Vec<Cargo>,
+        old_closed: Vec<bool>,
+        before: f64,
+        stop: &dyn Fn() -> bool,
+    ) -> bool {
+        let model = self.model;
         fill_until(
             model,
             &mut self.state,
-            &departures,
+            departures,
             noise,
             &mut self.rng,
             stop,
         );
-        drop_unprofitable(model, &mut self.state, &departures, &mut self.rng, stop);
-        let after: f64 = departures
-            .iter()
-            .map(|&d| self.state.contribution(model, d))
-            .sum();
-        self.conclude(&departures, old_cargo, old_closed, before, after)
+        drop_unprofitable(model, &mut self.state, departures, &mut self.rng, stop);
+        let after = self.contribution_of(departures);
+        self.conclude(departures, old_cargo, old_closed, before, after)
     }
 
     /// Keeps a move that is no worse, or worse by less than a random share of
@@ -470,10 +487,7 @@ impl<'m, 'a> Search<'m, 'a> {
                 departures.swap_remove(i);
             }
         }
-        let before: f64 = departures
-            .iter()
-            .map(|&e| self.state.contribution(model, e))
-            .sum();
+        let before = self.contribution_of(&departures);
         let old_closed: Vec<bool> = departures.iter().map(|&e| self.state.closed[e]).collect();
         let old_cargo: Vec<Cargo> = departures
             .iter()
@@ -484,20 +498,7 @@ impl<'m, 'a> Search<'m, 'a> {
             self.state.closed[e] = !self.state.closed[e];
         }
         let noise = 0.5 * self.rng.unit();
-        fill_until(
-            model,
-            &mut self.state,
-            &departures,
-            noise,
-            &mut self.rng,
-            stop,
-        );
-        drop_unprofitable(model, &mut self.state, &departures, &mut self.rng, stop);
-        let after: f64 = departures
-            .iter()
-            .map(|&e| self.state.contribution(model, e))
-            .sum();
-        self.conclude(&departures, old_cargo, old_closed, before, after)
+        self.refill_and_conclude(&departures, noise, old_cargo, old_closed, before, stop)
     }
 
     /// Takes one item off a few departures of one destination (one of them
@@ -536,10 +537,7 @@ impl<'m, 'a> Search<'m, 'a> {
                 }
             }
         }
-        let before: f64 = departures
-            .iter()
-            .map(|&e| self.state.contribution(model, e))
-            .sum();
+        let before = self.contribution_of(&departures);
         let old_closed: Vec<bool> = departures.iter().map(|&e| self.state.closed[e]).collect();
         let old_cargo: Vec<Cargo> = departures
             .iter()
@@ -551,19 +549,6 @@ impl<'m, 'a> Search<'m, 'a> {
             self.state.closed[e] = false;
         }
         let noise = 0.5 * self.rng.unit();
-        fill_until(
-            model,
-            &mut self.state,
-            &departures,
-            noise,
-            &mut self.rng,
-            stop,
-        );
-        drop_unprofitable(model, &mut self.state, &departures, &mut self.rng, stop);
-        let after: f64 = departures
-            .iter()
-            .map(|&e| self.state.contribution(model, e))
-            .sum();
-        self.conclude(&departures, old_cargo, old_closed, before, after)
+        self.refill_and_conclude(&departures, noise, old_cargo, old_closed, before, stop)
     }
 }

@@ -184,29 +184,6 @@ fn expiry_text(lot: &LotSpec) -> Option<String> {
     lot.expiry.map(format_date)
 }
 
-/// A lot's expiry as `YYYY-MM-DD` in a buffer (the same text as
-/// `format_date`, without formatting machinery), for binding on SQLite.
-fn expiry_bytes<'b>(lot: &LotSpec, buffer: &'b mut [u8; 10]) -> Option<&'b str> {
-    let date = lot.expiry?;
-    let year = date.year();
-    if !(0..=9999).contains(&year) {
-        return None;
-    }
-    let digits = |value: u32, out: &mut [u8]| {
-        let mut value = value;
-        for slot in out.iter_mut().rev() {
-            *slot = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
-    };
-    digits(year as u32, &mut buffer[0..4]);
-    buffer[4] = b'-';
-    digits(u32::from(u8::from(date.month())), &mut buffer[5..7]);
-    buffer[7] = b'-';
-    digits(u32::from(date.day()), &mut buffer[8..10]);
-    std::str::from_utf8(buffer).ok()
-}
-
 /// The ledger's advisory lock id on PostgreSQL.
 const LEDGER_LOCK_ID: i64 = 0x5245_4c48_5542; // "RELHUB"
 
@@ -437,11 +414,7 @@ impl Conn for SqliteConn {
                 stmt.raw_bind_parameter(i + 1, &lot.item)?;
                 stmt.raw_bind_parameter(i + 2, &lot.donor)?;
                 stmt.raw_bind_parameter(i + 3, &lot.batch)?;
-                let mut buffer = [0_u8; 10];
-                match expiry_bytes(lot, &mut buffer) {
-                    Some(text) => stmt.raw_bind_parameter(i + 4, text)?,
-                    None => stmt.raw_bind_parameter(i + 4, expiry_text(lot))?,
-                }
+                stmt.raw_bind_parameter(i + 4, expiry_text(lot))?;
                 if lot.earmark.len() == 1 {
                     stmt.raw_bind_parameter(i + 5, &lot.earmark[0])?;
                 } else {
@@ -705,41 +678,4 @@ pub fn connect(url: &str) -> Result<Box<dyn Conn>, StoreError> {
         "database URL `{}` is neither `sqlite:PATH` nor `postgres://...`",
         redact(url)
     )))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The fast expiry text is the ledger's own date text, for every day of
-    /// several years and at the ends of the four-digit range.
-    #[test]
-    fn expiry_bytes_match_format_date() {
-        let mut lot = LotSpec {
-            item: "HEB-10KG".into(),
-            donor: "RU-EMERCOM".into(),
-            batch: "B".into(),
-            expiry: None,
-            earmark: vec![],
-        };
-        let mut buffer = [0_u8; 10];
-        assert_eq!(expiry_bytes(&lot, &mut buffer), None);
-        let mut dates = Vec::new();
-        let date = |text: &str| reliefhub_core::domain::parse_date(text).expect("a date");
-        let mut day = date("2023-01-01");
-        for _ in 0..(5 * 366) {
-            dates.push(day);
-            day = day.next_day().expect("a later day");
-        }
-        dates.push(date("0001-02-03"));
-        dates.push(date("9999-12-31"));
-        for date in dates {
-            lot.expiry = Some(date);
-            assert_eq!(
-                expiry_bytes(&lot, &mut buffer),
-                Some(format_date(date).as_str()),
-                "{date}"
-            );
-        }
-    }
 }

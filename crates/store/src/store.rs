@@ -949,8 +949,9 @@ impl Store {
 /// are one run of ids: found by bisection on the lots' primary key, with no
 /// index on `created_batch` to keep up on every new lot.
 fn lots_created_by(conn: &mut dyn Conn, batch_id: i64) -> Result<Vec<i64>, StoreError> {
-    let first = first_lot_of_batch_or_later(conn, batch_id)?;
-    let end = first_lot_of_batch_or_later(conn, batch_id + 1)?;
+    let max_id = conn.query("SELECT COALESCE(MAX(id), 0) FROM lots", &[])?[0][0].int()?;
+    let first = first_lot_of_batch_or_later(conn, batch_id, max_id)?;
+    let end = first_lot_of_batch_or_later(conn, batch_id + 1, max_id)?;
     conn.query(
         "SELECT id FROM lots WHERE id >= $1 AND id < $2 AND created_batch = $3 ORDER BY id",
         &[first.into(), end.into(), batch_id.into()],
@@ -962,8 +963,11 @@ fn lots_created_by(conn: &mut dyn Conn, batch_id: i64) -> Result<Vec<i64>, Store
 
 /// The smallest id from which every lot was created by `batch_id` or a later
 /// batch (one past the last lot when there is none).
-fn first_lot_of_batch_or_later(conn: &mut dyn Conn, batch_id: i64) -> Result<i64, StoreError> {
-    let max_id = conn.query("SELECT COALESCE(MAX(id), 0) FROM lots", &[])?[0][0].int()?;
+fn first_lot_of_batch_or_later(
+    conn: &mut dyn Conn,
+    batch_id: i64,
+    max_id: i64,
+) -> Result<i64, StoreError> {
     let (mut low, mut high) = (1_i64, max_id + 1);
     while low < high {
         let middle = low + (high - low) / 2;
@@ -1475,7 +1479,6 @@ fn push_chunk(
     let parallel = chunk.transfers.len() >= PIPELINE_MIN_ENTRIES
         && conn.backend() == Backend::Sqlite
         && spare_core();
-    let dirty_done = parallel;
     let (written, last_hash) = if parallel {
         std::thread::scope(|scope| {
             let (pieces, received) =
@@ -1527,7 +1530,7 @@ fn push_chunk(
             pending.read_lots.push((id, spec));
         }
     }
-    if !dirty_done {
+    if !parallel {
         add_changes(
             &mut pending.dirty,
             &changes,
