@@ -8,13 +8,15 @@
 //! three capacities and its all-or-nothing fixed cost. For one departure and
 //! one item the best net value of `A` units is concave in `A` (the `A` best
 //! request units against the `A` cheapest stock units); the capacities are
-//! then priced by their own multipliers `(alpha, beta, gamma)`, found by
-//! coordinate descent. Weak duality makes the result an upper bound for every
+//! then priced by their own multipliers `(alpha, beta, gamma)`: the exact
+//! duals of the departure's three-row load LP ([`crate::capacity_lp`]),
+//! whose amounts also give the subgradient. Weak duality makes the result an upper bound for every
 //! choice of non-negative multipliers, so the bound is valid at every
 //! iteration; subgradient steps only make it tighter.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::capacity_lp;
 use crate::model::Model;
 
 struct Slot {
@@ -65,11 +67,14 @@ pub(crate) struct Bounder {
     group_direction: Vec<f64>,
     iterations: usize,
     segments: Vec<Segment>,
+    scratch: Scratch,
 }
 
 const MAX_ITERATIONS: usize = 100_000;
 /// Iterations without a better bound before the step shrinks.
-const STALE_ITERATIONS: usize = 40;
+const STALE_ITERATIONS: usize = 80;
+/// The step's factor shrinks by this much after so many iterations.
+const SHRINK: f64 = 0.7;
 /// Weight of the previous direction in the next (0: plain subgradient).
 const DEFLECTION: f64 = 0.8;
 
@@ -209,6 +214,7 @@ impl Bounder {
             group_direction: vec![0.0; group_item.len()],
             iterations: 0,
             segments: Vec::new(),
+            scratch: Scratch::default(),
         })
     }
 
@@ -263,16 +269,12 @@ impl Bounder {
             if segments.is_empty() {
                 continue;
             }
-            let value = price_capacities(departure, &segments);
+            let value = price_capacities(departure, &segments, &mut self.scratch);
             if value - departure.fixed_cost > 0.0 {
                 bound += value - departure.fixed_cost;
-                let prices = departure.prices;
-                for segment in &segments {
-                    let reduced = segment.profit - dot(prices, segment.use_);
-                    if reduced > 0.0 {
-                        request_use[segment.request] += segment.units;
-                        group_use[segment.group] += segment.units;
-                    }
+                for (segment, &amount) in segments.iter().zip(&self.scratch.amounts) {
+                    request_use[segment.request] += amount;
+                    group_use[segment.group] += amount;
                 }
             }
         }
@@ -286,7 +288,7 @@ impl Bounder {
             self.stale += 1;
         }
         if self.stale >= STALE_ITERATIONS {
-            self.theta *= 0.6;
+            self.theta *= SHRINK;
             self.stale = 0;
         }
         // Deflected subgradient step towards the target, in per-kg units (each
@@ -331,10 +333,6 @@ impl Bounder {
         }
         Some(bound)
     }
-}
-
-fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
 /// The concave value pieces of one departure for the current multipliers.
@@ -415,61 +413,56 @@ fn build_segments(
     }
 }
 
-/// The departure's value with capacities priced: `sum(prices * capacities) +
+/// The departure's value with capacities priced at the optimal duals of its
+/// load LP (found exactly, see [`capacity_lp`]): `sum(prices * capacities) +
 /// sum(units * max(0, profit - prices . use))`, an upper bound on the best
-/// load for any non-negative prices. Improves the prices by coordinate descent.
-fn price_capacities(departure: &mut DepartureData, segments: &[Segment]) -> f64 {
+/// load for any non-negative prices. Leaves the LP's amounts per segment in
+/// `scratch.amounts` (a subgradient of the bound).
+fn price_capacities(
+    departure: &mut DepartureData,
+    segments: &[Segment],
+    scratch: &mut Scratch,
+) -> f64 {
     let capacities = [
         departure.payload_kg,
         departure.volume_m3,
         departure.cold_volume_m3,
     ];
-    let mut prices = departure.prices;
-    let mut breakpoints: Vec<(f64, f64)> = Vec::with_capacity(segments.len());
-    for _sweep in 0..2 {
-        for k in 0..3 {
-            breakpoints.clear();
-            let mut demand = 0.0;
-            for segment in segments {
-                let per_unit = segment.use_[k];
-                if per_unit <= 0.0 {
-                    continue;
-                }
-                let mut others = prices;
-                others[k] = 0.0;
-                let rest = segment.profit - dot(others, segment.use_);
-                if rest > 0.0 {
-                    breakpoints.push((rest / per_unit, segment.units * per_unit));
-                    demand += segment.units * per_unit;
-                }
-            }
-            if demand <= capacities[k] {
-                // Everything worth taking fits: the capacity is free.
-                prices[k] = 0.0;
-                continue;
-            }
-            breakpoints.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-            let mut used = 0.0;
-            let mut price = 0.0;
-            for &(at, amount) in &breakpoints {
-                used += amount;
-                if used > capacities[k] {
-                    price = at;
-                    break;
-                }
-            }
-            prices[k] = price;
-        }
-    }
-    departure.prices = prices;
-    let mut value = dot(prices, capacities);
+    scratch.units.clear();
+    scratch.profit.clear();
+    scratch.use_.clear();
     for segment in segments {
-        let reduced = segment.profit - dot(prices, segment.use_);
-        if reduced > 0.0 {
-            value += segment.units * reduced;
-        }
+        scratch.units.push(segment.units);
+        scratch.profit.push(segment.profit);
+        scratch.use_.push(segment.use_);
     }
-    value
+    let prices = capacity_lp::solve(
+        &scratch.units,
+        &scratch.profit,
+        &scratch.use_,
+        capacities,
+        departure.prices,
+        &mut scratch.amounts,
+        &mut scratch.order,
+    );
+    departure.prices = prices;
+    capacity_lp::dual_value(
+        &scratch.units,
+        &scratch.profit,
+        &scratch.use_,
+        capacities,
+        prices,
+    )
+}
+
+/// Buffers reused by every departure's load LP.
+#[derive(Default)]
+struct Scratch {
+    units: Vec<f64>,
+    profit: Vec<f64>,
+    use_: Vec<[f64; 3]>,
+    amounts: Vec<f64>,
+    order: Vec<(f64, usize)>,
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! no IO: text in, text out, and time only through the caller's [`Clock`].
 
 mod bound;
+mod capacity_lp;
 pub mod check;
 pub mod error;
 mod explain;
