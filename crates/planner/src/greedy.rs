@@ -115,9 +115,13 @@ pub fn greedy_plan(instance: &Instance) -> Plan {
             // In list order, each lot with a pack left that can be loaded in
             // time (the others give nothing).
             while need > 0 {
-                let Some(found) =
-                    stock.first_ready(&trees, list_id, departure.node, position, departure.departs)
-                else {
+                let Some(found) = stock.first_ready(
+                    &mut trees,
+                    list_id,
+                    departure.node,
+                    position,
+                    departure.departs,
+                ) else {
                     break;
                 };
                 position = found + 1;

@@ -39,32 +39,50 @@ fn best_fill(
             size *= 2;
         }
     }
-    // `parent[s]`: the piece that first reached `s` units (u16::MAX: unreached).
-    let mut parent = vec![u16::MAX; need + 1];
-    let mut reached = vec![false; need + 1];
-    reached[0] = true;
-    for (p, &(_, _, units)) in pieces.iter().enumerate() {
-        if units == 0 || units > need {
-            continue;
-        }
-        for total in (units..=need).rev() {
-            if !reached[total] && reached[total - units] {
-                reached[total] = true;
-                parent[total] = p as u16;
+    // Bitsets of the totals reachable with the first pieces: `reach[p]` with
+    // pieces `0..p` (`reach[0]` holds only 0), one shift-or per piece.
+    let words = need / 64 + 1;
+    let mut reach: Vec<u64> = vec![0; words];
+    reach[0] = 1;
+    let top_mask = if need % 64 == 63 {
+        u64::MAX
+    } else {
+        (1u64 << (need % 64 + 1)) - 1
+    };
+    let has = |set: &[u64], total: usize| set[total / 64] >> (total % 64) & 1 == 1;
+    let mut used = 0;
+    for &(_, _, units) in &pieces {
+        let base = used * words;
+        reach.extend_from_within(base..base + words);
+        used += 1;
+        if units > 0 && units <= need {
+            let (shift_words, shift_bits) = (units / 64, units % 64);
+            let (before, after) = reach.split_at_mut(base + words);
+            let previous = &before[base..];
+            for w in (shift_words..words).rev() {
+                let mut moved = previous[w - shift_words] << shift_bits;
+                if shift_bits > 0 && w > shift_words {
+                    moved |= previous[w - shift_words - 1] >> (64 - shift_bits);
+                }
+                after[w] |= moved;
+            }
+            after[words - 1] &= top_mask;
+            if has(after, need) {
+                break;
             }
         }
-        if reached[need] {
-            break;
-        }
     }
-    let best = (0..=need).rev().find(|&t| reached[t])?;
+    let last = &reach[used * words..];
+    let best = (0..=need).rev().find(|&t| has(last, t))?;
     if best as i64 <= greedy {
         return None;
     }
+    // Each total came first with the earliest piece whose set holds it.
     let mut takes = vec![0i64; candidates.len()];
     let mut total = best;
     while total > 0 {
-        let (index, packs, units) = pieces[parent[total] as usize];
+        let first = (1..=used).find(|&p| has(&reach[p * words..(p + 1) * words], total))?;
+        let (index, packs, units) = pieces[first - 1];
         takes[index] += packs;
         total -= units;
     }
@@ -321,7 +339,7 @@ impl State {
         let mut skipped = 0;
         while misses < MAX_MISSES {
             let Some(found) = model.stock.first_ready(
-                &self.trees,
+                &mut self.trees,
                 list_id,
                 departure.node,
                 position,
