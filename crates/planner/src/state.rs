@@ -532,3 +532,62 @@ impl State {
         allocations
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The largest total of whole packs at most `need`, by trying every count.
+    fn brute_force(candidates: &[(usize, i64, i64)], class_left: &[i64], need: i64) -> i64 {
+        fn walk(
+            at: usize,
+            sum: i64,
+            candidates: &[(usize, i64, i64)],
+            left: &[i64],
+            need: i64,
+        ) -> i64 {
+            if at == candidates.len() {
+                return sum;
+            }
+            let (c, pack, _) = candidates[at];
+            let mut best = 0;
+            for count in 0..=left[c] {
+                let total = sum + count * pack;
+                if total > need {
+                    break;
+                }
+                best = best.max(walk(at + 1, total, candidates, left, need));
+            }
+            best
+        }
+        walk(0, 0, candidates, class_left, need)
+    }
+
+    #[test]
+    fn exact_fill_finds_the_closest_total_of_whole_packs() {
+        let mut rng = SplitMix64::new(5);
+        for case in 0..3_000 {
+            let count = 1 + rng.below(4);
+            let class_left: Vec<i64> = (0..count).map(|_| rng.below(6) as i64).collect();
+            let candidates: Vec<(usize, i64, i64)> = (0..count)
+                .map(|c| (c, 1 + rng.below(150) as i64, 0))
+                .collect();
+            let need = 1 + rng.below(700) as i64;
+            let best = brute_force(&candidates, &class_left, need);
+            match best_fill(&candidates, &class_left, need, 0) {
+                Some(takes) => {
+                    let mut total = 0;
+                    for (&(c, pack, _), &take) in candidates.iter().zip(&takes) {
+                        assert!(
+                            take >= 0 && take <= class_left[c],
+                            "case {case}: take {take}"
+                        );
+                        total += take * pack;
+                    }
+                    assert_eq!(total, best, "case {case}");
+                }
+                None => assert_eq!(best, 0, "case {case}: a fill of {best} was missed"),
+            }
+        }
+    }
+}
