@@ -58,6 +58,8 @@ pub(crate) struct Bounder {
     best: f64,
     target: f64,
     theta: f64,
+    /// Stale iterations before the step factor shrinks, and the factor.
+    schedule: (usize, f64),
     stale: usize,
     /// Unit weight of each request's and group's item (multipliers move per kg).
     request_scale: Vec<f64>,
@@ -71,10 +73,11 @@ pub(crate) struct Bounder {
 }
 
 const MAX_ITERATIONS: usize = 100_000;
-/// Iterations without a better bound before the step shrinks.
-const STALE_ITERATIONS: usize = 80;
-/// The step's factor shrinks by this much after so many iterations.
-const SHRINK: f64 = 0.7;
+/// Iterations without a better bound before the step shrinks, and by how
+/// much, for fine stock multipliers (iterations quick, many of them) and for
+/// coarse ones (large instances: few iterations in the time, shrink sooner).
+const FINE_SCHEDULE: (usize, f64) = (80, 0.7);
+const COARSE_SCHEDULE: (usize, f64) = (20, 0.8);
 /// Weight of the previous direction in the next (0: plain subgradient).
 const DEFLECTION: f64 = 0.8;
 
@@ -200,6 +203,7 @@ impl Bounder {
             best: f64::INFINITY,
             target,
             theta: 0.5,
+            schedule: if fine { FINE_SCHEDULE } else { COARSE_SCHEDULE },
             stale: 0,
             request_scale: instance
                 .requests
@@ -287,8 +291,8 @@ impl Bounder {
         } else {
             self.stale += 1;
         }
-        if self.stale >= STALE_ITERATIONS {
-            self.theta *= SHRINK;
+        if self.stale >= self.schedule.0 {
+            self.theta *= self.schedule.1;
             self.stale = 0;
         }
         // Deflected subgradient step towards the target, in per-kg units (each

@@ -85,6 +85,11 @@ pub(crate) fn solve(
         }
     }
     let mut slack_row = [0usize, 1, 2];
+    // Where each run of segments with the same use per unit starts.
+    let mut runs: Vec<usize> = (0..n)
+        .filter(|&i| i == 0 || use_[i] != use_[i - 1])
+        .collect();
+    runs.push(n);
     let tolerance = 1e-9;
     let max_iterations = 64 + 4 * n;
     let mut duals = [0.0; 3];
@@ -97,21 +102,25 @@ pub(crate) fn solve(
         duals = std::array::from_fn(|k| (0..3).map(|r| c_b[r] * inverse[r][k]).sum());
         // Entering variable: largest reduced cost that improves (Dantzig).
         let mut entering: Option<(Var, f64, f64)> = None; // (var, direction, |reduced|)
-        for i in 0..n {
-            if basic_row[i] != usize::MAX {
-                continue;
-            }
-            let a = column(Var::Segment(i));
-            let reduced = profit[i] - (duals[0] * a[0] + duals[1] * a[1] + duals[2] * a[2]);
-            let direction = if !at_upper[i] && reduced > tolerance * (1.0 + profit[i]) {
-                1.0
-            } else if at_upper[i] && reduced < -tolerance * (1.0 + profit[i]) {
-                -1.0
-            } else {
-                continue;
-            };
-            if entering.is_none_or(|(_, _, best)| reduced.abs() > best) {
-                entering = Some((Var::Segment(i), direction, reduced.abs()));
+                                                          // Segments of one item share their column: price it once per run.
+        for run in runs.windows(2) {
+            let a = column(Var::Segment(run[0]));
+            let priced = duals[0] * a[0] + duals[1] * a[1] + duals[2] * a[2];
+            for i in run[0]..run[1] {
+                if basic_row[i] != usize::MAX {
+                    continue;
+                }
+                let reduced = profit[i] - priced;
+                let direction = if !at_upper[i] && reduced > tolerance * (1.0 + profit[i]) {
+                    1.0
+                } else if at_upper[i] && reduced < -tolerance * (1.0 + profit[i]) {
+                    -1.0
+                } else {
+                    continue;
+                };
+                if entering.is_none_or(|(_, _, best)| reduced.abs() > best) {
+                    entering = Some((Var::Segment(i), direction, reduced.abs()));
+                }
             }
         }
         for k in 0..3 {
@@ -299,14 +308,18 @@ mod tests {
             let n = 1 + rng.below(40);
             let units: Vec<f64> = (0..n).map(|_| (1 + rng.below(500)) as f64).collect();
             let profit: Vec<f64> = (0..n).map(|_| 0.01 + 50.0 * rng.unit()).collect();
-            let use_: Vec<[f64; 3]> = (0..n)
-                .map(|_| {
+            // Runs of segments share an item's use per unit, as in a departure.
+            let mut use_: Vec<[f64; 3]> = Vec::with_capacity(n);
+            for _ in 0..n {
+                if use_.is_empty() || rng.unit() < 0.4 {
                     let weight = 1.0 + 400.0 * rng.unit();
                     let volume = 0.01 + 2.0 * rng.unit();
                     let cold = if rng.unit() < 0.3 { volume } else { 0.0 };
-                    [weight, volume, cold]
-                })
-                .collect();
+                    use_.push([weight, volume, cold]);
+                } else {
+                    use_.push(use_[use_.len() - 1]);
+                }
+            }
             let capacity = [
                 20_000.0 * rng.unit(),
                 100.0 * rng.unit(),
