@@ -22,8 +22,17 @@ fn shared() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
 }
 
-fn example(name: &str) -> Option<String> {
-    std::fs::read_to_string(shared().join("examples/plan").join(name)).ok()
+/// A shared planning example; the repository's tests are run beside the
+/// shared reference material, and a missing example fails the test.
+fn example(name: &str) -> String {
+    let path = shared().join("examples/plan").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|error| {
+        panic!(
+            "{}: {error}; the planner tests need the shared reference material \
+             (examples/plan and tools/check_plan.py) beside the repository",
+            path.display()
+        )
+    })
 }
 
 fn run(instance: &Instance, moves: u64, seed: u64) -> Plan {
@@ -38,9 +47,7 @@ fn run(instance: &Instance, moves: u64, seed: u64) -> Plan {
 
 #[test]
 fn tiny_reaches_the_proven_optimum() {
-    let Some(text) = example("tiny.json") else {
-        return;
-    };
+    let text = example("tiny.json");
     let instance = Instance::from_json(&text).expect("tiny.json is valid");
     let plan = run(&instance, 2_000, 1);
     assert!(
@@ -63,12 +70,10 @@ fn tiny_reaches_the_proven_optimum() {
 #[test]
 fn converged_bound_stays_above_the_best_known_plans() {
     let mut cases: Vec<(Instance, f64)> = Vec::new();
-    if let Some(text) = example("small.json") {
-        cases.push((
-            Instance::from_json(&text).expect("small.json is valid"),
-            1_475_188.48,
-        ));
-    }
+    cases.push((
+        Instance::from_json(&example("small.json")).expect("small.json is valid"),
+        1_475_188.48,
+    ));
     let s = generate_json(&GenerateConfig::for_size(
         reliefhub_planner::generate::Size::S,
         1,
@@ -354,9 +359,16 @@ fn checker_agrees_with_the_reference_checker() {
     let python = std::process::Command::new("python3")
         .arg("--version")
         .output();
-    if python.is_err() || !shared().join("tools/check_plan.py").exists() {
-        return;
-    }
+    assert!(
+        python.is_ok(),
+        "python3 is needed to run the reference checker (apt-get install python3)"
+    );
+    let reference = shared().join("tools/check_plan.py");
+    assert!(
+        reference.exists(),
+        "{} is missing: the planner tests need the shared reference material beside the repository",
+        reference.display()
+    );
     let dir = std::env::temp_dir().join(format!("reliefhub-planner-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temporary directory");
     let mut instances: Vec<(String, PathBuf)> = Vec::new();
