@@ -666,6 +666,20 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         vec![],
     );
     assert_no_errors(&browser, "plan (accepted)");
+    // Each hub transfer the acceptance dispatched is listed on the page.
+    let transfers = api_get(&base, &operator_token, "/transfers");
+    let prefix = format!("PLAN-{plan_id}-");
+    let dispatched = transfers
+        .as_array()
+        .expect("a list of transfers")
+        .iter()
+        .filter(|t| t["code"].as_str().is_some_and(|code| code.starts_with(&prefix)))
+        .count();
+    assert_eq!(
+        count(&browser, "[data-testid=plan-transfer]") as usize,
+        dispatched,
+        "one line per hub transfer dispatched by the acceptance"
+    );
     let plan = api_get(&base, &operator_token, &format!("/plans/{plan_id}"));
     assert_eq!(
         plan["status"],

@@ -181,6 +181,7 @@ export async function renderPlan(root, ctx) {
       pendingKeys.delete(action);
       const loading = r.loading || [];
       const waiting = r.waiting || [];
+      const transfers = r.transfers || [];
       message.replaceChildren(
         el(
           "div.alert.alert-ok",
@@ -194,7 +195,20 @@ export async function renderPlan(root, ctx) {
                 )
               )
             : el("p", t("plan.nothing_ready")),
-          waiting.length ? el("p", t("plan.waiting", { n: waiting.length })) : null
+          waiting.length ? el("p", t("plan.waiting", { n: waiting.length })) : null,
+          transfers.length
+            ? el(
+                "ul",
+                { "data-testid": "plan-transfers" },
+                transfers.map((tr) =>
+                  el(
+                    "li",
+                    { "data-testid": "plan-transfer" },
+                    t("plan.transfer", { code: tr.code, lots: num(tr.lots), units: num(tr.units), from: tr.from_node, to: tr.to_node })
+                  )
+                )
+              )
+            : null
         )
       );
       toast(t("plan.accepted", { id: r.plan_id ?? current.id }));
