@@ -29,6 +29,11 @@ fn workflow(url: &str) {
     );
     assert_eq!(health["status"], "ok");
     assert_eq!(health["journal_entries"], 0);
+    assert_eq!(
+        health["today"],
+        common::DEMO_TODAY,
+        "the health check tells the hub's date"
+    );
     assert_eq!(c.send("GET", "/api/me", None, None, None).status, 401);
     let op = c.login("operator");
     assert!(op.len() >= 32, "a token of at least 128 bits in hex");

@@ -22,9 +22,12 @@ pub struct Health {
     /// `sqlite` or `postgres`
     pub database: String,
     pub journal_entries: i64,
+    /// The hub's date, YYYY-MM-DD: what "today" means for the server (the
+    /// UTC date unless it runs on a fixed date).
+    pub today: String,
 }
 
-/// Liveness and the database the server runs on.
+/// Liveness, the database the server runs on and the hub's date.
 #[utoipa::path(get, path = "/api/health", tag = "session",
     responses((status = 200, description = "The server and its database answer", body = Health)))]
 pub async fn health(State(state): State<Shared>) -> Result<Response, ApiError> {
@@ -32,8 +35,9 @@ pub async fn health(State(state): State<Shared>) -> Result<Response, ApiError> {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     };
+    let hub_date = super::day(state.now().date);
     state
-        .cached("health".into(), move |ops| {
+        .cached(format!("health:{hub_date}"), move |ops| {
             let journal_entries = ops.store().read(|conn| {
                 conn.query("SELECT COALESCE(MAX(seq), 0) FROM journal", &[])?[0][0].int()
             })?;
@@ -41,6 +45,7 @@ pub async fn health(State(state): State<Shared>) -> Result<Response, ApiError> {
                 status: "ok".into(),
                 database: database.into(),
                 journal_entries,
+                today: hub_date,
             })
         })
         .await
