@@ -673,7 +673,11 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         .as_array()
         .expect("a list of transfers")
         .iter()
-        .filter(|t| t["code"].as_str().is_some_and(|code| code.starts_with(&prefix)))
+        .filter(|t| {
+            t["code"]
+                .as_str()
+                .is_some_and(|code| code.starts_with(&prefix))
+        })
         .count();
     assert_eq!(
         count(&browser, "[data-testid=plan-transfer]") as usize,
