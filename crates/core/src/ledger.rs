@@ -46,13 +46,26 @@ pub struct TransferSpec {
 
 /// An operation: lots to create and transfers to apply, all or nothing, once
 /// per idempotency key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Batch {
     pub key: String,
     /// What made the batch, such as `manifest.import` or `transfer.dispatch`.
     pub kind: String,
     pub new_lots: Vec<LotSpec>,
     pub transfers: Vec<TransferSpec>,
+}
+
+impl Batch {
+    /// A batch of transfers alone, with no new lots; its key and kind are
+    /// the caller's to fill (the operations layer sets them when it runs).
+    pub fn of_transfers(transfers: Vec<TransferSpec>) -> Batch {
+        Batch {
+            key: String::new(),
+            kind: String::new(),
+            new_lots: Vec::new(),
+            transfers,
+        }
+    }
 }
 
 fn hash_str(hasher: &mut Sha256, text: &str) {

@@ -478,12 +478,7 @@ impl Ops {
                     return Err(OpsError::Refused(errors));
                 }
                 Ok((
-                    Batch {
-                        key: String::new(),
-                        kind: String::new(),
-                        new_lots: Vec::new(),
-                        transfers,
-                    },
+                    Batch::of_transfers(transfers),
                     (),
                 ))
             },
@@ -582,7 +577,7 @@ impl Ops {
                         corrects: Some(row[3].int()?),
                     });
                 }
-                Ok((Batch { key: String::new(), kind: String::new(), new_lots: Vec::new(), transfers }, seqs))
+                Ok((Batch::of_transfers(transfers), seqs))
             },
             |conn, applied, seqs| {
                 conn.execute(
@@ -693,7 +688,7 @@ impl Ops {
                 if !errors.is_empty() {
                     return Err(OpsError::Refused(errors));
                 }
-                Ok((Batch { key: String::new(), kind: String::new(), new_lots: Vec::new(), transfers }, planned))
+                Ok((Batch::of_transfers(transfers), planned))
             },
             |conn, applied, planned| {
                 conn.execute(

@@ -99,12 +99,7 @@ impl Ops {
                 let source = Account::source(&pledge.donor).map_err(|e| OpsError::refused(e.to_string()))?;
                 let pledged =
                     Account::pledged(&pledge.donor).map_err(|e| OpsError::refused(e.to_string()))?;
-                let mut batch = Batch {
-                    key: String::new(),
-                    kind: String::new(),
-                    new_lots: Vec::new(),
-                    transfers: Vec::new(),
-                };
+                let mut batch = Batch::default();
                 for (index, line) in pledge.lines.iter().enumerate() {
                     batch.new_lots.push(LotSpec {
                         item: line.item.clone(),
@@ -189,12 +184,7 @@ impl Ops {
                 if rows.is_empty() {
                     return Err(OpsError::NotFound { what: "pledge", code: code.clone() });
                 }
-                let mut batch = Batch {
-                    key: String::new(),
-                    kind: String::new(),
-                    new_lots: Vec::new(),
-                    transfers: Vec::new(),
-                };
+                let mut batch = Batch::default();
                 let mut corrections = Vec::new();
                 for row in &rows {
                     let donor = row[0].text()?;

@@ -362,13 +362,5 @@ fn build_receipt(
     if transfers.is_empty() {
         return Err(OpsError::refused("the receipt moves nothing"));
     }
-    Ok((
-        Batch {
-            key: String::new(),
-            kind: String::new(),
-            new_lots: Vec::new(),
-            transfers,
-        },
-        planned,
-    ))
+    Ok((Batch::of_transfers(transfers), planned))
 }

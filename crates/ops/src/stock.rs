@@ -163,18 +163,13 @@ impl Ops {
             || format!("{kind}:{node}:{lot_id}:{}", &digest[..16]),
             str::to_string,
         );
-        let batch = Batch {
-            key: String::new(),
-            kind: String::new(),
-            new_lots: Vec::new(),
-            transfers: vec![TransferSpec {
-                lot: LotRef::Existing(lot_id),
-                from,
-                to,
-                quantity,
-                corrects: None,
-            }],
-        };
+        let batch = Batch::of_transfers(vec![TransferSpec {
+            lot: LotRef::Existing(lot_id),
+            from,
+            to,
+            quantity,
+            corrects: None,
+        }]);
         let (kind_owned, node, reason) = (kind.to_string(), node.to_string(), reason.to_string());
         self.run(
             &key,
@@ -344,15 +339,7 @@ impl Ops {
                         "the count matches the books: nothing to adjust",
                     ));
                 }
-                Ok((
-                    Batch {
-                        key: String::new(),
-                        kind: String::new(),
-                        new_lots: Vec::new(),
-                        transfers,
-                    },
-                    (),
-                ))
+                Ok((Batch::of_transfers(transfers), ()))
             },
             |conn, applied, ()| {
                 record_event(
@@ -413,7 +400,7 @@ impl Ops {
                     quantity,
                     corrects: Some(seq),
                 };
-                Ok((Batch { key: String::new(), kind: String::new(), new_lots: Vec::new(), transfers: vec![transfer] }, quantity))
+                Ok((Batch::of_transfers(vec![transfer]), quantity))
             },
             |conn, applied, quantity| {
                 conn.execute(

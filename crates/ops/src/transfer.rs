@@ -121,15 +121,7 @@ impl Ops {
                         t.code
                     )));
                 }
-                Ok((
-                    Batch {
-                        key: String::new(),
-                        kind: String::new(),
-                        new_lots: Vec::new(),
-                        transfers,
-                    },
-                    (),
-                ))
+                Ok((Batch::of_transfers(transfers), ()))
             },
             |conn, applied, ()| {
                 record_dispatch(conn, &t, applied.batch_id)?;
@@ -170,7 +162,7 @@ impl Ops {
                     .iter()
                     .map(|r| Ok(TransferSpec { lot: LotRef::Existing(r[0].int()?), from: via.clone(), to: to.clone(), quantity: r[1].int()?, corrects: None }))
                     .collect::<Result<Vec<_>, reliefhub_store::StoreError>>()?;
-                Ok((Batch { key: String::new(), kind: String::new(), new_lots: Vec::new(), transfers }, ()))
+                Ok((Batch::of_transfers(transfers), ()))
             },
             |conn, applied, ()| {
                 conn.execute(
