@@ -13,6 +13,7 @@ mod explain;
 pub mod generate;
 pub mod greedy;
 pub mod instance;
+mod knapsack;
 mod model;
 pub mod plan;
 mod search;

@@ -2,6 +2,7 @@
 //! search that empties the departures of one or two destinations, flips
 //! charter decisions, rebuilds them and keeps the result when it is no worse.
 
+use crate::knapsack::best_choices;
 use crate::model::{Model, SplitMix64};
 use crate::state::{Cargo, State};
 
@@ -138,6 +139,15 @@ const WINDOW_MOVE_SHARE: f64 = 0.15;
 const GLOBAL_ITEM_SHARE: f64 = 0.5;
 /// At most this many departures take part in an item move.
 const ITEM_MOVE_DEPARTURES: usize = 8;
+/// Share of moves that repack one departure by dynamic programming (when
+/// [`Search::knapsack_moves`] is on).
+const KNAPSACK_MOVE_SHARE: f64 = 0.05;
+/// Cells the departure's payload is cut into for that programme.
+const KNAPSACK_CELLS: usize = 2048;
+/// Totals of one item it chooses among.
+const KNAPSACK_CHOICES: usize = 64;
+/// Units of one item it looks at on one departure.
+const KNAPSACK_MAX_UNITS: i64 = 20_000;
 
 pub(crate) struct Search<'m, 'a> {
     pub model: &'m Model<'a>,
@@ -160,6 +170,9 @@ pub(crate) struct Search<'m, 'a> {
     pub heat: f64,
     /// The best plan and its objective when the current one is worse.
     best: Option<(State, f64)>,
+    /// Whether some moves repack a departure exactly (worth their time on
+    /// small instances only).
+    pub knapsack_moves: bool,
 }
 
 impl<'m, 'a> Search<'m, 'a> {
@@ -232,6 +245,7 @@ impl<'m, 'a> Search<'m, 'a> {
             temperature: 0.0,
             heat: 1.0,
             best: None,
+            knapsack_moves: false,
         }
     }
 
@@ -251,6 +265,7 @@ impl<'m, 'a> Search<'m, 'a> {
             temperature: 0.0,
             heat: SECOND_HEAT,
             best: None,
+            knapsack_moves: self.knapsack_moves,
         }
     }
 
@@ -275,6 +290,9 @@ impl<'m, 'a> Search<'m, 'a> {
         self.moves += 1;
         if self.active_destinations.is_empty() {
             return false;
+        }
+        if self.knapsack_moves && self.rng.unit() < KNAPSACK_MOVE_SHARE {
+            return self.knapsack_step(stop);
         }
         let kind = self.rng.unit();
         if kind < ITEM_MOVE_SHARE {
@@ -550,5 +568,125 @@ impl<'m, 'a> Search<'m, 'a> {
         }
         let noise = 0.5 * self.rng.unit();
         self.refill_and_conclude(&departures, noise, old_cargo, old_closed, before, stop)
+    }
+
+    /// Empties one loaded departure and reloads it by a multiple-choice
+    /// knapsack over how many units of each item it carries (each total a
+    /// sum of whole packs of the stock left, its units going to the item's
+    /// best requests first), then fills what room is left. Kept when no worse.
+    fn knapsack_step(&mut self, stop: &dyn Fn() -> bool) -> bool {
+        let model = self.model;
+        let order = &self.by_departure_day;
+        if order.is_empty() {
+            return false;
+        }
+        let d = order[self.rng.below(order.len())];
+        if self.state.cargo[d].is_empty() {
+            return false;
+        }
+        let before = self.state.contribution(model, d);
+        let old_closed = vec![self.state.closed[d]];
+        let old_cargo = vec![self.state.clear(model, d)];
+        self.repack(d);
+        fill_until(model, &mut self.state, &[d], 0.0, &mut self.rng, stop);
+        let after = self.state.contribution(model, d);
+        self.conclude(&[d], old_cargo, old_closed, before, after)
+    }
+
+    /// Loads the empty departure `d` by a multiple-choice knapsack over how
+    /// many units of each item it carries.
+    fn repack(&mut self, d: usize) {
+        let model = self.model;
+        let departure = &model.instance.departures[d];
+        let cell_kg = departure.payload_kg / KNAPSACK_CELLS as f64;
+        let mut items: Vec<usize> = Vec::new();
+        for option in &model.options[d] {
+            let item = model.instance.requests[option.request].item;
+            if self.state.request_left[option.request] > 0 && !items.contains(&item) {
+                items.push(item);
+            }
+        }
+        let mut groups: Vec<Vec<(usize, f64)>> = Vec::with_capacity(items.len());
+        let mut totals: Vec<Vec<i64>> = Vec::with_capacity(items.len());
+        for &item in &items {
+            let options = model.options[d]
+                .iter()
+                .filter(|o| model.instance.requests[o.request].item == item);
+            let demand: i64 = options
+                .clone()
+                .map(|o| self.state.request_left[o.request])
+                .sum();
+            let limit = demand
+                .min(self.state.units_that_fit(model, d, item))
+                .clamp(0, KNAPSACK_MAX_UNITS) as usize;
+            // Totals reachable with whole packs of the stock that may go.
+            let mut reach = vec![false; limit + 1];
+            reach[0] = true;
+            let list_id = model.stock.list_id(departure.destination_index, item);
+            for &c in &model.stock.lists[list_id] {
+                let left = self.state.class_left[c];
+                if left <= 0 || !model.class_fits(c, d) {
+                    continue;
+                }
+                let pack = model.classes[c].pack_size.max(1) as usize;
+                let mut count = (left as usize).min(limit / pack);
+                let mut size = 1;
+                while count > 0 {
+                    let piece = size.min(count) * pack;
+                    for t in (piece..=limit).rev() {
+                        if reach[t - piece] {
+                            reach[t] = true;
+                        }
+                    }
+                    count -= size.min(count);
+                    size *= 2;
+                }
+            }
+            let reachable: Vec<usize> = (1..=limit).filter(|&t| reach[t]).collect();
+            let chosen: Vec<i64> = if reachable.len() <= KNAPSACK_CHOICES {
+                reachable.iter().map(|&t| t as i64).collect()
+            } else {
+                (1..=KNAPSACK_CHOICES)
+                    .map(|k| reachable[k * reachable.len() / KNAPSACK_CHOICES - 1] as i64)
+                    .collect()
+            };
+            let per_unit_kg = model.effective_kg[d][item];
+            let choices = chosen
+                .iter()
+                .map(|&t| {
+                    let mut left = t;
+                    let mut value = 0.0;
+                    for o in options.clone() {
+                        let take = left.min(self.state.request_left[o.request]);
+                        value += take as f64 * o.unit_value;
+                        left -= take;
+                    }
+                    let cells = (t as f64 * per_unit_kg / cell_kg - 1e-9).ceil().max(0.0) as usize;
+                    (cells, value)
+                })
+                .collect();
+            groups.push(choices);
+            totals.push(chosen);
+        }
+        // Rounding each total up loses half a cell per item on average: give it back.
+        let picks = best_choices(&groups, KNAPSACK_CELLS + groups.len() / 2);
+        for ((&item, pick), chosen) in items.iter().zip(&picks).zip(&totals) {
+            let Some(j) = *pick else { continue };
+            let mut target = chosen[j];
+            for option in &model.options[d] {
+                if target <= 0 {
+                    break;
+                }
+                if model.instance.requests[option.request].item == item {
+                    target -= self.state.insert_capped(
+                        model,
+                        d,
+                        option.request,
+                        option.unit_value,
+                        target,
+                    );
+                }
+            }
+        }
     }
 }

@@ -228,6 +228,7 @@ pub fn solve(
         };
         report(&search, progress);
         let parallel = model.classes.len() <= PARALLEL_MAX_CLASSES && !search.idle();
+        search.knapsack_moves = parallel;
         let state = if !parallel {
             let mut last_report = clock.elapsed();
             while !finished(&search) {

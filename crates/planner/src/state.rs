@@ -410,6 +410,22 @@ impl State {
         delivered
     }
 
+    /// [`State::insert`] delivering at most `cap` units to `r`.
+    pub fn insert_capped(
+        &mut self,
+        model: &Model,
+        d: usize,
+        r: usize,
+        unit_value: f64,
+        cap: i64,
+    ) -> i64 {
+        let held = (self.request_left[r] - cap.max(0)).max(0);
+        self.request_left[r] -= held;
+        let delivered = self.insert(model, d, r, unit_value, None);
+        self.request_left[r] += held;
+        delivered
+    }
+
     /// Loads one pack of class `c` on `d`, giving `need` units to `r` and the
     /// rest to other requests for the item served by `d`, best value first,
     /// if they can take all of it.

@@ -1,0 +1,99 @@
+//! Multiple-choice knapsack by dynamic programming: from each group pick at
+//! most one choice `(weight_cells, value)` so that the weights fit the
+//! capacity and the value is greatest. Used to repack one departure exactly,
+//! where loading item by item in order of value density leaves room unused.
+
+/// The choice taken from each group (`None`: nothing from it) in a best
+/// selection whose weights sum to at most `capacity_cells`.
+pub(crate) fn best_choices(
+    groups: &[Vec<(usize, f64)>],
+    capacity_cells: usize,
+) -> Vec<Option<usize>> {
+    let cells = capacity_cells + 1;
+    // best[c]: the greatest value with weight at most c over the groups so far.
+    let mut best = vec![0.0f64; cells];
+    // taken[g * cells + c]: choice of group g (1-based, 0 none) behind best[c].
+    let mut taken = vec![0u16; groups.len() * cells];
+    let mut next = vec![0.0f64; cells];
+    for (g, choices) in groups.iter().enumerate() {
+        next.copy_from_slice(&best);
+        let row = &mut taken[g * cells..(g + 1) * cells];
+        for (j, &(weight, value)) in choices.iter().enumerate().take(u16::MAX as usize - 1) {
+            if weight > capacity_cells || value <= 0.0 {
+                continue;
+            }
+            for c in weight..cells {
+                let candidate = best[c - weight] + value;
+                if candidate > next[c] {
+                    next[c] = candidate;
+                    row[c] = j as u16 + 1;
+                }
+            }
+        }
+        std::mem::swap(&mut best, &mut next);
+    }
+    let mut picks = vec![None; groups.len()];
+    let mut c = capacity_cells;
+    for g in (0..groups.len()).rev() {
+        let j = taken[g * cells + c];
+        if j > 0 {
+            let j = usize::from(j - 1);
+            picks[g] = Some(j);
+            c -= groups[g][j].0;
+        }
+    }
+    picks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SplitMix64;
+
+    fn value_of(groups: &[Vec<(usize, f64)>], picks: &[Option<usize>]) -> (usize, f64) {
+        picks
+            .iter()
+            .zip(groups)
+            .filter_map(|(p, g)| p.map(|j| g[j]))
+            .fold((0, 0.0), |(w, v), (cw, cv)| (w + cw, v + cv))
+    }
+
+    fn brute_force(groups: &[Vec<(usize, f64)>], capacity: usize) -> f64 {
+        fn walk(groups: &[Vec<(usize, f64)>], capacity: usize) -> f64 {
+            let Some((first, rest)) = groups.split_first() else {
+                return 0.0;
+            };
+            let mut best = walk(rest, capacity);
+            for &(w, v) in first {
+                if w <= capacity {
+                    best = best.max(v + walk(rest, capacity - w));
+                }
+            }
+            best
+        }
+        walk(groups, capacity)
+    }
+
+    #[test]
+    fn best_choices_matches_trying_every_selection() {
+        let mut rng = SplitMix64::new(7);
+        for _ in 0..500 {
+            let groups: Vec<Vec<(usize, f64)>> = (0..1 + rng.below(5))
+                .map(|_| {
+                    (0..rng.below(5))
+                        .map(|_| (rng.below(30), (rng.unit() * 100.0).round()))
+                        .collect()
+                })
+                .collect();
+            let capacity = rng.below(60);
+            let picks = best_choices(&groups, capacity);
+            let (weight, value) = value_of(&groups, &picks);
+            assert!(weight <= capacity, "selection over capacity");
+            let best = brute_force(&groups, capacity);
+            assert!(
+                (value - best).abs() < 1e-9,
+                "dynamic programme {value} against every selection {best}"
+            );
+        }
+    }
+}
