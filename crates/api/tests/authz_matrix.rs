@@ -3,7 +3,11 @@
 //! {anonymous, admin, operator, donor A, donor B, recipient X, recipient Y,
 //! auditor} x {own object, another's}. Any difference fails the test, as
 //! does a route the router serves that the matrix lacks (or the reverse).
-//! Donor B must never see an id of donor A's in any response.
+//! Donor B must never see an id of donor A's in any response. On list
+//! routes, "own" shows no other side's rows, and neither "allow" nor "own"
+//! hides a side's rows that the administrator's list shows (so a list
+//! scoped where the matrix allows all, or empty where it allows own rows,
+//! is a difference too).
 
 #![allow(clippy::unwrap_used)]
 
@@ -356,6 +360,90 @@ fn is_list(route: &str) -> bool {
     route.starts_with("GET ") && !route.contains('{') && route != "GET /api/donor/journey"
 }
 
+/// Which sides' data a list shows, by donor (`[0]`) and by recipient
+/// country (`[1]`): `seen[dimension][side]`.
+fn sides_seen(reply: &Reply, o: &Objects) -> [[bool; 2]; 2] {
+    fn walk(v: &Value, f: &mut dyn FnMut(&str, &Value)) {
+        match v {
+            Value::Object(map) => {
+                for (k, x) in map {
+                    f(k, x);
+                    walk(x, f);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|x| walk(x, f)),
+            _ => {}
+        }
+    }
+    let mut seen = [[false; 2]; 2];
+    walk(&reply.json, &mut |key, value| {
+        let text = value.as_str().unwrap_or("");
+        for side in 0..2 {
+            match key {
+                "donor" if text == o.donors[side] => seen[0][side] = true,
+                "country" if text == o.countries[side] => seen[1][side] = true,
+                "destination" if text.starts_with(o.countries[side]) => seen[1][side] = true,
+                _ => {}
+            }
+        }
+    });
+    if let Some(rows) = reply.json["rows"].as_array() {
+        for row in rows {
+            let dest = row[0].as_str().unwrap_or("");
+            for side in 0..2 {
+                if dest.starts_with(o.countries[side]) {
+                    seen[1][side] = true;
+                }
+            }
+        }
+    }
+    seen
+}
+
+/// A list must not hide rows the rule lets the caller see: with "allow",
+/// every side the administrator's list shows; with "own", the caller's own
+/// side when the administrator's list shows it.
+fn hidden_rows(
+    rule: Rule,
+    caller: &Caller,
+    reply: &Reply,
+    admin_view: &Reply,
+    o: &Objects,
+) -> Option<String> {
+    if reply.status != 200 || admin_view.status != 200 {
+        return None;
+    }
+    let (mine, full) = (sides_seen(reply, o), sides_seen(admin_view, o));
+    let dimension_of_caller = match caller.column {
+        "donor" => Some(0),
+        "recipient" => Some(1),
+        _ => None,
+    };
+    let mut missing = Vec::new();
+    for dimension in 0..2 {
+        for side in 0..2 {
+            let must = match rule {
+                Rule::Allow => full[dimension][side],
+                Rule::Own => {
+                    dimension_of_caller == Some(dimension)
+                        && side == caller.side
+                        && full[dimension][side]
+                }
+                Rule::Deny => false,
+            };
+            if must && !mine[dimension][side] {
+                let what = if dimension == 0 {
+                    o.donors[side]
+                } else {
+                    o.countries[side]
+                };
+                missing.push(what);
+            }
+        }
+    }
+    (!missing.is_empty()).then(|| format!("hides rows the administrator sees for {missing:?}"))
+}
+
 /// For a scoped caller's list: every row is theirs.
 fn scope_problem(reply: &Reply, caller: &Caller, o: &Objects) -> Option<String> {
     let mut bad = Vec::new();
@@ -518,6 +606,18 @@ fn authorization_matrix(url: &str) {
     let mut seen_by_b_strings = BTreeSet::new();
     let mut seen_by_b_lots = BTreeSet::new();
     for (route, roles) in &matrix {
+        // What the administrator's list shows, to tell "allow" from "own"
+        // from an empty answer.
+        let admin_view = is_list(route).then(|| {
+            let (method, path, body, token) = build(&c, &op, &admin, route, &callers[1], 0, &o);
+            c.send(
+                &method,
+                &path,
+                token.as_deref(),
+                Some(&unique("idem")),
+                body.as_ref(),
+            )
+        });
         for caller in &callers {
             let rule = roles[caller.column];
             for own in [true, false] {
@@ -528,6 +628,11 @@ fn authorization_matrix(url: &str) {
                 checked += 1;
                 if let Some(diff) = check(route, rule, caller, own, &reply, &o) {
                     differences.push(diff);
+                } else if let Some(problem) = admin_view
+                    .as_ref()
+                    .and_then(|view| hidden_rows(rule, caller, &reply, view, &o))
+                {
+                    differences.push(format!("{route} as {}: {problem}", caller.name));
                 }
                 // Reference lists (organisations, items, nodes, destinations)
                 // are public to every signed-in user.
@@ -545,6 +650,8 @@ fn authorization_matrix(url: &str) {
             }
         }
     }
+    // List routes answer the same for either side's object: report once.
+    differences.dedup();
     assert!(
         differences.is_empty(),
         "{} differences from authz.csv in {checked} requests:\n{}",
