@@ -378,22 +378,21 @@ fn sides_seen(reply: &Reply, o: &Objects) -> [[bool; 2]; 2] {
     let mut seen = [[false; 2]; 2];
     walk(&reply.json, &mut |key, value| {
         let text = value.as_str().unwrap_or("");
-        for side in 0..2 {
-            match key {
-                "donor" if text == o.donors[side] => seen[0][side] = true,
-                "country" if text == o.countries[side] => seen[1][side] = true,
-                "destination" if text.starts_with(o.countries[side]) => seen[1][side] = true,
-                _ => {}
-            }
+        let (dimension, side) = match key {
+            "donor" => (0, o.donors.iter().position(|d| *d == text)),
+            "country" => (1, o.countries.iter().position(|c| *c == text)),
+            "destination" => (1, o.countries.iter().position(|c| text.starts_with(c))),
+            _ => return,
+        };
+        if let Some(side) = side {
+            seen[dimension][side] = true;
         }
     });
     if let Some(rows) = reply.json["rows"].as_array() {
         for row in rows {
             let dest = row[0].as_str().unwrap_or("");
-            for side in 0..2 {
-                if dest.starts_with(o.countries[side]) {
-                    seen[1][side] = true;
-                }
+            if let Some(side) = o.countries.iter().position(|c| dest.starts_with(c)) {
+                seen[1][side] = true;
             }
         }
     }
