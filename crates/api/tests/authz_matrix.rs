@@ -360,21 +360,23 @@ fn is_list(route: &str) -> bool {
     route.starts_with("GET ") && !route.contains('{') && route != "GET /api/donor/journey"
 }
 
+/// Calls `f` with every key and value of a JSON document, depth first.
+fn walk(v: &Value, f: &mut dyn FnMut(&str, &Value)) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                f(k, x);
+                walk(x, f);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|x| walk(x, f)),
+        _ => {}
+    }
+}
+
 /// Which sides' data a list shows, by donor (`[0]`) and by recipient
 /// country (`[1]`): `seen[dimension][side]`.
 fn sides_seen(reply: &Reply, o: &Objects) -> [[bool; 2]; 2] {
-    fn walk(v: &Value, f: &mut dyn FnMut(&str, &Value)) {
-        match v {
-            Value::Object(map) => {
-                for (k, x) in map {
-                    f(k, x);
-                    walk(x, f);
-                }
-            }
-            Value::Array(items) => items.iter().for_each(|x| walk(x, f)),
-            _ => {}
-        }
-    }
     let mut seen = [[false; 2]; 2];
     walk(&reply.json, &mut |key, value| {
         let text = value.as_str().unwrap_or("");
@@ -446,18 +448,6 @@ fn hidden_rows(
 /// For a scoped caller's list: every row is theirs.
 fn scope_problem(reply: &Reply, caller: &Caller, o: &Objects) -> Option<String> {
     let mut bad = Vec::new();
-    fn walk(v: &Value, f: &mut dyn FnMut(&str, &Value)) {
-        match v {
-            Value::Object(map) => {
-                for (k, x) in map {
-                    f(k, x);
-                    walk(x, f);
-                }
-            }
-            Value::Array(items) => items.iter().for_each(|x| walk(x, f)),
-            _ => {}
-        }
-    }
     let own_donor = o.donors[caller.side];
     let own_country = o.countries[caller.side];
     walk(&reply.json, &mut |key, value| {
