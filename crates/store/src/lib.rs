@@ -13,7 +13,7 @@ mod store;
 pub use db::{Backend, Conn, Value};
 pub use migrations::MIGRATIONS;
 pub use reliefhub_core::ledger::Hash32;
-pub use store::{Applied, BalanceRow, Store, StreamedBatch};
+pub use store::{Applied, BalanceRow, Compaction, Store, StreamedBatch};
 
 use reliefhub_core::LedgerError;
 

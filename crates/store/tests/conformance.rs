@@ -371,6 +371,38 @@ fn the_journal_refuses_updates_and_deletes(url: &str) {
     }
 }
 
+fn compacting_keeps_the_ledger_and_its_chain(url: &str) {
+    let mut store = open(url);
+    let lot_id = receive(&mut store, "c-1", 100);
+    for n in 0..20 {
+        let batch = Batch {
+            key: format!("c-move-{n}"),
+            kind: "test.move".into(),
+            ..Batch::of_transfers(vec![t(LotRef::Existing(lot_id), &port(), &air(), 1)])
+        };
+        store.apply(&batch, NOW).unwrap();
+    }
+    let counts = snapshot(&mut store);
+    let before = store.verify(|_, _| {}).unwrap().unwrap();
+    let compaction = store.compact().unwrap();
+    assert!(compaction.bytes_before > 0 && compaction.bytes_after > 0);
+    assert_eq!(snapshot(&mut store), counts, "no row added or lost");
+    let after = store.verify(|_, _| {}).unwrap().unwrap();
+    assert_eq!(after.entries, before.entries);
+    assert_eq!(after.last_hash, before.last_hash, "the same hash chain");
+    assert_eq!(store.balance(&air(), lot_id).unwrap(), 20);
+    // The store goes on working after it (on SQLite, back in WAL mode).
+    receive(&mut store, "c-2", 5);
+    assert!(store.verify(|_, _| {}).unwrap().is_ok());
+    if url.starts_with("sqlite:") {
+        let mode = store.conn().query("PRAGMA journal_mode", &[]).unwrap()[0][0]
+            .text()
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(compaction.page_size_after, Some(16_384));
+    }
+}
+
 fn reference_data_imports_from_the_public_files(url: &str) {
     let mut store = open(url);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/refdata");
@@ -481,4 +513,38 @@ both_backends!(
     corrections_reverse_named_entries_and_no_more,
     the_journal_refuses_updates_and_deletes,
     reference_data_imports_from_the_public_files,
+    compacting_keeps_the_ledger_and_its_chain,
 );
+
+/// A file made before the store chose 16 KiB pages keeps its 4 KiB pages
+/// until compacted; compacting moves it and keeps its contents.
+#[test]
+fn compacting_an_old_sqlite_file_moves_it_to_16_kib_pages() {
+    let db = reliefhub_testkit::TestDb::sqlite();
+    let path = db.sqlite_path().unwrap();
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; VACUUM;")
+            .unwrap();
+    }
+    let mut store = open(&db.url);
+    receive(&mut store, "old-1", 40);
+    let page = |store: &mut Store| {
+        store.conn().query("PRAGMA page_size", &[]).unwrap()[0][0]
+            .int()
+            .unwrap()
+    };
+    assert_eq!(page(&mut store), 4096, "an existing file keeps its pages");
+    let counts = snapshot(&mut store);
+    let compaction = store.compact().unwrap();
+    assert_eq!(compaction.page_size_before, Some(4096));
+    assert_eq!(compaction.page_size_after, Some(16_384));
+    assert_eq!(page(&mut store), 16_384);
+    assert_eq!(snapshot(&mut store), counts);
+    assert!(store.verify(|_, _| {}).unwrap().is_ok());
+    drop(store);
+    // Reopened, it is still the same ledger.
+    let mut again = Store::open(&db.url).unwrap();
+    again.ensure_ready().unwrap();
+    assert_eq!(snapshot(&mut again), counts);
+}
