@@ -384,7 +384,10 @@ fn chain(db: &str) {
     let out = ok(d, db, &["compact"]);
     assert!(out.starts_with("compacted: "), "{out}");
     verify(d, db);
-    assert_eq!(json(d, db, &["report", "donor", "QA-QFFD", "--json"]), before);
+    assert_eq!(
+        json(d, db, &["report", "donor", "QA-QFFD", "--json"]),
+        before
+    );
 }
 
 both_backends!(chain);
