@@ -141,7 +141,7 @@ const GLOBAL_ITEM_SHARE: f64 = 0.5;
 const ITEM_MOVE_DEPARTURES: usize = 8;
 /// Share of moves that repack one departure by dynamic programming (when
 /// [`Search::knapsack_moves`] is on).
-const KNAPSACK_MOVE_SHARE: f64 = 0.05;
+const KNAPSACK_MOVE_SHARE: f64 = 0.1;
 /// Cells the departure's payload is cut into for that programme.
 const KNAPSACK_CELLS: usize = 2048;
 /// Totals of one item it chooses among.
@@ -585,17 +585,24 @@ impl<'m, 'a> Search<'m, 'a> {
             return false;
         }
         let before = self.state.contribution(model, d);
+        // The programme weighs by the capacity the cargo uses most of (the
+        // loading checks the others).
+        let departure = &model.instance.departures[d];
+        let cargo = &self.state.cargo[d];
+        let by_volume =
+            cargo.volume_m3 * departure.payload_kg > cargo.weight_kg * departure.volume_m3;
         let old_closed = vec![self.state.closed[d]];
         let old_cargo = vec![self.state.clear(model, d)];
-        self.repack(d);
+        self.repack(d, by_volume);
         fill_until(model, &mut self.state, &[d], 0.0, &mut self.rng, stop);
         let after = self.state.contribution(model, d);
         self.conclude(&[d], old_cargo, old_closed, before, after)
     }
 
     /// Loads the empty departure `d` by a multiple-choice knapsack over how
-    /// many units of each item it carries.
-    fn repack(&mut self, d: usize) {
+    /// many units of each item it carries, each unit weighing its kg or
+    /// (`by_volume`) its volume in kg of the departure's payload per m3.
+    fn repack(&mut self, d: usize, by_volume: bool) {
         let model = self.model;
         let departure = &model.instance.departures[d];
         let cell_kg = departure.payload_kg / KNAPSACK_CELLS as f64;
@@ -650,7 +657,12 @@ impl<'m, 'a> Search<'m, 'a> {
                     .map(|k| reachable[k * reachable.len() / KNAPSACK_CHOICES - 1] as i64)
                     .collect()
             };
-            let per_unit_kg = model.effective_kg[d][item];
+            let unit = &model.instance.items[item];
+            let per_unit_kg = if by_volume {
+                unit.unit_volume_m3 * departure.payload_kg / departure.volume_m3
+            } else {
+                unit.unit_weight_kg
+            };
             let choices = chosen
                 .iter()
                 .map(|&t| {
