@@ -24,9 +24,6 @@ const RESERVE_PER_OBJECT_S: f64 = 30e-6;
 const TEMPERATURE: f64 = 0.002;
 /// Instances with more lot classes than this search without the threshold.
 const ANNEAL_MAX_CLASSES: usize = 5_000;
-/// Instances with at most this many lot classes run two searches side by
-/// side (their plans are cheap to copy).
-const PARALLEL_MAX_CLASSES: usize = 1_000;
 /// The searches meet after this many moves divided by the departures (but
 /// at least 8).
 const EPOCH_DEPARTURE_MOVES: usize = 2_000;
@@ -227,7 +224,9 @@ pub fn solve(
             });
         };
         report(&search, progress);
-        let parallel = model.classes.len() <= PARALLEL_MAX_CLASSES && !search.idle();
+        // Small instances run two searches side by side (their plans are
+        // cheap to copy).
+        let parallel = model.is_small() && !search.idle();
         search.knapsack_moves = parallel;
         let state = if !parallel {
             let mut last_report = clock.elapsed();
