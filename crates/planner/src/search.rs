@@ -4,7 +4,7 @@
 
 use crate::knapsack::best_choices;
 use crate::model::{Model, SplitMix64};
-use crate::state::{Cargo, State};
+use crate::state::{reachable_totals, Cargo, State};
 
 /// Candidate loadings `(score, departure, request, unit value)` for the
 /// departures given; with `all`, also those of closed departures and of
@@ -78,7 +78,7 @@ pub(crate) fn fill_until(
             return;
         }
         let skip = (noise > 0.0).then_some((&mut *rng, noise * STOCK_SKIP));
-        state.insert(model, d, r, unit_value, skip);
+        state.insert(model, d, r, unit_value, i64::MAX, skip);
     }
 }
 
@@ -119,7 +119,7 @@ pub(crate) fn drop_unprofitable(
                     return;
                 }
                 if !state.closed[d] && state.request_left[r] > 0 {
-                    state.insert(model, d, r, unit_value, None);
+                    state.insert(model, d, r, unit_value, i64::MAX, None);
                 }
             }
         }
@@ -635,29 +635,16 @@ impl<'m, 'a> Search<'m, 'a> {
                 .min(self.state.units_that_fit(model, d, item))
                 .clamp(0, KNAPSACK_MAX_UNITS) as usize;
             // Totals reachable with whole packs of the stock that may go.
-            let mut reach = vec![false; limit + 1];
-            reach[0] = true;
             let list_id = model.stock.list_id(departure.destination_index, item);
-            for &c in &model.stock.lists[list_id] {
-                let left = self.state.class_left[c];
-                if left <= 0 || !model.class_fits(c, d) {
-                    continue;
-                }
-                let pack = model.classes[c].pack_size.max(1) as usize;
-                let mut count = (left as usize).min(limit / pack);
-                let mut size = 1;
-                while count > 0 {
-                    let piece = size.min(count) * pack;
-                    for t in (piece..=limit).rev() {
-                        if reach[t - piece] {
-                            reach[t] = true;
-                        }
-                    }
-                    count -= size.min(count);
-                    size *= 2;
-                }
-            }
-            let reachable: Vec<usize> = (1..=limit).filter(|&t| reach[t]).collect();
+            let state = &self.state;
+            let packs = model.stock.lists[list_id]
+                .iter()
+                .filter(|&&c| state.class_left[c] > 0 && model.class_fits(c, d))
+                .map(|&c| {
+                    let pack = model.classes[c].pack_size.max(1) as usize;
+                    (pack, state.class_left[c])
+                });
+            let reachable = reachable_totals(packs, limit);
             let chosen: Vec<i64> = if reachable.len() <= KNAPSACK_CHOICES {
                 reachable.iter().map(|&t| t as i64).collect()
             } else {
@@ -698,12 +685,13 @@ impl<'m, 'a> Search<'m, 'a> {
                     break;
                 }
                 if model.instance.requests[option.request].item == item {
-                    target -= self.state.insert_capped(
+                    target -= self.state.insert(
                         model,
                         d,
                         option.request,
                         option.unit_value,
                         target,
+                        None,
                     );
                 }
             }

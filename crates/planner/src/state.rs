@@ -16,6 +16,81 @@ const MAX_CANDIDATES: usize = 16;
 /// Needs up to this many units are filled by an exact subset sum of packs.
 const MAX_EXACT_UNITS: i64 = 3000;
 
+/// Binary splitting of up to `count` packs of `pack_units` units each:
+/// pieces of 1, 2, 4, ... packs (the last one what is left), as
+/// `(packs, units)`; any total of up to `count` packs is a sum of pieces.
+fn binary_pieces(count: i64, pack_units: usize) -> impl Iterator<Item = (i64, usize)> {
+    let mut left = count.max(0);
+    let mut size = 1i64;
+    std::iter::from_fn(move || {
+        (left > 0).then(|| {
+            let take = size.min(left);
+            left -= take;
+            size *= 2;
+            (take, take as usize * pack_units)
+        })
+    })
+}
+
+/// Bitsets of totals `0..=limit` of units, 64 to a word.
+struct Totals {
+    words: usize,
+    top_mask: u64,
+}
+
+impl Totals {
+    fn new(limit: usize) -> Totals {
+        let top_mask = if limit % 64 == 63 {
+            u64::MAX
+        } else {
+            (1u64 << (limit % 64 + 1)) - 1
+        };
+        Totals {
+            words: limit / 64 + 1,
+            top_mask,
+        }
+    }
+
+    fn has(set: &[u64], total: usize) -> bool {
+        set[total / 64] >> (total % 64) & 1 == 1
+    }
+
+    /// `to |= from << units` (totals past the limit dropped).
+    fn shift_or(&self, from: &[u64], to: &mut [u64], units: usize) {
+        let (shift_words, shift_bits) = (units / 64, units % 64);
+        for w in (shift_words..self.words).rev() {
+            let mut moved = from[w - shift_words] << shift_bits;
+            if shift_bits > 0 && w > shift_words {
+                moved |= from[w - shift_words - 1] >> (64 - shift_bits);
+            }
+            to[w] |= moved;
+        }
+        to[self.words - 1] &= self.top_mask;
+    }
+}
+
+/// The totals from 1 to `limit` units that whole packs can make, taking at
+/// most `count` packs of `pack_units` units from each `(pack_units, count)`.
+pub(crate) fn reachable_totals(
+    packs: impl Iterator<Item = (usize, i64)>,
+    limit: usize,
+) -> Vec<usize> {
+    let totals = Totals::new(limit);
+    let mut reach = vec![0u64; totals.words];
+    reach[0] = 1;
+    let mut previous = reach.clone();
+    for (pack_units, count) in packs {
+        let count = count.min((limit / pack_units.max(1)) as i64);
+        for (_, units) in binary_pieces(count, pack_units) {
+            if units > 0 && units <= limit {
+                previous.copy_from_slice(&reach);
+                totals.shift_or(&previous, &mut reach, units);
+            }
+        }
+    }
+    (1..=limit).filter(|&t| Totals::has(&reach, t)).collect()
+}
+
 /// The packs to take of each candidate `(class, pack size, _)` (at most the
 /// class's stock left) whose units sum closest to `need` without passing it,
 /// when that beats `greedy` units.
@@ -30,43 +105,24 @@ fn best_fill(
     let mut pieces: Vec<(usize, i64, usize)> = Vec::new();
     for (index, &(c, pack, _)) in candidates.iter().enumerate() {
         let pack_units = usize::try_from(pack).ok()?;
-        let mut count = class_left[c].min((need / pack_units.max(1)) as i64);
-        let mut size = 1i64;
-        while count > 0 {
-            let take = size.min(count);
-            pieces.push((index, take, take as usize * pack_units));
-            count -= take;
-            size *= 2;
-        }
+        let count = class_left[c].min((need / pack_units.max(1)) as i64);
+        pieces.extend(binary_pieces(count, pack_units).map(|(packs, units)| (index, packs, units)));
     }
     // Bitsets of the totals reachable with the first pieces: `reach[p]` with
     // pieces `0..p` (`reach[0]` holds only 0), one shift-or per piece.
-    let words = need / 64 + 1;
+    let totals = Totals::new(need);
+    let words = totals.words;
     let mut reach: Vec<u64> = vec![0; words];
     reach[0] = 1;
-    let top_mask = if need % 64 == 63 {
-        u64::MAX
-    } else {
-        (1u64 << (need % 64 + 1)) - 1
-    };
-    let has = |set: &[u64], total: usize| set[total / 64] >> (total % 64) & 1 == 1;
+    let has = Totals::has;
     let mut used = 0;
     for &(_, _, units) in &pieces {
         let base = used * words;
         reach.extend_from_within(base..base + words);
         used += 1;
         if units > 0 && units <= need {
-            let (shift_words, shift_bits) = (units / 64, units % 64);
             let (before, after) = reach.split_at_mut(base + words);
-            let previous = &before[base..];
-            for w in (shift_words..words).rev() {
-                let mut moved = previous[w - shift_words] << shift_bits;
-                if shift_bits > 0 && w > shift_words {
-                    moved |= previous[w - shift_words - 1] >> (64 - shift_bits);
-                }
-                after[w] |= moved;
-            }
-            after[words - 1] &= top_mask;
+            totals.shift_or(&before[base..], after, units);
             if has(after, need) {
                 break;
             }
@@ -298,7 +354,7 @@ impl State {
     }
 
     /// Loads departure `d` for request `r` (net unit value `unit_value`) with as
-    /// many whole packs as stock, demand and capacity allow. When the demand
+    /// many whole packs as stock, demand, capacity and `cap` (units) allow. When the demand
     /// left is smaller than a pack, one pack may be shared with other requests
     /// for the same item on the same departure. Returns the units delivered to `r`.
     ///
@@ -310,6 +366,7 @@ impl State {
         d: usize,
         r: usize,
         unit_value: f64,
+        cap: i64,
         mut skip: Option<(&mut SplitMix64, f64)>,
     ) -> i64 {
         if self.closed[d] || self.request_left[r] <= 0 {
@@ -321,7 +378,7 @@ impl State {
         let departure = &instance.departures[d];
         let item = &instance.items[item_index];
         let mut room = self.units_that_fit(model, d, item_index);
-        let mut need = self.request_left[r].min(room);
+        let mut need = self.request_left[r].min(room).min(cap);
         if need <= 0 {
             return 0;
         }
@@ -407,22 +464,6 @@ impl State {
                 delivered += self.share_pack(model, d, r, unit_value, c, pack, need);
             }
         }
-        delivered
-    }
-
-    /// [`State::insert`] delivering at most `cap` units to `r`.
-    pub fn insert_capped(
-        &mut self,
-        model: &Model,
-        d: usize,
-        r: usize,
-        unit_value: f64,
-        cap: i64,
-    ) -> i64 {
-        let held = (self.request_left[r] - cap.max(0)).max(0);
-        self.request_left[r] -= held;
-        let delivered = self.insert(model, d, r, unit_value, None);
-        self.request_left[r] += held;
         delivered
     }
 
@@ -604,6 +645,43 @@ mod tests {
                 }
                 None => assert_eq!(best, 0, "case {case}: a fill of {best} was missed"),
             }
+        }
+    }
+
+    #[test]
+    fn reachable_totals_are_every_sum_of_whole_packs() {
+        let mut rng = SplitMix64::new(9);
+        for case in 0..1_000 {
+            let packs: Vec<(usize, i64)> = (0..1 + rng.below(3))
+                .map(|_| (1 + rng.below(40), rng.below(5) as i64))
+                .collect();
+            let limit = rng.below(200);
+            // Every combination of counts, directly.
+            let mut expected = std::collections::BTreeSet::new();
+            let mut counts = vec![0i64; packs.len()];
+            loop {
+                let total: usize = packs
+                    .iter()
+                    .zip(&counts)
+                    .map(|(&(units, _), &n)| units * n as usize)
+                    .sum();
+                if total >= 1 && total <= limit {
+                    expected.insert(total);
+                }
+                let Some(i) = (0..packs.len()).find(|&i| counts[i] < packs[i].1) else {
+                    break;
+                };
+                counts[i] += 1;
+                for c in &mut counts[..i] {
+                    *c = 0;
+                }
+            }
+            let found = reachable_totals(packs.iter().copied(), limit);
+            assert_eq!(
+                found,
+                expected.into_iter().collect::<Vec<_>>(),
+                "case {case}: {packs:?} up to {limit}"
+            );
         }
     }
 }
