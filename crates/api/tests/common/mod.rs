@@ -97,6 +97,11 @@ impl Server {
             agent: ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .timeout_global(Some(Duration::from_secs(300)))
+                // A new connection per request: the server may close a kept-alive
+                // one (after answering a request before reading its body), and a
+                // request sent on it just then fails with "peer disconnected".
+                .max_idle_connections(0)
+                .max_idle_connections_per_host(0)
                 .build()
                 .into(),
         }
