@@ -10,34 +10,37 @@ pub(crate) fn best_choices(
     capacity_cells: usize,
 ) -> Vec<Option<usize>> {
     let cells = capacity_cells + 1;
-    // best[c]: the greatest value with weight at most c over the groups so far.
-    let mut best = vec![0.0f64; cells];
-    // taken[g * cells + c]: choice of group g (1-based, 0 none) behind best[c].
-    let mut taken = vec![0u16; groups.len() * cells];
-    let mut next = vec![0.0f64; cells];
+    // table[g * cells + c]: the greatest value with weight at most c over
+    // the first g groups (row 0: none). Only maxima are kept, so the inner
+    // loop vectorises; the choices are found again when walking back.
+    let mut table = vec![0.0f64; (groups.len() + 1) * cells];
     for (g, choices) in groups.iter().enumerate() {
-        next.copy_from_slice(&best);
-        let row = &mut taken[g * cells..(g + 1) * cells];
-        for (j, &(weight, value)) in choices.iter().enumerate().take(u16::MAX as usize - 1) {
+        let (done, rest) = table.split_at_mut((g + 1) * cells);
+        let best = &done[g * cells..];
+        let next = &mut rest[..cells];
+        next.copy_from_slice(best);
+        for &(weight, value) in choices {
             if weight > capacity_cells || value <= 0.0 {
                 continue;
             }
-            for c in weight..cells {
-                let candidate = best[c - weight] + value;
-                if candidate > next[c] {
-                    next[c] = candidate;
-                    row[c] = j as u16 + 1;
-                }
+            for (target, &from) in next[weight..].iter_mut().zip(&best[..cells - weight]) {
+                *target = target.max(from + value);
             }
         }
-        std::mem::swap(&mut best, &mut next);
     }
     let mut picks = vec![None; groups.len()];
     let mut c = capacity_cells;
     for g in (0..groups.len()).rev() {
-        let j = taken[g * cells + c];
-        if j > 0 {
-            let j = usize::from(j - 1);
+        let here = table[(g + 1) * cells + c];
+        let before = &table[g * cells..(g + 1) * cells];
+        if here <= before[c] {
+            continue;
+        }
+        // The same sum in the same order as above, so equal to the bit.
+        let pick = groups[g].iter().position(|&(weight, value)| {
+            weight <= c && value > 0.0 && before[c - weight] + value == here
+        });
+        if let Some(j) = pick {
             picks[g] = Some(j);
             c -= groups[g][j].0;
         }

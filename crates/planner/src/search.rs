@@ -55,7 +55,8 @@ fn candidates(
             list.push((score, d, option.request, option.unit_value));
         }
     }
-    list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    // (departure, request) pairs are unique: the order is total.
+    list.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     list
 }
 
@@ -154,8 +155,23 @@ const KNAPSACK_MOVE_SHARE: f64 = 0.1;
 const KNAPSACK_CELLS: usize = 2048;
 /// Totals of one item it chooses among.
 const KNAPSACK_CHOICES: usize = 64;
+/// Of those, the totals next to what the departure carried, on either side.
+const KNAPSACK_NEAR: usize = 16;
 /// Units of one item it looks at on one departure.
 const KNAPSACK_MAX_UNITS: i64 = 20_000;
+
+/// Units of each item a cargo delivers, `(item, units)`.
+fn carried_units(model: &Model, cargo: &Cargo) -> Vec<(usize, i64)> {
+    let mut list: Vec<(usize, i64)> = Vec::new();
+    for &(r, units, _) in &cargo.deliveries {
+        let item = model.instance.requests[r].item;
+        match list.iter_mut().find(|k| k.0 == item) {
+            Some(k) => k.1 += units,
+            None => list.push((item, units)),
+        }
+    }
+    list
+}
 
 pub(crate) struct Search<'m, 'a> {
     pub model: &'m Model<'a>,
@@ -601,7 +617,8 @@ impl<'m, 'a> Search<'m, 'a> {
             cargo.volume_m3 * departure.payload_kg > cargo.weight_kg * departure.volume_m3;
         let old_closed = vec![self.state.closed[d]];
         let old_cargo = vec![self.state.clear(model, d)];
-        self.repack(d, by_volume);
+        let carried = carried_units(model, &old_cargo[0]);
+        self.repack(d, by_volume, &carried);
         fill_until(model, &mut self.state, &[d], 0.0, &mut self.rng, stop);
         let after = self.state.contribution(model, d);
         self.conclude(&[d], old_cargo, old_closed, before, after)
@@ -610,7 +627,8 @@ impl<'m, 'a> Search<'m, 'a> {
     /// Loads the empty departure `d` by a multiple-choice knapsack over how
     /// many units of each item it carries, each unit weighing its kg or
     /// (`by_volume`) its volume in kg of the departure's payload per m3.
-    fn repack(&mut self, d: usize, by_volume: bool) {
+    /// `carried` lists `(item, units)` the departure carried before.
+    fn repack(&mut self, d: usize, by_volume: bool, carried: &[(usize, i64)]) {
         let model = self.model;
         let departure = &model.instance.departures[d];
         let cell_kg = departure.payload_kg / KNAPSACK_CELLS as f64;
@@ -648,9 +666,19 @@ impl<'m, 'a> Search<'m, 'a> {
             let chosen: Vec<i64> = if reachable.len() <= KNAPSACK_CHOICES {
                 reachable.iter().map(|&t| t as i64).collect()
             } else {
-                (1..=KNAPSACK_CHOICES)
-                    .map(|k| reachable[k * reachable.len() / KNAPSACK_CHOICES - 1] as i64)
-                    .collect()
+                // Every total near what the departure carried (where a small
+                // trade lies), and totals spread over the whole range.
+                let current = carried.iter().find(|k| k.0 == item).map_or(0, |k| k.1);
+                let at = reachable.partition_point(|&t| (t as i64) < current);
+                let from = at.saturating_sub(KNAPSACK_NEAR);
+                let to = (at + KNAPSACK_NEAR).min(reachable.len());
+                let spread = KNAPSACK_CHOICES - (to - from);
+                let mut indices: Vec<usize> = (from..to)
+                    .chain((1..=spread).map(|k| k * reachable.len() / spread - 1))
+                    .collect();
+                indices.sort_unstable();
+                indices.dedup();
+                indices.iter().map(|&i| reachable[i] as i64).collect()
             };
             let unit = &model.instance.items[item];
             let per_unit_kg = if by_volume {
