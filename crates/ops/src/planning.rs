@@ -416,6 +416,7 @@ impl Ops {
         let solve_options = SolveOptions {
             seed: options.seed,
             time_limit: Some(Duration::from_secs_f64(options.time_limit_s.min(3600.0))),
+            cores: std::thread::available_parallelism().ok().map(|n| n.get()),
             ..SolveOptions::default()
         };
         let plan = solve(

@@ -55,6 +55,7 @@ fn run(args: &[String]) -> Result<(), String> {
                 },
                 max_moves: moves,
                 bound_iterations: moves.map(|_| 1),
+                cores: std::thread::available_parallelism().ok().map(|n| n.get()),
             };
             let mut reached: Vec<Option<f64>> = vec![None; reach.len()];
             let mut first_bound: Option<f64> = None;

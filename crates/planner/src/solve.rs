@@ -27,6 +27,10 @@ const ANNEAL_MAX_CLASSES: usize = 5_000;
 /// The searches meet after this many moves divided by the departures (but
 /// at least 8).
 const EPOCH_DEPARTURE_MOVES: usize = 2_000;
+/// The bound's share of a core when it would otherwise take time from the
+/// searches (every improvement the searches find sooner counts; the bound
+/// still settles well within the time).
+const BOUND_DUTY_SHARED: f64 = 0.25;
 /// Mixed into the seed of the second search.
 const SECOND_SEED: u64 = 0x5EED_0002;
 /// Instances with more lot classes than this keep the coarse bound (the fine
@@ -51,6 +55,10 @@ pub struct SolveOptions {
     pub max_moves: Option<u64>,
     /// Iterations of the bounding procedure (its own default when `None`).
     pub bound_iterations: Option<usize>,
+    /// Processor cores the planner may count on (`None`: one per thread).
+    /// With fewer cores than threads (two searches and the bound on small
+    /// instances) the bound works only part of the time.
+    pub cores: Option<usize>,
 }
 
 impl Default for SolveOptions {
@@ -60,6 +68,7 @@ impl Default for SolveOptions {
             time_limit: Some(Duration::from_secs(10)),
             max_moves: None,
             bound_iterations: None,
+            cores: None,
         }
     }
 }
@@ -173,6 +182,12 @@ pub fn solve(
         }
         go_on.load(Ordering::Relaxed)
     };
+    // Small instances run two searches beside the bound.
+    let threads = if model.is_small() { 3 } else { 2 };
+    let bound_duty = match options.cores {
+        Some(cores) if cores < threads => BOUND_DUTY_SHARED,
+        _ => 1.0,
+    };
     let (state, bound) = std::thread::scope(|scope| {
         let model_ref = &model;
         let bound_bits_ref = &bound_bits;
@@ -198,8 +213,19 @@ pub fn solve(
                         break;
                     }
                     bounder.raise_target(f64::from_bits(best_bits_ref.load(Ordering::Relaxed)));
+                    let started = clock.elapsed();
                     if bounder.iterate(stop_ref).is_none() {
                         break;
+                    }
+                    if bound_duty < 1.0 {
+                        // Rest in short naps, so that a stop is seen soon.
+                        let took = clock.elapsed().saturating_sub(started);
+                        let mut rest = took.mul_f64((1.0 - bound_duty) / bound_duty);
+                        while !rest.is_zero() && !stop_ref.load(Ordering::Relaxed) {
+                            let nap = rest.min(Duration::from_millis(2));
+                            std::thread::sleep(nap);
+                            rest -= nap;
+                        }
                     }
                     iterations -= 1;
                     publish(bounder.best());

@@ -41,6 +41,7 @@ fn run(instance: &Instance, moves: u64, seed: u64) -> Plan {
         time_limit: None,
         max_moves: Some(moves),
         bound_iterations: Some(300),
+        cores: None,
     };
     solve(instance, &options, &NoClock, &mut |_| {})
 }
@@ -88,6 +89,8 @@ fn converged_bound_stays_above_the_best_known_plans() {
             time_limit: None,
             max_moves: Some(200),
             bound_iterations: None,
+            // Fewer cores than threads: the bound takes turns with the searches.
+            cores: Some(1),
         };
         let plan = solve(&instance, &options, &NoClock, &mut |_| {});
         let bound = plan.upper_bound.expect("a bound");

@@ -192,6 +192,7 @@ fn run_plan(instance_path: &Path, out: &Path, time_limit: f64, seed: u64, quiet:
     let options = SolveOptions {
         seed,
         time_limit: Some(Duration::from_secs_f64(time_limit)),
+        cores: std::thread::available_parallelism().ok().map(|n| n.get()),
         ..SolveOptions::default()
     };
     let clock = WallClock(start);
