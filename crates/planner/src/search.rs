@@ -155,6 +155,10 @@ const KNAPSACK_MOVE_SHARE: f64 = 0.1;
 const KNAPSACK_CELLS: usize = 2048;
 /// Totals of one item it chooses among.
 const KNAPSACK_CHOICES: usize = 64;
+/// Share of those moves that also take one of the departure's items off the
+/// other departures carrying it, which get as many units back afterwards
+/// (from whatever stock is left).
+const KNAPSACK_SHARED_ITEM: f64 = 0.6;
 /// Of those, the totals next to what the departure carried, on either side.
 const KNAPSACK_NEAR: usize = 16;
 /// Units of one item it looks at on one departure.
@@ -597,7 +601,10 @@ impl<'m, 'a> Search<'m, 'a> {
     /// Empties one loaded departure and reloads it by a multiple-choice
     /// knapsack over how many units of each item it carries (each total a
     /// sum of whole packs of the stock left, its units going to the item's
-    /// best requests first), then fills what room is left. Kept when no worse.
+    /// best requests first), then fills what room is left. Now and then one
+    /// of its items first comes off the other departures that carry it, so
+    /// that the knapsack may take their packs and they take others. Kept
+    /// when no worse.
     fn knapsack_step(&mut self, stop: &dyn Fn() -> bool) -> bool {
         let model = self.model;
         let order = &self.by_departure_day;
@@ -608,20 +615,60 @@ impl<'m, 'a> Search<'m, 'a> {
         if self.state.cargo[d].is_empty() {
             return false;
         }
-        let before = self.state.contribution(model, d);
         // The programme weighs by the capacity the cargo uses most of (the
         // loading checks the others).
         let departure = &model.instance.departures[d];
         let cargo = &self.state.cargo[d];
         let by_volume =
             cargo.volume_m3 * departure.payload_kg > cargo.weight_kg * departure.volume_m3;
-        let old_closed = vec![self.state.closed[d]];
-        let old_cargo = vec![self.state.clear(model, d)];
-        let carried = carried_units(model, &old_cargo[0]);
+        let carried = carried_units(model, cargo);
+        // Now and then one of its items comes off the other departures that
+        // carry it, so that stock can change places with them.
+        let mut departures = vec![d];
+        let mut others_units: Vec<i64> = Vec::new();
+        let shared = (self.rng.unit() < KNAPSACK_SHARED_ITEM)
+            .then(|| carried[self.rng.below(carried.len())].0);
+        if let Some(item) = shared {
+            for e in 0..model.instance.departures.len() {
+                if e == d || departures.len() >= ITEM_MOVE_DEPARTURES {
+                    continue;
+                }
+                let units: i64 = self.state.cargo[e]
+                    .deliveries
+                    .iter()
+                    .filter(|&&(r, _, _)| model.instance.requests[r].item == item)
+                    .map(|&(_, u, _)| u)
+                    .sum();
+                if units > 0 {
+                    departures.push(e);
+                    others_units.push(units);
+                }
+            }
+        }
+        let before = self.contribution_of(&departures);
+        let old_closed: Vec<bool> = departures.iter().map(|&e| self.state.closed[e]).collect();
+        let mut old_cargo = vec![self.state.clear(model, d)];
+        if let Some(item) = shared {
+            for &e in &departures[1..] {
+                old_cargo.push(self.state.clear_item(model, e, item));
+            }
+        }
         self.repack(d, by_volume, &carried);
-        fill_until(model, &mut self.state, &[d], 0.0, &mut self.rng, stop);
-        let after = self.state.contribution(model, d);
-        self.conclude(&[d], old_cargo, old_closed, before, after)
+        if let Some(item) = shared {
+            for (&e, &units) in departures[1..].iter().zip(&others_units) {
+                self.state.load_total(model, e, item, units);
+            }
+        }
+        fill_until(
+            model,
+            &mut self.state,
+            &departures,
+            0.0,
+            &mut self.rng,
+            stop,
+        );
+        let after = self.contribution_of(&departures);
+        self.conclude(&departures, old_cargo, old_closed, before, after)
     }
 
     /// Loads the empty departure `d` by a multiple-choice knapsack over how
@@ -707,7 +754,10 @@ impl<'m, 'a> Search<'m, 'a> {
         let picks = best_choices(&groups, KNAPSACK_CELLS + groups.len() / 2);
         for ((&item, pick), chosen) in items.iter().zip(&picks).zip(&totals) {
             let Some(j) = *pick else { continue };
+            // The very packs that make the total (loading request by request
+            // takes stock in its own order and may not make it).
             let mut target = chosen[j];
+            target -= self.state.load_total(model, d, item, target);
             for option in &model.options[d] {
                 if target <= 0 {
                     break;

@@ -353,6 +353,55 @@ impl State {
         }
     }
 
+    /// Loads departure `d` with whole packs of `item` that make `total` units
+    /// (or the closest total below it that they can make), from any stock
+    /// that may go on it, and gives them to its requests for the item, best
+    /// value first. Returns the units loaded.
+    pub fn load_total(&mut self, model: &Model, d: usize, item: usize, total: i64) -> i64 {
+        let demand: i64 = model.options[d]
+            .iter()
+            .filter(|o| model.instance.requests[o.request].item == item)
+            .map(|o| self.request_left[o.request])
+            .sum();
+        let need = total.min(demand).min(self.units_that_fit(model, d, item));
+        if self.closed[d] || need <= 0 {
+            return 0;
+        }
+        let departure = &model.instance.departures[d];
+        let list_id = model.stock.list_id(departure.destination_index, item);
+        let candidates: Vec<(usize, i64, i64)> = model.stock.lists[list_id]
+            .iter()
+            .zip(&model.list_packs[list_id])
+            .filter(|&(&c, _)| self.class_left[c] > 0 && model.class_fits(c, d))
+            .map(|(&c, &pack)| (c, pack, 0))
+            .collect();
+        let Some(takes) = best_fill(&candidates, &self.class_left, need, 0) else {
+            return 0;
+        };
+        let mut loaded = 0;
+        for (&(c, pack, _), &packs) in candidates.iter().zip(&takes) {
+            if packs > 0 {
+                self.add_load(model, d, c, packs);
+                loaded += packs * pack;
+            }
+        }
+        let mut left = loaded;
+        for option in &model.options[d] {
+            if left <= 0 {
+                break;
+            }
+            if model.instance.requests[option.request].item == item {
+                let take = left.min(self.request_left[option.request]);
+                if take > 0 {
+                    self.add_delivery(d, option.request, take, option.unit_value);
+                    left -= take;
+                }
+            }
+        }
+        debug_assert_eq!(left, 0, "the units loaded never pass the demand");
+        loaded
+    }
+
     /// Loads departure `d` for request `r` (net unit value `unit_value`) with as
     /// many whole packs as stock, demand, capacity and `cap` (units) allow. When the demand
     /// left is smaller than a pack, one pack may be shared with other requests
@@ -683,5 +732,73 @@ mod tests {
                 "case {case}: {packs:?} up to {limit}"
             );
         }
+    }
+
+    /// One departure, one request for 740 units, and lots whose packs make
+    /// 740 only one way: 171 + 350 + 159 + 60.
+    fn pack_puzzle() -> crate::instance::Instance {
+        let lot = |id: &str, quantity: i64, pack: i64, available: &str| {
+            format!(
+                r#"{{"id": "{id}", "item": "RUTF", "node": "PORT", "quantity": {quantity},
+                "pack_size": {pack}, "available": "{available}", "expires": null,
+                "earmark": [], "donor": "RU"}}"#
+            )
+        };
+        let lots = [
+            lot("L1", 400, 50, "2026-12-01"),
+            lot("L2", 93, 93, "2026-12-02"),
+            lot("L3", 171, 171, "2026-12-03"),
+            lot("L4", 180, 60, "2026-12-04"),
+            lot("L5", 350, 350, "2026-12-05"),
+            lot("L6", 159, 159, "2026-12-06"),
+        ]
+        .join(",");
+        let text = format!(
+            r#"{{"format": "reliefhub-plan-instance/1", "name": "packs",
+            "nodes": [{{"id": "PORT", "kind": "port"}}], "transfers": [],
+            "items": [{{"id": "RUTF", "name": "RUTF", "unit_weight_kg": 15.0,
+                "unit_volume_m3": 0.04, "cold_chain": false, "dangerous_goods": false,
+                "min_shelf_life_days": 0}}],
+            "lots": [{lots}],
+            "departures": [{{"id": "D1", "node": "PORT", "mode": "air", "destination": "SSJUB",
+                "departs": "2026-12-10", "arrives": "2026-12-10", "payload_kg": 12000,
+                "volume_m3": 90, "cold_volume_m3": 0, "dangerous_goods": false,
+                "fixed_cost": 0, "cost_per_kg": 0, "vehicle": "aircraft"}}],
+            "requests": [{{"id": "R1", "destination": "SSJUB", "item": "RUTF",
+                "quantity": 740, "value_per_unit": 100.0, "needed_by": "2026-12-20",
+                "grace_days": 0}}]}}"#
+        );
+        crate::instance::Instance::from_json(&text).expect("a valid instance")
+    }
+
+    #[test]
+    fn load_total_takes_the_packs_that_make_the_total() {
+        let instance = pack_puzzle();
+        let model = Model::new(&instance);
+        let mut state = State::new(&model);
+        assert_eq!(state.load_total(&model, 0, 0, 740), 740);
+        assert_eq!(state.request_left[0], 0);
+        let cargo = &state.cargo[0];
+        let units: i64 = cargo
+            .loads
+            .iter()
+            .map(|&(c, packs)| packs * model.classes[c].pack_size)
+            .sum();
+        assert_eq!(units, 740, "loads {:?}", cargo.loads);
+        assert!((cargo.weight_kg - 740.0 * 15.0).abs() < 1e-6);
+        // Nothing is loaded past the demand, and what cannot be made exactly
+        // comes as the closest total below.
+        let mut state = State::new(&model);
+        assert_eq!(state.load_total(&model, 0, 0, 49), 0);
+        assert_eq!(state.load_total(&model, 0, 0, 55), 50);
+        let more = state.load_total(&model, 0, 0, 10_000);
+        assert!(more > 600 && more <= 690, "{more}");
+        assert_eq!(state.request_left[0], 690 - more);
+        let units: i64 = state.cargo[0]
+            .loads
+            .iter()
+            .map(|&(c, packs)| packs * model.classes[c].pack_size)
+            .sum();
+        assert_eq!(units, 50 + more);
     }
 }
