@@ -3,7 +3,7 @@
 //! charter decisions, rebuilds them and keeps the result when it is no worse.
 
 use crate::knapsack::best_choices;
-use crate::model::{Model, SplitMix64};
+use crate::model::{Model, Option_, SplitMix64};
 use crate::state::{reachable_totals, Cargo, State};
 
 /// Candidate loadings `(score, departure, request, unit value)` for the
@@ -151,14 +151,17 @@ const ITEM_MOVE_DEPARTURES: usize = 8;
 /// Share of moves that repack one departure by dynamic programming (when
 /// [`Search::knapsack_moves`] is on).
 const KNAPSACK_MOVE_SHARE: f64 = 0.1;
-/// Cells the departure's payload is cut into for that programme.
+/// Share of those that first take one of the departure's items off the other
+/// departures carrying it, which get as many units back afterwards (from
+/// whatever stock is left).
+const KNAPSACK_SHARED_ITEM: f64 = 0.6;
+/// Share of moves that repack a departure together with another of its
+/// destination's (when [`Search::knapsack_moves`] is on).
+const PAIR_MOVE_SHARE: f64 = 0.05;
+/// Cells a departure's payload is cut into for the programme.
 const KNAPSACK_CELLS: usize = 2048;
 /// Totals of one item it chooses among.
 const KNAPSACK_CHOICES: usize = 64;
-/// Share of those moves that also take one of the departure's items off the
-/// other departures carrying it, which get as many units back afterwards
-/// (from whatever stock is left).
-const KNAPSACK_SHARED_ITEM: f64 = 0.6;
 /// Of those, the totals next to what the departure carried, on either side.
 const KNAPSACK_NEAR: usize = 16;
 /// Units of one item it looks at on one departure.
@@ -319,8 +322,14 @@ impl<'m, 'a> Search<'m, 'a> {
         if self.active_destinations.is_empty() {
             return false;
         }
-        if self.knapsack_moves && self.rng.unit() < KNAPSACK_MOVE_SHARE {
-            return self.knapsack_step(stop);
+        if self.knapsack_moves {
+            let kind = self.rng.unit();
+            if kind < KNAPSACK_MOVE_SHARE {
+                return self.knapsack_step(stop);
+            }
+            if kind < KNAPSACK_MOVE_SHARE + PAIR_MOVE_SHARE {
+                return self.pair_step(stop);
+            }
         }
         let kind = self.rng.unit();
         if kind < ITEM_MOVE_SHARE {
@@ -653,7 +662,7 @@ impl<'m, 'a> Search<'m, 'a> {
                 old_cargo.push(self.state.clear_item(model, e, item));
             }
         }
-        self.repack(d, by_volume, &carried);
+        self.repack(d, by_volume, &carried, None);
         if let Some(item) = shared {
             for (&e, &units) in departures[1..].iter().zip(&others_units) {
                 self.state.load_total(model, e, item, units);
@@ -671,11 +680,80 @@ impl<'m, 'a> Search<'m, 'a> {
         self.conclude(&departures, old_cargo, old_closed, before, after)
     }
 
+    /// Empties a loaded departure and another loaded one to the same
+    /// destination; repacks the one cheaper per kg by the multiple-choice
+    /// knapsack, counting what it leaves of the two's cargo at its value on
+    /// the other, which then takes those units; fills both. Kept when no worse.
+    fn pair_step(&mut self, stop: &dyn Fn() -> bool) -> bool {
+        let model = self.model;
+        let order = &self.by_departure_day;
+        if order.is_empty() {
+            return false;
+        }
+        let first = order[self.rng.below(order.len())];
+        if self.state.cargo[first].is_empty() {
+            return false;
+        }
+        let departures = &model.instance.departures;
+        let siblings: Vec<usize> = model.destination_departures
+            [departures[first].destination_index]
+            .iter()
+            .copied()
+            .filter(|&e| e != first && !self.state.cargo[e].is_empty())
+            .collect();
+        if siblings.is_empty() {
+            return false;
+        }
+        let second = siblings[self.rng.below(siblings.len())];
+        let (d, e) = if departures[second].cost_per_kg < departures[first].cost_per_kg {
+            (second, first)
+        } else {
+            (first, second)
+        };
+        let pair = [d, e];
+        let before = self.contribution_of(&pair);
+        let departure = &departures[d];
+        let cargo = &self.state.cargo[d];
+        let by_volume =
+            cargo.volume_m3 * departure.payload_kg > cargo.weight_kg * departure.volume_m3;
+        let old_closed = vec![self.state.closed[d], self.state.closed[e]];
+        let old_cargo = vec![self.state.clear(model, d), self.state.clear(model, e)];
+        // Units of each item the two carried.
+        let mut kept = carried_units(model, &old_cargo[1]);
+        let carried = carried_units(model, &old_cargo[0]);
+        for &(item, units) in &carried {
+            match kept.iter_mut().find(|k| k.0 == item) {
+                Some(k) => k.1 += units,
+                None => kept.push((item, units)),
+            }
+        }
+        self.repack(d, by_volume, &carried, Some((&model.options[e], &kept)));
+        let on_d = carried_units(model, &self.state.cargo[d]);
+        for &(item, units) in &kept {
+            let taken = on_d.iter().find(|k| k.0 == item).map_or(0, |k| k.1);
+            if units > taken {
+                self.state.load_total(model, e, item, units - taken);
+            }
+        }
+        fill_until(model, &mut self.state, &pair, 0.0, &mut self.rng, stop);
+        let after = self.contribution_of(&pair);
+        self.conclude(&pair, old_cargo, old_closed, before, after)
+    }
+
     /// Loads the empty departure `d` by a multiple-choice knapsack over how
     /// many units of each item it carries, each unit weighing its kg or
     /// (`by_volume`) its volume in kg of the departure's payload per m3.
-    /// `carried` lists `(item, units)` the departure carried before.
-    fn repack(&mut self, d: usize, by_volume: bool, carried: &[(usize, i64)]) {
+    /// `carried` lists `(item, units)` the departure carried before. With a
+    /// `partner` `(options, kept)`, the units of each `(item, units)` in
+    /// `kept` that `d` leaves go to the partner's `options` (best first) and
+    /// their value there counts.
+    fn repack(
+        &mut self,
+        d: usize,
+        by_volume: bool,
+        carried: &[(usize, i64)],
+        partner: Option<(&[Option_], &[(usize, i64)])>,
+    ) {
         let model = self.model;
         let departure = &model.instance.departures[d];
         let cell_kg = departure.payload_kg / KNAPSACK_CELLS as f64;
@@ -733,16 +811,47 @@ impl<'m, 'a> Search<'m, 'a> {
             } else {
                 unit.unit_weight_kg
             };
+            // Value of `units` on `d` to the item's best requests, and of
+            // what the partner takes of the rest.
+            let kept = partner
+                .and_then(|(_, kept)| kept.iter().find(|k| k.0 == item))
+                .map_or(0, |k| k.1);
+            let partner_options = partner.map_or(&[][..], |(options, _)| options);
+            let mut left: Vec<(usize, i64)> = Vec::new();
+            let mut served = |units: i64| {
+                left.clear();
+                let mut value = 0.0;
+                for (list, mut units) in [
+                    (&model.options[d][..], units),
+                    (partner_options, (kept - units).max(0)),
+                ] {
+                    for o in list {
+                        if units <= 0 {
+                            break;
+                        }
+                        if model.instance.requests[o.request].item != item {
+                            continue;
+                        }
+                        let at = match left.iter().position(|&(r, _)| r == o.request) {
+                            Some(at) => at,
+                            None => {
+                                left.push((o.request, self.state.request_left[o.request]));
+                                left.len() - 1
+                            }
+                        };
+                        let take = units.min(left[at].1);
+                        left[at].1 -= take;
+                        value += take as f64 * o.unit_value;
+                        units -= take;
+                    }
+                }
+                value
+            };
+            let none = served(0);
             let choices = chosen
                 .iter()
                 .map(|&t| {
-                    let mut left = t;
-                    let mut value = 0.0;
-                    for o in options.clone() {
-                        let take = left.min(self.state.request_left[o.request]);
-                        value += take as f64 * o.unit_value;
-                        left -= take;
-                    }
+                    let value = served(t) - none;
                     let cells = (t as f64 * per_unit_kg / cell_kg - 1e-9).ceil().max(0.0) as usize;
                     (cells, value)
                 })
