@@ -167,6 +167,10 @@ const KNAPSACK_NEAR: usize = 16;
 /// Units of one item it looks at on one departure.
 const KNAPSACK_MAX_UNITS: i64 = 20_000;
 
+/// Another departure that takes what a repacked one leaves of their cargo:
+/// its options, and the `(item, units)` the two carried.
+type Partner<'p> = (&'p [Option_], &'p [(usize, i64)]);
+
 /// Units of each item a cargo delivers, `(item, units)`.
 fn carried_units(model: &Model, cargo: &Cargo) -> Vec<(usize, i64)> {
     let mut list: Vec<(usize, i64)> = Vec::new();
@@ -752,7 +756,7 @@ impl<'m, 'a> Search<'m, 'a> {
         d: usize,
         by_volume: bool,
         carried: &[(usize, i64)],
-        partner: Option<(&[Option_], &[(usize, i64)])>,
+        partner: Option<Partner>,
     ) {
         let model = self.model;
         let departure = &model.instance.departures[d];
