@@ -168,8 +168,8 @@ const KNAPSACK_NEAR: usize = 16;
 const KNAPSACK_MAX_UNITS: i64 = 20_000;
 
 /// Another departure that takes what a repacked one leaves of their cargo:
-/// its options, and the `(item, units)` the two carried.
-type Partner<'p> = (&'p [Option_], &'p [(usize, i64)]);
+/// its options, and `(item, units the two carried, units it carried)`.
+type Partner<'p> = (&'p [Option_], &'p [(usize, i64, i64)]);
 
 /// Units of each item a cargo delivers, `(item, units)`.
 fn carried_units(model: &Model, cargo: &Cargo) -> Vec<(usize, i64)> {
@@ -722,21 +722,26 @@ impl<'m, 'a> Search<'m, 'a> {
             cargo.volume_m3 * departure.payload_kg > cargo.weight_kg * departure.volume_m3;
         let old_closed = vec![self.state.closed[d], self.state.closed[e]];
         let old_cargo = vec![self.state.clear(model, d), self.state.clear(model, e)];
-        // Units of each item the two carried.
-        let mut kept = carried_units(model, &old_cargo[1]);
+        // Units of each item the two carried, and the other alone.
         let carried = carried_units(model, &old_cargo[0]);
+        let mut kept: Vec<(usize, i64, i64)> = carried_units(model, &old_cargo[1])
+            .into_iter()
+            .map(|(item, units)| (item, units, units))
+            .collect();
         for &(item, units) in &carried {
             match kept.iter_mut().find(|k| k.0 == item) {
                 Some(k) => k.1 += units,
-                None => kept.push((item, units)),
+                None => kept.push((item, units, 0)),
             }
         }
         self.repack(d, by_volume, &carried, Some((&model.options[e], &kept)));
         let on_d = carried_units(model, &self.state.cargo[d]);
-        for &(item, units) in &kept {
+        for &(item, units, own) in &kept {
             let taken = on_d.iter().find(|k| k.0 == item).map_or(0, |k| k.1);
-            if units > taken {
-                self.state.load_total(model, e, item, units - taken);
+            // It takes back what is left, and at least what it carried itself.
+            let back = (units - taken).max(own);
+            if back > 0 {
+                self.state.load_total(model, e, item, back);
             }
         }
         fill_until(model, &mut self.state, &pair, 0.0, &mut self.rng, stop);
@@ -816,10 +821,10 @@ impl<'m, 'a> Search<'m, 'a> {
                 unit.unit_weight_kg
             };
             // Value of `units` on `d` to the item's best requests, and of
-            // what the partner takes of the rest.
-            let kept = partner
+            // what the partner takes: the rest, and at least what it carried.
+            let (kept, own) = partner
                 .and_then(|(_, kept)| kept.iter().find(|k| k.0 == item))
-                .map_or(0, |k| k.1);
+                .map_or((0, 0), |k| (k.1, k.2));
             let partner_options = partner.map_or(&[][..], |(options, _)| options);
             let mut left: Vec<(usize, i64)> = Vec::new();
             let mut served = |units: i64| {
@@ -827,7 +832,7 @@ impl<'m, 'a> Search<'m, 'a> {
                 let mut value = 0.0;
                 for (list, mut units) in [
                     (&model.options[d][..], units),
-                    (partner_options, (kept - units).max(0)),
+                    (partner_options, (kept - units).max(own)),
                 ] {
                     for o in list {
                         if units <= 0 {
