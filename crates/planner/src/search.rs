@@ -642,20 +642,29 @@ impl<'m, 'a> Search<'m, 'a> {
         let shared = (self.rng.unit() < KNAPSACK_SHARED_ITEM)
             .then(|| carried[self.rng.below(carried.len())].0);
         if let Some(item) = shared {
-            for e in 0..model.instance.departures.len() {
-                if e == d || departures.len() >= ITEM_MOVE_DEPARTURES {
-                    continue;
-                }
-                let units: i64 = self.state.cargo[e]
-                    .deliveries
-                    .iter()
-                    .filter(|&&(r, _, _)| model.instance.requests[r].item == item)
-                    .map(|&(_, u, _)| u)
-                    .sum();
-                if units > 0 {
-                    departures.push(e);
-                    others_units.push(units);
-                }
+            // The departures that can serve the item and carry some: a few of
+            // them at random when there are many.
+            let mut others: Vec<(usize, i64)> = self.item_departures[item]
+                .iter()
+                .copied()
+                .filter(|&e| e != d)
+                .map(|e| {
+                    let units: i64 = self.state.cargo[e]
+                        .deliveries
+                        .iter()
+                        .filter(|&&(r, _, _)| model.instance.requests[r].item == item)
+                        .map(|&(_, u, _)| u)
+                        .sum();
+                    (e, units)
+                })
+                .filter(|&(_, units)| units > 0)
+                .collect();
+            for i in (1..others.len()).rev() {
+                others.swap(i, self.rng.below(i + 1));
+            }
+            for (e, units) in others.into_iter().take(ITEM_MOVE_DEPARTURES - 1) {
+                departures.push(e);
+                others_units.push(units);
             }
         }
         let before = self.contribution_of(&departures);
