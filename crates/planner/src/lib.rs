@@ -5,6 +5,7 @@
 //! and checks any plan against its instance ([`check::check_plan_json`]). It does
 //! no IO: text in, text out, and time only through the caller's [`Clock`].
 
+mod attribution;
 mod bound;
 mod capacity_lp;
 pub mod check;

@@ -2,6 +2,7 @@
 //! search that empties the departures of one or two destinations, flips
 //! charter decisions, rebuilds them and keeps the result when it is no worse.
 
+use crate::attribution::best_attribution;
 use crate::knapsack::best_choices;
 use crate::model::{Model, Option_, SplitMix64};
 use crate::state::{reachable_totals, Cargo, State};
@@ -158,6 +159,10 @@ const KNAPSACK_SHARED_ITEM: f64 = 0.6;
 /// Share of moves that repack a departure together with another of its
 /// destination's (when [`Search::knapsack_moves`] is on).
 const PAIR_MOVE_SHARE: f64 = 0.05;
+/// Share of moves that add one pack to a departure and give its
+/// destination's units of that item to the requests anew (when
+/// [`Search::knapsack_moves`] is on).
+const PACK_MOVE_SHARE: f64 = 0.05;
 /// Cells a departure's payload is cut into for the programme.
 const KNAPSACK_CELLS: usize = 2048;
 /// Totals of one item it chooses among.
@@ -333,6 +338,9 @@ impl<'m, 'a> Search<'m, 'a> {
             }
             if kind < KNAPSACK_MOVE_SHARE + PAIR_MOVE_SHARE {
                 return self.pair_step(stop);
+            }
+            if kind < KNAPSACK_MOVE_SHARE + PAIR_MOVE_SHARE + PACK_MOVE_SHARE {
+                return self.pack_step();
             }
         }
         let kind = self.rng.unit();
@@ -756,6 +764,145 @@ impl<'m, 'a> Search<'m, 'a> {
         fill_until(model, &mut self.state, &pair, 0.0, &mut self.rng, stop);
         let after = self.contribution_of(&pair);
         self.conclude(&pair, old_cargo, old_closed, before, after)
+    }
+
+    /// Adds one pack of an item to a loaded departure and gives the units of
+    /// that item its destination's departures carry to the destination's
+    /// requests anew, the best way that places every unit (a pack that no
+    /// request on its departure could take whole may fit once another
+    /// departure's units go to other requests). Kept when no worse.
+    fn pack_step(&mut self) -> bool {
+        let model = self.model;
+        let instance = model.instance;
+        let order = &self.by_departure_day;
+        if order.is_empty() {
+            return false;
+        }
+        let d = order[self.rng.below(order.len())];
+        let options = &model.options[d];
+        if self.state.cargo[d].is_empty() || options.is_empty() {
+            return false;
+        }
+        let item = instance.requests[options[self.rng.below(options.len())].request].item;
+        let room = self.state.units_that_fit(model, d, item);
+        let x = instance.departures[d].destination_index;
+        let list_id = model.stock.list_id(x, item);
+        let state = &self.state;
+        let classes: Vec<usize> = model.stock.lists[list_id]
+            .iter()
+            .copied()
+            .filter(|&c| {
+                state.class_left[c] > 0
+                    && model.class_fits(c, d)
+                    && model.classes[c].pack_size <= room
+            })
+            .collect();
+        if classes.is_empty() {
+            return false;
+        }
+        let c = classes[self.rng.below(classes.len())];
+        let pack = model.classes[c].pack_size;
+        // The destination's departures that carry the item, `d` first.
+        let delivers = |e: usize| -> i64 {
+            state.cargo[e]
+                .deliveries
+                .iter()
+                .filter(|&&(r, _, _)| instance.requests[r].item == item)
+                .map(|&(_, u, _)| u)
+                .sum()
+        };
+        let mut group = vec![d];
+        group.extend(
+            model.destination_departures[x]
+                .iter()
+                .copied()
+                .filter(|&e| e != d && delivers(e) > 0),
+        );
+        let supply: Vec<i64> = group
+            .iter()
+            .enumerate()
+            .map(|(k, &e)| delivers(e) + if k == 0 { pack } else { 0 })
+            .collect();
+        let mut requests: Vec<usize> = Vec::new();
+        for &e in &group {
+            for o in &model.options[e] {
+                if instance.requests[o.request].item == item && !requests.contains(&o.request) {
+                    requests.push(o.request);
+                }
+            }
+        }
+        let demand: Vec<i64> = requests
+            .iter()
+            .map(|&r| {
+                let delivered: i64 = group
+                    .iter()
+                    .flat_map(|&e| state.cargo[e].deliveries.iter())
+                    .filter(|&&(q, _, _)| q == r)
+                    .map(|&(_, u, _)| u)
+                    .sum();
+                state.request_left[r] + delivered
+            })
+            .collect();
+        let value: Vec<Vec<Option<f64>>> = group
+            .iter()
+            .map(|&e| {
+                requests
+                    .iter()
+                    .map(|&r| {
+                        model.options[e]
+                            .iter()
+                            .find(|o| o.request == r)
+                            .map(|o| o.unit_value)
+                    })
+                    .collect()
+            })
+            .collect();
+        let Some(units) = best_attribution(&supply, &demand, &value) else {
+            return false;
+        };
+        // The new cargo of each departure: its other items as they are.
+        let unit = &instance.items[item];
+        let new_cargo: Vec<Cargo> = group
+            .iter()
+            .enumerate()
+            .map(|(k, &e)| {
+                let mut cargo = self.state.cargo[e].clone();
+                cargo.deliveries.retain(|&(r, u, v)| {
+                    let keep = instance.requests[r].item != item;
+                    if !keep {
+                        cargo.value -= u as f64 * v;
+                    }
+                    keep
+                });
+                for (j, &r) in requests.iter().enumerate() {
+                    if units[k][j] > 0 {
+                        let v = value[k][j].unwrap_or(0.0);
+                        cargo.value += units[k][j] as f64 * v;
+                        cargo.deliveries.push((r, units[k][j], v));
+                    }
+                }
+                if k == 0 {
+                    match cargo.loads.iter_mut().find(|(class, _)| *class == c) {
+                        Some(entry) => entry.1 += 1,
+                        None => cargo.loads.push((c, 1)),
+                    }
+                    cargo.weight_kg += pack as f64 * unit.unit_weight_kg;
+                    cargo.volume_m3 += pack as f64 * unit.unit_volume_m3;
+                    if unit.cold_chain {
+                        cargo.cold_m3 += pack as f64 * unit.unit_volume_m3;
+                    }
+                }
+                cargo
+            })
+            .collect();
+        let before = self.contribution_of(&group);
+        let old_closed: Vec<bool> = group.iter().map(|&e| self.state.closed[e]).collect();
+        let old_cargo: Vec<Cargo> = group.iter().map(|&e| self.state.clear(model, e)).collect();
+        for (&e, cargo) in group.iter().zip(new_cargo) {
+            self.state.restore(model, e, cargo);
+        }
+        let after = self.contribution_of(&group);
+        self.conclude(&group, old_cargo, old_closed, before, after)
     }
 
     /// Loads the empty departure `d` by a multiple-choice knapsack over how
