@@ -176,6 +176,14 @@ const KNAPSACK_MAX_UNITS: i64 = 20_000;
 /// its options, and `(item, units the two carried, units it carried)`.
 type Partner<'p> = (&'p [Option_], &'p [(usize, i64, i64)]);
 
+/// Whether `cargo` fills more of departure `d`'s volume than of its payload:
+/// the knapsack then weighs units by volume (the loading checks the other
+/// capacities).
+fn fills_volume_more(model: &Model, d: usize, cargo: &Cargo) -> bool {
+    let departure = &model.instance.departures[d];
+    cargo.volume_m3 * departure.payload_kg > cargo.weight_kg * departure.volume_m3
+}
+
 /// Units of each item a cargo delivers, `(item, units)`.
 fn carried_units(model: &Model, cargo: &Cargo) -> Vec<(usize, i64)> {
     let mut list: Vec<(usize, i64)> = Vec::new();
@@ -628,20 +636,11 @@ impl<'m, 'a> Search<'m, 'a> {
     /// when no worse.
     fn knapsack_step(&mut self, stop: &dyn Fn() -> bool) -> bool {
         let model = self.model;
-        let order = &self.by_departure_day;
-        if order.is_empty() {
+        let Some(d) = self.random_loaded() else {
             return false;
-        }
-        let d = order[self.rng.below(order.len())];
-        if self.state.cargo[d].is_empty() {
-            return false;
-        }
-        // The programme weighs by the capacity the cargo uses most of (the
-        // loading checks the others).
-        let departure = &model.instance.departures[d];
+        };
+        let by_volume = fills_volume_more(model, d, &self.state.cargo[d]);
         let cargo = &self.state.cargo[d];
-        let by_volume =
-            cargo.volume_m3 * departure.payload_kg > cargo.weight_kg * departure.volume_m3;
         let carried = carried_units(model, cargo);
         // Now and then one of its items comes off the other departures that
         // carry it, so that stock can change places with them.
@@ -707,14 +706,9 @@ impl<'m, 'a> Search<'m, 'a> {
     /// the other, which then takes those units; fills both. Kept when no worse.
     fn pair_step(&mut self, stop: &dyn Fn() -> bool) -> bool {
         let model = self.model;
-        let order = &self.by_departure_day;
-        if order.is_empty() {
+        let Some(first) = self.random_loaded() else {
             return false;
-        }
-        let first = order[self.rng.below(order.len())];
-        if self.state.cargo[first].is_empty() {
-            return false;
-        }
+        };
         let departures = &model.instance.departures;
         let siblings: Vec<usize> = model.destination_departures
             [departures[first].destination_index]
@@ -733,10 +727,7 @@ impl<'m, 'a> Search<'m, 'a> {
         };
         let pair = [d, e];
         let before = self.contribution_of(&pair);
-        let departure = &departures[d];
-        let cargo = &self.state.cargo[d];
-        let by_volume =
-            cargo.volume_m3 * departure.payload_kg > cargo.weight_kg * departure.volume_m3;
+        let by_volume = fills_volume_more(model, d, &self.state.cargo[d]);
         let old_closed = vec![self.state.closed[d], self.state.closed[e]];
         let old_cargo = vec![self.state.clear(model, d), self.state.clear(model, e)];
         // Units of each item the two carried, and the other alone.
@@ -774,13 +765,11 @@ impl<'m, 'a> Search<'m, 'a> {
     fn pack_step(&mut self) -> bool {
         let model = self.model;
         let instance = model.instance;
-        let order = &self.by_departure_day;
-        if order.is_empty() {
+        let Some(d) = self.random_loaded() else {
             return false;
-        }
-        let d = order[self.rng.below(order.len())];
+        };
         let options = &model.options[d];
-        if self.state.cargo[d].is_empty() || options.is_empty() {
+        if options.is_empty() {
             return false;
         }
         let item = instance.requests[options[self.rng.below(options.len())].request].item;
@@ -903,6 +892,16 @@ impl<'m, 'a> Search<'m, 'a> {
         }
         let after = self.contribution_of(&group);
         self.conclude(&group, old_cargo, old_closed, before, after)
+    }
+
+    /// A departure drawn at random among those with options, when it is loaded.
+    fn random_loaded(&mut self) -> Option<usize> {
+        let order = &self.by_departure_day;
+        if order.is_empty() {
+            return None;
+        }
+        let d = order[self.rng.below(order.len())];
+        (!self.state.cargo[d].is_empty()).then_some(d)
     }
 
     /// Loads the empty departure `d` by a multiple-choice knapsack over how
