@@ -184,6 +184,16 @@ fn fills_volume_more(model: &Model, d: usize, cargo: &Cargo) -> bool {
     cargo.volume_m3 * departure.payload_kg > cargo.weight_kg * departure.volume_m3
 }
 
+/// Units of `item` a cargo delivers.
+fn item_units(model: &Model, cargo: &Cargo, item: usize) -> i64 {
+    cargo
+        .deliveries
+        .iter()
+        .filter(|&&(r, _, _)| model.instance.requests[r].item == item)
+        .map(|&(_, units, _)| units)
+        .sum()
+}
+
 /// Units of each item a cargo delivers, `(item, units)`.
 fn carried_units(model: &Model, cargo: &Cargo) -> Vec<(usize, i64)> {
     let mut list: Vec<(usize, i64)> = Vec::new();
@@ -655,15 +665,7 @@ impl<'m, 'a> Search<'m, 'a> {
                 .iter()
                 .copied()
                 .filter(|&e| e != d)
-                .map(|e| {
-                    let units: i64 = self.state.cargo[e]
-                        .deliveries
-                        .iter()
-                        .filter(|&&(r, _, _)| model.instance.requests[r].item == item)
-                        .map(|&(_, u, _)| u)
-                        .sum();
-                    (e, units)
-                })
+                .map(|e| (e, item_units(model, &self.state.cargo[e], item)))
                 .filter(|&(_, units)| units > 0)
                 .collect();
             for i in (1..others.len()).rev() {
@@ -792,14 +794,7 @@ impl<'m, 'a> Search<'m, 'a> {
         let c = classes[self.rng.below(classes.len())];
         let pack = model.classes[c].pack_size;
         // The destination's departures that carry the item, `d` first.
-        let delivers = |e: usize| -> i64 {
-            state.cargo[e]
-                .deliveries
-                .iter()
-                .filter(|&&(r, _, _)| instance.requests[r].item == item)
-                .map(|&(_, u, _)| u)
-                .sum()
-        };
+        let delivers = |e: usize| item_units(model, &state.cargo[e], item);
         let mut group = vec![d];
         group.extend(
             model.destination_departures[x]
@@ -849,46 +844,21 @@ impl<'m, 'a> Search<'m, 'a> {
         let Some(units) = best_attribution(&supply, &demand, &value) else {
             return false;
         };
-        // The new cargo of each departure: its other items as they are.
-        let unit = &instance.items[item];
-        let new_cargo: Vec<Cargo> = group
-            .iter()
-            .enumerate()
-            .map(|(k, &e)| {
-                let mut cargo = self.state.cargo[e].clone();
-                cargo.deliveries.retain(|&(r, u, v)| {
-                    let keep = instance.requests[r].item != item;
-                    if !keep {
-                        cargo.value -= u as f64 * v;
-                    }
-                    keep
-                });
-                for (j, &r) in requests.iter().enumerate() {
-                    if units[k][j] > 0 {
-                        let v = value[k][j].unwrap_or(0.0);
-                        cargo.value += units[k][j] as f64 * v;
-                        cargo.deliveries.push((r, units[k][j], v));
-                    }
-                }
-                if k == 0 {
-                    match cargo.loads.iter_mut().find(|(class, _)| *class == c) {
-                        Some(entry) => entry.1 += 1,
-                        None => cargo.loads.push((c, 1)),
-                    }
-                    cargo.weight_kg += pack as f64 * unit.unit_weight_kg;
-                    cargo.volume_m3 += pack as f64 * unit.unit_volume_m3;
-                    if unit.cold_chain {
-                        cargo.cold_m3 += pack as f64 * unit.unit_volume_m3;
-                    }
-                }
-                cargo
-            })
-            .collect();
         let before = self.contribution_of(&group);
         let old_closed: Vec<bool> = group.iter().map(|&e| self.state.closed[e]).collect();
-        let old_cargo: Vec<Cargo> = group.iter().map(|&e| self.state.clear(model, e)).collect();
-        for (&e, cargo) in group.iter().zip(new_cargo) {
-            self.state.restore(model, e, cargo);
+        let old_cargo: Vec<Cargo> = group.iter().map(|&e| self.state.cargo[e].clone()).collect();
+        // The item's units given anew; the departures' other items as they are.
+        for &e in &group {
+            self.state.take_deliveries(model, e, item);
+        }
+        self.state.add_load(model, d, c, 1);
+        for (k, &e) in group.iter().enumerate() {
+            for (j, &r) in requests.iter().enumerate() {
+                if units[k][j] > 0 {
+                    self.state
+                        .add_delivery(e, r, units[k][j], value[k][j].unwrap_or(0.0));
+                }
+            }
         }
         let after = self.contribution_of(&group);
         self.conclude(&group, old_cargo, old_closed, before, after)

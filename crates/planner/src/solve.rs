@@ -182,8 +182,10 @@ pub fn solve(
         }
         go_on.load(Ordering::Relaxed)
     };
-    // Small instances run two searches beside the bound.
-    let threads = if model.is_small() { 3 } else { 2 };
+    // Small instances, where moves are quick and plans cheap to copy, run
+    // two searches side by side (beside the bound).
+    let two_searches = model.is_small();
+    let threads = if two_searches { 3 } else { 2 };
     let bound_duty = match options.cores {
         Some(cores) if cores < threads => BOUND_DUTY_SHARED,
         _ => 1.0,
@@ -217,6 +219,8 @@ pub fn solve(
                     if bounder.iterate(stop_ref).is_none() {
                         break;
                     }
+                    iterations -= 1;
+                    publish(bounder.best());
                     if bound_duty < 1.0 {
                         // Rest in short naps, so that a stop is seen soon.
                         let took = clock.elapsed().saturating_sub(started);
@@ -227,8 +231,6 @@ pub fn solve(
                             rest -= nap;
                         }
                     }
-                    iterations -= 1;
-                    publish(bounder.best());
                 }
                 publish(bounder.best());
             }
@@ -250,9 +252,7 @@ pub fn solve(
             });
         };
         report(&search, progress);
-        // Small instances run two searches side by side (their plans are
-        // cheap to copy).
-        let parallel = model.is_small() && !search.idle();
+        let parallel = two_searches && !search.idle();
         search.knapsack_moves = parallel;
         let state = if !parallel {
             let mut last_report = clock.elapsed();

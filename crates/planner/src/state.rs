@@ -312,7 +312,7 @@ impl State {
         }
     }
 
-    fn add_load(&mut self, model: &Model, d: usize, c: usize, packs: i64) {
+    pub fn add_load(&mut self, model: &Model, d: usize, c: usize, packs: i64) {
         debug_assert!(packs > 0 && packs <= self.class_left[c]);
         let class = &model.classes[c];
         let item = &model.instance.items[class.item];
@@ -338,7 +338,7 @@ impl State {
         }
     }
 
-    fn add_delivery(&mut self, d: usize, r: usize, units: i64, unit_value: f64) {
+    pub fn add_delivery(&mut self, d: usize, r: usize, units: i64, unit_value: f64) {
         debug_assert!(units > 0 && units <= self.request_left[r]);
         self.request_left[r] -= units;
         let cargo = &mut self.cargo[d];
@@ -351,6 +351,22 @@ impl State {
             Some(entry) => entry.1 += units,
             None => cargo.deliveries.push((r, units, unit_value)),
         }
+    }
+
+    /// Takes the deliveries of `item` off departure `d`, keeping its loads:
+    /// the caller gives those units to requests again
+    /// ([`State::add_delivery`]) before the plan is used.
+    pub fn take_deliveries(&mut self, model: &Model, d: usize, item: usize) {
+        let cargo = &mut self.cargo[d];
+        let request_left = &mut self.request_left;
+        cargo.deliveries.retain(|&(r, units, unit_value)| {
+            let keep = model.instance.requests[r].item != item;
+            if !keep {
+                request_left[r] += units;
+                cargo.value -= units as f64 * unit_value;
+            }
+            keep
+        });
     }
 
     /// Loads departure `d` with whole packs of `item` that make `total` units

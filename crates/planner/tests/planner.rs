@@ -89,7 +89,8 @@ fn converged_bound_stays_above_the_best_known_plans() {
             time_limit: None,
             max_moves: Some(200),
             bound_iterations: None,
-            // Fewer cores than threads: the bound takes turns with the searches.
+            // Fewer cores than threads: the throttled bound (which, with no
+            // clock, never rests) must still be valid.
             cores: Some(1),
         };
         let plan = solve(&instance, &options, &NoClock, &mut |_| {});
