@@ -7,6 +7,7 @@
 //! `planner-bench greedy INSTANCE OUT` runs the greedy baseline;
 //! `planner-bench generate SIZE SEED OUT` writes a generated instance.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -61,11 +62,13 @@ fn run(args: &[String]) -> Result<(), String> {
             let mut first_bound: Option<f64> = None;
             let trace = std::env::var_os("PLANNER_TRACE").is_some();
             if trace {
-                eprintln!("read {:.2}s", start.elapsed().as_secs_f64());
+                eprintln!("read {:.4}s", start.elapsed().as_secs_f64());
             }
             let plan = solve(&instance, &options, &clock, &mut |p| {
                 if trace {
-                    eprintln!(
+                    // A closed stderr (a trace piped into `head`) is not an error.
+                    let _ = writeln!(
+                        std::io::stderr(),
                         "{:8.3}s {:16.1} {:16.1} moves {}",
                         p.elapsed.as_secs_f64(),
                         p.objective,

@@ -2,7 +2,7 @@
 //! measured by a clock the caller provides.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Barrier, Mutex};
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use crate::bound::Bounder;
@@ -85,6 +85,68 @@ pub struct Progress {
     pub fraction_done: f64,
 }
 
+/// Where two threads wait for each other, unless one of them has given up
+/// (it panicked): then waiting returns at once, so nothing waits forever.
+struct Meeting {
+    /// `(arrived, generation, abandoned)`.
+    state: Mutex<(usize, u64, bool)>,
+    turn: Condvar,
+}
+
+impl Meeting {
+    fn new() -> Self {
+        Meeting {
+            state: Mutex::new((0, 0, false)),
+            turn: Condvar::new(),
+        }
+    }
+
+    /// Waits for the other thread: `Some(true)` for the one that came last,
+    /// `None` once the meeting is abandoned.
+    fn wait(&self) -> Option<bool> {
+        let mut state = self.state.lock().ok()?;
+        if state.2 {
+            return None;
+        }
+        state.0 += 1;
+        if state.0 == 2 {
+            state.0 = 0;
+            state.1 += 1;
+            self.turn.notify_all();
+            return Some(true);
+        }
+        let generation = state.1;
+        while state.1 == generation && !state.2 {
+            state = self.turn.wait(state).ok()?;
+        }
+        (state.1 != generation).then_some(false)
+    }
+
+    fn abandon(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.2 = true;
+        }
+        self.turn.notify_all();
+    }
+}
+
+/// Unwinding through a thread of the solver (a panic there, or in the
+/// caller's progress callback) stops the others instead of leaving them
+/// waiting for it.
+struct GiveUpOnPanic<'s> {
+    meeting: &'s Meeting,
+    stop: &'s AtomicBool,
+}
+
+impl Drop for GiveUpOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.stop.store(true, Ordering::Relaxed);
+            self.meeting.abandon();
+        }
+    }
+}
+
 /// Plans an instance. Never fails: the empty plan is always feasible.
 pub fn solve(
     instance: &Instance,
@@ -150,17 +212,21 @@ pub fn solve(
         improved
     };
     let epoch = (EPOCH_DEPARTURE_MOVES / instance.departures.len().max(1)).max(8) as u64;
-    let meeting = Barrier::new(2);
+    let meeting = Meeting::new();
     let go_on = AtomicBool::new(true);
     let values = [AtomicU64::new(0), AtomicU64::new(0)];
     let handover: Mutex<Option<(State, f64)>> = Mutex::new(None);
     let meet = |search: &mut Search, index: usize| -> bool {
         let mine = search.best_objective();
         values[index].store(mine.to_bits(), Ordering::Relaxed);
-        if meeting.wait().is_leader() {
-            go_on.store(!finished(search), Ordering::Relaxed);
+        match meeting.wait() {
+            Some(true) => go_on.store(!finished(search), Ordering::Relaxed),
+            Some(false) => {}
+            None => return false,
         }
-        meeting.wait();
+        if meeting.wait().is_none() {
+            return false;
+        }
         let other = f64::from_bits(values[1 - index].load(Ordering::Relaxed));
         // The first search wins ties.
         let behind = if index == 0 {
@@ -174,7 +240,9 @@ pub fn solve(
                 *slot = Some((search.best_state(), mine));
             }
         }
-        meeting.wait();
+        if meeting.wait().is_none() {
+            return false;
+        }
         if behind {
             if let Some((state, value)) = handover.lock().ok().and_then(|mut s| s.take()) {
                 search.adopt(state, value);
@@ -237,6 +305,10 @@ pub fn solve(
             f64::from_bits(bound_bits_ref.load(Ordering::Relaxed))
         });
 
+        let _give_up = GiveUpOnPanic {
+            meeting: &meeting,
+            stop: &stop,
+        };
         let mut search = Search::new(&model, options.seed, &out_of_time);
         best_bits.store(search.objective.max(0.0).to_bits(), Ordering::Relaxed);
         constructed.store(true, Ordering::Release);
@@ -272,6 +344,10 @@ pub fn solve(
             // number of moves keeps a run with a move budget reproducible.
             let mut second = search.fork(options.seed ^ SECOND_SEED);
             let helper = scope.spawn(|| {
+                let _give_up = GiveUpOnPanic {
+                    meeting: &meeting,
+                    stop: &stop,
+                };
                 loop {
                     let end = second.moves + epoch;
                     while second.moves < end && !finished(&second) {

@@ -104,6 +104,43 @@ fn converged_bound_stays_above_the_best_known_plans() {
     }
 }
 
+/// A panic in the caller's progress callback, while two searches run side by
+/// side, reaches the caller instead of leaving the other search waiting for a
+/// meeting that never comes.
+#[test]
+fn a_panicking_progress_callback_ends_the_solve() {
+    let text = generate_json(&GenerateConfig::for_size(
+        reliefhub_planner::generate::Size::S,
+        1,
+    ));
+    let instance = Instance::from_json(&text).expect("generated S is valid");
+    let (done, finished) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let options = SolveOptions {
+            seed: 1,
+            time_limit: None,
+            max_moves: Some(200_000),
+            bound_iterations: Some(300),
+            cores: None,
+        };
+        let mut reports = 0;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            solve(&instance, &options, &NoClock, &mut |_| {
+                reports += 1;
+                if reports == 3 {
+                    panic!("the progress display failed");
+                }
+            })
+        }));
+        let _ = done.send(outcome.is_err());
+    });
+    let panicked = finished
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the solve ended within two minutes of its callback panicking");
+    assert!(panicked, "the callback's panic reached the caller");
+    worker.join().expect("the worker thread ends");
+}
+
 /// With a move budget, an instance where no departure can serve any request
 /// (here: the only one arrives after the deadline and its grace) ends at once
 /// with the empty plan instead of waiting for moves that never come.
