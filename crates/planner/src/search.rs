@@ -163,6 +163,10 @@ const PAIR_MOVE_SHARE: f64 = 0.05;
 /// destination's units of that item to the requests anew (when
 /// [`Search::knapsack_moves`] is on).
 const PACK_MOVE_SHARE: f64 = 0.05;
+/// Share of moves that load an item's totals again with other packs, the
+/// departures with the least choice first (when [`Search::knapsack_moves`]
+/// is on): cheap, and what frees the packs another departure needs.
+const RELOT_MOVE_SHARE: f64 = 0.5;
 /// Cells a departure's payload is cut into for the programme.
 const KNAPSACK_CELLS: usize = 2048;
 /// Totals of one item it chooses among.
@@ -359,6 +363,9 @@ impl<'m, 'a> Search<'m, 'a> {
             }
             if kind < KNAPSACK_MOVE_SHARE + PAIR_MOVE_SHARE + PACK_MOVE_SHARE {
                 return self.pack_step();
+            }
+            if kind < KNAPSACK_MOVE_SHARE + PAIR_MOVE_SHARE + PACK_MOVE_SHARE + RELOT_MOVE_SHARE {
+                return self.relot_step(stop);
             }
         }
         let kind = self.rng.unit();
@@ -862,6 +869,70 @@ impl<'m, 'a> Search<'m, 'a> {
         }
         let after = self.contribution_of(&group);
         self.conclude(&group, old_cargo, old_closed, before, after)
+    }
+
+    /// Takes one item off every departure that carries it (and a loaded
+    /// departure that may want more of it), loads the same totals again with
+    /// the departures that may take the least of its stock first, then fills
+    /// them. Kept when no worse.
+    fn relot_step(&mut self, stop: &dyn Fn() -> bool) -> bool {
+        let model = self.model;
+        let Some(d) = self.random_loaded() else {
+            return false;
+        };
+        let options = &model.options[d];
+        if options.is_empty() {
+            return false;
+        }
+        let item = model.instance.requests[options[self.rng.below(options.len())].request].item;
+        let mut targets: Vec<(usize, i64)> = self.item_departures[item]
+            .iter()
+            .copied()
+            .filter(|&e| e != d)
+            .map(|e| (e, item_units(model, &self.state.cargo[e], item)))
+            .filter(|&(_, units)| units > 0)
+            .collect();
+        for i in (1..targets.len()).rev() {
+            targets.swap(i, self.rng.below(i + 1));
+        }
+        targets.truncate(ITEM_MOVE_DEPARTURES - 1);
+        targets.push((d, item_units(model, &self.state.cargo[d], item)));
+        let departures: Vec<usize> = targets.iter().map(|t| t.0).collect();
+        let before = self.contribution_of(&departures);
+        let old_closed: Vec<bool> = departures.iter().map(|&e| self.state.closed[e]).collect();
+        let old_cargo: Vec<Cargo> = departures
+            .iter()
+            .map(|&e| self.state.clear_item(model, e, item))
+            .collect();
+        let state = &self.state;
+        targets.sort_by_cached_key(|&(e, _)| {
+            let x = model.instance.departures[e].destination_index;
+            model.stock.lists[model.stock.list_id(x, item)]
+                .iter()
+                .filter(|&&c| state.class_left[c] > 0 && model.class_fits(c, e))
+                .map(|&c| state.class_left[c] * model.classes[c].pack_size)
+                .sum::<i64>()
+        });
+        for &(e, units) in &targets {
+            if units > 0 {
+                self.state.load_total(model, e, item, units);
+            }
+        }
+        fill_until(
+            model,
+            &mut self.state,
+            &departures,
+            0.0,
+            &mut self.rng,
+            stop,
+        );
+        let after = self.contribution_of(&departures);
+        // Kept only when no worse, whatever the threshold: a worse choice of
+        // packs is no step towards a better plan.
+        let temperature = std::mem::replace(&mut self.temperature, 0.0);
+        let improved = self.conclude(&departures, old_cargo, old_closed, before, after);
+        self.temperature = temperature;
+        improved
     }
 
     /// A departure drawn at random among those with options, when it is loaded.
