@@ -167,6 +167,9 @@ const PACK_MOVE_SHARE: f64 = 0.05;
 /// departures with the least choice first (when [`Search::knapsack_moves`]
 /// is on): cheap, and what frees the packs another departure needs.
 const RELOT_MOVE_SHARE: f64 = 0.5;
+/// Share of relot moves that load the stock the fewest departures may take
+/// first.
+const RELOT_BY_REACH: f64 = 0.5;
 /// Cells a departure's payload is cut into for the programme.
 const KNAPSACK_CELLS: usize = 2048;
 /// Totals of one item it chooses among.
@@ -235,6 +238,8 @@ pub(crate) struct Search<'m, 'a> {
     /// Whether some moves repack a departure exactly (worth their time on
     /// small instances only).
     pub knapsack_moves: bool,
+    /// Per lot class, how many departures may load it (small instances only).
+    class_reach: Vec<u32>,
 }
 
 impl<'m, 'a> Search<'m, 'a> {
@@ -293,6 +298,26 @@ impl<'m, 'a> Search<'m, 'a> {
                 list
             })
             .collect();
+        let mut class_reach = Vec::new();
+        if model.is_small() {
+            class_reach = vec![0u32; model.classes.len()];
+            for (d, options) in model.options.iter().enumerate() {
+                let x = model.instance.departures[d].destination_index;
+                let mut items: Vec<usize> = options
+                    .iter()
+                    .map(|o| model.instance.requests[o.request].item)
+                    .collect();
+                items.sort_unstable();
+                items.dedup();
+                for item in items {
+                    for &c in &model.stock.lists[model.stock.list_id(x, item)] {
+                        if model.class_fits(c, d) {
+                            class_reach[c] += 1;
+                        }
+                    }
+                }
+            }
+        }
         Search {
             model,
             state,
@@ -308,6 +333,7 @@ impl<'m, 'a> Search<'m, 'a> {
             heat: 1.0,
             best: None,
             knapsack_moves: false,
+            class_reach,
         }
     }
 
@@ -328,6 +354,7 @@ impl<'m, 'a> Search<'m, 'a> {
             heat: SECOND_HEAT,
             best: None,
             knapsack_moves: self.knapsack_moves,
+            class_reach: self.class_reach.clone(),
         }
     }
 
@@ -913,9 +940,13 @@ impl<'m, 'a> Search<'m, 'a> {
                 .map(|&c| state.class_left[c] * model.classes[c].pack_size)
                 .sum::<i64>()
         });
+        // Half the time each takes first the stock the fewest departures
+        // may load (leaving what many could use to the others), otherwise
+        // the soonest expiry first.
+        let rank = (self.rng.unit() < RELOT_BY_REACH).then_some(&self.class_reach[..]);
         for &(e, units) in &targets {
             if units > 0 {
-                self.state.load_total(model, e, item, units);
+                self.state.load_total_by(model, e, item, units, rank);
             }
         }
         fill_until(

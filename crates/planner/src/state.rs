@@ -374,6 +374,19 @@ impl State {
     /// that may go on it, and gives them to its requests for the item, best
     /// value first. Returns the units loaded.
     pub fn load_total(&mut self, model: &Model, d: usize, item: usize, total: i64) -> i64 {
+        self.load_total_by(model, d, item, total, None)
+    }
+
+    /// [`State::load_total`], preferring the classes with the lowest
+    /// `rank` (per class) instead of the soonest expiry when given.
+    pub fn load_total_by(
+        &mut self,
+        model: &Model,
+        d: usize,
+        item: usize,
+        total: i64,
+        rank: Option<&[u32]>,
+    ) -> i64 {
         let demand: i64 = model.options[d]
             .iter()
             .filter(|o| model.instance.requests[o.request].item == item)
@@ -385,12 +398,15 @@ impl State {
         }
         let departure = &model.instance.departures[d];
         let list_id = model.stock.list_id(departure.destination_index, item);
-        let candidates: Vec<(usize, i64, i64)> = model.stock.lists[list_id]
+        let mut candidates: Vec<(usize, i64, i64)> = model.stock.lists[list_id]
             .iter()
             .zip(&model.list_packs[list_id])
             .filter(|&(&c, _)| self.class_left[c] > 0 && model.class_fits(c, d))
             .map(|(&c, &pack)| (c, pack, 0))
             .collect();
+        if let Some(rank) = rank {
+            candidates.sort_by_key(|&(c, _, _)| rank[c]);
+        }
         let Some(takes) = best_fill(&candidates, &self.class_left, need, 0) else {
             return 0;
         };
@@ -816,5 +832,26 @@ mod tests {
             .map(|&(c, packs)| packs * model.classes[c].pack_size)
             .sum();
         assert_eq!(units, 50 + more);
+    }
+
+    #[test]
+    fn load_total_by_rank_takes_the_preferred_stock_first() {
+        let instance = pack_puzzle();
+        let model = Model::new(&instance);
+        let class_of = |lot: usize| {
+            (0..model.classes.len())
+                .find(|&c| model.classes[c].lots.iter().any(|&(l, _)| l == lot))
+                .expect("a class of the lot")
+        };
+        // 350 units: L5's whole 350, or seven 50-packs of L1.
+        let (l1, l5) = (class_of(0), class_of(4));
+        let mut state = State::new(&model);
+        assert_eq!(state.load_total(&model, 0, 0, 350), 350);
+        assert_eq!(state.cargo[0].loads, vec![(l5, 1)], "the list's order");
+        let mut rank = vec![1u32; model.classes.len()];
+        rank[l1] = 0;
+        let mut state = State::new(&model);
+        assert_eq!(state.load_total_by(&model, 0, 0, 350, Some(&rank)), 350);
+        assert_eq!(state.cargo[0].loads, vec![(l1, 7)], "L1 ranked first");
     }
 }
