@@ -693,19 +693,7 @@ impl<'m, 'a> Search<'m, 'a> {
         let shared = (self.rng.unit() < KNAPSACK_SHARED_ITEM)
             .then(|| carried[self.rng.below(carried.len())].0);
         if let Some(item) = shared {
-            // The departures that can serve the item and carry some: a few of
-            // them at random when there are many.
-            let mut others: Vec<(usize, i64)> = self.item_departures[item]
-                .iter()
-                .copied()
-                .filter(|&e| e != d)
-                .map(|e| (e, item_units(model, &self.state.cargo[e], item)))
-                .filter(|&(_, units)| units > 0)
-                .collect();
-            for i in (1..others.len()).rev() {
-                others.swap(i, self.rng.below(i + 1));
-            }
-            for (e, units) in others.into_iter().take(ITEM_MOVE_DEPARTURES - 1) {
+            for (e, units) in self.others_carrying(d, item) {
                 departures.push(e);
                 others_units.push(units);
             }
@@ -912,17 +900,7 @@ impl<'m, 'a> Search<'m, 'a> {
             return false;
         }
         let item = model.instance.requests[options[self.rng.below(options.len())].request].item;
-        let mut targets: Vec<(usize, i64)> = self.item_departures[item]
-            .iter()
-            .copied()
-            .filter(|&e| e != d)
-            .map(|e| (e, item_units(model, &self.state.cargo[e], item)))
-            .filter(|&(_, units)| units > 0)
-            .collect();
-        for i in (1..targets.len()).rev() {
-            targets.swap(i, self.rng.below(i + 1));
-        }
-        targets.truncate(ITEM_MOVE_DEPARTURES - 1);
+        let mut targets = self.others_carrying(d, item);
         targets.push((d, item_units(model, &self.state.cargo[d], item)));
         let departures: Vec<usize> = targets.iter().map(|t| t.0).collect();
         let before = self.contribution_of(&departures);
@@ -964,6 +942,24 @@ impl<'m, 'a> Search<'m, 'a> {
         let improved = self.conclude(&departures, old_cargo, old_closed, before, after);
         self.temperature = temperature;
         improved
+    }
+
+    /// The other departures that may serve `item` and carry some, with the
+    /// units they carry: up to seven of them, at random when there are more.
+    fn others_carrying(&mut self, d: usize, item: usize) -> Vec<(usize, i64)> {
+        let model = self.model;
+        let mut others: Vec<(usize, i64)> = self.item_departures[item]
+            .iter()
+            .copied()
+            .filter(|&e| e != d)
+            .map(|e| (e, item_units(model, &self.state.cargo[e], item)))
+            .filter(|&(_, units)| units > 0)
+            .collect();
+        for i in (1..others.len()).rev() {
+            others.swap(i, self.rng.below(i + 1));
+        }
+        others.truncate(ITEM_MOVE_DEPARTURES - 1);
+        others
     }
 
     /// A departure drawn at random among those with options, when it is loaded.
