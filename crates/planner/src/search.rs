@@ -235,10 +235,11 @@ pub(crate) struct Search<'m, 'a> {
     pub heat: f64,
     /// The best plan and its objective when the current one is worse.
     best: Option<(State, f64)>,
-    /// Whether some moves repack a departure exactly (worth their time on
-    /// small instances only).
-    pub knapsack_moves: bool,
-    /// Per lot class, how many departures may load it (small instances only).
+    /// Whether some moves repack departures exactly or reload their lots
+    /// ([`Search::enable_repacking`]; worth their time on instances with
+    /// few lot classes only).
+    knapsack_moves: bool,
+    /// Per lot class, how many departures may load it (with repacking only).
     class_reach: Vec<u32>,
 }
 
@@ -298,26 +299,6 @@ impl<'m, 'a> Search<'m, 'a> {
                 list
             })
             .collect();
-        let mut class_reach = Vec::new();
-        if model.is_small() {
-            class_reach = vec![0u32; model.classes.len()];
-            for (d, options) in model.options.iter().enumerate() {
-                let x = model.instance.departures[d].destination_index;
-                let mut items: Vec<usize> = options
-                    .iter()
-                    .map(|o| model.instance.requests[o.request].item)
-                    .collect();
-                items.sort_unstable();
-                items.dedup();
-                for item in items {
-                    for &c in &model.stock.lists[model.stock.list_id(x, item)] {
-                        if model.class_fits(c, d) {
-                            class_reach[c] += 1;
-                        }
-                    }
-                }
-            }
-        }
         Search {
             model,
             state,
@@ -333,8 +314,33 @@ impl<'m, 'a> Search<'m, 'a> {
             heat: 1.0,
             best: None,
             knapsack_moves: false,
-            class_reach,
+            class_reach: Vec::new(),
         }
+    }
+
+    /// Turns on the repacking moves (the knapsack, pair, pack and relot
+    /// moves), counting once how many departures may load each lot class.
+    pub fn enable_repacking(&mut self) {
+        let model = self.model;
+        let mut class_reach = vec![0u32; model.classes.len()];
+        for (d, options) in model.options.iter().enumerate() {
+            let x = model.instance.departures[d].destination_index;
+            let mut items: Vec<usize> = options
+                .iter()
+                .map(|o| model.instance.requests[o.request].item)
+                .collect();
+            items.sort_unstable();
+            items.dedup();
+            for item in items {
+                for &c in &model.stock.lists[model.stock.list_id(x, item)] {
+                    if model.class_fits(c, d) {
+                        class_reach[c] += 1;
+                    }
+                }
+            }
+        }
+        self.class_reach = class_reach;
+        self.knapsack_moves = true;
     }
 
     /// A second search from the same plan with its own random choices.
