@@ -662,12 +662,7 @@ impl<'m, 'a> Search<'m, 'a> {
                 }
             }
         }
-        let before = self.contribution_of(&departures);
-        let old_closed: Vec<bool> = departures.iter().map(|&e| self.state.closed[e]).collect();
-        let old_cargo: Vec<Cargo> = departures
-            .iter()
-            .map(|&e| self.state.clear_item(model, e, item))
-            .collect();
+        let (before, old_closed, old_cargo) = self.take_item_off(&departures, item);
         // Now and then a closed charter among them gets another chance.
         if self.rng.unit() < 0.2 {
             let e = departures[self.rng.below(departures.len())];
@@ -694,16 +689,15 @@ impl<'m, 'a> Search<'m, 'a> {
         let carried = carried_units(model, cargo);
         // Now and then one of its items comes off the other departures that
         // carry it, so that stock can change places with them.
-        let mut departures = vec![d];
-        let mut others_units: Vec<i64> = Vec::new();
         let shared = (self.rng.unit() < KNAPSACK_SHARED_ITEM)
             .then(|| carried[self.rng.below(carried.len())].0);
-        if let Some(item) = shared {
-            for (e, units) in self.others_carrying(d, item) {
-                departures.push(e);
-                others_units.push(units);
-            }
-        }
+        let others = match shared {
+            Some(item) => self.others_carrying(d, item),
+            None => Vec::new(),
+        };
+        let departures: Vec<usize> = std::iter::once(d)
+            .chain(others.iter().map(|o| o.0))
+            .collect();
         let before = self.contribution_of(&departures);
         let old_closed: Vec<bool> = departures.iter().map(|&e| self.state.closed[e]).collect();
         let mut old_cargo = vec![self.state.clear(model, d)];
@@ -714,20 +708,11 @@ impl<'m, 'a> Search<'m, 'a> {
         }
         self.repack(d, by_volume, &carried, None);
         if let Some(item) = shared {
-            for (&e, &units) in departures[1..].iter().zip(&others_units) {
+            for &(e, units) in &others {
                 self.state.load_total(model, e, item, units);
             }
         }
-        fill_until(
-            model,
-            &mut self.state,
-            &departures,
-            0.0,
-            &mut self.rng,
-            stop,
-        );
-        let after = self.contribution_of(&departures);
-        self.conclude(&departures, old_cargo, old_closed, before, after)
+        self.fill_and_conclude(&departures, old_cargo, old_closed, before, stop)
     }
 
     /// Empties a loaded departure and another loaded one to the same
@@ -782,9 +767,7 @@ impl<'m, 'a> Search<'m, 'a> {
                 self.state.load_total(model, e, item, back);
             }
         }
-        fill_until(model, &mut self.state, &pair, 0.0, &mut self.rng, stop);
-        let after = self.contribution_of(&pair);
-        self.conclude(&pair, old_cargo, old_closed, before, after)
+        self.fill_and_conclude(&pair, old_cargo, old_closed, before, stop)
     }
 
     /// Adds one pack of an item to a loaded departure and gives the units of
@@ -795,14 +778,9 @@ impl<'m, 'a> Search<'m, 'a> {
     fn pack_step(&mut self) -> bool {
         let model = self.model;
         let instance = model.instance;
-        let Some(d) = self.random_loaded() else {
+        let Some((d, item)) = self.random_loaded_item() else {
             return false;
         };
-        let options = &model.options[d];
-        if options.is_empty() {
-            return false;
-        }
-        let item = instance.requests[options[self.rng.below(options.len())].request].item;
         let room = self.state.units_that_fit(model, d, item);
         let x = instance.departures[d].destination_index;
         let list_id = model.stock.list_id(x, item);
@@ -898,23 +876,13 @@ impl<'m, 'a> Search<'m, 'a> {
     /// them. Kept when no worse.
     fn relot_step(&mut self, stop: &dyn Fn() -> bool) -> bool {
         let model = self.model;
-        let Some(d) = self.random_loaded() else {
+        let Some((d, item)) = self.random_loaded_item() else {
             return false;
         };
-        let options = &model.options[d];
-        if options.is_empty() {
-            return false;
-        }
-        let item = model.instance.requests[options[self.rng.below(options.len())].request].item;
         let mut targets = self.others_carrying(d, item);
         targets.push((d, item_units(model, &self.state.cargo[d], item)));
         let departures: Vec<usize> = targets.iter().map(|t| t.0).collect();
-        let before = self.contribution_of(&departures);
-        let old_closed: Vec<bool> = departures.iter().map(|&e| self.state.closed[e]).collect();
-        let old_cargo: Vec<Cargo> = departures
-            .iter()
-            .map(|&e| self.state.clear_item(model, e, item))
-            .collect();
+        let (before, old_closed, old_cargo) = self.take_item_off(&departures, item);
         let state = &self.state;
         targets.sort_by_cached_key(|&(e, _)| {
             let x = model.instance.departures[e].destination_index;
@@ -933,21 +901,58 @@ impl<'m, 'a> Search<'m, 'a> {
                 self.state.load_total_by(model, e, item, units, rank);
             }
         }
+        // Kept only when no worse, whatever the threshold: a worse choice of
+        // packs is no step towards a better plan.
+        let temperature = std::mem::replace(&mut self.temperature, 0.0);
+        let improved = self.fill_and_conclude(&departures, old_cargo, old_closed, before, stop);
+        self.temperature = temperature;
+        improved
+    }
+
+    /// Fills `departures` with what room they have left (plain order), then
+    /// keeps or undoes the move ([`Search::conclude`]).
+    fn fill_and_conclude(
+        &mut self,
+        departures: &[usize],
+        old_cargo: Vec<Cargo>,
+        old_closed: Vec<bool>,
+        before: f64,
+        stop: &dyn Fn() -> bool,
+    ) -> bool {
         fill_until(
-            model,
+            self.model,
             &mut self.state,
-            &departures,
+            departures,
             0.0,
             &mut self.rng,
             stop,
         );
-        let after = self.contribution_of(&departures);
-        // Kept only when no worse, whatever the threshold: a worse choice of
-        // packs is no step towards a better plan.
-        let temperature = std::mem::replace(&mut self.temperature, 0.0);
-        let improved = self.conclude(&departures, old_cargo, old_closed, before, after);
-        self.temperature = temperature;
-        improved
+        let after = self.contribution_of(departures);
+        self.conclude(departures, old_cargo, old_closed, before, after)
+    }
+
+    /// Takes `item` off `departures`: what they contributed, whether they
+    /// were closed, and their cargo before, for [`Search::conclude`].
+    fn take_item_off(&mut self, departures: &[usize], item: usize) -> (f64, Vec<bool>, Vec<Cargo>) {
+        let before = self.contribution_of(departures);
+        let old_closed: Vec<bool> = departures.iter().map(|&e| self.state.closed[e]).collect();
+        let old_cargo: Vec<Cargo> = departures
+            .iter()
+            .map(|&e| self.state.clear_item(self.model, e, item))
+            .collect();
+        (before, old_closed, old_cargo)
+    }
+
+    /// A loaded departure drawn at random, and an item drawn among its
+    /// requests' items.
+    fn random_loaded_item(&mut self) -> Option<(usize, usize)> {
+        let d = self.random_loaded()?;
+        let options = &self.model.options[d];
+        if options.is_empty() {
+            return None;
+        }
+        let option = &options[self.rng.below(options.len())];
+        Some((d, self.model.instance.requests[option.request].item))
     }
 
     /// The other departures that may serve `item` and carry some, with the
