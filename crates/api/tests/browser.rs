@@ -679,6 +679,10 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
                 .is_some_and(|code| code.starts_with(&prefix))
         })
         .count();
+    assert!(
+        dispatched > 0,
+        "the demo's plan loads port stock on flights, so its acceptance dispatches hub transfers"
+    );
     assert_eq!(
         count(&browser, "[data-testid=plan-transfer]") as usize,
         dispatched,
