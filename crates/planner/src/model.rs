@@ -65,6 +65,13 @@ impl SplitMix64 {
         debug_assert!(n > 0);
         (self.next_u64() % n.max(1) as u64) as usize
     }
+
+    /// Puts `list` in a uniformly random order.
+    pub fn shuffle<T>(&mut self, list: &mut [T]) {
+        for i in (1..list.len()).rev() {
+            list.swap(i, self.below(i + 1));
+        }
+    }
 }
 
 /// What makes lots equivalent: item, node, availability, expiry, earmark set, pack size.

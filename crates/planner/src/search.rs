@@ -166,7 +166,12 @@ const PACK_MOVE_SHARE: f64 = 0.05;
 /// Share of moves that load an item's totals again with other packs, the
 /// departures with the least choice first (when [`Search::knapsack_moves`]
 /// is on): cheap, and what frees the packs another departure needs.
-const RELOT_MOVE_SHARE: f64 = 0.5;
+const RELOT_MOVE_SHARE: f64 = 0.6;
+/// Share of moves that pass items round a ring of departures (when
+/// [`Search::knapsack_moves`] is on).
+const RING_MOVE_SHARE: f64 = 0.1;
+/// Share of rings that pass every unit of their items (the others a part).
+const RING_ALL_UNITS: f64 = 0.5;
 /// Share of relot moves that load the stock the fewest departures may take
 /// first.
 const RELOT_BY_REACH: f64 = 0.5;
@@ -182,6 +187,8 @@ const KNAPSACK_MAX_UNITS: i64 = 20_000;
 /// Another departure that takes what a repacked one leaves of their cargo:
 /// its options, and `(item, units the two carried, units it carried)`.
 type Partner<'p> = (&'p [Option_], &'p [(usize, i64, i64)]);
+/// Departures in a ring, and the `(item, units)` each gives the next.
+type Ring = (Vec<usize>, Vec<(usize, i64)>);
 
 /// Whether `cargo` fills more of departure `d`'s volume than of its payload:
 /// the knapsack then weighs units by volume (the loading checks the other
@@ -399,6 +406,15 @@ impl<'m, 'a> Search<'m, 'a> {
             }
             if kind < KNAPSACK_MOVE_SHARE + PAIR_MOVE_SHARE + PACK_MOVE_SHARE + RELOT_MOVE_SHARE {
                 return self.relot_step(stop);
+            }
+            if kind
+                < KNAPSACK_MOVE_SHARE
+                    + PAIR_MOVE_SHARE
+                    + PACK_MOVE_SHARE
+                    + RELOT_MOVE_SHARE
+                    + RING_MOVE_SHARE
+            {
+                return self.ring_step(stop);
             }
         }
         let kind = self.rng.unit();
@@ -909,6 +925,71 @@ impl<'m, 'a> Search<'m, 'a> {
         improved
     }
 
+    /// Three loaded departures to one destination (two when it has no
+    /// third) each give one of their items (all its units, or a random
+    /// part) to the next in a ring, then all fill: a chain of trades no two
+    /// departures can make alone. For example an early charter gives
+    /// hygiene kits to a later flight, which gives water tablets to a
+    /// flight priced per kg, which gives RUTF back to the charter. Kept
+    /// when no worse, or within the threshold.
+    fn ring_step(&mut self, stop: &dyn Fn() -> bool) -> bool {
+        let model = self.model;
+        let Some(first) = self.random_loaded() else {
+            return false;
+        };
+        let Some((ring, items)) = self.ring_within(first) else {
+            return false;
+        };
+        let before = self.contribution_of(&ring);
+        let old_closed: Vec<bool> = ring.iter().map(|&e| self.state.closed[e]).collect();
+        let old_cargo: Vec<Cargo> = ring
+            .iter()
+            .zip(&items)
+            .map(|(&e, &(item, _))| self.state.clear_item(model, e, item))
+            .collect();
+        let all = self.rng.unit() < RING_ALL_UNITS;
+        for (k, &(item, units)) in items.iter().enumerate() {
+            let next = ring[(k + 1) % ring.len()];
+            let units = if all {
+                units
+            } else {
+                (units as f64 * self.rng.unit()).ceil() as i64
+            };
+            self.state.load_total(model, next, item, units);
+        }
+        self.fill_and_conclude(&ring, old_cargo, old_closed, before, stop)
+    }
+
+    /// A ring of `first` and up to two other loaded departures to its
+    /// destination, each with an item it carries (no two the same).
+    fn ring_within(&mut self, first: usize) -> Option<Ring> {
+        let model = self.model;
+        let x = model.instance.departures[first].destination_index;
+        let mut ring: Vec<usize> = model.destination_departures[x]
+            .iter()
+            .copied()
+            .filter(|&e| e != first && !self.state.cargo[e].is_empty())
+            .collect();
+        self.rng.shuffle(&mut ring);
+        ring.truncate(2);
+        if ring.is_empty() {
+            return None;
+        }
+        ring.insert(0, first);
+        let mut items: Vec<(usize, i64)> = Vec::with_capacity(ring.len());
+        for &d in &ring {
+            let carried: Vec<(usize, i64)> = carried_units(model, &self.state.cargo[d])
+                .into_iter()
+                .filter(|k| !items.iter().any(|i| i.0 == k.0))
+                .collect();
+            if carried.is_empty() {
+                return None;
+            }
+            items.push(carried[self.rng.below(carried.len())]);
+        }
+        Some((ring, items))
+    }
+
     /// Fills `departures` with what room they have left (plain order), then
     /// keeps or undoes the move ([`Search::conclude`]).
     fn fill_and_conclude(
@@ -966,9 +1047,7 @@ impl<'m, 'a> Search<'m, 'a> {
             .map(|e| (e, item_units(model, &self.state.cargo[e], item)))
             .filter(|&(_, units)| units > 0)
             .collect();
-        for i in (1..others.len()).rev() {
-            others.swap(i, self.rng.below(i + 1));
-        }
+        self.rng.shuffle(&mut others);
         others.truncate(ITEM_MOVE_DEPARTURES - 1);
         others
     }
@@ -1126,5 +1205,56 @@ impl<'m, 'a> Search<'m, 'a> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::check_plan_json;
+    use crate::generate::{generate_json, GenerateConfig, Size};
+    use crate::instance::Instance;
+    use crate::plan::{objective, to_json, Plan};
+
+    #[test]
+    fn ring_moves_change_the_plan_and_keep_it_feasible_and_its_objective_true() {
+        let text = generate_json(&GenerateConfig::for_size(Size::S, 2));
+        let instance = Instance::from_json(&text).expect("a generated instance");
+        let model = Model::new(&instance);
+        let never = || false;
+        let mut search = Search::new(&model, 5, &never);
+        search.enable_repacking();
+        let start = search.objective;
+        let mut changes = 0;
+        for _ in 0..3_000 {
+            let before = search.objective;
+            search.ring_step(&never);
+            if (search.objective - before).abs() > 1e-6 {
+                changes += 1;
+            }
+            // The objective the search keeps is the plan's own.
+            let allocations = search.state.allocations(&model);
+            let recomputed = objective(&instance, &allocations);
+            assert!(
+                (search.objective - recomputed).abs() <= 1e-6 * (1.0 + recomputed.abs()),
+                "kept {} but the plan's objective is {recomputed}",
+                search.objective
+            );
+        }
+        assert!(changes > 0, "no ring changed the plan");
+        let best = search.best_objective();
+        assert!(best >= start, "the best plan got worse: {best} < {start}");
+        let state = search.into_best();
+        let allocations = state.allocations(&model);
+        let plan = Plan {
+            objective: objective(&instance, &allocations),
+            allocations,
+            upper_bound: None,
+            unmet: Vec::new(),
+        };
+        let report = check_plan_json(&instance, &to_json(&instance, &plan), None)
+            .expect("a plan the checker reads");
+        assert!(report.is_feasible(), "{report:?}");
+        assert!((report.objective - plan.objective).abs() <= 1e-6 * (1.0 + plan.objective.abs()));
     }
 }
