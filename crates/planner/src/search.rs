@@ -170,6 +170,9 @@ const RELOT_MOVE_SHARE: f64 = 0.6;
 /// Share of moves that pass items round a ring of departures (when
 /// [`Search::knapsack_moves`] is on).
 const RING_MOVE_SHARE: f64 = 0.1;
+/// Share of rings on small instances ([`Model::is_small`]) that follow
+/// their items across destinations.
+const RING_ACROSS: f64 = 0.5;
 /// Share of rings that pass every unit of their items (the others a part).
 const RING_ALL_UNITS: f64 = 0.5;
 /// Share of relot moves that load the stock the fewest departures may take
@@ -937,7 +940,12 @@ impl<'m, 'a> Search<'m, 'a> {
         let Some(first) = self.random_loaded() else {
             return false;
         };
-        let Some((ring, items)) = self.ring_within(first) else {
+        let ring = if self.model.is_small() && self.rng.unit() < RING_ACROSS {
+            self.ring_across(first)
+        } else {
+            self.ring_within(first)
+        };
+        let Some((ring, items)) = ring else {
             return false;
         };
         let before = self.contribution_of(&ring);
@@ -986,6 +994,44 @@ impl<'m, 'a> Search<'m, 'a> {
                 return None;
             }
             items.push(carried[self.rng.below(carried.len())]);
+        }
+        Some((ring, items))
+    }
+
+    /// A ring of three loaded departures, to any destinations: `first`
+    /// gives an item it carries to a departure that may serve it, which
+    /// gives one of its items to a third that may serve that, which gives
+    /// `first` an item `first` may serve.
+    fn ring_across(&mut self, first: usize) -> Option<Ring> {
+        let model = self.model;
+        let mut ring = vec![first];
+        let mut items: Vec<(usize, i64)> = Vec::with_capacity(3);
+        for step in 0..3 {
+            let closing = step == 2;
+            let mut carried: Vec<(usize, i64)> =
+                carried_units(model, &self.state.cargo[ring[step]])
+                    .into_iter()
+                    .filter(|k| !items.iter().any(|i| i.0 == k.0))
+                    .collect();
+            let loaded_other = |e: &usize| !ring.contains(e) && !self.state.cargo[*e].is_empty();
+            if closing {
+                carried.retain(|k| self.item_departures[k.0].contains(&first));
+            } else {
+                carried.retain(|k| self.item_departures[k.0].iter().any(loaded_other));
+            }
+            if carried.is_empty() {
+                return None;
+            }
+            let pick = carried[self.rng.below(carried.len())];
+            items.push(pick);
+            if !closing {
+                let next: Vec<usize> = self.item_departures[pick.0]
+                    .iter()
+                    .copied()
+                    .filter(loaded_other)
+                    .collect();
+                ring.push(next[self.rng.below(next.len())]);
+            }
         }
         Some((ring, items))
     }
