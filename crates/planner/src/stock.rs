@@ -15,8 +15,8 @@ pub(crate) struct StockLists {
     pub items: usize,
     /// Per list (`destination * items + item`), its classes in order.
     pub lists: Vec<Vec<usize>>,
-    /// Per class, the lists it is in and its position there.
-    pub slots: Vec<Vec<(u32, u32)>>,
+    /// Per class, its leaves in the trees it can ever be found in.
+    leaves: Vec<Vec<Leaf>>,
     /// Per list and node, the day each member can be loaded at that node.
     ready: Vec<Vec<Vec<Day>>>,
     /// Offset of each (list, node) tree in [`Trees::values`], and its size.
@@ -35,25 +35,31 @@ impl StockLists {
         ready_at: impl Fn(usize, usize) -> Option<Day>,
     ) -> Self {
         let mut lists = Vec::new();
-        let mut slots = vec![Vec::new(); class_count];
+        let mut leaves = vec![Vec::new(); class_count];
         let mut ready = Vec::new();
         let mut offsets = Vec::new();
         let mut total = 0;
         for per_item in destination_classes {
             debug_assert_eq!(per_item.len(), items);
             for list in per_item {
-                let id = lists.len() as u32;
-                for (position, &c) in list.iter().enumerate() {
-                    slots[c].push((id, position as u32));
-                }
                 let size = list.len().next_power_of_two();
                 let mut per_node = Vec::with_capacity(nodes);
                 for node in 0..nodes {
-                    per_node.push(
-                        list.iter()
-                            .map(|&c| ready_at(c, node).unwrap_or(NEVER))
-                            .collect::<Vec<Day>>(),
-                    );
+                    let days: Vec<Day> = list
+                        .iter()
+                        .map(|&c| ready_at(c, node).unwrap_or(NEVER))
+                        .collect();
+                    for (position, (&c, &ready)) in list.iter().zip(&days).enumerate() {
+                        // A class that can never reach the node stays `NEVER` there.
+                        if ready != NEVER {
+                            leaves[c].push(Leaf {
+                                tree: total as u32,
+                                index: (size + position) as u32,
+                                ready,
+                            });
+                        }
+                    }
+                    per_node.push(days);
                     offsets.push((total, size));
                     total += 2 * size;
                 }
@@ -65,7 +71,7 @@ impl StockLists {
             nodes,
             items,
             lists,
-            slots,
+            leaves,
             ready,
             offsets,
             total,
@@ -84,7 +90,7 @@ impl StockLists {
     /// Trees with every class that has stock (`alive`) present.
     pub fn trees(&self, alive: impl Fn(usize) -> bool) -> Trees {
         let mut values = vec![NEVER; self.total];
-        let alive: Vec<bool> = (0..self.slots.len()).map(alive).collect();
+        let alive: Vec<bool> = (0..self.leaves.len()).map(alive).collect();
         for (list, members) in self.lists.iter().enumerate() {
             for node in 0..self.nodes {
                 let (offset, size) = self.offsets[list * self.nodes + node];
@@ -111,15 +117,11 @@ impl StockLists {
         if !alive {
             return;
         }
-        for &(list, position) in &self.slots[c] {
-            let (list, position) = (list as usize, position as usize);
-            for node in 0..self.nodes {
-                let ready = self.ready[list][node][position];
-                let (offset, size) = self.offsets[list * self.nodes + node];
-                let tree = &mut trees.values[offset..offset + 2 * size];
-                if tree[size + position] != ready {
-                    set_leaf(tree, size, position, ready);
-                }
+        for leaf in &self.leaves[c] {
+            let (tree, index) = (leaf.tree as usize, leaf.index as usize);
+            let tree = &mut trees.values[tree..];
+            if tree[index] != leaf.ready {
+                set_node(tree, index, leaf.ready);
             }
         }
     }
@@ -150,7 +152,11 @@ impl StockLists {
 
 /// Sets a leaf of a min-tree and the minima above it.
 fn set_leaf(tree: &mut [Day], size: usize, position: usize, value: Day) {
-    let mut i = size + position;
+    set_node(tree, size + position, value);
+}
+
+/// Sets node `i` (a leaf) of a min-tree and the minima above it.
+fn set_node(tree: &mut [Day], mut i: usize, value: Day) {
     tree[i] = value;
     i /= 2;
     while i >= 1 {
@@ -192,6 +198,17 @@ fn first_leaf(tree: &[Day], size: usize, from: usize, day: Day) -> Option<usize>
         }
     }
     Some(i - size)
+}
+
+/// Where a class sits in one (list, node) tree.
+#[derive(Debug, Clone, Copy)]
+struct Leaf {
+    /// Offset of the tree in [`Trees`]'s values.
+    tree: u32,
+    /// The leaf's index within its tree (the tree's size plus the position).
+    index: u32,
+    /// The day the class can be loaded at the tree's node.
+    ready: Day,
 }
 
 /// The changing part: one min-tree per (list, node), kept in a [`State`](crate::state::State).
