@@ -13,18 +13,25 @@ pub(crate) fn best_choices(
     // table[g * cells + c]: the greatest value with weight at most c over
     // the first g groups (row 0: none). Only maxima are kept, so the inner
     // loop vectorises; the choices are found again when walking back.
-    let mut table = vec![0.0f64; (groups.len() + 1) * cells];
+    // Each row starts as a copy of the one before (row 0 is all zeros).
+    let mut table = Vec::with_capacity((groups.len() + 1) * cells);
+    table.resize(cells, 0.0f64);
     for (g, choices) in groups.iter().enumerate() {
-        let (done, rest) = table.split_at_mut((g + 1) * cells);
+        table.extend_from_within(g * cells..(g + 1) * cells);
+        let (done, next) = table.split_at_mut((g + 1) * cells);
         let best = &done[g * cells..];
-        let next = &mut rest[..cells];
-        next.copy_from_slice(best);
         for &(weight, value) in choices {
             if weight > capacity_cells || value <= 0.0 {
                 continue;
             }
             for (target, &from) in next[weight..].iter_mut().zip(&best[..cells - weight]) {
-                *target = target.max(from + value);
+                // Values are finite: the plain comparison is a vector max.
+                let candidate = from + value;
+                *target = if candidate > *target {
+                    candidate
+                } else {
+                    *target
+                };
             }
         }
     }

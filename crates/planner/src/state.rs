@@ -112,7 +112,8 @@ fn best_fill(
     // pieces `0..p` (`reach[0]` holds only 0), one shift-or per piece.
     let totals = Totals::new(need);
     let words = totals.words;
-    let mut reach: Vec<u64> = vec![0; words];
+    let mut reach: Vec<u64> = Vec::with_capacity((pieces.len() + 1) * words);
+    reach.resize(words, 0);
     reach[0] = 1;
     let has = Totals::has;
     let mut used = 0;
@@ -174,6 +175,9 @@ pub(crate) struct State {
     pub closed: Vec<bool>,
     /// Which classes have stock left, indexed for [`State::insert`].
     trees: Trees,
+    /// [`State::insert`]'s list of candidate classes, kept between calls so
+    /// that it is not allocated anew each time (empty between calls).
+    scratch: Vec<(usize, i64, i64)>,
 }
 
 impl State {
@@ -189,6 +193,7 @@ impl State {
             cargo: vec![Cargo::default(); instance.departures.len()],
             closed: vec![false; instance.departures.len()],
             trees: model.stock.trees(|c| model.classes[c].packs > 0),
+            scratch: Vec::new(),
         }
     }
 
@@ -471,7 +476,8 @@ impl State {
         let mut position = model.list_expires[list_id].partition_point(|&e| e < shelf_threshold);
         // Candidate classes (with stock, in time, fresh enough), soonest expiry
         // first, and the whole packs the greedy would take of each.
-        let mut candidates: Vec<(usize, i64, i64)> = Vec::new();
+        let mut candidates = std::mem::take(&mut self.scratch);
+        candidates.clear();
         let mut greedy_left = need;
         let mut misses = 0;
         let mut skipped = 0;
@@ -540,6 +546,8 @@ impl State {
                 smallest_open_pack = Some((c, pack));
             }
         }
+        candidates.clear();
+        self.scratch = candidates;
         if need > 0 {
             if let Some((c, pack)) = smallest_open_pack {
                 delivered += self.share_pack(model, d, r, unit_value, c, pack, need);
