@@ -53,7 +53,7 @@ impl StockLists {
                         // A class that can never reach the node stays `NEVER` there.
                         if ready != NEVER {
                             leaves[c].push(Leaf {
-                                tree: total as u32,
+                                tree: total,
                                 index: (size + position) as u32,
                                 ready,
                             });
@@ -118,7 +118,7 @@ impl StockLists {
             return;
         }
         for leaf in &self.leaves[c] {
-            let (tree, index) = (leaf.tree as usize, leaf.index as usize);
+            let (tree, index) = (leaf.tree, leaf.index as usize);
             let tree = &mut trees.values[tree..];
             if tree[index] != leaf.ready {
                 set_node(tree, index, leaf.ready);
@@ -204,7 +204,7 @@ fn first_leaf(tree: &[Day], size: usize, from: usize, day: Day) -> Option<usize>
 #[derive(Debug, Clone, Copy)]
 struct Leaf {
     /// Offset of the tree in [`Trees`]'s values.
-    tree: u32,
+    tree: usize,
     /// The leaf's index within its tree (the tree's size plus the position).
     index: u32,
     /// The day the class can be loaded at the tree's node.
