@@ -940,7 +940,7 @@ impl<'m, 'a> Search<'m, 'a> {
         let Some(first) = self.random_loaded() else {
             return false;
         };
-        let ring = if self.model.is_small() && self.rng.unit() < RING_ACROSS {
+        let ring = if model.is_small() && self.rng.unit() < RING_ACROSS {
             self.ring_across(first)
         } else {
             self.ring_within(first)
@@ -948,13 +948,7 @@ impl<'m, 'a> Search<'m, 'a> {
         let Some((ring, items)) = ring else {
             return false;
         };
-        let before = self.contribution_of(&ring);
-        let old_closed: Vec<bool> = ring.iter().map(|&e| self.state.closed[e]).collect();
-        let old_cargo: Vec<Cargo> = ring
-            .iter()
-            .zip(&items)
-            .map(|(&e, &(item, _))| self.state.clear_item(model, e, item))
-            .collect();
+        let (before, old_closed, old_cargo) = self.take_items_off(&ring, |k| items[k].0);
         let all = self.rng.unit() < RING_ALL_UNITS;
         for (k, &(item, units)) in items.iter().enumerate() {
             let next = ring[(k + 1) % ring.len()];
@@ -986,10 +980,7 @@ impl<'m, 'a> Search<'m, 'a> {
         ring.insert(0, first);
         let mut items: Vec<(usize, i64)> = Vec::with_capacity(ring.len());
         for &d in &ring {
-            let carried: Vec<(usize, i64)> = carried_units(model, &self.state.cargo[d])
-                .into_iter()
-                .filter(|k| !items.iter().any(|i| i.0 == k.0))
-                .collect();
+            let carried = self.items_not_taken(d, &items);
             if carried.is_empty() {
                 return None;
             }
@@ -1003,16 +994,11 @@ impl<'m, 'a> Search<'m, 'a> {
     /// gives one of its items to a third that may serve that, which gives
     /// `first` an item `first` may serve.
     fn ring_across(&mut self, first: usize) -> Option<Ring> {
-        let model = self.model;
         let mut ring = vec![first];
         let mut items: Vec<(usize, i64)> = Vec::with_capacity(3);
         for step in 0..3 {
             let closing = step == 2;
-            let mut carried: Vec<(usize, i64)> =
-                carried_units(model, &self.state.cargo[ring[step]])
-                    .into_iter()
-                    .filter(|k| !items.iter().any(|i| i.0 == k.0))
-                    .collect();
+            let mut carried = self.items_not_taken(ring[step], &items);
             let loaded_other = |e: &usize| !ring.contains(e) && !self.state.cargo[*e].is_empty();
             if closing {
                 carried.retain(|k| self.item_departures[k.0].contains(&first));
@@ -1061,13 +1047,32 @@ impl<'m, 'a> Search<'m, 'a> {
     /// Takes `item` off `departures`: what they contributed, whether they
     /// were closed, and their cargo before, for [`Search::conclude`].
     fn take_item_off(&mut self, departures: &[usize], item: usize) -> (f64, Vec<bool>, Vec<Cargo>) {
+        self.take_items_off(departures, |_| item)
+    }
+
+    /// [`Search::take_item_off`] with an item per departure: `item_of(k)`
+    /// comes off `departures[k]`.
+    fn take_items_off(
+        &mut self,
+        departures: &[usize],
+        item_of: impl Fn(usize) -> usize,
+    ) -> (f64, Vec<bool>, Vec<Cargo>) {
         let before = self.contribution_of(departures);
         let old_closed: Vec<bool> = departures.iter().map(|&e| self.state.closed[e]).collect();
         let old_cargo: Vec<Cargo> = departures
             .iter()
-            .map(|&e| self.state.clear_item(self.model, e, item))
+            .enumerate()
+            .map(|(k, &e)| self.state.clear_item(self.model, e, item_of(k)))
             .collect();
         (before, old_closed, old_cargo)
+    }
+
+    /// The `(item, units)` departure `d` carries, but for the items in `taken`.
+    fn items_not_taken(&self, d: usize, taken: &[(usize, i64)]) -> Vec<(usize, i64)> {
+        carried_units(self.model, &self.state.cargo[d])
+            .into_iter()
+            .filter(|k| !taken.iter().any(|t| t.0 == k.0))
+            .collect()
     }
 
     /// A loaded departure drawn at random, and an item drawn among its
