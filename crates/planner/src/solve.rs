@@ -22,6 +22,12 @@ const EXPLAIN_SHARE: f64 = 0.98;
 const RESERVE_PER_OBJECT_S: f64 = 30e-6;
 /// The threshold at the start, as a share of the objective.
 const TEMPERATURE: f64 = 0.002;
+/// The threshold falls linearly to zero at this share of the time (or of
+/// the move budget); from there on the searches keep only moves that are no
+/// worse. On `small.json` in 1 s, a threshold falling over the whole time
+/// left 2 to 5 % of runs at 1,475,188 or more, this one 35 to 40 %; at M
+/// in 10 s it adds 0.4 %.
+const COOLED_AT: f64 = 0.4;
 /// Instances with more lot classes than this search without the threshold.
 const ANNEAL_MAX_CLASSES: usize = 5_000;
 /// Instances with more lot classes than this search without the repacking
@@ -206,8 +212,9 @@ pub fn solve(
     let advance = |search: &mut Search| {
         if anneal {
             let fraction = progress_fraction(search);
+            let warmth = (1.0 - fraction / COOLED_AT).max(0.0);
             search.temperature =
-                search.heat * TEMPERATURE * search.best_objective().max(0.0) * (1.0 - fraction);
+                search.heat * TEMPERATURE * search.best_objective().max(0.0) * warmth;
         }
         let improved = search.step(&out_of_time);
         if improved {
