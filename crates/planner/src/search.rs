@@ -159,6 +159,11 @@ const KNAPSACK_SHARED_ITEM: f64 = 0.6;
 /// Share of moves that repack a departure together with another of its
 /// destination's (when [`Search::knapsack_moves`] is on).
 const PAIR_MOVE_SHARE: f64 = 0.05;
+/// Share of pair moves that, when the destination has two other loaded
+/// departures, make a chain of three: the two cheaper per kg repacked in
+/// turn, each with the dearest as partner (two charters trading through
+/// the flight priced per kg).
+const PAIR_CHAIN: f64 = 0.5;
 /// Share of moves that add one pack to a departure and give its
 /// destination's units of that item to the requests anew (when
 /// [`Search::knapsack_moves`] is on).
@@ -737,22 +742,20 @@ impl<'m, 'a> Search<'m, 'a> {
     /// Empties a loaded departure and another loaded one to the same
     /// destination; repacks the one cheaper per kg by the multiple-choice
     /// knapsack, counting what it leaves of the two's cargo at its value on
-    /// the other, which then takes those units; fills both. Kept when no worse.
+    /// the other, which then takes those units; fills both. Kept when no
+    /// worse. Now and then a chain of three instead ([`Search::pair_chain`]).
     fn pair_step(&mut self, stop: &dyn Fn() -> bool) -> bool {
-        let model = self.model;
         let Some(first) = self.random_loaded() else {
             return false;
         };
-        let departures = &model.instance.departures;
-        let siblings: Vec<usize> = model.destination_departures
-            [departures[first].destination_index]
-            .iter()
-            .copied()
-            .filter(|&e| e != first && !self.state.cargo[e].is_empty())
-            .collect();
+        let siblings = self.loaded_siblings(first);
         if siblings.is_empty() {
             return false;
         }
+        if siblings.len() >= 2 && self.rng.unit() < PAIR_CHAIN {
+            return self.pair_chain(first, siblings, stop);
+        }
+        let departures = &self.model.instance.departures;
         let second = siblings[self.rng.below(siblings.len())];
         let (d, e) = if departures[second].cost_per_kg < departures[first].cost_per_kg {
             (second, first)
@@ -761,8 +764,57 @@ impl<'m, 'a> Search<'m, 'a> {
         };
         let pair = [d, e];
         let before = self.contribution_of(&pair);
-        let by_volume = fills_volume_more(model, d, &self.state.cargo[d]);
         let old_closed = vec![self.state.closed[d], self.state.closed[e]];
+        let old_cargo = self.pair_repack(d, e);
+        self.fill_and_conclude(&pair, old_cargo, old_closed, before, stop)
+    }
+
+    /// The other loaded departures to `d`'s destination.
+    fn loaded_siblings(&self, d: usize) -> Vec<usize> {
+        let model = self.model;
+        model.destination_departures[model.instance.departures[d].destination_index]
+            .iter()
+            .copied()
+            .filter(|&e| e != d && !self.state.cargo[e].is_empty())
+            .collect()
+    }
+
+    /// `first` and two of its loaded `siblings` (at least two): the two
+    /// cheaper per kg, in random order, are repacked in turn
+    /// ([`Search::pair_repack`]), each with the dearest as partner, so two
+    /// charters trade through the flight priced per kg; then all three
+    /// fill. Kept when no worse, or within the threshold.
+    fn pair_chain(
+        &mut self,
+        first: usize,
+        mut siblings: Vec<usize>,
+        stop: &dyn Fn() -> bool,
+    ) -> bool {
+        let departures = &self.model.instance.departures;
+        self.rng.shuffle(&mut siblings);
+        let mut three = [first, siblings[0], siblings[1]];
+        three.sort_by(|&a, &b| {
+            departures[a]
+                .cost_per_kg
+                .total_cmp(&departures[b].cost_per_kg)
+        });
+        if self.rng.unit() < 0.5 {
+            three.swap(0, 1);
+        }
+        let before = self.contribution_of(&three);
+        let old_closed: Vec<bool> = three.iter().map(|&e| self.state.closed[e]).collect();
+        let old_cargo: Vec<Cargo> = three.iter().map(|&e| self.state.cargo[e].clone()).collect();
+        self.pair_repack(three[0], three[2]);
+        self.pair_repack(three[1], three[2]);
+        self.fill_and_conclude(&three, old_cargo, old_closed, before, stop)
+    }
+
+    /// Empties `d` and `e`, repacks `d` by the knapsack counting what it
+    /// leaves of the two's cargo at its value on `e`, which then takes
+    /// those units. Returns the two's cargo before.
+    fn pair_repack(&mut self, d: usize, e: usize) -> Vec<Cargo> {
+        let model = self.model;
+        let by_volume = fills_volume_more(model, d, &self.state.cargo[d]);
         let old_cargo = vec![self.state.clear(model, d), self.state.clear(model, e)];
         // Units of each item the two carried, and the other alone.
         let carried = carried_units(model, &old_cargo[0]);
@@ -786,7 +838,7 @@ impl<'m, 'a> Search<'m, 'a> {
                 self.state.load_total(model, e, item, back);
             }
         }
-        self.fill_and_conclude(&pair, old_cargo, old_closed, before, stop)
+        old_cargo
     }
 
     /// Adds one pack of an item to a loaded departure and gives the units of
@@ -1269,17 +1321,65 @@ mod tests {
 
     #[test]
     fn ring_moves_change_the_plan_and_keep_it_feasible_and_its_objective_true() {
-        let text = generate_json(&GenerateConfig::for_size(Size::S, 2));
+        moves_change_the_plan_and_keep_it_feasible_and_its_objective_true(
+            "ring",
+            2,
+            0.0,
+            |search| {
+                search.ring_step(&|| false);
+                true
+            },
+        );
+    }
+
+    #[test]
+    fn pair_chains_change_the_plan_and_keep_it_feasible_and_its_objective_true() {
+        // Instance 3 has destinations with three loaded departures; the
+        // threshold lets chains that lose a little change the plan too.
+        moves_change_the_plan_and_keep_it_feasible_and_its_objective_true(
+            "pair chain",
+            3,
+            0.001,
+            |search| {
+                let Some(first) = search.random_loaded() else {
+                    return false;
+                };
+                let siblings = search.loaded_siblings(first);
+                if siblings.len() < 2 {
+                    return false;
+                }
+                search.pair_chain(first, siblings, &|| false);
+                true
+            },
+        );
+    }
+
+    /// Makes 3,000 attempts of a move on generated S instance `seed` (`attempt`
+    /// says whether it made the move), with a threshold of `heat` times the
+    /// first plan's objective, checking after each that the
+    /// objective the search keeps is the plan's own; at the end, that the
+    /// move was made and changed the plan, and that the best plan passes
+    /// the checker with its objective.
+    fn moves_change_the_plan_and_keep_it_feasible_and_its_objective_true(
+        name: &str,
+        seed: u64,
+        heat: f64,
+        attempt: impl Fn(&mut Search) -> bool,
+    ) {
+        let text = generate_json(&GenerateConfig::for_size(Size::S, seed));
         let instance = Instance::from_json(&text).expect("a generated instance");
         let model = Model::new(&instance);
         let never = || false;
         let mut search = Search::new(&model, 5, &never);
         search.enable_repacking();
+        search.temperature = heat * search.objective;
         let start = search.objective;
-        let mut changes = 0;
+        let (mut made, mut changes) = (0, 0);
         for _ in 0..3_000 {
             let before = search.objective;
-            search.ring_step(&never);
+            if attempt(&mut search) {
+                made += 1;
+            }
             if (search.objective - before).abs() > 1e-6 {
                 changes += 1;
             }
@@ -1288,11 +1388,12 @@ mod tests {
             let recomputed = objective(&instance, &allocations);
             assert!(
                 (search.objective - recomputed).abs() <= 1e-6 * (1.0 + recomputed.abs()),
-                "kept {} but the plan's objective is {recomputed}",
+                "{name}: kept {} but the plan's objective is {recomputed}",
                 search.objective
             );
         }
-        assert!(changes > 0, "no ring changed the plan");
+        assert!(made > 0, "no {name} was made");
+        assert!(changes > 0, "no {name} changed the plan");
         let best = search.best_objective();
         assert!(best >= start, "the best plan got worse: {best} < {start}");
         let state = search.into_best();
@@ -1305,7 +1406,7 @@ mod tests {
         };
         let report = check_plan_json(&instance, &to_json(&instance, &plan), None)
             .expect("a plan the checker reads");
-        assert!(report.is_feasible(), "{report:?}");
+        assert!(report.is_feasible(), "{name}: {report:?}");
         assert!((report.objective - plan.objective).abs() <= 1e-6 * (1.0 + plan.objective.abs()));
     }
 }
