@@ -31,7 +31,7 @@ fn candidates(
     // from none to all of it in a perturbed one.
     let amortised = if noise > 0.0 { rng.unit() } else { 0.5 };
     let fixed_per_kg = &model.fixed_per_kg;
-    let mut list = Vec::new();
+    let mut list = Vec::with_capacity(departures.iter().map(|&d| model.options[d].len()).sum());
     for &d in departures {
         if state.closed[d] && !all {
             continue;

@@ -102,10 +102,12 @@ fn best_fill(
 ) -> Option<Vec<i64>> {
     let need = usize::try_from(need).ok()?;
     // Binary splitting: pieces of 1, 2, 4, ... packs of a candidate.
-    let mut pieces: Vec<(usize, i64, usize)> = Vec::new();
+    let mut pieces: Vec<(usize, i64, usize)> = Vec::with_capacity(4 * candidates.len());
     for (index, &(c, pack, _)) in candidates.iter().enumerate() {
         let pack_units = usize::try_from(pack).ok()?;
         let count = class_left[c].min((need / pack_units.max(1)) as i64);
+        // At most one piece per bit of the count.
+        pieces.reserve(64 - count.max(0).leading_zeros() as usize);
         pieces.extend(binary_pieces(count, pack_units).map(|(packs, units)| (index, packs, units)));
     }
     // Bitsets of the totals reachable with the first pieces: `reach[p]` with
@@ -242,6 +244,8 @@ impl State {
         let old = self.clear(model, d);
         let instance = model.instance;
         let mut keep = Cargo::default();
+        keep.loads.reserve(old.loads.len());
+        keep.deliveries.reserve(old.deliveries.len());
         for &(c, packs) in &old.loads {
             let class = &model.classes[c];
             if class.item == item {
