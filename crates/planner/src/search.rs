@@ -159,10 +159,11 @@ const KNAPSACK_SHARED_ITEM: f64 = 0.6;
 /// Share of moves that repack a departure together with another of its
 /// destination's (when [`Search::knapsack_moves`] is on).
 const PAIR_MOVE_SHARE: f64 = 0.05;
-/// Share of pair moves that, when the destination has two other loaded
-/// departures, make a chain of three: the two cheaper per kg repacked in
-/// turn, each with the dearest as partner (two charters trading through
-/// the flight priced per kg).
+/// Share of pair moves on small instances ([`Model::is_small`]) that, when
+/// the destination has two other loaded departures, make a chain of three:
+/// the two cheaper per kg repacked in turn, each with the dearest as
+/// partner (two charters trading through the flight priced per kg). At L
+/// they cost 0.1 %.
 const PAIR_CHAIN: f64 = 0.5;
 /// Share of moves that add one pack to a departure and give its
 /// destination's units of that item to the requests anew (when
@@ -752,7 +753,7 @@ impl<'m, 'a> Search<'m, 'a> {
         if siblings.is_empty() {
             return false;
         }
-        if siblings.len() >= 2 && self.rng.unit() < PAIR_CHAIN {
+        if self.model.is_small() && siblings.len() >= 2 && self.rng.unit() < PAIR_CHAIN {
             return self.pair_chain(first, siblings, stop);
         }
         let departures = &self.model.instance.departures;
