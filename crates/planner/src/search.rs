@@ -989,19 +989,37 @@ impl<'m, 'a> Search<'m, 'a> {
     /// flight priced per kg, which gives RUTF back to the charter. Kept
     /// when no worse, or within the threshold.
     fn ring_step(&mut self, stop: &dyn Fn() -> bool) -> bool {
-        let model = self.model;
         let Some(first) = self.random_loaded() else {
             return false;
         };
-        let ring = if model.is_small() && self.rng.unit() < RING_ACROSS {
+        let Some((ring, items)) = self.draw_ring(first) else {
+            return false;
+        };
+        self.pass_round(&ring, &items, stop)
+    }
+
+    /// A ring from `first`: across destinations on small instances half
+    /// the time ([`Search::ring_across`]), otherwise within its own
+    /// ([`Search::ring_within`]).
+    fn draw_ring(&mut self, first: usize) -> Option<Ring> {
+        if self.model.is_small() && self.rng.unit() < RING_ACROSS {
             self.ring_across(first)
         } else {
             self.ring_within(first)
-        };
-        let Some((ring, items)) = ring else {
-            return false;
-        };
-        let (before, old_closed, old_cargo) = self.take_items_off(&ring, |k| items[k].0);
+        }
+    }
+
+    /// Each departure of `ring` gives its item of `items` (all its units,
+    /// or a random part) to the next, then all fill; kept or undone by
+    /// [`Search::conclude`].
+    fn pass_round(
+        &mut self,
+        ring: &[usize],
+        items: &[(usize, i64)],
+        stop: &dyn Fn() -> bool,
+    ) -> bool {
+        let model = self.model;
+        let (before, old_closed, old_cargo) = self.take_items_off(ring, |k| items[k].0);
         let all = self.rng.unit() < RING_ALL_UNITS;
         for (k, &(item, units)) in items.iter().enumerate() {
             let next = ring[(k + 1) % ring.len()];
@@ -1012,19 +1030,13 @@ impl<'m, 'a> Search<'m, 'a> {
             };
             self.state.load_total(model, next, item, units);
         }
-        self.fill_and_conclude(&ring, old_cargo, old_closed, before, stop)
+        self.fill_and_conclude(ring, old_cargo, old_closed, before, stop)
     }
 
     /// A ring of `first` and up to two other loaded departures to its
     /// destination, each with an item it carries (no two the same).
     fn ring_within(&mut self, first: usize) -> Option<Ring> {
-        let model = self.model;
-        let x = model.instance.departures[first].destination_index;
-        let mut ring: Vec<usize> = model.destination_departures[x]
-            .iter()
-            .copied()
-            .filter(|&e| e != first && !self.state.cargo[e].is_empty())
-            .collect();
+        let mut ring = self.loaded_siblings(first);
         self.rng.shuffle(&mut ring);
         ring.truncate(2);
         if ring.is_empty() {
@@ -1327,7 +1339,13 @@ mod tests {
             2,
             0.0,
             |search| {
-                search.ring_step(&|| false);
+                let Some(first) = search.random_loaded() else {
+                    return false;
+                };
+                let Some((ring, items)) = search.draw_ring(first) else {
+                    return false;
+                };
+                search.pass_round(&ring, &items, &|| false);
                 true
             },
         );

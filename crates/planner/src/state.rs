@@ -106,8 +106,6 @@ fn best_fill(
     for (index, &(c, pack, _)) in candidates.iter().enumerate() {
         let pack_units = usize::try_from(pack).ok()?;
         let count = class_left[c].min((need / pack_units.max(1)) as i64);
-        // At most one piece per bit of the count.
-        pieces.reserve(64 - count.max(0).leading_zeros() as usize);
         pieces.extend(binary_pieces(count, pack_units).map(|(packs, units)| (index, packs, units)));
     }
     // Bitsets of the totals reachable with the first pieces: `reach[p]` with
@@ -481,7 +479,6 @@ impl State {
         // Candidate classes (with stock, in time, fresh enough), soonest expiry
         // first, and the whole packs the greedy would take of each.
         let mut candidates = std::mem::take(&mut self.scratch);
-        candidates.clear();
         let mut greedy_left = need;
         let mut misses = 0;
         let mut skipped = 0;
