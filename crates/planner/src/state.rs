@@ -295,10 +295,12 @@ impl State {
         let departure = &model.instance.departures[d];
         let item = &model.instance.items[item_index];
         let cargo = &self.cargo[d];
+        // Units (a fraction of one included) that fit one capacity; rounded
+        // down once below, as the floor of the least equals the least floor.
         let fit = |capacity: f64, used: f64, per_unit: f64| -> f64 {
             // Stay a hair inside the checker's slack so sums of rounded terms never cross it.
             let room = capacity + 0.5 * capacity_slack(capacity) - used;
-            (room / per_unit).floor()
+            room / per_unit
         };
         let mut units = fit(departure.payload_kg, cargo.weight_kg, item.unit_weight_kg).min(fit(
             departure.volume_m3,
@@ -315,6 +317,7 @@ impl State {
         if units.is_nan() || units < 0.0 {
             0
         } else {
+            // Truncation is the floor here: `units` is not negative.
             units.min(1e15) as i64
         }
     }
