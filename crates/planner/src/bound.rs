@@ -295,7 +295,9 @@ impl Bounder {
             if segments.is_empty() {
                 continue;
             }
-            let value = price_capacities(departure, &segments, &mut self.scratch);
+            let Some(value) = price_capacities(departure, &segments, &mut self.scratch) else {
+                continue;
+            };
             if value - departure.fixed_cost > 0.0 {
                 bound += value - departure.fixed_cost;
                 for (segment, &amount) in segments.iter().zip(&self.scratch.amounts) {
@@ -443,12 +445,14 @@ fn build_segments(
 /// load LP (found exactly, see [`capacity_lp`]): `sum(prices * capacities) +
 /// sum(units * max(0, profit - prices . use))`, an upper bound on the best
 /// load for any non-negative prices. Leaves the LP's amounts per segment in
-/// `scratch.amounts` (a subgradient of the bound).
+/// `scratch.amounts` (a subgradient of the bound). `None` when the
+/// departure, a charter, is shown unable to earn its fixed cost without
+/// solving the LP (its amounts are then not needed).
 fn price_capacities(
     departure: &mut DepartureData,
     segments: &[Segment],
     scratch: &mut Scratch,
-) -> f64 {
+) -> Option<f64> {
     let capacities = [
         departure.payload_kg,
         departure.volume_m3,
@@ -462,6 +466,19 @@ fn price_capacities(
         scratch.profit.push(segment.profit);
         scratch.use_.push(segment.use_);
     }
+    // Any non-negative prices bound the load's value: at the last ones, a
+    // charter that cannot earn its fixed cost adds nothing, and needs no LP.
+    if departure.fixed_cost > 0.0
+        && capacity_lp::dual_value(
+            &scratch.units,
+            &scratch.profit,
+            &scratch.use_,
+            capacities,
+            departure.prices,
+        ) <= departure.fixed_cost
+    {
+        return None;
+    }
     let prices = capacity_lp::solve(
         &scratch.units,
         &scratch.profit,
@@ -472,13 +489,13 @@ fn price_capacities(
         &mut scratch.order,
     );
     departure.prices = prices;
-    capacity_lp::dual_value(
+    Some(capacity_lp::dual_value(
         &scratch.units,
         &scratch.profit,
         &scratch.use_,
         capacities,
         prices,
-    )
+    ))
 }
 
 /// Buffers reused by every departure's load LP.
@@ -494,6 +511,79 @@ struct Scratch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn charters_skipped_without_their_lp_could_not_earn_their_fixed_cost() {
+        let mut rng = crate::model::SplitMix64::new(5);
+        let mut skipped = 0;
+        let mut solved = 0;
+        for case in 0..2_000 {
+            let n = 1 + rng.below(30);
+            let segments: Vec<Segment> = (0..n)
+                .map(|i| {
+                    let volume = 0.01 + 2.0 * rng.unit();
+                    Segment {
+                        units: (1 + rng.below(400)) as f64,
+                        profit: 0.01 + 40.0 * rng.unit(),
+                        use_: [1.0 + 300.0 * rng.unit(), volume, 0.0],
+                        request: i,
+                        group: i,
+                    }
+                })
+                .collect();
+            let capacities = [20_000.0 * rng.unit(), 120.0 * rng.unit(), 0.0];
+            // The LP's own value, solved outright.
+            let units: Vec<f64> = segments.iter().map(|s| s.units).collect();
+            let profit: Vec<f64> = segments.iter().map(|s| s.profit).collect();
+            let use_: Vec<[f64; 3]> = segments.iter().map(|s| s.use_).collect();
+            let optimal = capacity_lp::solve(
+                &units,
+                &profit,
+                &use_,
+                capacities,
+                [0.0; 3],
+                &mut Vec::new(),
+                &mut Vec::new(),
+            );
+            let lp = capacity_lp::dual_value(&units, &profit, &use_, capacities, optimal);
+            // Fixed costs around the load's value (or none), and last prices
+            // near the optimal ones, as between two iterations.
+            let fixed_cost = if rng.unit() < 0.2 {
+                0.0
+            } else {
+                lp * (0.5 + rng.unit())
+            };
+            let mut departure = DepartureData {
+                slots: Vec::new(),
+                payload_kg: capacities[0],
+                volume_m3: capacities[1],
+                cold_volume_m3: 0.0,
+                fixed_cost,
+                prices: std::array::from_fn(|k| optimal[k] * (0.8 + 0.4 * rng.unit())),
+            };
+            let mut scratch = Scratch::default();
+            match price_capacities(&mut departure, &segments, &mut scratch) {
+                None => {
+                    skipped += 1;
+                    assert!(
+                        fixed_cost > 0.0 && lp <= fixed_cost * (1.0 + 1e-9),
+                        "case {case}: skipped a charter whose load earns {lp} against {fixed_cost}"
+                    );
+                }
+                Some(value) => {
+                    solved += 1;
+                    assert!(
+                        (value - lp).abs() <= 1e-7 * (1.0 + lp.abs()),
+                        "case {case}: LP value {value} against {lp}"
+                    );
+                }
+            }
+        }
+        assert!(
+            skipped > 100 && solved > 100,
+            "both paths taken: {skipped} skipped, {solved} solved"
+        );
+    }
 
     #[test]
     fn trace_small() {
