@@ -419,6 +419,7 @@ fn build_segments(
     request_quantity: &[f64],
     out: &mut Vec<Segment>,
 ) {
+    // (reduced value, units left, request) and (multiplier, units, group).
     let mut requests: Vec<(f64, f64, usize)> = Vec::new();
     let mut groups: Vec<(f64, f64, usize)> = Vec::new();
     for slot in &departure.slots {
@@ -427,14 +428,14 @@ fn build_segments(
         for &(r, value) in &slot.requests {
             let reduced = value - mu[r];
             if reduced > 0.0 {
-                requests.push((reduced, 0.0, r));
+                requests.push((reduced, request_quantity[r], r));
             }
         }
         if requests.is_empty() {
             continue;
         }
         requests.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let demand: f64 = requests.iter().map(|&(_, _, r)| request_quantity[r]).sum();
+        let demand: f64 = requests.iter().map(|&(_, units, _)| units).sum();
         // Free stock (no multiplier) is the cheapest; when it covers the
         // demand no other group is needed and nothing needs sorting.
         let mut free = 0.0;
@@ -454,10 +455,6 @@ fn build_segments(
             groups[first_priced..].sort_by(|a, b| a.0.total_cmp(&b.0));
         }
         let use_ = item_use[slot.item];
-        let mut request_left: Vec<f64> = Vec::with_capacity(requests.len());
-        for &(_, _, r) in &requests {
-            request_left.push(request_quantity[r]);
-        }
         let (mut i, mut j) = (0usize, 0usize);
         let mut group_left = groups.first().map_or(0.0, |g| g.1);
         while i < requests.len() && j < groups.len() {
@@ -465,7 +462,7 @@ fn build_segments(
             if profit <= 0.0 {
                 break;
             }
-            let units = request_left[i].min(group_left);
+            let units = requests[i].1.min(group_left);
             if units > 0.0 {
                 out.push(Segment {
                     units,
@@ -475,9 +472,9 @@ fn build_segments(
                     group: groups[j].2,
                 });
             }
-            request_left[i] -= units;
+            requests[i].1 -= units;
             group_left -= units;
-            if request_left[i] <= 0.0 {
+            if requests[i].1 <= 0.0 {
                 i += 1;
             }
             if group_left <= 0.0 {
