@@ -186,6 +186,8 @@ const RING_ALL_UNITS: f64 = 0.5;
 const RELOT_BY_REACH: f64 = 0.5;
 /// Cells a departure's payload is cut into for the programme.
 const KNAPSACK_CELLS: usize = 2048;
+/// The knapsack's grid in the polish at the end ([`Search::polish`]).
+const POLISH_CELLS: usize = 16_384;
 /// Totals of one item it chooses among.
 const KNAPSACK_CHOICES: usize = 64;
 /// Of those, the totals next to what the departure carried, on either side.
@@ -705,17 +707,30 @@ impl<'m, 'a> Search<'m, 'a> {
     /// that the knapsack may take their packs and they take others. Kept
     /// when no worse.
     fn knapsack_step(&mut self, stop: &dyn Fn() -> bool) -> bool {
-        let model = self.model;
         let Some(d) = self.random_loaded() else {
             return false;
         };
-        let by_volume = fills_volume_more(model, d, &self.state.cargo[d]);
-        let cargo = &self.state.cargo[d];
-        let carried = carried_units(model, cargo);
+        let carried = carried_units(self.model, &self.state.cargo[d]);
         // Now and then one of its items comes off the other departures that
         // carry it, so that stock can change places with them.
         let shared = (self.rng.unit() < KNAPSACK_SHARED_ITEM)
             .then(|| carried[self.rng.below(carried.len())].0);
+        self.knapsack_repack(d, shared, KNAPSACK_CELLS, stop)
+    }
+
+    /// The knapsack move on departure `d`, with `shared` (an item it
+    /// carries) first taken off the other departures that carry it, on a
+    /// payload grid of `cells`.
+    fn knapsack_repack(
+        &mut self,
+        d: usize,
+        shared: Option<usize>,
+        cells: usize,
+        stop: &dyn Fn() -> bool,
+    ) -> bool {
+        let model = self.model;
+        let by_volume = fills_volume_more(model, d, &self.state.cargo[d]);
+        let carried = carried_units(model, &self.state.cargo[d]);
         let others = match shared {
             Some(item) => self.others_carrying(d, item),
             None => Vec::new(),
@@ -731,13 +746,46 @@ impl<'m, 'a> Search<'m, 'a> {
                 old_cargo.push(self.state.clear_item(model, e, item));
             }
         }
-        self.repack(d, by_volume, &carried, None);
+        self.repack(d, by_volume, &carried, None, cells);
         if let Some(item) = shared {
             for &(e, units) in &others {
                 self.state.load_total(model, e, item, units);
             }
         }
         self.fill_and_conclude(&departures, old_cargo, old_closed, before, stop)
+    }
+
+    /// Continues from the best plan and repacks each loaded departure once
+    /// by the knapsack on a fine grid ([`POLISH_CELLS`]), alone and then
+    /// with each of its items taken off the others that carry it, keeping
+    /// what is no worse: the search's grid is too coarse to tell apart two
+    /// fills a few kg apart. For small instances, at the end.
+    pub fn polish(&mut self, stop: &dyn Fn() -> bool) {
+        if let Some((state, value)) = self.best.take() {
+            self.state = state;
+            self.objective = value;
+        }
+        let temperature = std::mem::replace(&mut self.temperature, 0.0);
+        for d in self.by_departure_day.clone() {
+            if stop() {
+                break;
+            }
+            if self.state.cargo[d].is_empty() {
+                continue;
+            }
+            self.knapsack_repack(d, None, POLISH_CELLS, stop);
+            let items: Vec<usize> = carried_units(self.model, &self.state.cargo[d])
+                .iter()
+                .map(|k| k.0)
+                .collect();
+            for item in items {
+                if stop() || self.state.cargo[d].is_empty() {
+                    break;
+                }
+                self.knapsack_repack(d, Some(item), POLISH_CELLS, stop);
+            }
+        }
+        self.temperature = temperature;
     }
 
     /// Empties a loaded departure and another loaded one to the same
@@ -829,7 +877,13 @@ impl<'m, 'a> Search<'m, 'a> {
                 None => kept.push((item, units, 0)),
             }
         }
-        self.repack(d, by_volume, &carried, Some((&model.options[e], &kept)));
+        self.repack(
+            d,
+            by_volume,
+            &carried,
+            Some((&model.options[e], &kept)),
+            KNAPSACK_CELLS,
+        );
         let on_d = carried_units(model, &self.state.cargo[d]);
         for &(item, units, own) in &kept {
             let taken = on_d.iter().find(|k| k.0 == item).map_or(0, |k| k.1);
@@ -1191,10 +1245,11 @@ impl<'m, 'a> Search<'m, 'a> {
         by_volume: bool,
         carried: &[(usize, i64)],
         partner: Option<Partner>,
+        cells: usize,
     ) {
         let model = self.model;
         let departure = &model.instance.departures[d];
-        let cell_kg = departure.payload_kg / KNAPSACK_CELLS as f64;
+        let cell_kg = departure.payload_kg / cells as f64;
         let mut items: Vec<usize> = Vec::new();
         for option in &model.options[d] {
             let item = model.instance.requests[option.request].item;
@@ -1298,7 +1353,7 @@ impl<'m, 'a> Search<'m, 'a> {
             totals.push(chosen);
         }
         // Rounding each total up loses half a cell per item on average: give it back.
-        let picks = best_choices(&groups, KNAPSACK_CELLS + groups.len() / 2);
+        let picks = best_choices(&groups, cells + groups.len() / 2);
         for ((&item, pick), chosen) in items.iter().zip(&picks).zip(&totals) {
             let Some(j) = *pick else { continue };
             // The very packs that make the total (loading request by request
@@ -1331,6 +1386,52 @@ mod tests {
     use crate::generate::{generate_json, GenerateConfig, Size};
     use crate::instance::Instance;
     use crate::plan::{objective, to_json, Plan};
+
+    #[test]
+    fn the_polish_never_worsens_the_best_plan_keeps_it_feasible_and_can_improve_it() {
+        let mut improved = 0;
+        for seed in 1..=6 {
+            let text = generate_json(&GenerateConfig::for_size(Size::S, seed));
+            let instance = Instance::from_json(&text).expect("a generated instance");
+            let model = Model::new(&instance);
+            let never = || false;
+            let mut search = Search::new(&model, seed, &never);
+            search.enable_repacking();
+            // A short search at a threshold, so the best plan is not the
+            // current one and the coarse grid leaves room on some departures.
+            search.temperature = 0.001 * search.objective;
+            for _ in 0..300 {
+                search.step(&never);
+            }
+            let before = search.best_objective();
+            search.polish(&never);
+            let after = search.best_objective();
+            assert!(
+                after >= before - 1e-9 * (1.0 + before.abs()),
+                "seed {seed}: {after} < {before}"
+            );
+            if after > before + 1e-6 {
+                improved += 1;
+            }
+            let state = search.into_best();
+            let allocations = state.allocations(&model);
+            let value = objective(&instance, &allocations);
+            assert!(
+                (value - after).abs() <= 1e-6 * (1.0 + value.abs()),
+                "seed {seed}: kept {after} but the plan's objective is {value}"
+            );
+            let plan = Plan {
+                objective: value,
+                allocations,
+                upper_bound: None,
+                unmet: Vec::new(),
+            };
+            let report = check_plan_json(&instance, &to_json(&instance, &plan), None)
+                .expect("a plan the checker reads");
+            assert!(report.is_feasible(), "seed {seed}: {report:?}");
+        }
+        assert!(improved > 0, "the polish improved no plan");
+    }
 
     #[test]
     fn ring_moves_change_the_plan_and_keep_it_feasible_and_its_objective_true() {
