@@ -1413,22 +1413,11 @@ mod tests {
             if after > before + 1e-6 {
                 improved += 1;
             }
-            let state = search.into_best();
-            let allocations = state.allocations(&model);
-            let value = objective(&instance, &allocations);
+            let value = checked_objective(&instance, &model, &search.into_best(), "polish");
             assert!(
                 (value - after).abs() <= 1e-6 * (1.0 + value.abs()),
                 "seed {seed}: kept {after} but the plan's objective is {value}"
             );
-            let plan = Plan {
-                objective: value,
-                allocations,
-                upper_bound: None,
-                unmet: Vec::new(),
-            };
-            let report = check_plan_json(&instance, &to_json(&instance, &plan), None)
-                .expect("a plan the checker reads");
-            assert!(report.is_feasible(), "seed {seed}: {report:?}");
         }
         assert!(improved > 0, "the polish improved no plan");
     }
@@ -1516,17 +1505,23 @@ mod tests {
         assert!(changes > 0, "no {name} changed the plan");
         let best = search.best_objective();
         assert!(best >= start, "the best plan got worse: {best} < {start}");
-        let state = search.into_best();
-        let allocations = state.allocations(&model);
+        checked_objective(&instance, &model, &search.into_best(), name);
+    }
+
+    /// The objective of a state's plan, once the checker finds the plan
+    /// feasible and agrees with it.
+    fn checked_objective(instance: &Instance, model: &Model, state: &State, what: &str) -> f64 {
+        let allocations = state.allocations(model);
         let plan = Plan {
-            objective: objective(&instance, &allocations),
+            objective: objective(instance, &allocations),
             allocations,
             upper_bound: None,
             unmet: Vec::new(),
         };
-        let report = check_plan_json(&instance, &to_json(&instance, &plan), None)
+        let report = check_plan_json(instance, &to_json(instance, &plan), None)
             .expect("a plan the checker reads");
-        assert!(report.is_feasible(), "{name}: {report:?}");
+        assert!(report.is_feasible(), "{what}: {report:?}");
         assert!((report.objective - plan.objective).abs() <= 1e-6 * (1.0 + plan.objective.abs()));
+        plan.objective
     }
 }
