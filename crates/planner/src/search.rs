@@ -715,22 +715,23 @@ impl<'m, 'a> Search<'m, 'a> {
         // carry it, so that stock can change places with them.
         let shared = (self.rng.unit() < KNAPSACK_SHARED_ITEM)
             .then(|| carried[self.rng.below(carried.len())].0);
-        self.knapsack_repack(d, shared, KNAPSACK_CELLS, stop)
+        self.knapsack_repack(d, &carried, shared, KNAPSACK_CELLS, stop)
     }
 
-    /// The knapsack move on departure `d`, with `shared` (an item it
-    /// carries) first taken off the other departures that carry it, on a
-    /// payload grid of `cells`.
+    /// The knapsack move on departure `d` (which carries `carried`, as
+    /// [`carried_units`] gives it), with `shared` (an item it carries) first
+    /// taken off the other departures that carry it, on a payload grid of
+    /// `cells`.
     fn knapsack_repack(
         &mut self,
         d: usize,
+        carried: &[(usize, i64)],
         shared: Option<usize>,
         cells: usize,
         stop: &dyn Fn() -> bool,
     ) -> bool {
         let model = self.model;
         let by_volume = fills_volume_more(model, d, &self.state.cargo[d]);
-        let carried = carried_units(model, &self.state.cargo[d]);
         let others = match shared {
             Some(item) => self.others_carrying(d, item),
             None => Vec::new(),
@@ -746,7 +747,7 @@ impl<'m, 'a> Search<'m, 'a> {
                 old_cargo.push(self.state.clear_item(model, e, item));
             }
         }
-        self.repack(d, by_volume, &carried, None, cells);
+        self.repack(d, by_volume, carried, None, cells);
         if let Some(item) = shared {
             for &(e, units) in &others {
                 self.state.load_total(model, e, item, units);
@@ -773,7 +774,8 @@ impl<'m, 'a> Search<'m, 'a> {
             if self.state.cargo[d].is_empty() {
                 continue;
             }
-            self.knapsack_repack(d, None, POLISH_CELLS, stop);
+            let carried = carried_units(self.model, &self.state.cargo[d]);
+            self.knapsack_repack(d, &carried, None, POLISH_CELLS, stop);
             let items: Vec<usize> = carried_units(self.model, &self.state.cargo[d])
                 .iter()
                 .map(|k| k.0)
@@ -782,7 +784,8 @@ impl<'m, 'a> Search<'m, 'a> {
                 if stop() || self.state.cargo[d].is_empty() {
                     break;
                 }
-                self.knapsack_repack(d, Some(item), POLISH_CELLS, stop);
+                let carried = carried_units(self.model, &self.state.cargo[d]);
+                self.knapsack_repack(d, &carried, Some(item), POLISH_CELLS, stop);
             }
         }
         self.temperature = temperature;

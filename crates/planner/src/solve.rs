@@ -188,16 +188,14 @@ pub fn solve(
     // stops a share of the time sooner to leave it room.
     let polish = model.is_small();
     let polish_share = if polish { POLISH_SHARE } else { 0.0 };
-    let polish_out_of_time = || {
-        options
-            .time_limit
-            .is_some_and(|limit| clock.elapsed() >= reserve(limit, SEARCH_SHARE))
-    };
-    let out_of_time = || {
+    // Whether the search's time is up, with `held_back` of the limit kept.
+    let search_over = |held_back: f64| {
         options.time_limit.is_some_and(|limit| {
-            clock.elapsed() + limit.mul_f64(polish_share) >= reserve(limit, SEARCH_SHARE)
+            clock.elapsed() + limit.mul_f64(held_back) >= reserve(limit, SEARCH_SHARE)
         })
     };
+    let polish_out_of_time = || search_over(0.0);
+    let out_of_time = || search_over(polish_share);
     let explain_out_of_time = || {
         options
             .time_limit
