@@ -3,7 +3,8 @@
 //! `planner-bench solve INSTANCE OUT [SECONDS] [SEED]` runs the planner and
 //! prints one JSON line (objective, bound, gap, seconds, time to reach given
 //! objectives; `PLANNER_TRACE=1` prints every progress report to stderr,
-//! `PLANNER_MOVES=N` runs N search moves with no time limit instead);
+//! `PLANNER_MOVES=N` runs N search moves with no time limit instead, and
+//! `PLANNER_BOUND_ITERATIONS=N` beside it N iterations of the bound);
 //! `planner-bench greedy INSTANCE OUT` runs the greedy baseline;
 //! `planner-bench generate SIZE SEED OUT` writes a generated instance.
 
@@ -55,7 +56,14 @@ fn run(args: &[String]) -> Result<(), String> {
                     None => Some(Duration::from_secs_f64(seconds)),
                 },
                 max_moves: moves,
-                bound_iterations: moves.map(|_| 1),
+                // PLANNER_BOUND_ITERATIONS=N with PLANNER_MOVES: the bound's
+                // iterations (default 1), to time the bound alone.
+                bound_iterations: moves.map(|_| {
+                    std::env::var("PLANNER_BOUND_ITERATIONS")
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(1)
+                }),
                 cores: std::thread::available_parallelism().ok().map(|n| n.get()),
             };
             let mut reached: Vec<Option<f64>> = vec![None; reach.len()];

@@ -58,13 +58,36 @@ pub(crate) fn solve(
     let mut basis = [Var::Slack(0), Var::Slack(1), Var::Slack(2)];
     // Values of the basic variables.
     let mut value = rhs;
+    // Runs: the longest stretches of segments with the same use per unit and
+    // profits that never rise (one item's value pieces, best first). A run
+    // is always kept in the shape "a prefix at its upper bound, then at
+    // most one basic segment, then the rest at zero", so its only candidates
+    // to enter are the two segments at the prefix's edge, and pricing costs a
+    // run, not a segment. (Two segments of one column are never both basic:
+    // their basis would be singular.)
+    let mut runs: Vec<usize> = (0..n)
+        .filter(|&i| i == 0 || use_[i] != use_[i - 1] || profit[i] > profit[i - 1])
+        .collect();
+    runs.push(n);
+    let run_count = runs.len() - 1;
+    let mut run_of = vec![0u32; n];
+    for r in 0..run_count {
+        for slot in &mut run_of[runs[r]..runs[r + 1]] {
+            *slot = r as u32;
+        }
+    }
+    // Per run: how many of its segments are at their upper bound (its
+    // prefix), and whether the segment right after them is basic.
+    let mut prefix = vec![0usize; run_count];
+    let mut run_basic = vec![false; run_count];
     // Segments at their upper bound (nonbasic); the others nonbasic at zero
     // unless basic.
     let mut at_upper = vec![false; n];
     let mut basic_row = vec![usize::MAX; n];
     // A warm start: whole segments, best reduced profit per scaled use at the
-    // `warm` prices first, while they fit (a basic solution with the slacks
-    // basic); the simplex then needs few steps.
+    // `warm` prices first, while they fit and each run's prefix stays whole
+    // (a basic solution with the slacks basic); the simplex then needs few
+    // steps.
     order.clear();
     for i in 0..n {
         let a = use_[i];
@@ -74,22 +97,22 @@ pub(crate) fn solve(
             order.push((reduced / size.max(1e-300), i));
         }
     }
-    order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     for &(_, i) in order.iter() {
+        let r = run_of[i] as usize;
+        if i != runs[r] + prefix[r] {
+            continue;
+        }
         let need: [f64; 3] = std::array::from_fn(|k| use_[i][k] * scale[k] * units[i]);
         if (0..3).all(|k| need[k] <= value[k]) {
             for k in 0..3 {
                 value[k] -= need[k];
             }
             at_upper[i] = true;
+            prefix[r] += 1;
         }
     }
     let mut slack_row = [0usize, 1, 2];
-    // Where each run of segments with the same use per unit starts.
-    let mut runs: Vec<usize> = (0..n)
-        .filter(|&i| i == 0 || use_[i] != use_[i - 1])
-        .collect();
-    runs.push(n);
     let tolerance = 1e-9;
     let max_iterations = 64 + 4 * n;
     let mut duals = [0.0; 3];
@@ -101,25 +124,33 @@ pub(crate) fn solve(
         let c_b: [f64; 3] = std::array::from_fn(|r| cost(basis[r]));
         duals = std::array::from_fn(|k| (0..3).map(|r| c_b[r] * inverse[r][k]).sum());
         // Entering variable: largest reduced cost that improves (Dantzig).
+        // In a run with a basic segment none can improve; otherwise the
+        // first segment at zero has the run's best profit and the last at
+        // its upper bound the worst.
         let mut entering: Option<(Var, f64, f64)> = None; // (var, direction, |reduced|)
-                                                          // Segments of one item share their column: price it once per run.
-        for run in runs.windows(2) {
-            let a = column(Var::Segment(run[0]));
+        for r in 0..run_count {
+            if run_basic[r] {
+                continue;
+            }
+            let (start, end) = (runs[r], runs[r + 1]);
+            let a = column(Var::Segment(start));
             let priced = duals[0] * a[0] + duals[1] * a[1] + duals[2] * a[2];
-            for i in run[0]..run[1] {
-                if basic_row[i] != usize::MAX {
-                    continue;
+            let edge = start + prefix[r];
+            if edge < end {
+                let reduced = profit[edge] - priced;
+                if reduced > tolerance * (1.0 + profit[edge])
+                    && entering.is_none_or(|(_, _, best)| reduced > best)
+                {
+                    entering = Some((Var::Segment(edge), 1.0, reduced));
                 }
+            }
+            if edge > start {
+                let i = edge - 1;
                 let reduced = profit[i] - priced;
-                let direction = if !at_upper[i] && reduced > tolerance * (1.0 + profit[i]) {
-                    1.0
-                } else if at_upper[i] && reduced < -tolerance * (1.0 + profit[i]) {
-                    -1.0
-                } else {
-                    continue;
-                };
-                if entering.is_none_or(|(_, _, best)| reduced.abs() > best) {
-                    entering = Some((Var::Segment(i), direction, reduced.abs()));
+                if reduced < -tolerance * (1.0 + profit[i])
+                    && entering.is_none_or(|(_, _, best)| -reduced > best)
+                {
+                    entering = Some((Var::Segment(i), -1.0, -reduced));
                 }
             }
         }
@@ -169,24 +200,41 @@ pub(crate) fn solve(
         }
         match leaving {
             None => {
-                // The entering segment goes from one bound to the other.
+                // The entering segment goes from one bound to the other: the
+                // prefix of its run grows or shrinks by one.
                 if let Var::Segment(i) = q {
+                    let run = run_of[i] as usize;
                     at_upper[i] = !at_upper[i];
+                    if at_upper[i] {
+                        prefix[run] += 1;
+                    } else {
+                        prefix[run] -= 1;
+                    }
                 }
             }
             Some((r, to_upper)) => {
                 match basis[r] {
                     Var::Segment(i) => {
+                        let run = run_of[i] as usize;
                         basic_row[i] = usize::MAX;
                         at_upper[i] = to_upper;
+                        run_basic[run] = false;
+                        if to_upper {
+                            prefix[run] += 1;
+                        }
                     }
                     Var::Slack(k) => slack_row[k] = usize::MAX,
                 }
                 let entered_at = match q {
                     Var::Segment(i) => {
+                        let run = run_of[i] as usize;
                         let start = if at_upper[i] { units[i] } else { 0.0 };
+                        if at_upper[i] {
+                            prefix[run] -= 1;
+                        }
                         at_upper[i] = false;
                         basic_row[i] = r;
+                        run_basic[run] = true;
                         start + direction * limit
                     }
                     Var::Slack(k) => {
@@ -307,10 +355,14 @@ mod tests {
         for case in 0..2_000 {
             let n = 1 + rng.below(40);
             let units: Vec<f64> = (0..n).map(|_| (1 + rng.below(500)) as f64).collect();
-            let profit: Vec<f64> = (0..n).map(|_| 0.01 + 50.0 * rng.unit()).collect();
-            // Runs of segments share an item's use per unit, as in a departure.
+            let mut profit: Vec<f64> = (0..n).map(|_| 0.01 + 50.0 * rng.unit()).collect();
+            // Runs of segments share an item's use per unit, as in a departure,
+            // mostly with falling profits (an item's value pieces, best first).
             let mut use_: Vec<[f64; 3]> = Vec::with_capacity(n);
-            for _ in 0..n {
+            for i in 0..n {
+                if i > 0 && rng.unit() < 0.7 {
+                    profit[i] = profit[i - 1] * [1.0, rng.unit()][rng.below(2)];
+                }
                 if use_.is_empty() || rng.unit() < 0.4 {
                     let weight = 1.0 + 400.0 * rng.unit();
                     let volume = 0.01 + 2.0 * rng.unit();
