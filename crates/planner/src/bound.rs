@@ -295,7 +295,7 @@ impl Bounder {
             }
             segments.clear();
             build_segments(
-                departure,
+                &mut *departure,
                 &self.mu,
                 &self.lambda,
                 &self.item_use,
@@ -411,77 +411,79 @@ fn quick_upper(
 }
 
 /// The concave value pieces of one departure for the current multipliers.
+///
+/// Each slot's requests are kept in order of reduced value, best first, and
+/// its groups in order of multiplier, cheapest first (ties by index in
+/// both): the multipliers move little between iterations, so an insertion
+/// sort of last iteration's order costs about one pass.
 fn build_segments(
-    departure: &DepartureData,
+    departure: &mut DepartureData,
     mu: &[f64],
     lambda: &[f64],
     item_use: &[[f64; 3]],
     request_quantity: &[f64],
     out: &mut Vec<Segment>,
 ) {
-    // (reduced value, units left, request) and (multiplier, units, group).
-    let mut requests: Vec<(f64, f64, usize)> = Vec::new();
-    let mut groups: Vec<(f64, f64, usize)> = Vec::new();
-    for slot in &departure.slots {
-        requests.clear();
-        groups.clear();
-        for &(r, value) in &slot.requests {
-            let reduced = value - mu[r];
-            if reduced > 0.0 {
-                requests.push((reduced, request_quantity[r], r));
-            }
+    for slot in &mut departure.slots {
+        let reduced = |&(r, value): &(usize, f64)| value - mu[r];
+        insertion_sort(&mut slot.requests, |a, b| {
+            let (x, y) = (reduced(a), reduced(b));
+            x > y || (x == y && a.0 < b.0)
+        });
+        match slot.requests.first() {
+            Some(first) if reduced(first) > 0.0 => {}
+            _ => continue,
         }
-        if requests.is_empty() {
-            continue;
-        }
-        requests.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let demand: f64 = requests.iter().map(|&(_, units, _)| units).sum();
-        // Free stock (no multiplier) is the cheapest; when it covers the
-        // demand no other group is needed and nothing needs sorting.
-        let mut free = 0.0;
-        for &(g, units) in &slot.groups {
-            if lambda[g] <= 0.0 {
-                groups.push((0.0, units, g));
-                free += units;
-            }
-        }
-        if free < demand {
-            let first_priced = groups.len();
-            for &(g, units) in &slot.groups {
-                if lambda[g] > 0.0 {
-                    groups.push((lambda[g], units, g));
-                }
-            }
-            groups[first_priced..].sort_by(|a, b| a.0.total_cmp(&b.0));
-        }
+        insertion_sort(&mut slot.groups, |a, b| {
+            let (x, y) = (lambda[a.0], lambda[b.0]);
+            x < y || (x == y && a.0 < b.0)
+        });
+        let (requests, groups) = (&slot.requests, &slot.groups);
         let use_ = item_use[slot.item];
         let (mut i, mut j) = (0usize, 0usize);
+        let mut request_left = request_quantity[requests[0].0];
         let mut group_left = groups.first().map_or(0.0, |g| g.1);
         while i < requests.len() && j < groups.len() {
-            let profit = requests[i].0 - groups[j].0;
-            if profit <= 0.0 {
+            let value = reduced(&requests[i]);
+            let profit = value - lambda[groups[j].0];
+            if value <= 0.0 || profit <= 0.0 {
                 break;
             }
-            let units = requests[i].1.min(group_left);
+            let units = request_left.min(group_left);
             if units > 0.0 {
                 out.push(Segment {
                     units,
                     profit,
                     use_,
-                    request: requests[i].2,
-                    group: groups[j].2,
+                    request: requests[i].0,
+                    group: groups[j].0,
                 });
             }
-            requests[i].1 -= units;
+            request_left -= units;
             group_left -= units;
-            if requests[i].1 <= 0.0 {
+            if request_left <= 0.0 {
                 i += 1;
+                request_left = requests.get(i).map_or(0.0, |r| request_quantity[r.0]);
             }
             if group_left <= 0.0 {
                 j += 1;
                 group_left = groups.get(j).map_or(0.0, |g| g.1);
             }
         }
+    }
+}
+
+/// Sorts `items` so that no element is `before` one ahead of it; quick on a
+/// list that is nearly in order already.
+fn insertion_sort<T: Copy>(items: &mut [T], before: impl Fn(&T, &T) -> bool) {
+    for k in 1..items.len() {
+        let item = items[k];
+        let mut at = k;
+        while at > 0 && before(&item, &items[at - 1]) {
+            items[at] = items[at - 1];
+            at -= 1;
+        }
+        items[at] = item;
     }
 }
 
@@ -629,6 +631,125 @@ mod tests {
         );
     }
 
+    /// The segments as first written: the slot's requests with a positive
+    /// reduced value sorted afresh (best first, ties by index), against the
+    /// free groups and then the priced ones, cheapest first (ties by index).
+    fn segments_sorted_afresh(
+        slot: &Slot,
+        mu: &[f64],
+        lambda: &[f64],
+        request_quantity: &[f64],
+    ) -> Vec<(f64, f64, usize, usize)> {
+        let mut requests: Vec<(f64, f64, usize)> = slot
+            .requests
+            .iter()
+            .map(|&(r, value)| (value - mu[r], request_quantity[r], r))
+            .filter(|r| r.0 > 0.0)
+            .collect();
+        requests.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));
+        let mut groups: Vec<(f64, f64, usize)> = slot
+            .groups
+            .iter()
+            .map(|&(g, units)| (lambda[g], units, g))
+            .collect();
+        groups.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
+        let mut out = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < requests.len() && j < groups.len() {
+            let profit = requests[i].0 - groups[j].0;
+            if profit <= 0.0 {
+                break;
+            }
+            let units = requests[i].1.min(groups[j].1);
+            out.push((units, profit, requests[i].2, groups[j].2));
+            requests[i].1 -= units;
+            groups[j].1 -= units;
+            if requests[i].1 <= 0.0 {
+                i += 1;
+            }
+            if groups[j].1 <= 0.0 {
+                j += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn segments_from_lists_kept_in_order_match_a_fresh_sort_as_multipliers_move() {
+        let mut rng = crate::model::SplitMix64::new(13);
+        let (request_count, group_count) = (15, 12);
+        for case in 0..300 {
+            let request_quantity: Vec<f64> = (0..request_count)
+                .map(|_| (1 + rng.below(300)) as f64)
+                .collect();
+            // Few distinct values, so that ties are common.
+            let mut mu: Vec<f64> = (0..request_count).map(|_| rng.below(4) as f64).collect();
+            let mut lambda: Vec<f64> = (0..group_count).map(|_| rng.below(3) as f64).collect();
+            let slots: Vec<Slot> = (0..1 + rng.below(3))
+                .map(|item| {
+                    let mut requests: Vec<(usize, f64)> = Vec::new();
+                    for r in 0..request_count {
+                        if rng.unit() < 0.5 {
+                            requests.push((r, (rng.below(8) * 5) as f64));
+                        }
+                    }
+                    // Any first order: the lists are sorted by what they hold.
+                    requests.reverse();
+                    let mut groups: Vec<(usize, f64)> = Vec::new();
+                    for g in 0..group_count {
+                        if rng.unit() < 0.5 {
+                            groups.push((g, (1 + rng.below(400)) as f64));
+                        }
+                    }
+                    let eligible_units = groups.iter().map(|g| g.1).sum();
+                    Slot {
+                        item,
+                        requests,
+                        groups,
+                        eligible_units,
+                    }
+                })
+                .filter(|slot| !slot.groups.is_empty())
+                .collect();
+            let mut departure = DepartureData {
+                slots,
+                payload_kg: 1_000.0,
+                volume_m3: 10.0,
+                cold_volume_m3: 1.0,
+                fixed_cost: 0.0,
+                prices: [0.0; 3],
+            };
+            let item_use = vec![[1.0, 0.01, 0.0]; 3];
+            for step in 0..20 {
+                let mut segments = Vec::new();
+                build_segments(
+                    &mut departure,
+                    &mu,
+                    &lambda,
+                    &item_use,
+                    &request_quantity,
+                    &mut segments,
+                );
+                let got: Vec<(f64, f64, usize, usize)> = segments
+                    .iter()
+                    .map(|s| (s.units, s.profit, s.request, s.group))
+                    .collect();
+                let want: Vec<(f64, f64, usize, usize)> = departure
+                    .slots
+                    .iter()
+                    .flat_map(|slot| segments_sorted_afresh(slot, &mu, &lambda, &request_quantity))
+                    .collect();
+                assert_eq!(got, want, "case {case}, step {step}");
+                // The multipliers move a little, as between two iterations.
+                for m in mu.iter_mut().chain(lambda.iter_mut()) {
+                    if rng.unit() < 0.3 {
+                        *m = (*m + rng.below(3) as f64 - 1.0).max(0.0);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_quick_upper_bound_is_never_below_the_dual_formula() {
         let mut rng = crate::model::SplitMix64::new(9);
@@ -681,7 +802,7 @@ mod tests {
                     }
                 })
                 .collect();
-            let departure = DepartureData {
+            let mut departure = DepartureData {
                 slots,
                 payload_kg: 5_000.0 * rng.unit(),
                 volume_m3: 50.0 * rng.unit(),
@@ -691,7 +812,7 @@ mod tests {
             };
             let mut segments = Vec::new();
             build_segments(
-                &departure,
+                &mut departure,
                 &mu,
                 &lambda,
                 &item_use,
