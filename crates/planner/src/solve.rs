@@ -13,13 +13,25 @@ use crate::plan::{objective, Plan};
 use crate::search::Search;
 use crate::state::State;
 
-/// The search (and the bound beside it) stops this long per lot and request
-/// before the time limit, but at least at this share of it: splitting the plan
-/// into allocations and explaining what is unmet take the rest.
+/// The search (and the bound beside it) stops before the time limit by the
+/// time the plan's allocations and the explanation of what is unmet take
+/// (see [`Deadlines`]), but at least at this share of it.
 const SEARCH_SHARE: f64 = 0.9;
-/// Unmet requests get only quick reasons after this share.
+/// Unmet requests get only quick reasons after this share, or sooner by the
+/// time the quick reasons and the plan itself take.
 const EXPLAIN_SHARE: f64 = 0.98;
-const RESERVE_PER_OBJECT_S: f64 = 30e-6;
+/// The time kept for the quick reasons and the plan: this much...
+const TAIL_S: f64 = 0.003;
+/// ...and this much per lot or request and departure (a quick reason still
+/// looks at the departures to the request's destination; at XL the tail
+/// comes to the share's cap, about 1 s on a slow 2-core machine).
+const TAIL_PER_OBJECT_DEPARTURE_S: f64 = 2e-9;
+/// The full explanation's time per lot or request and departure (each
+/// unmet request looks at the departures and the stock that could serve
+/// it): about twice what a slow 2-core machine takes at L and XL.
+const EXPLAIN_PER_OBJECT_DEPARTURE_S: f64 = 2e-8;
+/// The search stops at least this long before the limit.
+const SEARCH_RESERVE_MIN_S: f64 = 0.015;
 /// The threshold at the start, as a share of the objective.
 const TEMPERATURE: f64 = 0.002;
 /// The threshold falls linearly to a hundredth of its start
@@ -177,11 +189,11 @@ pub fn solve(
     let stop = AtomicBool::new(false);
     // The search stops a little before the limit: splitting the plan into
     // allocations and explaining what is unmet take the rest.
-    let size = (instance.lots.len() + instance.requests.len()) as f64;
-    let reserve = |limit: Duration, share: f64| {
-        limit.saturating_sub(
-            Duration::from_secs_f64(0.002 + RESERVE_PER_OBJECT_S * size)
-                .min(limit.mul_f64(1.0 - share)),
+    let deadlines = |limit: Duration| {
+        Deadlines::new(
+            limit,
+            instance.lots.len() + instance.requests.len(),
+            instance.departures.len(),
         )
     };
     // Small instances end with a polish ([`Search::polish`]): the search
@@ -191,7 +203,7 @@ pub fn solve(
     // Whether the search's time is up, with `held_back` of the limit kept.
     let search_over = |held_back: f64| {
         options.time_limit.is_some_and(|limit| {
-            clock.elapsed() + limit.mul_f64(held_back) >= reserve(limit, SEARCH_SHARE)
+            clock.elapsed() + limit.mul_f64(held_back) >= deadlines(limit).search
         })
     };
     let polish_out_of_time = || search_over(0.0);
@@ -199,7 +211,7 @@ pub fn solve(
     let explain_out_of_time = || {
         options
             .time_limit
-            .is_some_and(|limit| clock.elapsed() >= reserve(limit, EXPLAIN_SHARE))
+            .is_some_and(|limit| clock.elapsed() >= deadlines(limit).explain)
     };
 
     // The best plan value so far, for the bound's step sizes; the bound sets
@@ -457,4 +469,71 @@ pub fn solve(
         fraction_done: 1.0,
     });
     plan
+}
+
+/// When, within a time limit, the search (and the bound) stop and when the
+/// explanation of what is unmet falls back to quick reasons.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Deadlines {
+    search: Duration,
+    explain: Duration,
+}
+
+impl Deadlines {
+    /// `objects`: lots and requests; `departures`: the instance's departures.
+    fn new(limit: Duration, objects: usize, departures: usize) -> Self {
+        let objects = objects as f64;
+        let departures = departures as f64;
+        let tail = TAIL_S + TAIL_PER_OBJECT_DEPARTURE_S * objects * departures;
+        let explanation = EXPLAIN_PER_OBJECT_DEPARTURE_S * objects * departures;
+        let before = |seconds: f64, share: f64| {
+            limit.saturating_sub(Duration::from_secs_f64(seconds).min(limit.mul_f64(1.0 - share)))
+        };
+        Deadlines {
+            search: before((tail + explanation).max(SEARCH_RESERVE_MIN_S), SEARCH_SHARE),
+            explain: before(tail, EXPLAIN_SHARE),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_explanation_gets_its_time_after_the_search_stops() {
+        // (limit s, lots and requests, departures): small.json at 1 s, the
+        // benchmark sizes at their limits, and M and L with more time.
+        let cases = [
+            (1.0, 450, 30),
+            (2.0, 450, 30),
+            (10.0, 4_000, 150),
+            (60.0, 4_000, 150),
+            (10.0, 36_000, 800),
+            (60.0, 36_000, 800),
+            (60.0, 230_000, 3_000),
+            (0.1, 230_000, 3_000),
+        ];
+        for (limit_s, objects, departures) in cases {
+            let limit = Duration::from_secs_f64(limit_s);
+            let d = Deadlines::new(limit, objects, departures);
+            let case = format!("{limit_s} s, {objects} objects, {departures} departures");
+            assert!(d.search <= d.explain, "{case}: {d:?}");
+            assert!(d.explain < limit, "{case}: {d:?}");
+            assert!(d.search >= limit.mul_f64(SEARCH_SHARE), "{case}: {d:?}");
+            assert!(d.explain >= limit.mul_f64(EXPLAIN_SHARE), "{case}: {d:?}");
+            // The full explanation's estimate fits between the two, unless
+            // the search would have to give up more than its share for it.
+            let wanted = Duration::from_secs_f64(
+                EXPLAIN_PER_OBJECT_DEPARTURE_S * objects as f64 * departures as f64,
+            );
+            if d.search > limit.mul_f64(SEARCH_SHARE) {
+                assert!(d.explain - d.search >= wanted, "{case}: {d:?}");
+            }
+        }
+        // Before, both fell at the same moment whenever the reserve was under
+        // 2 % of the limit (M at 10 s), leaving the explanation no time.
+        let m = Deadlines::new(Duration::from_secs(10), 4_000, 150);
+        assert!(m.explain - m.search >= Duration::from_millis(10), "{m:?}");
+    }
 }
