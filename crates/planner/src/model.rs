@@ -85,10 +85,9 @@ pub(crate) struct Model<'a> {
     /// Per item, class indices in order of preference: soonest expiry first,
     /// earmarked before free stock, latest availability first.
     pub item_classes: Vec<Vec<usize>>,
-    /// `item_classes` restricted to the classes a destination's earmark
-    /// allows: `destination_classes[destination][item]`, same order.
-    pub destination_classes: Vec<Vec<Vec<usize>>>,
-    /// The same lists, indexed by the day each class can be at each node.
+    /// Per (destination, item), `item_classes` restricted to the classes the
+    /// destination's earmarks allow (same order), indexed by the day each
+    /// class can be at each node.
     pub stock: StockLists,
     /// Per stock list, each member's pack size and expiry (`Day::MAX`: none),
     /// side by side for quick scans.
@@ -314,7 +313,6 @@ impl<'a> Model<'a> {
             earmark_allows,
             item_classes,
             stock,
-            destination_classes,
             options,
             destination_departures,
             effective_kg,

@@ -28,8 +28,8 @@ const TAIL_S: f64 = 0.003;
 const TAIL_PER_OBJECT_DEPARTURE_S: f64 = 2e-9;
 /// The full explanation's time per lot or request and departure (each
 /// unmet request looks at the departures and the stock that could serve
-/// it): about twice what a slow 2-core machine takes at L and XL.
-const EXPLAIN_PER_OBJECT_DEPARTURE_S: f64 = 2e-8;
+/// it): about twice what a slow 2-core machine takes at XL (5 ns; 2 ns at L).
+const EXPLAIN_PER_OBJECT_DEPARTURE_S: f64 = 1e-8;
 /// The search stops at least this long before the limit.
 const SEARCH_RESERVE_MIN_S: f64 = 0.015;
 /// The threshold at the start, as a share of the objective.
