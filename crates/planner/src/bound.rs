@@ -140,21 +140,12 @@ impl Bounder {
             }
             for slot in &mut slots {
                 let mut touched = Vec::new();
-                let list = model.stock.list_id(departure.destination_index, slot.item);
-                let classes = &model.stock.lists[list];
-                let ready = model.stock.ready(list, departure.node);
-                let threshold = departure.arrives + instance.items[slot.item].min_shelf_life_days;
-                let start = classes
-                    .partition_point(|&c| model.classes[c].expires.is_some_and(|e| e < threshold));
-                for (&c, &day) in classes[start..].iter().zip(&ready[start..]) {
-                    if day <= departure.departs {
-                        debug_assert!(model.class_fits(c, d));
-                        let g = group_of_class[c];
-                        if eligible[g] == 0.0 {
-                            touched.push(g);
-                        }
-                        eligible[g] += (model.classes[c].packs * model.classes[c].pack_size) as f64;
+                for c in model.departure_classes(d, slot.item) {
+                    let g = group_of_class[c];
+                    if eligible[g] == 0.0 {
+                        touched.push(g);
                     }
+                    eligible[g] += (model.classes[c].packs * model.classes[c].pack_size) as f64;
                 }
                 touched.sort_unstable();
                 for g in touched {

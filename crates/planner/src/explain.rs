@@ -29,6 +29,26 @@ struct DepartureStock {
     smallest_pack_left: i64,
 }
 
+impl DepartureStock {
+    /// The figures of the given classes in the plan `state`.
+    fn of(model: &Model, state: &State, classes: impl Iterator<Item = usize>) -> Self {
+        let mut stock = DepartureStock {
+            total_units: 0,
+            left_units: 0,
+            smallest_pack_left: i64::MAX,
+        };
+        for c in classes {
+            let class = &model.classes[c];
+            stock.total_units += class.packs * class.pack_size;
+            if state.class_left[c] > 0 {
+                stock.left_units += state.class_left[c] * class.pack_size;
+                stock.smallest_pack_left = stock.smallest_pack_left.min(class.pack_size);
+            }
+        }
+        stock
+    }
+}
+
 /// Per (departure, item) stock figures, computed once.
 #[derive(Default)]
 struct Cache {
@@ -36,6 +56,8 @@ struct Cache {
 }
 
 impl Cache {
+    /// The stock of `item` eligible for departure `d`, found once from the
+    /// stock index ([`Model::departure_classes`]).
     fn departure_stock(
         &mut self,
         model: &Model,
@@ -46,43 +68,8 @@ impl Cache {
         *self
             .stock
             .entry((d, item))
-            .or_insert_with(|| departure_stock(model, state, d, item))
+            .or_insert_with(|| DepartureStock::of(model, state, model.departure_classes(d, item)))
     }
-}
-
-/// The stock of `item` eligible for departure `d`, from the stock index: the
-/// destination's list of the item (earmarks allowing) in order of expiry, its
-/// classes past the shelf-life threshold and at the departure's node in time.
-/// These are exactly the classes [`Model::class_fits`] accepts, without
-/// testing every class of the item.
-fn departure_stock(model: &Model, state: &State, d: usize, item: usize) -> DepartureStock {
-    let departure = &model.instance.departures[d];
-    let spec = &model.instance.items[item];
-    let mut stock = DepartureStock {
-        total_units: 0,
-        left_units: 0,
-        smallest_pack_left: i64::MAX,
-    };
-    if spec.dangerous_goods && !departure.dangerous_goods {
-        return stock;
-    }
-    let list = model.stock.list_id(departure.destination_index, item);
-    let threshold = departure.arrives + spec.min_shelf_life_days;
-    let start = model.list_expires[list].partition_point(|&expires| expires < threshold);
-    let ready = model.stock.ready(list, departure.node);
-    for (&c, &day) in model.stock.lists[list][start..].iter().zip(&ready[start..]) {
-        if day > departure.departs {
-            continue;
-        }
-        debug_assert!(model.class_fits(c, d));
-        let class = &model.classes[c];
-        stock.total_units += class.packs * class.pack_size;
-        if state.class_left[c] > 0 {
-            stock.left_units += state.class_left[c] * class.pack_size;
-            stock.smallest_pack_left = stock.smallest_pack_left.min(class.pack_size);
-        }
-    }
-    stock
 }
 
 /// The reason each request is not fully met. Once `stop` says so (checked
@@ -365,32 +352,6 @@ mod tests {
     use crate::instance::Instance;
     use crate::search::Search;
 
-    /// The figures by testing every class of the item, as first written.
-    fn departure_stock_by_scan(
-        model: &Model,
-        state: &State,
-        d: usize,
-        item: usize,
-    ) -> DepartureStock {
-        let mut stock = DepartureStock {
-            total_units: 0,
-            left_units: 0,
-            smallest_pack_left: i64::MAX,
-        };
-        for &c in &model.item_classes[item] {
-            if !model.class_fits(c, d) {
-                continue;
-            }
-            let class = &model.classes[c];
-            stock.total_units += class.packs * class.pack_size;
-            if state.class_left[c] > 0 {
-                stock.left_units += state.class_left[c] * class.pack_size;
-                stock.smallest_pack_left = stock.smallest_pack_left.min(class.pack_size);
-            }
-        }
-        stock
-    }
-
     #[test]
     fn departure_stock_from_the_index_matches_a_scan_of_every_class() {
         let mut nonzero = 0;
@@ -407,8 +368,14 @@ mod tests {
             let state = search.into_best();
             for d in 0..instance.departures.len() {
                 for item in 0..instance.items.len() {
-                    let fast = departure_stock(&model, &state, d, item);
-                    let scan = departure_stock_by_scan(&model, &state, d, item);
+                    // Every class of the item, each tested, as first written.
+                    let every = model.item_classes[item].iter().copied();
+                    let scan = DepartureStock::of(
+                        &model,
+                        &state,
+                        every.filter(|&c| model.class_fits(c, d)),
+                    );
+                    let fast = Cache::default().departure_stock(&model, &state, d, item);
                     assert_eq!(
                         (fast.total_units, fast.left_units, fast.smallest_pack_left),
                         (scan.total_units, scan.left_units, scan.smallest_pack_left),

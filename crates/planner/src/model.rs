@@ -342,6 +342,31 @@ impl<'a> Model<'a> {
             .sum()
     }
 
+    /// The classes of `item` that departure `d` may load (exactly those
+    /// [`Model::class_fits`] accepts), from the stock index: the destination's
+    /// list of the item in order of expiry, cut at the shelf-life threshold,
+    /// keeping the classes at the departure's node in time.
+    pub fn departure_classes(&self, d: usize, item: usize) -> impl Iterator<Item = usize> + '_ {
+        let departure = &self.instance.departures[d];
+        let spec = &self.instance.items[item];
+        let list = self.stock.list_id(departure.destination_index, item);
+        let threshold = departure.arrives + spec.min_shelf_life_days;
+        let start = if spec.dangerous_goods && !departure.dangerous_goods {
+            self.stock.lists[list].len()
+        } else {
+            self.list_expires[list].partition_point(|&expires| expires < threshold)
+        };
+        let ready = &self.stock.ready(list, departure.node)[start..];
+        self.stock.lists[list][start..]
+            .iter()
+            .zip(ready)
+            .filter(move |&(_, &day)| day <= departure.departs)
+            .map(move |(&c, _)| {
+                debug_assert!(self.class_fits(c, d));
+                c
+            })
+    }
+
     /// Whether stock of class `c` may travel on departure `d` (rules 3 to 6;
     /// the item match is the caller's).
     pub fn class_fits(&self, c: usize, d: usize) -> bool {

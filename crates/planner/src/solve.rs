@@ -189,30 +189,27 @@ pub fn solve(
     let stop = AtomicBool::new(false);
     // The search stops a little before the limit: splitting the plan into
     // allocations and explaining what is unmet take the rest.
-    let deadlines = |limit: Duration| {
+    let deadlines = options.time_limit.map(|limit| {
         Deadlines::new(
             limit,
             instance.lots.len() + instance.requests.len(),
             instance.departures.len(),
         )
-    };
+    });
     // Small instances end with a polish ([`Search::polish`]): the search
     // stops a share of the time sooner to leave it room.
     let polish = model.is_small();
     let polish_share = if polish { POLISH_SHARE } else { 0.0 };
     // Whether the search's time is up, with `held_back` of the limit kept.
     let search_over = |held_back: f64| {
-        options.time_limit.is_some_and(|limit| {
-            clock.elapsed() + limit.mul_f64(held_back) >= deadlines(limit).search
-        })
+        options
+            .time_limit
+            .zip(deadlines)
+            .is_some_and(|(limit, at)| clock.elapsed() + limit.mul_f64(held_back) >= at.search)
     };
     let polish_out_of_time = || search_over(0.0);
     let out_of_time = || search_over(polish_share);
-    let explain_out_of_time = || {
-        options
-            .time_limit
-            .is_some_and(|limit| clock.elapsed() >= deadlines(limit).explain)
-    };
+    let explain_out_of_time = || deadlines.is_some_and(|at| clock.elapsed() >= at.explain);
 
     // The best plan value so far, for the bound's step sizes; the bound sets
     // itself up while the first plan is built and iterates once it is.
