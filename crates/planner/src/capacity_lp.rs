@@ -80,9 +80,8 @@ pub(crate) fn solve(
     // prefix), and whether the segment right after them is basic.
     let mut prefix = vec![0usize; run_count];
     let mut run_basic = vec![false; run_count];
-    // Segments at their upper bound (nonbasic); the others nonbasic at zero
-    // unless basic.
-    let mut at_upper = vec![false; n];
+    // A segment is at its upper bound when it lies in its run's prefix; the
+    // others are at zero unless basic.
     let mut basic_row = vec![usize::MAX; n];
     // A warm start: whole segments, best reduced profit per scaled use at the
     // `warm` prices first, while they fit and each run's prefix stays whole
@@ -108,7 +107,6 @@ pub(crate) fn solve(
             for k in 0..3 {
                 value[k] -= need[k];
             }
-            at_upper[i] = true;
             prefix[r] += 1;
         }
     }
@@ -201,11 +199,11 @@ pub(crate) fn solve(
         match leaving {
             None => {
                 // The entering segment goes from one bound to the other: the
-                // prefix of its run grows or shrinks by one.
+                // prefix of its run grows (it was at zero, going up) or
+                // shrinks by one.
                 if let Var::Segment(i) = q {
                     let run = run_of[i] as usize;
-                    at_upper[i] = !at_upper[i];
-                    if at_upper[i] {
+                    if direction > 0.0 {
                         prefix[run] += 1;
                     } else {
                         prefix[run] -= 1;
@@ -217,7 +215,6 @@ pub(crate) fn solve(
                     Var::Segment(i) => {
                         let run = run_of[i] as usize;
                         basic_row[i] = usize::MAX;
-                        at_upper[i] = to_upper;
                         run_basic[run] = false;
                         if to_upper {
                             prefix[run] += 1;
@@ -228,11 +225,13 @@ pub(crate) fn solve(
                 let entered_at = match q {
                     Var::Segment(i) => {
                         let run = run_of[i] as usize;
-                        let start = if at_upper[i] { units[i] } else { 0.0 };
-                        if at_upper[i] {
+                        // Going down, it leaves its run's prefix.
+                        let start = if direction < 0.0 {
                             prefix[run] -= 1;
-                        }
-                        at_upper[i] = false;
+                            units[i]
+                        } else {
+                            0.0
+                        };
                         basic_row[i] = r;
                         run_basic[run] = true;
                         start + direction * limit
@@ -250,7 +249,7 @@ pub(crate) fn solve(
     for i in 0..n {
         amounts[i] = if basic_row[i] != usize::MAX {
             value[basic_row[i]].clamp(0.0, units[i])
-        } else if at_upper[i] {
+        } else if i < runs[run_of[i] as usize] + prefix[run_of[i] as usize] {
             units[i]
         } else {
             0.0
