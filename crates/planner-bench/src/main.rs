@@ -6,7 +6,8 @@
 //! `PLANNER_MOVES=N` runs N search moves with no time limit instead, and
 //! `PLANNER_BOUND_ITERATIONS=N` beside it N iterations of the bound);
 //! `planner-bench greedy INSTANCE OUT` runs the greedy baseline;
-//! `planner-bench generate SIZE SEED OUT` writes a generated instance.
+//! `planner-bench generate SIZE SEED OUT [FAMILY]` writes a generated
+//! instance (of one family's shape; `planner-bench families` lists them).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -28,7 +29,7 @@ fn read_instance(path: &str) -> Result<Instance, String> {
 }
 
 fn run(args: &[String]) -> Result<(), String> {
-    let usage = "usage: planner-bench solve INSTANCE OUT [SECONDS] [SEED] [REACH...] | greedy INSTANCE OUT | generate SIZE SEED OUT";
+    let usage = "usage: planner-bench solve INSTANCE OUT [SECONDS] [SEED] [REACH...] | greedy INSTANCE OUT | generate SIZE SEED OUT [FAMILY] | families";
     match args.first().map(String::as_str) {
         Some("solve") => {
             let (instance_path, out) = (args.get(1).ok_or(usage)?, args.get(2).ok_or(usage)?);
@@ -161,8 +162,23 @@ fn run(args: &[String]) -> Result<(), String> {
             );
             let size = generate::Size::parse(size).ok_or(usage)?;
             let seed: u64 = seed.parse().map_err(|_| usage.to_string())?;
-            let text = generate::generate_json(&generate::GenerateConfig::for_size(size, seed));
+            let family = match args.get(4) {
+                None => generate::Family::Base,
+                Some(name) => generate::Family::parse(name).ok_or_else(|| {
+                    format!("unknown family {name:?}: see `planner-bench families`")
+                })?,
+            };
+            let text = generate::generate_family_json(
+                &generate::GenerateConfig::for_size(size, seed),
+                family,
+            );
             std::fs::write(out, text).map_err(|e| format!("{out}: {e}"))?;
+            Ok(())
+        }
+        Some("families") => {
+            for family in generate::Family::ALL {
+                println!("{}", family.name());
+            }
             Ok(())
         }
         _ => Err(usage.to_string()),

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::capacity_lp;
 use crate::model::Model;
 
+#[derive(Clone)]
 struct Slot {
     item: usize,
     /// `(request, net unit value)`.
@@ -29,6 +30,7 @@ struct Slot {
     eligible_units: f64,
 }
 
+#[derive(Clone)]
 struct DepartureData {
     slots: Vec<Slot>,
     payload_kg: f64,
@@ -37,6 +39,21 @@ struct DepartureData {
     fixed_cost: f64,
     /// Capacity prices, kept between iterations as a warm start.
     prices: [f64; 3],
+    /// A branch's decision on the charter (see [`Charter`]).
+    charter: Charter,
+}
+
+/// What a branch of the search for a proof decided about a departure with a
+/// fixed cost. Every plan either loads nothing on it (closed) or pays its
+/// fixed cost (open), so the two branches split the plans between them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Charter {
+    /// Either, at the relaxation's choice: `max(0, value - fixed cost)`.
+    Free,
+    /// Carries nothing: adds nothing.
+    Closed,
+    /// Carries something: adds `value - fixed cost`, however small.
+    Open,
 }
 
 /// A piece of a departure's concave value: `units` at `profit` each, using
@@ -50,6 +67,7 @@ struct Segment {
     group: usize,
 }
 
+#[derive(Clone)]
 pub(crate) struct Bounder {
     departures: Vec<DepartureData>,
     request_quantity: Vec<f64>,
@@ -72,6 +90,10 @@ pub(crate) struct Bounder {
     iterations: usize,
     segments: Vec<Segment>,
     scratch: Scratch,
+    /// Each departure's value less its fixed cost at the last iteration
+    /// (an estimate from above when its LP was skipped), for choosing
+    /// which charter to branch on.
+    margins: Vec<f64>,
 }
 
 const MAX_ITERATIONS: usize = 100_000;
@@ -162,6 +184,7 @@ impl Bounder {
                 cold_volume_m3: departure.cold_volume_m3,
                 fixed_cost: departure.fixed_cost,
                 prices: [0.0; 3],
+                charter: Charter::Free,
             });
         }
         let item_use = instance
@@ -236,7 +259,50 @@ impl Bounder {
             iterations: 0,
             segments: Vec::new(),
             scratch: Scratch::default(),
+            margins: vec![0.0; instance.departures.len()],
         })
+    }
+
+    /// Decides a charter for this branch: the bound from here on holds for
+    /// the plans that load nothing on departure `d` (closed) or that pay its
+    /// fixed cost (open). `parent` is the bound proven before the decision,
+    /// valid for the branch's plans too; the step size starts over at `theta`.
+    pub fn decide(&mut self, d: usize, charter: Charter, parent: f64, theta: f64) {
+        self.departures[d].charter = charter;
+        self.best = parent;
+        self.theta = theta;
+        self.stale = 0;
+    }
+
+    /// The undecided charter whose value at the last multipliers is nearest
+    /// its fixed cost (the relaxation is closest to half-opening it), among
+    /// those with anything to carry.
+    pub fn branching_charter(&self) -> Option<usize> {
+        let mut choice: Option<(f64, usize)> = None;
+        for (d, departure) in self.departures.iter().enumerate() {
+            if departure.charter != Charter::Free
+                || departure.fixed_cost <= 0.0
+                || departure.slots.is_empty()
+            {
+                continue;
+            }
+            let margin = self.margins[d];
+            // (A margin of minus the fixed cost: nothing worth carrying.)
+            if margin.is_nan() || margin <= -departure.fixed_cost {
+                continue;
+            }
+            let closeness = margin.abs() / departure.fixed_cost;
+            if !matches!(choice, Some((best, _)) if best <= closeness) {
+                choice = Some((closeness, d));
+            }
+        }
+        choice.map(|(_, d)| d)
+    }
+
+    /// The step size.
+    #[cfg(test)]
+    pub fn theta(&self) -> f64 {
+        self.theta
     }
 
     /// Aims the steps at a better known plan value.
@@ -278,12 +344,20 @@ impl Bounder {
                 self.segments = segments;
                 return None;
             }
-            if departure.fixed_cost > 0.0
-                && quick_upper(departure, &self.mu, &self.item_use, &self.request_quantity)
-                    <= departure.fixed_cost
-            {
+            let open = departure.charter == Charter::Open;
+            if departure.charter == Charter::Closed {
+                self.margins[d] = f64::NEG_INFINITY;
                 continue;
             }
+            if departure.fixed_cost > 0.0 && !open {
+                let quick =
+                    quick_upper(departure, &self.mu, &self.item_use, &self.request_quantity);
+                if quick <= departure.fixed_cost {
+                    self.margins[d] = quick - departure.fixed_cost;
+                    continue;
+                }
+            }
+            self.margins[d] = -departure.fixed_cost;
             segments.clear();
             build_segments(
                 &mut *departure,
@@ -294,12 +368,18 @@ impl Bounder {
                 &mut segments,
             );
             if segments.is_empty() {
+                if open {
+                    // Open with nothing worth carrying: it still pays.
+                    bound -= departure.fixed_cost;
+                }
                 continue;
             }
             let Some(value) = price_capacities(departure, &segments, &mut self.scratch) else {
+                // (Never for an open charter: its LP is always solved.)
                 continue;
             };
-            if value - departure.fixed_cost > 0.0 {
+            self.margins[d] = value - departure.fixed_cost;
+            if value - departure.fixed_cost > 0.0 || open {
                 bound += value - departure.fixed_cost;
                 for (segment, &amount) in segments.iter().zip(&self.scratch.amounts) {
                     request_use[segment.request] += amount;
@@ -504,8 +584,10 @@ fn price_capacities(
         scratch.use_.push(segment.use_);
     }
     // Any non-negative prices bound the load's value: at the last ones, a
-    // charter that cannot earn its fixed cost adds nothing, and needs no LP.
+    // charter that cannot earn its fixed cost adds nothing, and needs no LP
+    // (unless a branch keeps it open: then it adds its value, however small).
     if departure.fixed_cost > 0.0
+        && departure.charter != Charter::Open
         && capacity_lp::dual_value(
             &scratch.units,
             &scratch.profit,
@@ -536,7 +618,7 @@ fn price_capacities(
 }
 
 /// Buffers reused by every departure's load LP.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Scratch {
     units: Vec<f64>,
     profit: Vec<f64>,
@@ -597,6 +679,7 @@ mod tests {
                 cold_volume_m3: 0.0,
                 fixed_cost,
                 prices: std::array::from_fn(|k| optimal[k] * (0.8 + 0.4 * rng.unit())),
+                charter: Charter::Free,
             };
             let mut scratch = Scratch::default();
             match price_capacities(&mut departure, &segments, &mut scratch) {
@@ -709,6 +792,7 @@ mod tests {
                 cold_volume_m3: 1.0,
                 fixed_cost: 0.0,
                 prices: [0.0; 3],
+                charter: Charter::Free,
             };
             let item_use = vec![[1.0, 0.01, 0.0]; 3];
             for step in 0..20 {
@@ -800,6 +884,7 @@ mod tests {
                 cold_volume_m3: 5.0 * rng.unit(),
                 fixed_cost: 10_000.0,
                 prices: [rng.unit(), 20.0 * rng.unit(), 50.0 * rng.unit()],
+                charter: Charter::Free,
             };
             let mut segments = Vec::new();
             build_segments(

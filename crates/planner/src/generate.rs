@@ -68,6 +68,200 @@ impl GenerateConfig {
     }
 }
 
+/// A family of instance shapes: one thing that matters to the plan is
+/// pushed to one side, the rest as in [`Family::Base`]. The benchmark runs
+/// every family, so that the planner is judged on shapes it was not tuned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// The hub's usual shape (the instances of [`generate`]).
+    Base,
+    /// Departures carry 40 % of their usual payload, volume and cold volume
+    /// (charters cost the same per kg of payload): most demand stays unmet.
+    TightCapacity,
+    /// Departures carry 2.5 times as much: capacity is rarely the limit.
+    LooseCapacity,
+    /// A third node, a second port two days from the airport with no link
+    /// to the first port, holding a quarter of the stock and sending sailings
+    /// of its own.
+    ThirdNode,
+    /// Most stock earmarked (85 % of lots, to fewer countries) and four
+    /// times as much cold-chain stock and demand.
+    EarmarkedCold,
+    /// Five times as much dangerous-goods stock and demand, and half as many
+    /// departures allowed to carry it.
+    Dangerous,
+    /// Charter fixed costs 2.5 times the usual against the cargo's value.
+    DearCharters,
+    /// Charter fixed costs 0.3 times the usual.
+    CheapCharters,
+    /// Few long sailings: most departures to coastal destinations are
+    /// ships, slower than usual and larger.
+    Sailings,
+    /// Many short flights priced per kg, few charters and no ships.
+    Flights,
+    /// Requests needed soon after stock arrives, with little grace.
+    TightDeadlines,
+    /// Requests needed late, with generous grace.
+    LooseDeadlines,
+}
+
+impl Family {
+    /// Every family, [`Family::Base`] first.
+    pub const ALL: [Family; 12] = [
+        Family::Base,
+        Family::TightCapacity,
+        Family::LooseCapacity,
+        Family::ThirdNode,
+        Family::EarmarkedCold,
+        Family::Dangerous,
+        Family::DearCharters,
+        Family::CheapCharters,
+        Family::Sailings,
+        Family::Flights,
+        Family::TightDeadlines,
+        Family::LooseDeadlines,
+    ];
+
+    /// The family's name on the command line and in instance names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Base => "base",
+            Family::TightCapacity => "tight-capacity",
+            Family::LooseCapacity => "loose-capacity",
+            Family::ThirdNode => "third-node",
+            Family::EarmarkedCold => "earmarked-cold",
+            Family::Dangerous => "dangerous",
+            Family::DearCharters => "dear-charters",
+            Family::CheapCharters => "cheap-charters",
+            Family::Sailings => "sailings",
+            Family::Flights => "flights",
+            Family::TightDeadlines => "tight-deadlines",
+            Family::LooseDeadlines => "loose-deadlines",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Family> {
+        Family::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(text))
+    }
+
+    fn shape(self) -> Shape {
+        let base = Shape {
+            capacity_scale: 1.0,
+            third_node: false,
+            earmark_share: 0.46,
+            earmark_countries: 4,
+            cold_scale: 1.0,
+            dangerous_scale: 1.0,
+            dangerous_allowed_scale: 1.0,
+            charter_cost_scale: 1.0,
+            sea_share: 0.2,
+            flight_share: (0.3, 0.12),
+            sea_transit_scale: 1.0,
+            needed_by: (3, 12),
+            grace_days: &[0, 3, 7, 14, 21],
+        };
+        match self {
+            Family::Base => base,
+            Family::TightCapacity => Shape {
+                capacity_scale: 0.4,
+                ..base
+            },
+            Family::LooseCapacity => Shape {
+                capacity_scale: 2.5,
+                ..base
+            },
+            Family::ThirdNode => Shape {
+                third_node: true,
+                ..base
+            },
+            Family::EarmarkedCold => Shape {
+                earmark_share: 0.85,
+                earmark_countries: 2,
+                cold_scale: 4.0,
+                ..base
+            },
+            Family::Dangerous => Shape {
+                dangerous_scale: 5.0,
+                dangerous_allowed_scale: 0.5,
+                ..base
+            },
+            Family::DearCharters => Shape {
+                charter_cost_scale: 2.5,
+                ..base
+            },
+            Family::CheapCharters => Shape {
+                charter_cost_scale: 0.3,
+                ..base
+            },
+            Family::Sailings => Shape {
+                sea_share: 0.7,
+                flight_share: (0.75, 0.12),
+                sea_transit_scale: 1.6,
+                ..base
+            },
+            Family::Flights => Shape {
+                sea_share: 0.0,
+                flight_share: (0.85, 0.8),
+                ..base
+            },
+            Family::TightDeadlines => Shape {
+                needed_by: (2, -8),
+                grace_days: &[0, 0, 1, 3],
+                ..base
+            },
+            Family::LooseDeadlines => Shape {
+                needed_by: (12, 30),
+                grace_days: &[14, 21, 30],
+                ..base
+            },
+        }
+    }
+}
+
+/// The third family's second port (no link to the first).
+const THIRD_NODE: &str = "LATAKIA-PORT";
+
+/// The knobs a family turns (the base values are the hub's usual shape).
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    /// Every departure's payload, volume and cold volume (and a charter's
+    /// fixed cost with its payload) times this.
+    capacity_scale: f64,
+    third_node: bool,
+    /// Share of lots with an earmark, and the most countries one names.
+    earmark_share: f64,
+    earmark_countries: usize,
+    /// Frequency of cold-chain items among lots and requests times this.
+    cold_scale: f64,
+    /// Frequency of dangerous goods times this.
+    dangerous_scale: f64,
+    /// Chance a departure may carry dangerous goods times this.
+    dangerous_allowed_scale: f64,
+    charter_cost_scale: f64,
+    /// Chance a departure to a coastal destination is a ship.
+    sea_share: f64,
+    /// Chance (below which) a departure is a scheduled flight priced per kg:
+    /// to a coastal destination (counting the ships' share) and to an inland one.
+    flight_share: (f64, f64),
+    sea_transit_scale: f64,
+    /// A request is needed by day `first + below(horizon + extra)`.
+    needed_by: (i32, i32),
+    grace_days: &'static [i32],
+}
+
+impl Shape {
+    fn unearmarked_share(&self) -> f64 {
+        // The base figure exactly as it always was (its draws unchanged).
+        if self.earmark_share == 0.46 {
+            0.54
+        } else {
+            1.0 - self.earmark_share
+        }
+    }
+}
+
 struct ItemSpec {
     id: &'static str,
     name: &'static str,
@@ -377,15 +571,34 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-/// Generates an instance as a JSON value.
+/// Generates an instance of the hub's usual shape as a JSON value.
 pub fn generate(config: &GenerateConfig) -> Value {
+    generate_family(config, Family::Base)
+}
+
+/// Generates an instance of one family's shape as a JSON value (the base
+/// family gives exactly the instances of [`generate`]).
+pub fn generate_family(config: &GenerateConfig, family: Family) -> Value {
+    let shape = family.shape();
     let mut rng = SplitMix64::new(config.seed);
     let start: Day = parse_day("2026-12-01").unwrap_or(2_461_376);
     let horizon = config.horizon_days.max(7);
     let destination_count = config.destinations.clamp(1, DESTINATIONS.len());
     let destinations = &DESTINATIONS[..destination_count];
     let destination_weights: Vec<f64> = destinations.iter().map(|d| d.2).collect();
-    let item_weights: Vec<f64> = ITEMS.iter().map(|i| i.weight).collect();
+    let item_weights: Vec<f64> = ITEMS
+        .iter()
+        .map(|i| {
+            let mut weight = i.weight;
+            if i.cold {
+                weight *= shape.cold_scale;
+            }
+            if i.dangerous {
+                weight *= shape.dangerous_scale;
+            }
+            weight
+        })
+        .collect();
     let countries: Vec<&str> = destinations.iter().map(|d| &d.0[..2]).collect();
     let day = |offset: i32| format_day(start + offset);
 
@@ -407,8 +620,9 @@ pub fn generate(config: &GenerateConfig) -> Value {
         let quantity = ((kg / spec.weight_kg).round() as i64).max(1);
         demand_kg += quantity as f64 * spec.weight_kg;
         let value_per_kg = log_uniform(&mut rng, 3.0, 21.0);
-        let needed = 3 + rng.below((horizon + 12) as usize) as i32;
-        let grace = [0, 3, 7, 14, 21][rng.below(5)];
+        let needed =
+            shape.needed_by.0 + rng.below((horizon + shape.needed_by.1).max(1) as usize) as i32;
+        let grace = shape.grace_days[rng.below(shape.grace_days.len())];
         requests.push(json!({
             "id": format!("R-{index:05}"), "destination": destination, "item": spec.id,
             "quantity": quantity, "value_per_unit": round2(value_per_kg * spec.weight_kg),
@@ -420,11 +634,14 @@ pub fn generate(config: &GenerateConfig) -> Value {
     let mut lots = Vec::with_capacity(config.lots);
     for index in 0..config.lots {
         let spec = &ITEMS[pick_weighted(&mut rng, &item_weights)];
-        let node = if rng.unit() < 0.7 {
+        let mut node = if rng.unit() < 0.7 {
             "TARTUS-PORT"
         } else {
             "HMEIMIM-AIR"
         };
+        if shape.third_node && rng.unit() < 0.25 {
+            node = THIRD_NODE;
+        }
         let pack = spec.packs[rng.below(spec.packs.len())];
         let whole_container = rng.unit() < 0.25;
         let (quantity, pack_size) = if whole_container {
@@ -447,10 +664,10 @@ pub fn generate(config: &GenerateConfig) -> Value {
         } else {
             Value::Null
         };
-        let earmark: Vec<&str> = if rng.unit() < 0.54 {
+        let earmark: Vec<&str> = if rng.unit() < shape.unearmarked_share() {
             Vec::new()
         } else {
-            let count = 1 + rng.below(4);
+            let count = 1 + rng.below(shape.earmark_countries);
             let mut codes: Vec<&str> = (0..count)
                 .map(|_| countries[rng.below(countries.len())])
                 .collect();
@@ -472,45 +689,79 @@ pub fn generate(config: &GenerateConfig) -> Value {
         let departs = 1 + rng.below((horizon + 4) as usize) as i32;
         let kind = rng.unit();
         let id = format!("D-{index:05}");
+        let scale = shape.capacity_scale;
+        let scaled = |x: f64| if scale == 1.0 { x } else { round2(x * scale) };
+        let dangerous_allowed =
+            |rng: &mut SplitMix64, chance: f64| rng.unit() < chance * shape.dangerous_allowed_scale;
         let departure = match sea_days {
-            Some(transit) if kind < 0.2 => {
+            Some(transit) if kind < shape.sea_share => {
+                let transit = if shape.sea_transit_scale == 1.0 {
+                    transit
+                } else {
+                    (transit as f64 * shape.sea_transit_scale).round() as i32
+                };
                 let payload = 25_000.0 + rng.unit() * 35_000.0;
                 let (fixed, per_kg) = if rng.unit() < 0.5 {
                     (0.0, 0.12 + rng.unit() * 0.13)
                 } else {
                     (1_500.0 + (rng.unit() * 2_500.0).round(), 0.0)
                 };
+                let arrives = departs + transit + rng.below(3) as i32;
+                let payload_kg = scaled(payload.round() / 1.0 - (payload.round() % 100.0));
+                let volume_m3 = scaled(round2(payload / 500.0 + rng.unit() * 20.0));
+                let cold_volume_m3 = if rng.unit() < 0.4 {
+                    scaled(round2(rng.unit() * 2.0))
+                } else {
+                    0.0
+                };
+                let dangerous_goods = dangerous_allowed(&mut rng, 0.8);
+                let port = if shape.third_node && rng.unit() < 0.5 {
+                    THIRD_NODE
+                } else {
+                    "TARTUS-PORT"
+                };
                 json!({
-                    "id": id, "node": "TARTUS-PORT", "mode": "sea", "destination": destination,
-                    "departs": day(departs), "arrives": day(departs + transit + rng.below(3) as i32),
-                    "payload_kg": payload.round() / 1.0 - (payload.round() % 100.0),
-                    "volume_m3": round2(payload / 500.0 + rng.unit() * 20.0),
-                    "cold_volume_m3": if rng.unit() < 0.4 { round2(rng.unit() * 2.0) } else { 0.0 },
-                    "dangerous_goods": rng.unit() < 0.8, "fixed_cost": fixed, "cost_per_kg": round2(per_kg * 1000.0) / 1000.0,
+                    "id": id, "node": port, "mode": "sea", "destination": destination,
+                    "departs": day(departs), "arrives": day(arrives),
+                    "payload_kg": payload_kg,
+                    "volume_m3": volume_m3,
+                    "cold_volume_m3": cold_volume_m3,
+                    "dangerous_goods": dangerous_goods, "fixed_cost": fixed, "cost_per_kg": round2(per_kg * 1000.0) / 1000.0,
                 })
             }
-            _ if (sea_days.is_some() && kind < 0.3) || (sea_days.is_none() && kind < 0.12) => {
+            _ if (sea_days.is_some() && kind < shape.flight_share.0)
+                || (sea_days.is_none() && kind < shape.flight_share.1) =>
+            {
                 let (payload, volume, cold) = [
                     (15_000.0, 90.0, 4.5),
                     (12_000.0, 72.0, 3.6),
                     (8_000.0, 48.0, 2.4),
                 ][rng.below(3)];
+                let arrives = departs + rng.below(2) as i32;
+                let dangerous_goods = dangerous_allowed(&mut rng, 0.3);
                 json!({
                     "id": id, "node": "HMEIMIM-AIR", "mode": "air", "destination": destination,
-                    "departs": day(departs), "arrives": day(departs + rng.below(2) as i32),
-                    "payload_kg": payload, "volume_m3": volume, "cold_volume_m3": cold,
-                    "dangerous_goods": rng.unit() < 0.3, "fixed_cost": 0.0,
+                    "departs": day(departs), "arrives": day(arrives),
+                    "payload_kg": scaled(payload), "volume_m3": scaled(volume), "cold_volume_m3": scaled(cold),
+                    "dangerous_goods": dangerous_goods, "fixed_cost": 0.0,
                     "cost_per_kg": round2(2.4 + rng.unit() * 1.8),
                 })
             }
             _ => {
                 let (vehicle, payload, volume, cold, per_kg) = AIRCRAFT[rng.below(AIRCRAFT.len())];
-                let fixed = (payload * per_kg * (0.9 + rng.unit() * 0.2) / 100.0).round() * 100.0;
+                let fixed = ((payload * scale)
+                    * (per_kg * shape.charter_cost_scale)
+                    * (0.9 + rng.unit() * 0.2)
+                    / 100.0)
+                    .round()
+                    * 100.0;
+                let arrives = departs + rng.below(2) as i32;
+                let dangerous_goods = dangerous_allowed(&mut rng, 0.6);
                 json!({
                     "id": id, "node": "HMEIMIM-AIR", "mode": "air", "destination": destination,
-                    "departs": day(departs), "arrives": day(departs + rng.below(2) as i32),
-                    "payload_kg": payload, "volume_m3": volume, "cold_volume_m3": cold,
-                    "dangerous_goods": rng.unit() < 0.6, "fixed_cost": fixed, "cost_per_kg": 0.0,
+                    "departs": day(departs), "arrives": day(arrives),
+                    "payload_kg": scaled(payload), "volume_m3": scaled(volume), "cold_volume_m3": scaled(cold),
+                    "dangerous_goods": dangerous_goods, "fixed_cost": fixed, "cost_per_kg": 0.0,
                     "vehicle": vehicle,
                 })
             }
@@ -518,11 +769,28 @@ pub fn generate(config: &GenerateConfig) -> Value {
         departures.push(departure);
     }
 
+    let mut nodes = vec![
+        json!({"id": "TARTUS-PORT", "kind": "port"}),
+        json!({"id": "HMEIMIM-AIR", "kind": "airport"}),
+    ];
+    let mut transfers = vec![
+        json!({"from": "TARTUS-PORT", "to": "HMEIMIM-AIR", "days": 1}),
+        json!({"from": "HMEIMIM-AIR", "to": "TARTUS-PORT", "days": 1}),
+    ];
+    if shape.third_node {
+        nodes.push(json!({"id": THIRD_NODE, "kind": "port"}));
+        transfers.push(json!({"from": THIRD_NODE, "to": "HMEIMIM-AIR", "days": 2}));
+        transfers.push(json!({"from": "HMEIMIM-AIR", "to": THIRD_NODE, "days": 2}));
+    }
+    let name = match family {
+        Family::Base => config.name.clone(),
+        _ => format!("{}-{}", config.name, family.name()),
+    };
     json!({
         "format": crate::instance::INSTANCE_FORMAT,
-        "name": config.name,
-        "nodes": [{"id": "TARTUS-PORT", "kind": "port"}, {"id": "HMEIMIM-AIR", "kind": "airport"}],
-        "transfers": [{"from": "TARTUS-PORT", "to": "HMEIMIM-AIR", "days": 1}, {"from": "HMEIMIM-AIR", "to": "TARTUS-PORT", "days": 1}],
+        "name": name,
+        "nodes": nodes,
+        "transfers": transfers,
         "items": items,
         "lots": lots,
         "departures": departures,
@@ -532,7 +800,12 @@ pub fn generate(config: &GenerateConfig) -> Value {
 
 /// Generates an instance as JSON text.
 pub fn generate_json(config: &GenerateConfig) -> String {
-    let mut text = serde_json::to_string(&generate(config)).unwrap_or_default();
+    generate_family_json(config, Family::Base)
+}
+
+/// Generates an instance of one family's shape as JSON text.
+pub fn generate_family_json(config: &GenerateConfig, family: Family) -> String {
+    let mut text = serde_json::to_string(&generate_family(config, family)).unwrap_or_default();
     text.push('\n');
     text
 }

@@ -17,6 +17,7 @@ pub mod instance;
 mod knapsack;
 mod model;
 pub mod plan;
+mod proof;
 mod search;
 mod solve;
 mod state;

@@ -10,6 +10,7 @@ use crate::explain::explain_unmet;
 use crate::instance::Instance;
 use crate::model::Model;
 use crate::plan::{objective, Plan};
+use crate::proof::{Proof, Step};
 use crate::search::Search;
 use crate::state::State;
 
@@ -61,6 +62,9 @@ const BOUND_DUTY_SHARED: f64 = 0.25;
 /// polish (about 20 ms of the 1 s on `small.json` polishes every loaded
 /// departure).
 const POLISH_SHARE: f64 = 0.03;
+/// On small instances the root relaxation iterates at most this many times
+/// (or until it settles) before the proof branches on charters.
+const ROOT_ITERATIONS: usize = 1_500;
 /// Mixed into the seed of the second search.
 const SECOND_SEED: u64 = 0x5EED_0002;
 /// Instances with more lot classes than this keep the coarse bound (the fine
@@ -187,6 +191,8 @@ pub fn solve(
     let model = Model::new(instance);
     let bound_bits = AtomicU64::new(model.trivial_bound().to_bits());
     let stop = AtomicBool::new(false);
+    // Raised when the bound proves the best plan optimal: the search stops.
+    let proven = AtomicBool::new(false);
     // The search stops a little before the limit: splitting the plan into
     // allocations and explaining what is unmet take the rest.
     let deadlines = options.time_limit.map(|limit| {
@@ -227,6 +233,7 @@ pub fn solve(
     let anneal = model.classes.len() <= ANNEAL_MAX_CLASSES;
     let finished = |search: &Search| {
         options.max_moves.is_some_and(|limit| search.moves >= limit)
+            || (options.time_limit.is_some() && proven.load(Ordering::Relaxed))
             || out_of_time()
             || (options.time_limit.is_none() && options.max_moves.is_none())
             || search.idle()
@@ -299,6 +306,7 @@ pub fn solve(
         let stop_ref = &stop;
         let best_bits_ref = &best_bits;
         let constructed_ref = &constructed;
+        let proven_ref = &proven;
         let bounder = scope.spawn(move || {
             let publish = |value: f64| {
                 let best = value.min(f64::from_bits(bound_bits_ref.load(Ordering::Relaxed)));
@@ -308,34 +316,67 @@ pub fn solve(
             // Stock multipliers per lot class group where the iterations are
             // quick enough; otherwise per (item, earmark): few, quick to settle.
             let fine = model_ref.classes.len() <= FINE_MAX_CLASSES;
+            // Rest in short naps, so that a stop is seen soon.
+            let rest_after = |started: Duration| {
+                if bound_duty < 1.0 {
+                    let took = clock.elapsed().saturating_sub(started);
+                    let mut rest = took.mul_f64((1.0 - bound_duty) / bound_duty);
+                    while !rest.is_zero() && !stop_ref.load(Ordering::Relaxed) {
+                        let nap = rest.min(Duration::from_millis(2));
+                        std::thread::sleep(nap);
+                        rest -= nap;
+                    }
+                }
+            };
+            let incumbent = || f64::from_bits(best_bits_ref.load(Ordering::Relaxed));
+            // Small instances go on to a proof (branching on charters) once
+            // the root relaxation settles, within the time or the bound's
+            // iterations given (with neither, the bound stops as it settles).
+            let prove = model_ref.is_small()
+                && (options.time_limit.is_some() || options.bound_iterations.is_some());
             if let Some(mut bounder) = Bounder::new(model_ref, 0.0, fine, stop_ref) {
                 while !constructed_ref.load(Ordering::Acquire) && !stop_ref.load(Ordering::Relaxed)
                 {
                     std::thread::sleep(Duration::from_millis(1));
                 }
+                let mut root_iterations = 0;
                 while iterations > 0 {
-                    if stop_ref.load(Ordering::Relaxed) || bounder.converged() {
+                    if stop_ref.load(Ordering::Relaxed)
+                        || bounder.converged()
+                        || (prove && root_iterations >= ROOT_ITERATIONS)
+                    {
                         break;
                     }
-                    bounder.raise_target(f64::from_bits(best_bits_ref.load(Ordering::Relaxed)));
+                    bounder.raise_target(incumbent());
                     let started = clock.elapsed();
                     if bounder.iterate(stop_ref).is_none() {
                         break;
                     }
                     iterations -= 1;
+                    root_iterations += 1;
                     publish(bounder.best());
-                    if bound_duty < 1.0 {
-                        // Rest in short naps, so that a stop is seen soon.
-                        let took = clock.elapsed().saturating_sub(started);
-                        let mut rest = took.mul_f64((1.0 - bound_duty) / bound_duty);
-                        while !rest.is_zero() && !stop_ref.load(Ordering::Relaxed) {
-                            let nap = rest.min(Duration::from_millis(2));
-                            std::thread::sleep(nap);
-                            rest -= nap;
-                        }
-                    }
+                    rest_after(started);
                 }
                 publish(bounder.best());
+                if prove && iterations > 0 && !stop_ref.load(Ordering::Relaxed) {
+                    let mut proof = Proof::new(bounder);
+                    while iterations > 0 && !stop_ref.load(Ordering::Relaxed) {
+                        let started = clock.elapsed();
+                        let mut spent = 0;
+                        let step = proof.step(incumbent(), stop_ref, &mut spent);
+                        iterations = iterations.saturating_sub(spent.max(1));
+                        match step {
+                            Step::Bound(bound) => publish(bound),
+                            Step::Proven(bound) => {
+                                publish(bound);
+                                proven_ref.store(true, Ordering::Relaxed);
+                                break;
+                            }
+                            Step::Stopped => break,
+                        }
+                        rest_after(started);
+                    }
+                }
             }
             f64::from_bits(bound_bits_ref.load(Ordering::Relaxed))
         });

@@ -537,3 +537,181 @@ fn generator_is_deterministic_and_valid() {
         (300, 30, 150)
     );
 }
+
+/// Every family of shapes gives valid instances of the size asked, the base
+/// family exactly the instances of `generate_json`, and each family turns
+/// the knob its name promises, measured against the base instance of the
+/// same seed.
+#[test]
+fn generator_families_turn_what_they_promise() {
+    use reliefhub_planner::generate::{generate_family_json, Family, Size};
+    let measure = |text: &str| -> Value { serde_json::from_str(text).expect("JSON") };
+    let total = |doc: &Value, list: &str, field: &str| -> f64 {
+        doc[list]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|x| x[field].as_f64().unwrap_or(0.0))
+            .sum()
+    };
+    let share = |doc: &Value, list: &str, test: &dyn Fn(&Value) -> bool| -> f64 {
+        let all = doc[list].as_array().expect("list");
+        all.iter().filter(|x| test(x)).count() as f64 / all.len() as f64
+    };
+    let items_with = |doc: &Value, flag: &str| -> Vec<String> {
+        doc["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|i| i[flag].as_bool() == Some(true))
+            .map(|i| i["id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let charter_cost = |doc: &Value| -> f64 {
+        doc["departures"]
+            .as_array()
+            .expect("departures")
+            .iter()
+            .filter(|d| d["mode"] == "air")
+            .map(|d| d["fixed_cost"].as_f64().unwrap_or(0.0))
+            .sum()
+    };
+    let mean_slack_days = |doc: &Value| -> f64 {
+        let requests = doc["requests"].as_array().expect("requests");
+        requests
+            .iter()
+            .map(|r| {
+                let day =
+                    reliefhub_planner::instance::parse_day(r["needed_by"].as_str().unwrap_or(""))
+                        .unwrap_or(0);
+                (day + r["grace_days"].as_i64().unwrap_or(0) as i32) as f64
+            })
+            .sum::<f64>()
+            / requests.len() as f64
+    };
+    for seed in [1u64, 2] {
+        let config = GenerateConfig::for_size(Size::S, seed);
+        let base_text = generate_json(&config);
+        assert_eq!(base_text, generate_family_json(&config, Family::Base));
+        let base = measure(&base_text);
+        for family in Family::ALL {
+            assert_eq!(Family::parse(family.name()), Some(family));
+            let text = generate_family_json(&config, family);
+            assert_eq!(text, generate_family_json(&config, family), "{family:?}");
+            let instance = Instance::from_json(&text)
+                .unwrap_or_else(|e| panic!("{family:?} seed {seed}: {e}"));
+            assert_eq!(
+                (
+                    instance.lots.len(),
+                    instance.departures.len(),
+                    instance.requests.len()
+                ),
+                (300, 30, 150),
+                "{family:?}"
+            );
+            let doc = measure(&text);
+            let case = format!("{family:?} seed {seed}");
+            let dangerous = items_with(&doc, "dangerous_goods");
+            let cold = items_with(&doc, "cold_chain");
+            let of_items = |list: &[String]| {
+                let list = list.to_vec();
+                move |x: &Value| list.iter().any(|i| x["item"] == i.as_str())
+            };
+            match family {
+                Family::Base => {}
+                Family::TightCapacity => assert!(
+                    total(&doc, "departures", "payload_kg")
+                        < 0.6 * total(&base, "departures", "payload_kg"),
+                    "{case}"
+                ),
+                Family::LooseCapacity => assert!(
+                    total(&doc, "departures", "payload_kg")
+                        > 1.8 * total(&base, "departures", "payload_kg"),
+                    "{case}"
+                ),
+                Family::ThirdNode => {
+                    assert_eq!(doc["nodes"].as_array().map(Vec::len), Some(3), "{case}");
+                    assert!(
+                        share(&doc, "lots", &|l| l["node"] == "LATAKIA-PORT") > 0.1,
+                        "{case}"
+                    );
+                }
+                Family::EarmarkedCold => {
+                    let earmarked = |l: &Value| !l["earmark"].as_array().is_some_and(Vec::is_empty);
+                    assert!(
+                        share(&doc, "lots", &earmarked) > share(&base, "lots", &earmarked) + 0.2,
+                        "{case}"
+                    );
+                    assert!(
+                        share(&doc, "lots", &of_items(&cold))
+                            > 2.0 * share(&base, "lots", &of_items(&cold)),
+                        "{case}"
+                    );
+                }
+                Family::Dangerous => {
+                    assert!(
+                        share(&doc, "requests", &of_items(&dangerous))
+                            > 2.0 * share(&base, "requests", &of_items(&dangerous)),
+                        "{case}"
+                    );
+                }
+                Family::DearCharters => {
+                    assert!(charter_cost(&doc) > 1.8 * charter_cost(&base), "{case}")
+                }
+                Family::CheapCharters => {
+                    assert!(charter_cost(&doc) < 0.5 * charter_cost(&base), "{case}")
+                }
+                Family::Sailings => assert!(
+                    share(&doc, "departures", &|d| d["mode"] == "sea")
+                        > 2.0 * share(&base, "departures", &|d| d["mode"] == "sea"),
+                    "{case}"
+                ),
+                Family::Flights => {
+                    assert_eq!(
+                        share(&doc, "departures", &|d| d["mode"] == "sea"),
+                        0.0,
+                        "{case}"
+                    );
+                    let per_kg = |d: &Value| d["cost_per_kg"].as_f64().unwrap_or(0.0) > 1.0;
+                    assert!(share(&doc, "departures", &per_kg) > 0.5, "{case}");
+                }
+                Family::TightDeadlines => assert!(
+                    mean_slack_days(&doc) < mean_slack_days(&base) - 5.0,
+                    "{case}"
+                ),
+                Family::LooseDeadlines => assert!(
+                    mean_slack_days(&doc) > mean_slack_days(&base) + 5.0,
+                    "{case}"
+                ),
+            }
+        }
+    }
+}
+
+/// On every family of shapes the planner's plan is feasible, its objective
+/// is the checker's, and the bound is above both the plan and the greedy
+/// baseline's (a plan known to exist).
+#[test]
+fn plans_on_every_family_are_feasible_and_bounded() {
+    use reliefhub_planner::generate::{generate_family_json, Family, Size};
+    for family in Family::ALL {
+        let text = generate_family_json(&GenerateConfig::for_size(Size::S, 3), family);
+        let instance = Instance::from_json(&text).expect("valid");
+        let plan = run(&instance, 400, 1);
+        let report =
+            check_plan_json(&instance, &plan::to_json(&instance, &plan), None).expect("readable");
+        assert!(report.is_feasible(), "{family:?}: {:?}", report.violations);
+        assert!(
+            (report.objective - plan.objective).abs() <= 1e-6 * (1.0 + plan.objective.abs()),
+            "{family:?}"
+        );
+        let greedy = reliefhub_planner::greedy::greedy_plan(&instance);
+        let bound = plan.upper_bound.expect("a bound");
+        assert!(bound >= plan.objective, "{family:?}");
+        assert!(
+            bound >= greedy.objective - 1e-6 * (1.0 + greedy.objective.abs()),
+            "{family:?}: bound {bound} below the greedy's {}",
+            greedy.objective
+        );
+    }
+}
