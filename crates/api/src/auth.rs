@@ -1,12 +1,28 @@
-//! Users, passwords, bearer tokens and login rate limiting.
+//! Users, passwords, bearer tokens and login throttling.
 //!
 //! Passwords are hashed with argon2id (m = 19456 KiB, t = 2, p = 1). A token
 //! is 32 random bytes (256 bits) shown once, in hex; the database keeps only
 //! its SHA-256. Logout revokes the token; disabling a user revokes all of
-//! theirs. Failed logins are recorded in the database (so limits hold across
-//! restarts and processes): at most 5 failures per username and 20 per client
-//! address in 15 minutes, after which login answers 429 until the window
-//! passes.
+//! theirs; an enabled-again user signs in anew. Nobody can disable themself
+//! or the last enabled admin.
+//!
+//! Failed logins are recorded in the database (so limits hold across
+//! restarts and processes), and every attempt is first recorded as a
+//! failure in the same write transaction that checks the limits (then
+//! struck out if the password was right), so concurrent attempts cannot
+//! slip past a limit. In a 15-minute window:
+//!
+//! - one client address may fail 5 times for one username, and 20 times in
+//!   all; after that it gets 429 until the window passes;
+//! - a username failed 5 times from any addresses gets a delay before its
+//!   next attempt, doubling with each further failure from 1 s up to 60 s,
+//!   except from an address the user signed in from in the last 30 days:
+//!   someone who guesses from many addresses slows the guessing down but
+//!   cannot lock the user out.
+//!
+//! Behind a reverse proxy the client address is read from
+//! `X-Forwarded-For`, only when the peer is one of the configured trusted
+//! proxies ([`client_address`]).
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -18,10 +34,19 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
 
-/// Failures per username in the window before login is refused.
-pub const MAX_FAILURES_PER_USER: i64 = 5;
+/// Failures for one username from one client address in the window before
+/// that address is refused for that username.
+pub const MAX_FAILURES_PER_USER_AND_ADDRESS: i64 = 5;
 /// Failures per client address in the window before login is refused.
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+/// Failures per username (any address) in the window before each further
+/// attempt waits.
+pub const FREE_FAILURES_PER_USER: i64 = 5;
+/// The longest wait a username's failures impose.
+pub const USER_DELAY_MAX_MS: i64 = 60_000;
+/// How long an address the user signed in from is exempt from the
+/// username's delay.
+pub const KNOWN_ADDRESS_MS: i64 = 30 * 24 * 3600 * 1000;
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// How long a token from login is valid.
 pub const LOGIN_TOKEN_TTL_MS: i64 = 12 * 3600 * 1000;
@@ -85,6 +110,7 @@ pub struct UserView {
 
 /// A new user.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: String,
     pub password: String,
@@ -106,6 +132,8 @@ pub enum AuthError {
     NoSuchUser(String),
     #[error("user `{0}` already exists")]
     Exists(String),
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("password hashing failed: {0}")]
@@ -120,6 +148,11 @@ impl From<AuthError> for ApiError {
             AuthError::Exists(name) => {
                 ApiError::conflict("conflict", format!("user `{name}` already exists"))
             }
+            AuthError::Refused(message) => ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "refused",
+                message,
+            ),
             AuthError::Store(e) => e.into(),
             AuthError::Hash(e) => ApiError::internal(e),
         }
@@ -316,17 +349,42 @@ pub fn users(store: &mut Store) -> Result<Vec<UserView>, AuthError> {
         .map_err(AuthError::from)
 }
 
-/// Disables a user and revokes all their tokens. Disabling twice is no error.
-pub fn disable_user(store: &mut Store, username: &str, now_ms: i64) -> Result<UserView, AuthError> {
-    let found = store.write(|conn| {
+/// Disables a user and revokes all their tokens. Disabling twice is no
+/// error. `acting` is the username of whoever asks (None from the CLI):
+/// nobody may disable themself, and the last enabled admin stays enabled.
+pub fn disable_user(
+    store: &mut Store,
+    username: &str,
+    acting: Option<&str>,
+    now_ms: i64,
+) -> Result<UserView, AuthError> {
+    if acting == Some(username) {
+        return Err(AuthError::Refused(format!(
+            "user `{username}` may not disable themself; another admin can"
+        )));
+    }
+    let outcome = store.write(|conn| {
         let rows = conn.query(
-            "SELECT id FROM api_users WHERE username = $1",
+            "SELECT id, role, disabled_at_unix_ms FROM api_users WHERE username = $1",
             &[username.into()],
         )?;
         let Some(row) = rows.first() else {
-            return Ok(false);
+            return Ok(Err(AuthError::NoSuchUser(username.to_string())));
         };
         let id = row[0].int()?;
+        let enabled_admin = row[1].text()? == Role::Admin.code() && row[2].opt_int()?.is_none();
+        if enabled_admin {
+            let admins = conn.query(
+                "SELECT COUNT(*) FROM api_users WHERE role = 'admin' AND disabled_at_unix_ms IS NULL",
+                &[],
+            )?[0][0]
+                .int()?;
+            if admins <= 1 {
+                return Ok(Err(AuthError::Refused(format!(
+                    "user `{username}` is the last enabled admin; add or enable another admin first"
+                ))));
+            }
+        }
         conn.execute(
             "UPDATE api_users SET disabled_at_unix_ms = COALESCE(disabled_at_unix_ms, $1) WHERE id = $2",
             &[now_ms.into(), id.into()],
@@ -335,11 +393,37 @@ pub fn disable_user(store: &mut Store, username: &str, now_ms: i64) -> Result<Us
             "UPDATE api_tokens SET revoked_at_unix_ms = $1 WHERE user_id = $2 AND revoked_at_unix_ms IS NULL",
             &[now_ms.into(), id.into()],
         )?;
+        Ok(Ok(()))
+    })?;
+    outcome?;
+    user_view(store, username)
+}
+
+/// Enables a disabled user again (their old tokens stay revoked: they sign
+/// in anew). Enabling an enabled user is no error.
+pub fn enable_user(store: &mut Store, username: &str) -> Result<UserView, AuthError> {
+    let changed = store.write(|conn| {
+        let found = conn.query(
+            "SELECT COUNT(*) FROM api_users WHERE username = $1",
+            &[username.into()],
+        )?[0][0]
+            .int()?;
+        if found == 0 {
+            return Ok(false);
+        }
+        conn.execute(
+            "UPDATE api_users SET disabled_at_unix_ms = NULL WHERE username = $1",
+            &[username.into()],
+        )?;
         Ok(true)
     })?;
-    if !found {
+    if !changed {
         return Err(AuthError::NoSuchUser(username.to_string()));
     }
+    user_view(store, username)
+}
+
+fn user_view(store: &mut Store, username: &str) -> Result<UserView, AuthError> {
     users(store)?
         .into_iter()
         .find(|u| u.username == username)
@@ -428,10 +512,35 @@ pub fn revoke_token(store: &mut Store, digest: &str, now_ms: i64) -> Result<(), 
 pub enum Login {
     Ok(String, Principal),
     Bad,
-    Limited,
+    /// Refused before the password was checked; retry after this many
+    /// seconds.
+    Limited(i64),
 }
 
-/// Checks the rate limits, then the password; records a failure.
+fn scope_counts(
+    conn: &mut dyn Conn,
+    scope: &str,
+    since: i64,
+) -> Result<(i64, Option<i64>, Option<i64>), StoreError> {
+    let row = conn
+        .query(
+            "SELECT COUNT(*), MIN(at_unix_ms), MAX(at_unix_ms) FROM api_login_failures \
+             WHERE scope = $1 AND at_unix_ms > $2",
+            &[scope.into(), since.into()],
+        )?
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::Corrupt("login failure count".into()))?;
+    Ok((row[0].int()?, row[1].opt_int()?, row[2].opt_int()?))
+}
+
+fn seconds_until(at_ms: i64, now_ms: i64) -> i64 {
+    ((at_ms - now_ms).max(0) + 999) / 1000
+}
+
+/// Checks the limits and records the attempt as a failure, in one write
+/// transaction; then checks the password outside it and, when right,
+/// strikes the attempt out and issues a token.
 pub fn login(
     store: &mut Store,
     username: &str,
@@ -441,28 +550,59 @@ pub fn login(
 ) -> Result<Login, AuthError> {
     let since = now_ms - FAILURE_WINDOW_MS;
     let user_scope = format!("user:{username}");
+    let pair_scope = format!("pair:{address}|{username}");
     let addr_scope = format!("addr:{address}");
-    let (user_failures, addr_failures, user) = store.read(|conn| {
-        let count = |conn: &mut dyn Conn, scope: &str| -> Result<i64, StoreError> {
-            conn.query(
+    let known_scope = format!("known:{address}|{username}");
+    let attempt = new_token();
+    let decision = store.write(|conn| {
+        let (pair, pair_first, _) = scope_counts(conn, &pair_scope, since)?;
+        let (addr, addr_first, _) = scope_counts(conn, &addr_scope, since)?;
+        if pair >= MAX_FAILURES_PER_USER_AND_ADDRESS || addr >= MAX_FAILURES_PER_ADDRESS {
+            let first = if pair >= MAX_FAILURES_PER_USER_AND_ADDRESS {
+                pair_first
+            } else {
+                addr_first
+            };
+            let until = first.unwrap_or(now_ms) + FAILURE_WINDOW_MS;
+            return Ok(Err(seconds_until(until, now_ms).max(1)));
+        }
+        let (user_failures, _, user_last) = scope_counts(conn, &user_scope, since)?;
+        if user_failures >= FREE_FAILURES_PER_USER {
+            let known = conn.query(
                 "SELECT COUNT(*) FROM api_login_failures WHERE scope = $1 AND at_unix_ms > $2",
-                &[scope.into(), since.into()],
+                &[known_scope.as_str().into(), (now_ms - KNOWN_ADDRESS_MS).into()],
             )?[0][0]
-                .int()
-        };
+                .int()?;
+            if known == 0 {
+                let doublings = (user_failures - FREE_FAILURES_PER_USER).min(16);
+                let delay = (1000_i64 << doublings).min(USER_DELAY_MAX_MS);
+                let until = user_last.unwrap_or(now_ms) + delay;
+                if until > now_ms {
+                    return Ok(Err(seconds_until(until, now_ms).max(1)));
+                }
+            }
+        }
+        // Forget what has left the window.
+        conn.execute(
+            "DELETE FROM api_login_failures WHERE at_unix_ms <= $1 AND scope NOT LIKE 'known:%'",
+            &[since.into()],
+        )?;
+        for scope in [&user_scope, &pair_scope, &addr_scope] {
+            conn.execute(
+                "INSERT INTO api_login_failures (scope, at_unix_ms, attempt) VALUES ($1, $2, $3)",
+                &[Value::from(scope), now_ms.into(), attempt.as_str().into()],
+            )?;
+        }
         let user = conn.query(
             "SELECT password_hash FROM api_users WHERE username = $1 AND disabled_at_unix_ms IS NULL",
             &[username.into()],
         )?;
-        Ok((
-            count(conn, &user_scope)?,
-            count(conn, &addr_scope)?,
-            user.first().map(|r| r[0].text()).transpose()?,
-        ))
+        Ok(Ok(user.first().map(|r| r[0].text()).transpose()?))
     })?;
-    if user_failures >= MAX_FAILURES_PER_USER || addr_failures >= MAX_FAILURES_PER_ADDRESS {
-        return Ok(Login::Limited);
-    }
+    let user = match decision {
+        Ok(user) => user,
+        Err(retry_after_s) => return Ok(Login::Limited(retry_after_s)),
+    };
     // Unknown users cost the same hashing time as known ones.
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let hash = match &user {
@@ -473,23 +613,118 @@ pub fn login(
     };
     let ok = verify_password(password, &hash) && user.is_some();
     if !ok {
-        store.write(|conn| {
-            for scope in [&user_scope, &addr_scope] {
-                conn.execute(
-                    "INSERT INTO api_login_failures (scope, at_unix_ms) VALUES ($1, $2)",
-                    &[Value::from(scope), now_ms.into()],
-                )?;
-            }
-            Ok(())
-        })?;
         return Ok(Login::Bad);
     }
+    store.write(|conn| {
+        conn.execute(
+            "DELETE FROM api_login_failures WHERE attempt = $1",
+            &[attempt.as_str().into()],
+        )?;
+        conn.execute(
+            "DELETE FROM api_login_failures WHERE scope = $1",
+            &[known_scope.as_str().into()],
+        )?;
+        conn.execute(
+            "INSERT INTO api_login_failures (scope, at_unix_ms, attempt) VALUES ($1, $2, NULL)",
+            &[known_scope.as_str().into(), now_ms.into()],
+        )?;
+        Ok(())
+    })?;
     let token = issue_token(store, username, "login", LOGIN_TOKEN_TTL_MS, now_ms)?;
     let digest = token_digest(&token);
     match principal_for_token(store, &digest, now_ms)? {
         Some((principal, _)) => Ok(Login::Ok(token, principal)),
         None => Ok(Login::Bad),
     }
+}
+
+/// An address or a network (`10.0.0.0/8`, `::1`) of trusted reverse
+/// proxies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    address: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl std::str::FromStr for Network {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Network, String> {
+        let text = text.trim();
+        let (address, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let address: std::net::IpAddr = address
+            .parse()
+            .map_err(|_| format!("`{text}` is not an IP address or network (10.0.0.0/8)"))?;
+        let max = if address.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("`{text}`: the prefix must be 0 to {max}"))?,
+        };
+        Ok(Network { address, prefix })
+    }
+}
+
+impl Network {
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.address, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The client's address: the peer's, or, when the peer is a trusted proxy,
+/// the nearest address in `X-Forwarded-For` that is not a trusted proxy
+/// (the ones further left could have been written by the client).
+pub fn client_address(
+    peer: std::net::IpAddr,
+    forwarded_for: &[&str],
+    trusted: &[Network],
+) -> std::net::IpAddr {
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = forwarded_for
+        .iter()
+        .flat_map(|h| h.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// A fingerprint of revocations and disabled users, for token caches.

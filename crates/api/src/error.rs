@@ -187,6 +187,14 @@ impl Problems {
     }
 }
 
+/// The caller's own Idempotency-Key out of the ledger's key
+/// (`api:<user>:<key>`): the internal form is not shown.
+fn shown_key(key: &str) -> &str {
+    key.strip_prefix("api:")
+        .and_then(|rest| rest.split_once(':'))
+        .map_or(key, |(_, own)| own)
+}
+
 fn refused_problems(messages: &[String]) -> Vec<Problem> {
     messages
         .iter()
@@ -222,7 +230,7 @@ impl From<OpsError> for ApiError {
             OpsError::KeyReused(key) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
-                format!("idempotency key `{key}` was already used for a different request; nothing was written"),
+                format!("idempotency key `{}` was already used for a different request; nothing was written", shown_key(&key)),
             ),
             OpsError::Store(store) => store.into(),
             OpsError::Io { file, message } => ApiError::internal(format!("{file}: {message}")),
@@ -247,7 +255,7 @@ impl From<StoreError> for ApiError {
             StoreError::KeyReused { key, .. } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
-                format!("idempotency key `{key}` was already used for a different operation; nothing was written"),
+                format!("idempotency key `{}` was already used for a different operation; nothing was written", shown_key(&key)),
             ),
             other => ApiError::internal(other),
         }
@@ -281,10 +289,115 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-/// A JSON body whose rejections are [`ApiError`]s.
-#[derive(axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// The longest text value a request body may hold, in characters.
+pub const TEXT_LEN_MAX: usize = 2000;
+
+/// A JSON body whose rejections are [`ApiError`]s. It must be a JSON object
+/// whose fields are all known (the input types deny unknown fields), and no
+/// text in it may be longer than [`TEXT_LEN_MAX`] characters or hold a
+/// control character other than tab and line feed.
 pub struct Body<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for Body<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let axum::Json(value) =
+            axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        if !value.is_object() {
+            return Err(ApiError::validation(vec![Problem::new(
+                "body",
+                json_kind(&value),
+                "must be a JSON object",
+            )]));
+        }
+        let mut problems = Vec::new();
+        check_text(&value, "", &mut problems);
+        if !problems.is_empty() {
+            return Err(ApiError::validation(problems));
+        }
+        serde_json::from_value(value).map(Body).map_err(|e| {
+            let text = e.to_string();
+            let field = text
+                .split('`')
+                .nth(1)
+                .filter(|_| text.contains("field"))
+                .unwrap_or("body")
+                .to_string();
+            ApiError::validation(vec![Problem::new(field, "", text)])
+        })
+    }
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Whether a character may appear in text the API stores.
+pub fn allowed_char(c: char) -> bool {
+    !c.is_control() || c == '\t' || c == '\n'
+}
+
+/// Every text of a JSON value (object keys too) that is too long or holds
+/// a control character, named by its path (`lines[3].batch`).
+fn check_text(value: &serde_json::Value, path: &str, problems: &mut Vec<Problem>) {
+    let check = |text: &str, path: &str, problems: &mut Vec<Problem>| {
+        let shown = || {
+            let mut s: String = text.chars().take(40).filter(|c| allowed_char(*c)).collect();
+            if text.chars().count() > 40 {
+                s.push('…');
+            }
+            s
+        };
+        if text.chars().count() > TEXT_LEN_MAX {
+            problems.push(Problem::new(
+                path,
+                shown(),
+                format!("must be at most {TEXT_LEN_MAX} characters"),
+            ));
+        }
+        if !text.chars().all(allowed_char) {
+            problems.push(Problem::new(
+                path,
+                shown(),
+                "must not contain control characters (tab and line feed excepted)",
+            ));
+        }
+    };
+    match value {
+        serde_json::Value::String(text) => {
+            check(text, if path.is_empty() { "body" } else { path }, problems)
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check_text(item, &format!("{path}[{i}]"), problems);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (name, item) in fields {
+                let here = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                check(name, &here, problems);
+                check_text(item, &here, problems);
+            }
+        }
+        _ => {}
+    }
+}
 
 /// A query string whose rejections are [`ApiError`]s.
 #[derive(axum::extract::FromRequestParts)]

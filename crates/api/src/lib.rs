@@ -45,6 +45,14 @@ pub struct AppState {
     pub backend: Backend,
     /// Valid tokens seen recently: SHA-256 of the token -> (user, expiry).
     tokens: RwLock<HashMap<String, (Principal, i64)>>,
+    /// Tokens found invalid (SHA-256): a token never becomes valid after
+    /// it was refused (new tokens are fresh random numbers, revocation is
+    /// final), so probing with bad tokens costs no database lookup.
+    bad_tokens: RwLock<HashSet<String>>,
+    /// Token lookups in the database so far.
+    token_lookups: AtomicU64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    trusted_proxies: RwLock<Vec<auth::Network>>,
     /// Read responses, by route, query and the caller's scope, valid while
     /// `generation` is the one they were made at.
     cache: RwLock<HashMap<String, (u64, Bytes)>>,
@@ -90,6 +98,9 @@ impl AppState {
             pool: Arc::new(pool),
             backend,
             tokens: RwLock::new(HashMap::new()),
+            bad_tokens: RwLock::new(HashSet::new()),
+            token_lookups: AtomicU64::new(0),
+            trusted_proxies: RwLock::new(Vec::new()),
             cache: RwLock::new(HashMap::new()),
             generation: AtomicU64::new(1),
             in_flight: Mutex::new(HashSet::new()),
@@ -138,10 +149,56 @@ impl AppState {
         }
     }
 
+    /// Forgets one valid token at once (it was revoked here).
+    pub fn forget_token(&self, digest: &str) {
+        if let Ok(mut tokens) = self.tokens.write() {
+            tokens.remove(digest);
+        }
+    }
+
+    /// Trusts `X-Forwarded-For` from these proxies (login limits are per
+    /// client address).
+    pub fn set_trusted_proxies(&self, proxies: Vec<auth::Network>) {
+        if let Ok(mut trusted) = self.trusted_proxies.write() {
+            *trusted = proxies;
+        }
+    }
+
+    /// How many times a token was looked up in the database.
+    pub fn token_lookups(&self) -> u64 {
+        self.token_lookups.load(Ordering::Relaxed)
+    }
+
+    pub fn trusted_proxies(&self) -> Vec<auth::Network> {
+        self.trusted_proxies
+            .read()
+            .map(|t| t.clone())
+            .unwrap_or_default()
+    }
+
     /// The signed-in user of a request, if its bearer token is valid.
+    /// Reads may use a token validated up to [`POLL_INTERVAL`] ago.
     pub async fn principal(
         self: &Arc<Self>,
         headers: &HeaderMap,
+    ) -> Result<Option<Principal>, ApiError> {
+        self.principal_checked(headers, false).await
+    }
+
+    /// [`AppState::principal`], always checked against the database (for
+    /// requests that change something: a user disabled a moment ago, by
+    /// any process, can no longer write).
+    pub async fn principal_now(
+        self: &Arc<Self>,
+        headers: &HeaderMap,
+    ) -> Result<Option<Principal>, ApiError> {
+        self.principal_checked(headers, true).await
+    }
+
+    async fn principal_checked(
+        self: &Arc<Self>,
+        headers: &HeaderMap,
+        fresh: bool,
     ) -> Result<Option<Principal>, ApiError> {
         let Some(token) = headers
             .get(AUTHORIZATION)
@@ -156,17 +213,27 @@ impl AppState {
         }
         let digest = auth::token_digest(token);
         let now = now_unix_ms();
-        if let Some((principal, expires)) = self
-            .tokens
+        if self
+            .bad_tokens
             .read()
-            .ok()
-            .and_then(|t| t.get(&digest).cloned())
+            .is_ok_and(|bad| bad.contains(&digest))
         {
-            if expires > now {
-                return Ok(Some(principal));
+            return Ok(None);
+        }
+        if !fresh {
+            if let Some((principal, expires)) = self
+                .tokens
+                .read()
+                .ok()
+                .and_then(|t| t.get(&digest).cloned())
+            {
+                if expires > now {
+                    return Ok(Some(principal));
+                }
             }
         }
         let key = digest.clone();
+        self.token_lookups.fetch_add(1, Ordering::Relaxed);
         let found = self
             .pool
             .run(move |ops| Ok(auth::principal_for_token(ops.store(), &key, now)?))
@@ -178,6 +245,11 @@ impl AppState {
                 }
                 tokens.insert(digest, (principal.clone(), *expires));
             }
+        } else if let Ok(mut bad) = self.bad_tokens.write() {
+            if bad.len() > 100_000 {
+                bad.clear();
+            }
+            bad.insert(digest);
         }
         Ok(found.map(|(p, _)| p))
     }
@@ -320,11 +392,18 @@ pub fn router(state: Shared) -> Router {
     Router::new()
         .merge(api)
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        // The front door decides each route's limit before reading a body;
+        // the extractors may then take up to the largest.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            idempotency::BODY_LIMIT_BYTES,
+        ))
+        .merge(assets::router())
+        // Outermost of the API's layers, so it also sees requests no route
+        // matches: 404 and 405 come before any idempotency bookkeeping.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::middleware,
         ))
-        .merge(assets::router())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -441,7 +520,122 @@ fn finish_openapi(mut doc: OpenApi) -> OpenApi {
             }
         }
     }
-    doc
+    declare_constraints(doc)
+}
+
+/// The text every request body's strings must match: no control character
+/// but tab and line feed ([`error::allowed_char`]).
+const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$";
+
+/// Declares in the document what the server enforces on every request:
+/// the Idempotency-Key's length and characters, the 405 of undeclared
+/// methods, and on request bodies unknown fields refused and texts of at
+/// most [`error::TEXT_LEN_MAX`] characters without control characters.
+fn declare_constraints(doc: OpenApi) -> OpenApi {
+    use serde_json::{json, Value};
+    let Ok(mut value) = serde_json::to_value(&doc) else {
+        return doc;
+    };
+    fn constrain_schema(schema: &mut Value) {
+        let Some(object) = schema.as_object_mut() else {
+            return;
+        };
+        let is_string = match object.get("type") {
+            Some(Value::String(t)) => t == "string",
+            Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+            _ => false,
+        };
+        if is_string && !object.contains_key("enum") {
+            object
+                .entry("maxLength")
+                .or_insert(json!(error::TEXT_LEN_MAX));
+            if !object.contains_key("format") {
+                object.entry("pattern").or_insert(json!(TEXT_PATTERN));
+            }
+        }
+        if object.contains_key("properties") {
+            object.entry("additionalProperties").or_insert(json!(false));
+        }
+        for key in ["properties"] {
+            if let Some(Value::Object(props)) = object.get_mut(key) {
+                for prop in props.values_mut() {
+                    constrain_schema(prop);
+                }
+            }
+        }
+        for key in ["items", "additionalProperties"] {
+            if let Some(inner @ Value::Object(_)) = object.get_mut(key) {
+                constrain_schema(inner);
+            }
+        }
+        for key in ["oneOf", "anyOf", "allOf"] {
+            if let Some(Value::Array(options)) = object.get_mut(key) {
+                for option in options {
+                    constrain_schema(option);
+                }
+            }
+        }
+    }
+    // The schemas request bodies name.
+    let mut inputs = std::collections::BTreeSet::new();
+    if let Some(Value::Object(paths)) = value.get("paths") {
+        for item in paths.values() {
+            let Some(item) = item.as_object() else {
+                continue;
+            };
+            for op in item.values() {
+                let content = &op["requestBody"]["content"]["application/json"]["schema"];
+                if let Some(Value::String(r)) = content.get("$ref") {
+                    if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                        inputs.insert(name.to_string());
+                    }
+                }
+            }
+        }
+    }
+    // And the schemas those name, transitively.
+    let schemas = value["components"]["schemas"].clone();
+    let mut todo: Vec<String> = inputs.iter().cloned().collect();
+    while let Some(name) = todo.pop() {
+        let text = schemas[&name].to_string();
+        for piece in text.split("#/components/schemas/").skip(1) {
+            let referenced: String = piece.chars().take_while(|c| *c != '"').collect();
+            if inputs.insert(referenced.clone()) {
+                todo.push(referenced);
+            }
+        }
+    }
+    if let Some(Value::Object(components)) = value["components"].get_mut("schemas") {
+        for name in &inputs {
+            if let Some(schema) = components.get_mut(name) {
+                constrain_schema(schema);
+            }
+        }
+    }
+    if let Some(Value::Object(paths)) = value.get_mut("paths") {
+        for item in paths.values_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for op in item.values_mut() {
+                let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                    continue;
+                };
+                for param in params {
+                    if param["name"] == "Idempotency-Key" && param["in"] == "header" {
+                        param["required"] = json!(true);
+                        param["schema"] = json!({
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": idempotency::KEY_LEN_MAX,
+                            "pattern": "^[!-~]+$",
+                        });
+                    }
+                }
+            }
+        }
+    }
+    serde_json::from_value(value).unwrap_or(doc)
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.

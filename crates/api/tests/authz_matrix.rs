@@ -338,7 +338,7 @@ fn build(
             );
             template.to_string()
         }
-        "/api/users/{username}/disable" => {
+        "/api/users/{username}/disable" | "/api/users/{username}/enable" => {
             let username = unique("victim");
             let made = c.post(
                 "/api/users",
@@ -347,7 +347,7 @@ fn build(
                 &json!({"username": username, "password": "a-long-password", "role": "auditor"}),
             );
             assert_eq!(made.status, 201, "{}", made.text);
-            format!("/api/users/{username}/disable")
+            template.replace("{username}", &username)
         }
         other if other.contains('{') => panic!("the test has no object for {route}"),
         other => other.to_string(),

@@ -1,6 +1,7 @@
 //! The `reliefhub` binary: argument parsing and dispatch. The work happens in
 //! the library crates; this file only wires them to the command line.
 
+mod backup_cmd;
 mod bench;
 mod ops_cmd;
 mod plan_cmd;
@@ -52,6 +53,20 @@ enum Command {
     /// with 4 KiB pages to 16 KiB pages; PostgreSQL: VACUUM ANALYZE).
     /// Contents are unchanged; best run while the server is stopped.
     Compact,
+    /// Write a consistent backup of the database to one file, also while
+    /// the server writes (SQLite: a copy of the database; PostgreSQL: one
+    /// snapshot in the portable reliefhub-backup/1 format).
+    Backup {
+        /// The backup file (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup (either kind) into the new, empty database `--db`
+    /// names (SQLite or PostgreSQL), then verify it.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+    },
     /// Import public reference data files.
     #[command(subcommand)]
     Refdata(RefdataCommand),
@@ -183,6 +198,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(command) => bench::run(command, &cli.db, cli.quiet),
         Command::Plan(args) => Ok(plan_cmd::run(args, &cli.db, cli.quiet)),
+        Command::Backup { out } => backup_cmd::backup(&cli.db, &out, cli.quiet),
+        Command::Restore { file } => backup_cmd::restore(&cli.db, &file, cli.quiet),
         Command::Serve(args) => serve_cmd::run(args, &cli.db),
         Command::User(command) => user_cmd::run(command, &cli.db),
         Command::Ops(command) => ops_cmd::run(command, &cli.db, cli.quiet),

@@ -13,6 +13,31 @@ pub struct ServeArgs {
     /// The hub's date for operations (YYYY-MM-DD); the real date by default.
     #[arg(long)]
     pub today: Option<String>,
+    /// A reverse proxy (address or network, e.g. 10.0.0.0/8) whose
+    /// X-Forwarded-For names the client, for the per-address sign-in
+    /// limits. Repeat it, or give a comma-separated list.
+    #[arg(
+        long = "trusted-proxy",
+        env = "RELIEFHUB_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
+}
+
+/// The `--trusted-proxy` networks, every bad one named.
+pub fn trusted_proxies(texts: &[String]) -> anyhow::Result<Vec<reliefhub_api::auth::Network>> {
+    let mut networks = Vec::new();
+    let mut problems = Vec::new();
+    for text in texts.iter().filter(|t| !t.trim().is_empty()) {
+        match text.parse() {
+            Ok(network) => networks.push(network),
+            Err(e) => problems.push(format!("--trusted-proxy {e}")),
+        }
+    }
+    if !problems.is_empty() {
+        anyhow::bail!(problems.join("\n"));
+    }
+    Ok(networks)
 }
 
 /// Structured logs on stderr; `RUST_LOG` sets the level (default info).
@@ -31,11 +56,13 @@ pub fn serve(
     db: &str,
     listen: &str,
     today: Option<time::Date>,
+    trusted_proxies: Vec<reliefhub_api::auth::Network>,
     announce: impl FnOnce(&str),
 ) -> anyhow::Result<()> {
     init_logging();
     let state = reliefhub_api::AppState::open_on(db, today)
         .with_context(|| format!("cannot open the database `{db}`"))?;
+    state.set_trusted_proxies(trusted_proxies);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -63,7 +90,8 @@ pub fn run(args: ServeArgs, db: &str) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    serve(db, &args.listen, today, |address| {
+    let proxies = trusted_proxies(&args.trusted_proxies)?;
+    serve(db, &args.listen, today, proxies, |address| {
         println!("reliefhub listening on http://{address}/ (API at /api, docs at /api/docs)");
     })?;
     Ok(ExitCode::SUCCESS)

@@ -1,4 +1,4 @@
-//! `reliefhub user add|disable|token|list`: the API's users.
+//! `reliefhub user add|disable|enable|token|list`: the API's users.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -27,8 +27,14 @@ pub enum UserCommand {
         #[arg(long, env = "RELIEFHUB_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
-    /// Disable a user and revoke all their tokens.
+    /// Disable a user and revoke all their tokens (never the last enabled
+    /// admin).
     Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled user again (they sign in anew).
+    Enable {
         #[arg(long)]
         username: String,
     },
@@ -88,8 +94,12 @@ pub fn run(command: UserCommand, db: &str) -> anyhow::Result<ExitCode> {
             println!("added user {} ({})", user.username, user.role.code());
         }
         UserCommand::Disable { username } => {
-            auth::disable_user(&mut store, &username, now_unix_ms())?;
+            auth::disable_user(&mut store, &username, None, now_unix_ms())?;
             println!("disabled user {username}; their tokens are revoked");
+        }
+        UserCommand::Enable { username } => {
+            auth::enable_user(&mut store, &username)?;
+            println!("enabled user {username}; they sign in anew");
         }
         UserCommand::Token { username, days } => {
             if !(1..=3650).contains(&days) {

@@ -134,6 +134,14 @@ pub trait Conn: Send {
     fn rollback(&mut self) -> Result<(), StoreError> {
         self.batch_execute("ROLLBACK")
     }
+    /// Copies the whole database into a new SQLite file at `out`, as of
+    /// one moment, while others may write (SQLite only).
+    fn sqlite_backup(&mut self, out: &std::path::Path) -> Result<(), StoreError> {
+        Err(StoreError::Database(format!(
+            "a file copy of the database ({}) is made only from SQLite",
+            out.display()
+        )))
+    }
     /// Appends journal entries (the hot path of every batch).
     fn insert_journal(&mut self, table: &str, rows: &[JournalEntry]) -> Result<(), StoreError>;
     /// Reads the balance of each (account, lot) pair, in order; 0 when absent.
@@ -306,6 +314,27 @@ impl SqliteConn {
 }
 
 impl Conn for SqliteConn {
+    fn sqlite_backup(&mut self, out: &std::path::Path) -> Result<(), StoreError> {
+        let mut target = rusqlite::Connection::open(out).map_err(sqlite_err)?;
+        // Every page in one step: one read transaction, so the copy is the
+        // database as of one moment; in WAL mode writers go on meanwhile.
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut target).map_err(sqlite_err)?;
+        loop {
+            match backup.step(-1).map_err(sqlite_err)? {
+                rusqlite::backup::StepResult::Done => break,
+                rusqlite::backup::StepResult::More => continue,
+                rusqlite::backup::StepResult::Busy | rusqlite::backup::StepResult::Locked => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        drop(backup);
+        target
+            .execute_batch("PRAGMA journal_mode = DELETE;")
+            .map_err(sqlite_err)?;
+        Ok(())
+    }
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }

@@ -6,6 +6,7 @@
 //! decide, and writes the lots, journal entries and balances the core
 //! returns. SQL is written once; `db.rs` holds the backend differences.
 
+pub mod backup;
 pub mod db;
 mod migrations;
 mod store;

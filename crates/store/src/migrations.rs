@@ -50,6 +50,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0006_fewer_indexes.sql"),
         postgres: include_str!("migrations/postgres/0006_fewer_indexes.sql"),
     },
+    Migration {
+        version: 11,
+        name: "login_attempts",
+        sqlite: include_str!("migrations/sqlite/0011_login_attempts.sql"),
+        postgres: include_str!("migrations/postgres/0011_login_attempts.sql"),
+    },
 ];
 
 /// The version that adds the balance checkpoint (`ledger_checkpoint`).

@@ -127,6 +127,7 @@ pub async fn get_pledge(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PledgeLineInput {
     pub item: String,
     pub quantity: i64,
@@ -136,6 +137,7 @@ pub struct PledgeLineInput {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PledgeInput {
     pub code: String,
     pub donor: String,
@@ -202,6 +204,7 @@ pub async fn add_pledge(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReasonInput {
     pub reason: String,
 }
@@ -388,6 +391,7 @@ pub async fn get_leg(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LegInput {
     pub code: String,
     /// `sea`, `air` or `road`.
@@ -452,6 +456,7 @@ pub async fn add_leg(
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ManifestLineInput {
     pub item: String,
     pub quantity: i64,
@@ -469,6 +474,7 @@ pub struct ManifestLineInput {
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ManifestInput {
     pub lines: Vec<ManifestLineInput>,
 }
@@ -534,6 +540,7 @@ pub async fn import_manifest(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReceiptLineInput {
     /// The manifest line number.
     pub line: i64,
@@ -548,6 +555,7 @@ pub struct ReceiptLineInput {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReceiptInput {
     /// YYYY-MM-DD; today by default.
     #[serde(default)]
@@ -871,6 +879,7 @@ pub async fn stock_expiry(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StockMoveInput {
     pub node: String,
     pub lot_id: i64,
@@ -945,6 +954,7 @@ pub async fn release(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WriteOffInput {
     pub node: String,
     pub lot_id: i64,
@@ -1001,12 +1011,14 @@ pub async fn write_off(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CountLineInput {
     pub lot_id: i64,
     pub counted: i64,
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CountInput {
     pub node: String,
     pub lines: Vec<CountLineInput>,
@@ -1102,12 +1114,14 @@ pub async fn list_transfers(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TransferLineInput {
     pub lot_id: i64,
     pub quantity: i64,
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TransferInput {
     pub code: String,
     pub from_node: String,

@@ -29,6 +29,7 @@ pub fn api_router() -> OpenApiRouter<Shared> {
         .routes(routes!(session::verify))
         .routes(routes!(session::list_users, session::add_user))
         .routes(routes!(session::disable_user))
+        .routes(routes!(session::enable_user))
         .routes(routes!(hub::list_pledges, hub::add_pledge))
         .routes(routes!(hub::get_pledge))
         .routes(routes!(hub::cancel_pledge))

@@ -86,6 +86,7 @@ pub async fn list_requests(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RequestInput {
     pub code: String,
     /// UN/LOCODE of the destination.
@@ -97,7 +98,8 @@ pub struct RequestInput {
     pub needed_by: String,
     #[serde(default)]
     pub grace_days: i64,
-    /// Who asks (default: the signed-in user).
+    /// Who asks (default: the signed-in user; a recipient always files in
+    /// their own name).
     #[serde(default)]
     pub requested_by: Option<String>,
 }
@@ -118,6 +120,15 @@ pub async fn add_request(
             return Err(ApiError::forbidden(
                 "a recipient may file requests only for destinations in their own country",
             ));
+        }
+    }
+    if user.role == Role::Recipient {
+        if let Some(name) = input.requested_by.as_deref() {
+            if name != user.username {
+                return Err(ApiError::forbidden(
+                    "a recipient files requests in their own name: leave requested_by out",
+                ));
+            }
         }
     }
     let mut problems = Problems::default();
@@ -352,6 +363,7 @@ pub async fn get_departure(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DepartureInput {
     pub code: String,
     pub node: String,
@@ -440,6 +452,7 @@ pub async fn add_departure(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoadLineInput {
     pub lot_id: i64,
     pub quantity: i64,
@@ -449,6 +462,7 @@ pub struct LoadLineInput {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoadInput {
     pub lines: Vec<LoadLineInput>,
 }
@@ -539,6 +553,7 @@ pub async fn depart(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DeliveryLineInput {
     /// The loading line.
     pub line: i64,
@@ -546,6 +561,7 @@ pub struct DeliveryLineInput {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DeliveryInput {
     pub received_by: String,
     /// YYYY-MM-DD; today by default.
@@ -678,6 +694,7 @@ pub async fn pod(
 // -------------------------------------------------------------- corrections
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CorrectionInput {
     /// The journal entry to reverse.
     pub entry_seq: i64,

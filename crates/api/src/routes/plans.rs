@@ -117,6 +117,7 @@ pub struct AcceptedPlanJson {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PlanInput {
     /// Seconds the planner may search (0.1 to 120, default 5).
     #[serde(default)]

@@ -63,8 +63,14 @@ pub struct Server {
 
 impl Server {
     pub fn start(db_url: &str) -> Server {
+        Server::start_trusting(db_url, &[])
+    }
+
+    /// A server that takes `X-Forwarded-For` from these proxies.
+    pub fn start_trusting(db_url: &str, proxies: &[&str]) -> Server {
         let today = reliefhub_core::domain::parse_date(DEMO_TODAY);
         let state = reliefhub_api::AppState::open_on(db_url, today).unwrap();
+        state.set_trusted_proxies(proxies.iter().map(|p| p.parse().unwrap()).collect());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (bound, addr) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -171,12 +177,53 @@ impl Client {
         Reply { status, text, json }
     }
 
+    /// Sends a request with extra headers and a raw body.
+    pub fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let url = format!("{}{}", self.base, path);
+        let mut request = ureq::http::Request::builder().method(method).uri(&url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = match body {
+            Some(body) => self.agent.run(request.body(body).unwrap()),
+            None => self.agent.run(request.body(()).unwrap()),
+        };
+        let mut response = response.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, text, json }
+    }
+
     pub fn get(&self, path: &str, token: &str) -> Reply {
         self.send("GET", path, Some(token), None, None)
     }
 
     pub fn post(&self, path: &str, token: &str, key: &str, body: &Value) -> Reply {
         self.send("POST", path, Some(token), Some(key), Some(body))
+    }
+
+    pub fn login_with(&self, username: &str, password: &str) -> String {
+        let reply = self.send(
+            "POST",
+            "/api/login",
+            None,
+            None,
+            Some(&serde_json::json!({"username": username, "password": password})),
+        );
+        assert_eq!(reply.status, 200, "login {username}: {}", reply.text);
+        reply.json["token"].as_str().unwrap().to_string()
     }
 
     pub fn login(&self, username: &str) -> String {
