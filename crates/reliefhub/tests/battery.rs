@@ -40,7 +40,7 @@ use reliefhub_core::account::Account;
 use reliefhub_core::domain::LotSpec;
 use reliefhub_core::ledger::{Batch, LotRef, TransferSpec};
 use reliefhub_store::Store;
-use reliefhub_testkit::{both_backends, TestDb};
+use reliefhub_testkit::both_backends;
 use serde_json::{json, Value};
 
 /// The soak multiplier (1 by default).
@@ -102,7 +102,7 @@ fn t2_work(url: &str, worker: usize, count: u64) -> Vec<String> {
     let lot_id = store
         .read(|conn| conn.query("SELECT MIN(id) FROM lots", &[])?[0][0].int())
         .unwrap();
-    let mut rng = Rng(((worker as u64 + 1) * 0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng((worker as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut out = Vec::new();
     for j in 0..count {
         let (kind, from, to) = match rng.below(3) {
@@ -610,7 +610,7 @@ fn t3_replays_with_server_kills(url: &str) {
                 killer.join().unwrap();
                 kills += 1;
                 server = Some(ServerProcess::start(d, url, port));
-                continue;
+                // Then the same request once more, to the new server.
             }
             loop {
                 sends += 1;
@@ -903,7 +903,7 @@ fn t6_api_bodies(url: &str) {
     let routes = body_routes(&doc);
     let cases = 30 * soak() as u32;
     let mut executions = 0_u64;
-    let mut n = 0_u64;
+    let n = std::cell::Cell::new(0_u64);
     for (path, _) in &routes {
         let mut runner = TestRunner::new(Config {
             cases,
@@ -911,8 +911,8 @@ fn t6_api_bodies(url: &str) {
             ..Config::default()
         });
         let result = runner.run(&bytes_like(JSON_SAMPLES), |bytes| {
-            n += 1;
-            let key = format!("t6-{n}");
+            n.set(n.get() + 1);
+            let key = format!("t6-{}", n.get());
             let (status, text) = send(&agent, &base, "POST", path, &token, Some(&key), &bytes)
                 .ok_or_else(|| {
                     TestCaseError::fail(format!("{path}: the server stopped answering"))

@@ -201,6 +201,15 @@ pub struct SqliteConn {
     conn: rusqlite::Connection,
 }
 
+/// Why a database file may not open for writing, in the system's words
+/// (a read-only file system, a full disk, permissions), when it says.
+fn open_hint(path: &str) -> String {
+    match std::fs::OpenOptions::new().append(true).open(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => format!(" ({e})"),
+        _ => String::new(),
+    }
+}
+
 /// Rewrites `$1` placeholders as SQLite's `?1`.
 fn sqlite_placeholders(sql: &str) -> String {
     sql.replace('$', "?")
@@ -213,14 +222,17 @@ fn sqlite_err(e: rusqlite::Error) -> StoreError {
 impl SqliteConn {
     pub fn open(path: &str) -> Result<SqliteConn, StoreError> {
         let conn = rusqlite::Connection::open(path).map_err(|e| {
-            StoreError::Connect(format!("cannot open SQLite database `{path}`: {e}"))
+            StoreError::Connect(format!(
+                "cannot open SQLite database `{path}`: {e}{}",
+                open_hint(path)
+            ))
         })?;
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(sqlite_err)?;
         conn.execute_batch(
             "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
         )
-        .map_err(|e| StoreError::Connect(format!("cannot open SQLite database `{path}`: {e}")))?;
+        .map_err(|e| StoreError::Connect(format!("cannot open SQLite database `{path}`: {e}{}", open_hint(path))))?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(SqliteConn { conn })
     }
