@@ -5,6 +5,8 @@
 pub mod account;
 pub mod domain;
 pub mod ledger;
+pub mod merkle;
+pub mod oplog;
 pub mod reference;
 pub mod verify;
 

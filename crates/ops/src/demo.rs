@@ -334,6 +334,13 @@ impl Sim<'_> {
         let index = (n / 7).clamp(0, 3) as usize;
         &mut self.weeks[index]
     }
+    /// The named member of staff who does the next operations, on day `n`
+    /// (recorded in the operation log).
+    fn staff(&mut self, who: &str, n: i64) {
+        self.ops.set_actor(who);
+        let at = self.at(n).unix_ms;
+        self.ops.store().set_clock(Some(at));
+    }
     fn kg(&self, item: &str, units: i64) -> f64 {
         self.items.get(item).map_or(0.0, |i| i.unit_weight_kg) * units as f64
     }
@@ -348,6 +355,16 @@ fn leg_quantity(rng: &mut Rng, item: &Item, by_sea: bool) -> i64 {
     } as f64;
     ((tonnes * 1000.0 / item.unit_weight_kg) as i64 / 10 * 10).max(10)
 }
+
+/// The hub's staff in the scenario, by role (the operation log records who
+/// did what).
+const LIAISON: &str = "Rania Haddad (donor liaison)";
+const INBOUND: &str = "Karim Mansour (inbound coordinator)";
+const WAREHOUSE: &str = "Lina Khoury (warehouse)";
+const STOCK: &str = "Samir Darwish (stock controller)";
+const REQUESTS: &str = "Amina Diallo (requests officer)";
+const DISPATCH: &str = "Youssef Ibrahim (dispatch planner)";
+const FLEET: &str = "Tarek Nasser (fleet, port-airfield trucks)";
 
 /// Plays the scenario and returns the weekly report.
 pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
@@ -398,6 +415,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 note: format!("{} relief pledge {}", donor.short, p + 1),
                 lines,
             };
+            sim.staff(LIAISON, day);
             sim.ops.pledge(&pledge, None, sim.at(day))?;
             pledges.push((code, donor.code.to_string()));
         }
@@ -440,6 +458,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
             donor: Some(donor.code.to_string()),
         };
         let registered = (arrival_day - if by_sea { 6 } else { 1 }).max(0);
+        sim.staff(INBOUND, registered);
         sim.ops.add_leg(&leg, sim.at(registered))?;
         // The manifest, sent by the donor when the leg leaves.
         let count = if by_sea {
@@ -512,6 +531,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
         } else {
             ManifestFormat::Csv
         };
+        sim.staff(INBOUND, registered);
         sim.ops.import_manifest(
             &code,
             &source,
@@ -550,6 +570,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 grace_days,
                 requested_by: dest.agency.to_string(),
             };
+            sim.staff(REQUESTS, filed);
             sim.ops.add_request(&request, sim.at(filed))?;
         }
     }
@@ -587,6 +608,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
             fixed_cost_usd: 38_000.0,
             cost_per_kg_usd: 0.04,
         };
+        sim.staff(DISPATCH, 0);
         sim.ops.add_departure(&d, sim.at(0))?;
         departures.push(DeparturePlan {
             code: d.code,
@@ -631,6 +653,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
             fixed_cost_usd: if charter { 165_000.0 } else { 0.0 },
             cost_per_kg_usd: if charter { 0.0 } else { 2.6 },
         };
+        sim.staff(DISPATCH, 0);
         sim.ops.add_departure(&d, sim.at(0))?;
         departures.push(DeparturePlan {
             code: d.code,
@@ -695,6 +718,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 lines,
                 rest_as_manifested: false,
             };
+            sim.staff(WAREHOUSE, day);
             sim.ops.receive(&receipt, None, sim.at(day))?;
             let grn = sim.ops.goods_received_note(&leg.code)?;
             let mut kg = 0.0;
@@ -733,6 +757,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 let node = lot_node(sim.ops, lot)?;
                 let Some(node) = node else { continue };
                 if i % 3 == 2 {
+                    sim.staff(STOCK, day);
                     sim.ops.write_off(
                         &node,
                         lot,
@@ -746,6 +771,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                     let text = format!("lot {lot}: {quantity} damaged units written off after inspection at {node}");
                     sim.week(day).events.push(text);
                 } else {
+                    sim.staff(STOCK, day);
                     sim.ops.release(
                         &node,
                         lot,
@@ -777,6 +803,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
         for dep in departures.iter().filter(|d| d.day == day) {
             let d = sim.ops.departure(&dep.code)?;
             if d.status == "loaded" {
+                sim.staff(DISPATCH, day);
                 sim.ops.depart(&dep.code, sim.day(day))?;
                 let text = format!(
                     "{} {} -> {} ({}, {}): {:.1} t, {:.0} m3",
@@ -824,6 +851,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 note: String::new(),
                 lines,
             };
+            sim.staff(DISPATCH, day);
             sim.ops.deliver(&delivery, None, sim.at(day))?;
             let pod = sim.ops.proof_of_delivery(&dep.code)?;
             let received: i64 = pod.lines.iter().map(|l| l.received).sum();
@@ -852,6 +880,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 .find(|r| r.state == "available" && r.quantity > 50)
             {
                 let counted = row.quantity - 12;
+                sim.staff(STOCK, day);
                 sim.ops.count(
                     PORT,
                     &[(row.lot_id, counted)],
@@ -866,6 +895,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 .iter()
                 .find(|r| r.state == "available" && r.quantity > 100 && r.item != "HEB-10KG")
             {
+                sim.staff(STOCK, day);
                 let done = sim.ops.quarantine(
                     PORT,
                     row.lot_id,
@@ -887,6 +917,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
         }
         // Week 4: Kuwait's second pledge is cut back to what arrived.
         if day == 24 {
+            sim.staff(LIAISON, day);
             if let Ok(done) = sim.ops.cancel_pledge(
                 "PL-KW-2",
                 "donor reallocated the balance to another appeal",
@@ -956,6 +987,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 (false, false) => 2.6,
             },
         };
+        sim.staff(DISPATCH, 27);
         sim.ops.add_departure(&d, sim.at(27))?;
     }
     // And next week's requests, for stock the hub holds now.
@@ -985,10 +1017,13 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 grace_days: 5,
                 requested_by: format!("{dest} coordination cell"),
             };
+            sim.staff(REQUESTS, 27);
             sim.ops.add_request(&request, sim.at(27))?;
         }
     }
-    report(&mut sim)
+    let report = report(&mut sim);
+    sim.ops.store().set_clock(None);
+    report
 }
 
 fn manifest_lines(ops: &mut Ops, leg: &str) -> Result<Vec<(i64, i64, String)>, OpsError> {
@@ -1112,6 +1147,7 @@ fn load_departure(sim: &mut Sim<'_>, code: &str, day: i64) -> Result<(), OpsErro
         }
     }
     if !lines.is_empty() {
+        sim.staff(DISPATCH, day);
         sim.ops.load(code, &lines, None, sim.at(day))?;
     }
     Ok(())
@@ -1175,7 +1211,9 @@ fn transfer_for_flights(
         dispatched_on: sim.day(day),
         lines,
     };
+    sim.staff(FLEET, day);
     sim.ops.dispatch_transfer(&transfer, None, sim.at(day))?;
+    sim.staff(FLEET, day + 1);
     sim.ops.arrive_transfer(&code, None, sim.at(day + 1))?;
     let week = sim.week(day);
     week.transfers += 1;

@@ -24,6 +24,7 @@ mod request;
 mod stock;
 pub mod table;
 mod transfer;
+pub mod trust;
 
 use std::collections::{HashMap, HashSet};
 

@@ -7,6 +7,7 @@ mod ops_cmd;
 mod plan_cmd;
 mod progress;
 mod serve_cmd;
+mod trust_cmd;
 mod user_cmd;
 
 use std::path::PathBuf;
@@ -36,6 +37,16 @@ struct Cli {
     #[arg(long, short, global = true)]
     quiet: bool,
 
+    /// Who is doing this (recorded with every operation); by default the
+    /// operating-system user.
+    #[arg(long, global = true, env = "RELIEFHUB_ACTOR")]
+    by: Option<String>,
+
+    /// The hub's signing key file; by default `PATH.key` beside an SQLite
+    /// database `sqlite:PATH`.
+    #[arg(long, global = true, env = "RELIEFHUB_KEY_FILE")]
+    key_file: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -45,10 +56,28 @@ enum Command {
     /// Create or upgrade the database and load the built-in reference data
     /// (catalogue, hub nodes, destinations, donors).
     Init,
-    /// Recompute every balance from the journal and check its hash chain.
-    /// Exits with status 1 and names the first bad entry if anything was
-    /// altered.
-    Verify,
+    /// Recompute every balance from the journal, check its hash chain, the
+    /// operation log and every document in it. Exits with status 1 and
+    /// names the first bad entry or operation if anything was altered.
+    Verify {
+        /// Also prove that the log extends this signed tree head (a head
+        /// kept elsewhere): exit 1 if operations it covers were removed or
+        /// changed.
+        #[arg(long)]
+        against: Option<PathBuf>,
+    },
+    /// The hub's signing key.
+    #[command(subcommand)]
+    Key(trust_cmd::KeyCommand),
+    /// Sign the operation log's current head and write it (keep it
+    /// elsewhere; `verify --against` checks the log still extends it).
+    Checkpoint(trust_cmd::CheckpointArgs),
+    /// Donor proofs: write one, or check one with no database.
+    #[command(subcommand)]
+    Proof(trust_cmd::ProofCommand),
+    /// The audit log: every operation with time, actor, kind, key,
+    /// documents and transfer count.
+    Log(trust_cmd::LogArgs),
     /// Rewrite the database compactly (SQLite: VACUUM, moving a file made
     /// with 4 KiB pages to 16 KiB pages; PostgreSQL: VACUUM ANALYZE).
     /// Contents are unchanged; best run while the server is stopped.
@@ -112,11 +141,15 @@ fn open_ready(url: &str) -> anyhow::Result<Store> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let actor = trust_cmd::actor(cli.by.clone());
+    let key_file = cli.key_file.as_deref();
     match cli.command {
         Command::Init => {
             let mut store = Store::open(&cli.db)?;
+            store.set_actor(&actor);
             let applied = store.migrate(now_unix_ms())?;
             store.load_reference_data(&reliefhub_core::reference::builtin())?;
+            println!("{}", trust_cmd::init_key(key_file, &cli.db)?);
             let items = store.count("items")?;
             let destinations = store.count("destinations")?;
             if applied.is_empty() {
@@ -128,7 +161,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify => {
+        Command::Verify { against } => {
             let mut store = open_ready(&cli.db)?;
             let bar = progress::bar(cli.quiet, "verifying journal");
             let result = store.verify(|done, total| {
@@ -148,6 +181,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         hex_short(&summary.last_hash),
                         summary.balances
                     );
+                    match store.verify_log()? {
+                        Ok(log) => println!(
+                            "verified: {} operations in the log (root {}), {} documents as their last operations left them",
+                            log.operations,
+                            hex_short(&log.root_hash),
+                            log.documents
+                        ),
+                        Err(failure) => {
+                            println!("VERIFICATION FAILED: {failure}");
+                            return Ok(ExitCode::from(1));
+                        }
+                    }
+                    if let Some(file) = against {
+                        let mut ops = reliefhub_ops::Ops::from_store(store);
+                        if !trust_cmd::against(&mut ops, &file)? {
+                            return Ok(ExitCode::from(1));
+                        }
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(failure) => {
@@ -176,6 +227,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Refdata(command) => {
             let mut store = open_ready(&cli.db)?;
+            store.set_actor(&actor);
             match command {
                 RefdataCommand::Countries { file } => {
                     let name = file.display().to_string();
@@ -197,12 +249,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(command) => bench::run(command, &cli.db, cli.quiet),
-        Command::Plan(args) => Ok(plan_cmd::run(args, &cli.db, cli.quiet)),
+        Command::Plan(args) => Ok(plan_cmd::run(args, &cli.db, cli.quiet, &actor)),
         Command::Backup { out } => backup_cmd::backup(&cli.db, &out, cli.quiet),
         Command::Restore { file } => backup_cmd::restore(&cli.db, &file, cli.quiet),
+        Command::Key(command) => trust_cmd::key(command, key_file, &cli.db),
+        Command::Checkpoint(args) => trust_cmd::checkpoint(args, key_file, &cli.db),
+        Command::Proof(command) => trust_cmd::proof(command, key_file, &cli.db),
+        Command::Log(args) => trust_cmd::log(args, &cli.db),
         Command::Serve(args) => serve_cmd::run(args, &cli.db),
         Command::User(command) => user_cmd::run(command, &cli.db),
-        Command::Ops(command) => ops_cmd::run(command, &cli.db, cli.quiet),
+        Command::Ops(command) => ops_cmd::run(command, &cli.db, cli.quiet, &actor),
     }
 }
 

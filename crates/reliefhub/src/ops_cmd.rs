@@ -184,9 +184,6 @@ pub struct ReceiveArgs {
     /// Receive every other line as counted equal to the manifest.
     #[arg(long)]
     rest_as_manifested: bool,
-    /// Who counted.
-    #[arg(long, default_value = "warehouse")]
-    by: String,
     #[command(flatten)]
     when: When,
 }
@@ -296,8 +293,6 @@ pub enum RequestCommand {
         needed_by: String,
         #[arg(long, default_value_t = 0)]
         grace_days: i64,
-        #[arg(long, default_value = "")]
-        by: String,
     },
     /// Cancel a request.
     Cancel {
@@ -524,13 +519,14 @@ fn print_table(table: &Table, output: Output) {
     print!("{}", table.render(output));
 }
 
-pub fn run(command: OpsCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCode> {
+pub fn run(command: OpsCommand, db: &str, quiet: bool, actor: &str) -> anyhow::Result<ExitCode> {
     match command {
         OpsCommand::Demo(args) => return demo(args, db),
         OpsCommand::BenchImport(args) => return bench_import(args, quiet),
         _ => {}
     }
     let mut ops = Ops::open(db)?;
+    ops.set_actor(actor);
     match command {
         OpsCommand::Pledge(PledgeCommand::Add {
             code,
@@ -704,7 +700,7 @@ pub fn run(command: OpsCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCod
             let receipt = NewReceipt {
                 leg: args.leg.clone(),
                 received_on: at.date,
-                received_by: args.by,
+                received_by: actor.to_string(),
                 lines,
                 rest_as_manifested: args.rest_as_manifested,
             };
@@ -764,7 +760,6 @@ pub fn run(command: OpsCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCod
             priority,
             needed_by,
             grace_days,
-            by,
         }) => {
             let request = NewRequest {
                 code,
@@ -774,7 +769,7 @@ pub fn run(command: OpsCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCod
                 priority,
                 needed_by: date_arg(&needed_by, "--needed-by")?,
                 grace_days,
-                requested_by: by,
+                requested_by: actor.to_string(),
             };
             let created = ops.add_request(&request, today())?;
             println!(
@@ -1337,6 +1332,7 @@ fn demo(args: DemoArgs, db: &str) -> anyhow::Result<ExitCode> {
         }
     }
     let mut store = Store::open(&url)?;
+    store.set_actor("Hub set-up (demo)");
     store.migrate(now_unix_ms())?;
     store.load_reference_data(&reliefhub_core::reference::builtin())?;
     anyhow::ensure!(
@@ -1354,7 +1350,18 @@ fn demo(args: DemoArgs, db: &str) -> anyhow::Result<ExitCode> {
                 "Ledger check: verified {} journal entries; hash chain intact; {} balances match the journal.",
                 summary.entries, summary.balances
             );
+            match ops.store().verify_log()? {
+                Ok(log) => println!(
+                    "Operation log: {} operations, every one with its actor; {} documents in the chain.",
+                    log.operations, log.documents
+                ),
+                Err(failure) => {
+                    println!("VERIFICATION FAILED: {failure}");
+                    return Ok(ExitCode::from(1));
+                }
+            }
             println!("Database: {url}");
+            println!("{}", crate::trust_cmd::init_key(None, &url)?);
             demo_users(ops.store())?;
             print_demo_logins();
             if args.no_serve {

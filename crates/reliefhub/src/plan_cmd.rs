@@ -123,14 +123,14 @@ impl Clock for WallClock {
 }
 
 /// Runs `reliefhub plan ...`. `quiet` silences the progress display.
-pub fn run(args: PlanArgs, db: &str, quiet: bool) -> ExitCode {
+pub fn run(args: PlanArgs, db: &str, quiet: bool, actor: &str) -> ExitCode {
     match args.command {
         Some(
             command @ (PlanCommand::Build { .. }
             | PlanCommand::List { .. }
             | PlanCommand::Show { .. }
             | PlanCommand::Accept { .. }),
-        ) => match run_hub(command, db, quiet) {
+        ) => match run_hub(command, db, quiet, actor) {
             Ok(code) => code,
             Err(error) => {
                 eprintln!("error: {error:#}");
@@ -359,8 +359,9 @@ fn print_view(view: &PlanView) {
     }
 }
 
-fn run_hub(command: PlanCommand, db: &str, quiet: bool) -> anyhow::Result<ExitCode> {
+fn run_hub(command: PlanCommand, db: &str, quiet: bool, actor: &str) -> anyhow::Result<ExitCode> {
     let mut ops = Ops::open(db)?;
+    ops.set_actor(actor);
     match command {
         PlanCommand::Build {
             on,

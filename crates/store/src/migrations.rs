@@ -51,6 +51,18 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("migrations/postgres/0006_fewer_indexes.sql"),
     },
     Migration {
+        version: 9,
+        name: "operation_log",
+        sqlite: include_str!("migrations/sqlite/0009_operation_log.sql"),
+        postgres: include_str!("migrations/postgres/0009_operation_log.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "document_chain",
+        sqlite: include_str!("migrations/sqlite/0010_document_chain.sql"),
+        postgres: include_str!("migrations/postgres/0010_document_chain.sql"),
+    },
+    Migration {
         version: 11,
         name: "login_attempts",
         sqlite: include_str!("migrations/sqlite/0011_login_attempts.sql"),
@@ -60,6 +72,12 @@ pub const MIGRATIONS: &[Migration] = &[
 
 /// The version that adds the balance checkpoint (`ledger_checkpoint`).
 pub const CHECKPOINT_VERSION: i64 = 4;
+
+/// The version that adds the operation log (`operations`, `merkle_nodes`).
+pub const LOG_VERSION: i64 = 9;
+
+/// The version that puts the documents in the chain (`op_touched`).
+pub const DOCUMENTS_VERSION: i64 = 10;
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)

@@ -44,6 +44,23 @@ pub struct Store {
     lots: LotCache,
     /// Whether the schema has the balance checkpoint (migration 4).
     checkpoint_ready: bool,
+    /// Who the operations written through this store are by.
+    actor: String,
+    /// The time operations that move no stock are recorded at (the clock
+    /// when None).
+    clock_unix_ms: Option<i64>,
+    /// How much of the operation log the schema has (known once complete).
+    log_level: Option<LogLevel>,
+    /// Whether operations are logged (always, but for benchmarks).
+    log_enabled: bool,
+}
+
+/// How much of the operation log the schema has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogLevel {
+    None,
+    Operations,
+    Documents,
 }
 
 /// A fast hasher for the store's own maps (lot ids, account names): a
@@ -275,7 +292,73 @@ impl Store {
             cache: BalanceCache::default(),
             lots: LotCache::default(),
             checkpoint_ready: false,
+            actor: String::new(),
+            clock_unix_ms: None,
+            log_level: None,
+            log_enabled: true,
         }
+    }
+
+    /// Sets who the following operations are by (recorded in the log).
+    pub fn set_actor(&mut self, actor: &str) {
+        self.actor = actor.to_string();
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// Sets the time at which the following operations that move no stock
+    /// are recorded (None: the clock). Stock-moving operations carry their
+    /// own time.
+    pub fn set_clock(&mut self, now_unix_ms: Option<i64>) {
+        self.clock_unix_ms = now_unix_ms;
+    }
+
+    /// Writes without the operation log: for the benchmark that measures
+    /// what the log costs, never for a hub's database.
+    pub fn disable_log_for_benchmark(&mut self) {
+        self.log_enabled = false;
+    }
+
+    /// How much of the operation log the schema has.
+    pub(crate) fn log_level(&mut self) -> Result<LogLevel, StoreError> {
+        if let Some(level) = self.log_level {
+            return Ok(level);
+        }
+        let version = migrations::current_version(self.conn.as_mut())?;
+        let level = if version >= migrations::DOCUMENTS_VERSION {
+            LogLevel::Documents
+        } else if version >= migrations::LOG_VERSION {
+            LogLevel::Operations
+        } else {
+            LogLevel::None
+        };
+        if level == LogLevel::Documents {
+            self.log_level = Some(level);
+        }
+        Ok(level)
+    }
+
+    /// Inside a write transaction: records what it wrote (documents only)
+    /// as one operation, if anything changed.
+    fn log_documents(&mut self) -> Result<(), StoreError> {
+        if !self.log_enabled || self.log_level()? != LogLevel::Documents {
+            return Ok(());
+        }
+        let now = self.clock_unix_ms.unwrap_or_else(crate::now_unix_ms);
+        crate::log::append(
+            self.conn.as_mut(),
+            true,
+            crate::log::NewOperation {
+                kind: "",
+                key: "",
+                actor: &self.actor,
+                recorded_at_unix_ms: now,
+                batch: None,
+            },
+        )?;
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {
@@ -288,8 +371,18 @@ impl Store {
     }
 
     /// Creates or upgrades the schema. Returns the versions applied.
+    /// A database that held data before the operation log gets operations
+    /// for what it holds (see `log::backfill`).
     pub fn migrate(&mut self, now_unix_ms: i64) -> Result<Vec<i64>, StoreError> {
-        migrations::migrate(self.conn.as_mut(), now_unix_ms)
+        let applied = migrations::migrate(self.conn.as_mut(), now_unix_ms)?;
+        self.log_level = None;
+        let log_now = applied.contains(&migrations::LOG_VERSION);
+        let documents_now = applied.contains(&migrations::DOCUMENTS_VERSION);
+        if log_now || documents_now {
+            let with_documents = self.log_level()? == LogLevel::Documents;
+            self.write(|conn| crate::log::backfill(conn, now_unix_ms, with_documents))?;
+        }
+        Ok(applied)
     }
 
     /// Fails with a clear message unless the schema is current.
@@ -317,7 +410,7 @@ impl Store {
                 return Err(e);
             }
         };
-        match work(self.conn.as_mut()) {
+        match work(self.conn.as_mut()).and_then(|value| self.log_documents().map(|()| value)) {
             Ok(value) => {
                 self.conn.commit()?;
                 self.settled(settled);
@@ -360,7 +453,7 @@ impl Store {
     }
 
     /// One read snapshot as stored, without folding anything (for `verify`).
-    fn read_as_stored<T>(
+    pub(crate) fn read_as_stored<T>(
         &mut self,
         work: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -727,12 +820,38 @@ impl Store {
             &mut Pending,
         ) -> Result<(Applied, T), StoreError>,
     ) -> Result<(Applied, Option<T>), StoreError> {
+        let log_level = if self.log_enabled {
+            self.log_level()?
+        } else {
+            LogLevel::None
+        };
+        let actor = self.actor.as_str();
         let conn = self.conn.as_mut();
         conn.begin_write()?;
         let result = (|| match start_batch(conn, &self.cache, key, kind, digest, now_unix_ms)? {
             Start::Replay(applied) => Ok((applied, None, None)),
             Start::Fresh(mut pending) => {
+                let chain_before = pending.previous;
                 let (applied, extra) = work(conn, &self.cache, &self.lots, &mut pending)?;
+                if log_level != LogLevel::None {
+                    crate::log::append(
+                        conn,
+                        log_level == LogLevel::Documents,
+                        crate::log::NewOperation {
+                            kind,
+                            key,
+                            actor,
+                            recorded_at_unix_ms: now_unix_ms,
+                            batch: Some(reliefhub_core::oplog::BatchLink {
+                                batch_id: applied.batch_id,
+                                first_seq: applied.first_seq,
+                                transfer_count: applied.transfer_count,
+                                chain_before,
+                                chain_after: pending.previous,
+                            }),
+                        },
+                    )?;
+                }
                 Ok((applied, Some(extra), Some(pending)))
             }
         })();

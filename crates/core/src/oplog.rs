@@ -1,0 +1,201 @@
+//! The operation log: one record per operation (who, what, when, which
+//! journal entries, which documents), the canonical bytes that are a leaf of
+//! the log's Merkle tree ([`crate::merkle`]), and the text a tree head's
+//! signature covers. Nothing here does IO or reads a clock.
+//!
+//! Leaf encoding (`reliefhub-operation/1`), every integer a big-endian u64 or
+//! i64 and every text its byte length as a big-endian u64 then its UTF-8
+//! bytes:
+//!
+//! ```text
+//! text "reliefhub-operation/1"
+//! u64  leaf index (0 for the first operation)
+//! text kind            text key            text actor
+//! i64  recorded_at_unix_ms
+//! i64  batch id (0 when the operation moved no stock)
+//! i64  first journal seq   i64 transfer count
+//! 32   journal hash before the batch (the entry first_seq - 1; zeros at the start)
+//! 32   journal hash after the batch (its last entry; equal to the one before when no stock moved)
+//! u64  number of documents, then per document, in (table, key) order:
+//!      text table   text key   32 bytes digest of the row group
+//! ```
+//!
+//! The journal hash after the batch commits to every entry of the batch, its
+//! header and its lots (the journal is hash-chained), so a leaf covers the
+//! stock it moved without repeating it.
+
+use crate::ledger::Hash32;
+use crate::merkle;
+
+/// The format tag of a leaf.
+pub const LEAF_FORMAT: &str = "reliefhub-operation/1";
+/// The format tag of a signed tree head.
+pub const TREE_HEAD_FORMAT: &str = "reliefhub-tree-head/1";
+
+/// The journal entries an operation appended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchLink {
+    pub batch_id: i64,
+    pub first_seq: i64,
+    pub transfer_count: i64,
+    /// The hash of journal entry `first_seq - 1` (zeros before the first).
+    pub chain_before: Hash32,
+    /// The hash of the batch's last entry.
+    pub chain_after: Hash32,
+}
+
+/// A document (a group of rows of one table, such as a pledge's lines)
+/// as an operation left it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DocumentDigest {
+    pub table: String,
+    pub key: String,
+    pub digest: Hash32,
+}
+
+/// One operation of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationRecord {
+    pub leaf_index: u64,
+    pub kind: String,
+    pub key: String,
+    pub actor: String,
+    pub recorded_at_unix_ms: i64,
+    /// None when the operation moved no stock; then `chain` is the journal
+    /// hash it was recorded after.
+    pub batch: Option<BatchLink>,
+    pub chain: Hash32,
+    /// Sorted by (table, key).
+    pub documents: Vec<DocumentDigest>,
+}
+
+fn put_text(buf: &mut Vec<u8>, text: &str) {
+    buf.extend_from_slice(&(text.len() as u64).to_be_bytes());
+    buf.extend_from_slice(text.as_bytes());
+}
+
+impl OperationRecord {
+    /// The canonical bytes of the leaf (see the module documentation).
+    pub fn leaf_bytes(&self) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(256 + self.documents.len() * 96);
+        put_text(&mut buf, LEAF_FORMAT);
+        buf.extend_from_slice(&self.leaf_index.to_be_bytes());
+        put_text(&mut buf, &self.kind);
+        put_text(&mut buf, &self.key);
+        put_text(&mut buf, &self.actor);
+        buf.extend_from_slice(&self.recorded_at_unix_ms.to_be_bytes());
+        let (batch_id, first_seq, count, before, after) = match &self.batch {
+            Some(b) => (
+                b.batch_id,
+                b.first_seq,
+                b.transfer_count,
+                b.chain_before,
+                b.chain_after,
+            ),
+            None => (0, 0, 0, self.chain, self.chain),
+        };
+        buf.extend_from_slice(&batch_id.to_be_bytes());
+        buf.extend_from_slice(&first_seq.to_be_bytes());
+        buf.extend_from_slice(&count.to_be_bytes());
+        buf.extend_from_slice(&before);
+        buf.extend_from_slice(&after);
+        buf.extend_from_slice(&(self.documents.len() as u64).to_be_bytes());
+        for document in &self.documents {
+            put_text(&mut buf, &document.table);
+            put_text(&mut buf, &document.key);
+            buf.extend_from_slice(&document.digest);
+        }
+        buf
+    }
+
+    /// The Merkle leaf hash: SHA-256(0x00 ‖ leaf bytes).
+    pub fn leaf_hash(&self) -> merkle::Hash {
+        merkle::leaf_hash(&self.leaf_bytes())
+    }
+}
+
+/// The exact ASCII bytes a tree head's Ed25519 signature covers:
+/// `reliefhub-tree-head/1\n{tree_size}\n{root_hash hex}\n{timestamp_ms}\n`.
+pub fn tree_head_message(tree_size: u64, root_hash: &Hash32, timestamp_ms: i64) -> String {
+    format!(
+        "{TREE_HEAD_FORMAT}\n{tree_size}\n{}\n{timestamp_ms}\n",
+        hex::encode(root_hash)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> OperationRecord {
+        OperationRecord {
+            leaf_index: 3,
+            kind: "receipt".into(),
+            key: "receipt:QR-1".into(),
+            actor: "amal".into(),
+            recorded_at_unix_ms: 1_700_000_000_000,
+            batch: Some(BatchLink {
+                batch_id: 4,
+                first_seq: 10,
+                transfer_count: 2,
+                chain_before: [1; 32],
+                chain_after: [2; 32],
+            }),
+            chain: [2; 32],
+            documents: vec![DocumentDigest {
+                table: "receipts".into(),
+                key: "1".into(),
+                digest: [3; 32],
+            }],
+        }
+    }
+
+    /// Each field of the record changes the leaf hash.
+    #[test]
+    fn every_field_is_in_the_leaf() {
+        let base = record().leaf_hash();
+        let changes: Vec<Box<dyn Fn(&mut OperationRecord)>> = vec![
+            Box::new(|r| r.leaf_index += 1),
+            Box::new(|r| r.kind.push('x')),
+            Box::new(|r| r.key.push('x')),
+            Box::new(|r| r.actor = "someone else".into()),
+            Box::new(|r| r.recorded_at_unix_ms += 1),
+            Box::new(|r| r.batch.as_mut().expect("batch").batch_id += 1),
+            Box::new(|r| r.batch.as_mut().expect("batch").first_seq += 1),
+            Box::new(|r| r.batch.as_mut().expect("batch").transfer_count += 1),
+            Box::new(|r| r.batch.as_mut().expect("batch").chain_before[0] ^= 1),
+            Box::new(|r| r.batch.as_mut().expect("batch").chain_after[31] ^= 1),
+            Box::new(|r| r.documents[0].table.push('x')),
+            Box::new(|r| r.documents[0].key.push('x')),
+            Box::new(|r| r.documents[0].digest[5] ^= 1),
+            Box::new(|r| r.documents.clear()),
+        ];
+        for (i, change) in changes.iter().enumerate() {
+            let mut changed = record();
+            change(&mut changed);
+            assert_ne!(changed.leaf_hash(), base, "change {i} left the leaf unchanged");
+        }
+    }
+
+    /// Text fields are length-prefixed: moving a character from one field
+    /// to the next changes the leaf.
+    #[test]
+    fn fields_cannot_bleed_into_each_other() {
+        let mut a = record();
+        a.kind = "ab".into();
+        a.key = "c".into();
+        let mut b = record();
+        b.kind = "a".into();
+        b.key = "bc".into();
+        assert_ne!(a.leaf_hash(), b.leaf_hash());
+    }
+
+    #[test]
+    fn head_message_is_the_documented_text() {
+        let message = tree_head_message(7, &[0xab; 32], 1234);
+        assert_eq!(
+            message,
+            format!("reliefhub-tree-head/1\n7\n{}\n1234\n", "ab".repeat(32))
+        );
+    }
+}
