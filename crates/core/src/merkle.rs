@@ -104,7 +104,10 @@ pub fn consistency_proof<N: Nodes + ?Sized>(
     old_size: u64,
     new_size: u64,
 ) -> Result<Vec<Hash>, N::Error> {
-    assert!(old_size <= new_size, "a tree of {old_size} is not a prefix of one of {new_size}");
+    assert!(
+        old_size <= new_size,
+        "a tree of {old_size} is not a prefix of one of {new_size}"
+    );
     let mut proof = Vec::new();
     if old_size == 0 || old_size == new_size {
         return Ok(proof);
@@ -484,13 +487,21 @@ mod tests {
     fn roots_of_one_to_eight_leaves_match_the_vectors() {
         for size in 1..=8 {
             let expected = h(ROOTS[size - 1]);
-            assert_eq!(root(&mut vector_tree(size), size as u64), Ok(expected), "size {size}");
+            assert_eq!(
+                root(&mut vector_tree(size), size as u64),
+                Ok(expected),
+                "size {size}"
+            );
             // The incremental log, appending leaf by leaf, reaches the same roots.
             let mut stored = StoredTree::default();
             for leaf in &LEAVES[..size] {
                 stored.push(leaf_hash(&hex::decode(leaf).expect("hex")));
             }
-            assert_eq!(root(&mut stored, size as u64), Ok(expected), "stored, size {size}");
+            assert_eq!(
+                root(&mut stored, size as u64),
+                Ok(expected),
+                "stored, size {size}"
+            );
         }
     }
 
@@ -503,7 +514,10 @@ mod tests {
             assert_eq!(proof, expected, "leaf {index} of {size}");
             let leaf = leaf_hash(&hex::decode(LEAVES[*index as usize]).expect("hex"));
             let root_hash = h(ROOTS[*size as usize - 1]);
-            assert_eq!(verify_inclusion(*index, *size, &leaf, &proof, &root_hash), Ok(()));
+            assert_eq!(
+                verify_inclusion(*index, *size, &leaf, &proof, &root_hash),
+                Ok(())
+            );
             // Tampered: each hash of the path with one bit flipped, a wrong
             // index, a wrong size, a path one hash short or long.
             for i in 0..proof.len() {
@@ -511,7 +525,10 @@ mod tests {
                 bad[i][0] ^= 8;
                 assert!(verify_inclusion(*index, *size, &leaf, &bad, &root_hash).is_err());
             }
-            assert!(verify_inclusion(index ^ 1, *size, &leaf, &proof, &root_hash).is_err() || *size == 1);
+            assert!(
+                verify_inclusion(index ^ 1, *size, &leaf, &proof, &root_hash).is_err()
+                    || *size == 1
+            );
             assert!(verify_inclusion(*index, size * 2, &leaf, &proof, &root_hash).is_err());
             if !proof.is_empty() {
                 assert!(verify_inclusion(*index, *size, &leaf, &proof[1..], &root_hash).is_err());
@@ -531,7 +548,10 @@ mod tests {
             assert_eq!(proof, expected, "{old} -> {new}");
             let old_root = h(ROOTS[*old as usize - 1]);
             let new_root = h(ROOTS[*new as usize - 1]);
-            assert_eq!(verify_consistency(*old, *new, &old_root, &new_root, &proof), Ok(()));
+            assert_eq!(
+                verify_consistency(*old, *new, &old_root, &new_root, &proof),
+                Ok(())
+            );
             if old != new {
                 for i in 0..proof.len() {
                     let mut bad = proof.clone();
@@ -578,13 +598,23 @@ mod tests {
             for index in 0..size {
                 let proof = inclusion_proof(&mut stored, index, size).expect("stored nodes");
                 let leaf = leaf_hash(&index.to_be_bytes());
-                assert_eq!(verify_inclusion(index, size, &leaf, &proof, &roots[size as usize]), Ok(()));
-                assert!(verify_inclusion(index, size, &leaf, &proof, &roots[size as usize - 1]).is_err());
+                assert_eq!(
+                    verify_inclusion(index, size, &leaf, &proof, &roots[size as usize]),
+                    Ok(())
+                );
+                assert!(
+                    verify_inclusion(index, size, &leaf, &proof, &roots[size as usize - 1])
+                        .is_err()
+                );
             }
             for old in 0..=size {
                 let proof = consistency_proof(&mut stored, old, size).expect("stored nodes");
                 let (r_old, r_new) = (roots[old as usize], roots[size as usize]);
-                assert_eq!(verify_consistency(old, size, &r_old, &r_new, &proof), Ok(()), "{old} -> {size}");
+                assert_eq!(
+                    verify_consistency(old, size, &r_old, &r_new, &proof),
+                    Ok(()),
+                    "{old} -> {size}"
+                );
                 if old > 0 && old < size {
                     let wrong = roots[old as usize - 1];
                     assert!(verify_consistency(old, size, &wrong, &r_new, &proof).is_err());

@@ -173,7 +173,11 @@ mod tests {
         for (i, change) in changes.iter().enumerate() {
             let mut changed = record();
             change(&mut changed);
-            assert_ne!(changed.leaf_hash(), base, "change {i} left the leaf unchanged");
+            assert_ne!(
+                changed.leaf_hash(),
+                base,
+                "change {i} left the leaf unchanged"
+            );
         }
     }
 

@@ -18,7 +18,9 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use reliefhub_core::domain::{format_date, parse_date};
 use reliefhub_core::ledger::{entry_hash, BatchHeader, Hash32};
 use reliefhub_core::merkle;
-use reliefhub_core::oplog::{tree_head_message, BatchLink, DocumentDigest, OperationRecord, TREE_HEAD_FORMAT};
+use reliefhub_core::oplog::{
+    tree_head_message, BatchLink, DocumentDigest, OperationRecord, TREE_HEAD_FORMAT,
+};
 use reliefhub_core::LotSpec;
 use reliefhub_store::{OperationRow, StoredHead};
 use serde::{Deserialize, Serialize};
@@ -74,7 +76,8 @@ impl HubKey {
             }
         }
         let text = std::fs::read_to_string(path).map_err(|e| key_error(path, e))?;
-        let bytes = hex::decode(text.trim()).map_err(|_| key_error(path, "not a key file: expected 64 hex digits"))?;
+        let bytes = hex::decode(text.trim())
+            .map_err(|_| key_error(path, "not a key file: expected 64 hex digits"))?;
         let secret: [u8; 32] = bytes
             .try_into()
             .map_err(|_| key_error(path, "not a key file: expected 64 hex digits"))?;
@@ -86,7 +89,8 @@ impl HubKey {
     /// Creates a new key in a new file with mode 0600 (never overwrites).
     pub fn create(path: &Path) -> Result<HubKey, OpsError> {
         let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| key_error(path, format!("no randomness for a key: {e}")))?;
+        getrandom::fill(&mut secret)
+            .map_err(|e| key_error(path, format!("no randomness for a key: {e}")))?;
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -145,11 +149,17 @@ pub struct TreeHead {
 }
 
 fn hex32(text: &str, what: &str) -> Result<[u8; 32], String> {
-    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if text.len() != 64
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err(format!("{what} must be 64 lower-case hex digits"));
     }
     let bytes = hex::decode(text).map_err(|_| format!("{what} is not hex"))?;
-    bytes.try_into().map_err(|_| format!("{what} is not 32 bytes"))
+    bytes
+        .try_into()
+        .map_err(|_| format!("{what} is not 32 bytes"))
 }
 
 impl TreeHead {
@@ -162,7 +172,10 @@ impl TreeHead {
     /// when given, that the key is the expected one).
     pub fn check(&self, expected_key: Option<&str>) -> Result<(), String> {
         if self.format != TREE_HEAD_FORMAT {
-            return Err(format!("the head's format is `{}`, expected `{TREE_HEAD_FORMAT}`", self.format));
+            return Err(format!(
+                "the head's format is `{}`, expected `{TREE_HEAD_FORMAT}`",
+                self.format
+            ));
         }
         let root = self.root()?;
         let key_bytes = hex32(&self.public_key, "the head's public_key")?;
@@ -174,8 +187,10 @@ impl TreeHead {
                 ));
             }
         }
-        let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| "the head's public_key is not an Ed25519 key".to_string())?;
-        let signature_bytes = hex::decode(&self.signature).map_err(|_| "the head's signature is not hex".to_string())?;
+        let key = VerifyingKey::from_bytes(&key_bytes)
+            .map_err(|_| "the head's public_key is not an Ed25519 key".to_string())?;
+        let signature_bytes = hex::decode(&self.signature)
+            .map_err(|_| "the head's signature is not hex".to_string())?;
         if self.signature.len() != 128 || self.signature.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err("the head's signature must be 128 lower-case hex digits".to_string());
         }
@@ -342,7 +357,11 @@ fn account_class(account: &str) -> Option<String> {
 }
 
 /// Adds what the entries do to the donor's figures.
-fn add_to_statement(figures: &mut BTreeMap<String, BTreeMap<String, i64>>, donor: &str, entry: &ProofEntry) {
+fn add_to_statement(
+    figures: &mut BTreeMap<String, BTreeMap<String, i64>>,
+    donor: &str,
+    entry: &ProofEntry,
+) {
     if entry.donor != donor {
         return;
     }
@@ -420,10 +439,16 @@ fn check_entries(op: &ProofOperation, batch: &ProofBatch) -> Result<(), String> 
         }
         let expiry = match &e.expiry {
             None => None,
-            Some(text) => Some(parse_date(text).ok_or_else(|| format!("entry {}: expiry `{text}` is not a date", e.seq))?),
+            Some(text) => Some(
+                parse_date(text)
+                    .ok_or_else(|| format!("entry {}: expiry `{text}` is not a date", e.seq))?,
+            ),
         };
         if expiry.map(format_date).as_deref() != e.expiry.as_deref() {
-            return Err(format!("entry {}: expiry is not written as YYYY-MM-DD", e.seq));
+            return Err(format!(
+                "entry {}: expiry is not written as YYYY-MM-DD",
+                e.seq
+            ));
         }
         let lot = LotSpec {
             item: e.item.clone(),
@@ -432,7 +457,9 @@ fn check_entries(op: &ProofOperation, batch: &ProofBatch) -> Result<(), String> 
             expiry,
             earmark: e.earmark.clone(),
         };
-        previous = entry_hash(&previous, &header, &lot, e.seq, e.lot_id, &e.from, &e.to, e.quantity, e.corrects);
+        previous = entry_hash(
+            &previous, &header, &lot, e.seq, e.lot_id, &e.from, &e.to, e.quantity, e.corrects,
+        );
     }
     if previous != hex32(&batch.chain_after, "chain_after")? {
         return Err(format!(
@@ -451,12 +478,18 @@ fn check_entries(op: &ProofOperation, batch: &ProofBatch) -> Result<(), String> 
 /// entries. Never panics; says why a proof is invalid.
 pub fn verify_proof(bytes: &[u8], expected_key: Option<&str>) -> Result<ProofSummary, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())?;
-    let proof: DonorProof = serde_json::from_str(text).map_err(|e| format!("not a proof file: {e}"))?;
+    let proof: DonorProof =
+        serde_json::from_str(text).map_err(|e| format!("not a proof file: {e}"))?;
     if proof.format != PROOF_FORMAT {
-        return Err(format!("the format is `{}`, expected `{PROOF_FORMAT}`", proof.format));
+        return Err(format!(
+            "the format is `{}`, expected `{PROOF_FORMAT}`",
+            proof.format
+        ));
     }
     if proof.to_canonical().as_bytes() != bytes {
-        return Err("the file is not in the canonical form the hub writes (it was edited)".to_string());
+        return Err(
+            "the file is not in the canonical form the hub writes (it was edited)".to_string(),
+        );
     }
     proof.head.check(expected_key)?;
     let root = proof.head.root()?;
@@ -466,12 +499,17 @@ pub fn verify_proof(bytes: &[u8], expected_key: Option<&str>) -> Result<ProofSum
     let mut figures: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     for item in &proof.items {
         if last_index.is_some_and(|last| item.leaf_index <= last) {
-            return Err(format!("operation {} is out of order or repeated", item.leaf_index));
+            return Err(format!(
+                "operation {} is out of order or repeated",
+                item.leaf_index
+            ));
         }
         last_index = Some(item.leaf_index);
-        let record = operation_record(item).map_err(|e| format!("operation {}: {e}", item.leaf_index))?;
+        let record =
+            operation_record(item).map_err(|e| format!("operation {}: {e}", item.leaf_index))?;
         if let Some(batch) = &item.operation.batch {
-            check_entries(&item.operation, batch).map_err(|e| format!("operation {}: {e}", item.leaf_index))?;
+            check_entries(&item.operation, batch)
+                .map_err(|e| format!("operation {}: {e}", item.leaf_index))?;
             for entry in &batch.entries {
                 add_to_statement(&mut figures, &proof.statement.donor, entry);
             }
@@ -532,7 +570,12 @@ impl Ops {
 
     /// The heads the hub published, oldest first.
     pub fn published_heads(&mut self) -> Result<Vec<TreeHead>, OpsError> {
-        Ok(self.store().tree_heads()?.iter().map(TreeHead::from_stored).collect())
+        Ok(self
+            .store()
+            .tree_heads()?
+            .iter()
+            .map(TreeHead::from_stored)
+            .collect())
     }
 
     /// The consistency proof between the log's first `from` and `to`
@@ -557,7 +600,10 @@ impl Ops {
     /// Proves that the log extends `head` (signature checked first): an RFC
     /// 6962 consistency proof from the head's size to the log's. `Err`
     /// inside names the first missing or changed operation.
-    pub fn check_against(&mut self, head: &TreeHead) -> Result<Result<AgainstHead, String>, OpsError> {
+    pub fn check_against(
+        &mut self,
+        head: &TreeHead,
+    ) -> Result<Result<AgainstHead, String>, OpsError> {
         if let Err(reason) = head.check(None) {
             return Ok(Err(reason));
         }
@@ -608,7 +654,12 @@ impl Ops {
 
     /// A donor's proof: a head signed now, and every operation that moved
     /// the donor's lots with its audit path, and the donor's statement.
-    pub fn donor_proof(&mut self, key: &HubKey, donor: &str, now_unix_ms: i64) -> Result<DonorProof, OpsError> {
+    pub fn donor_proof(
+        &mut self,
+        key: &HubKey,
+        donor: &str,
+        now_unix_ms: i64,
+    ) -> Result<DonorProof, OpsError> {
         let known = self.store().read(|conn| {
             Ok(conn.query(
                 "SELECT COUNT(*) FROM organisations WHERE code = $1 AND kind = 'donor'",
@@ -644,7 +695,10 @@ impl Ops {
         })
     }
 
-    fn donor_balances(&mut self, donor: &str) -> Result<BTreeMap<String, BTreeMap<String, i64>>, OpsError> {
+    fn donor_balances(
+        &mut self,
+        donor: &str,
+    ) -> Result<BTreeMap<String, BTreeMap<String, i64>>, OpsError> {
         let rows = self.store().read(|conn| {
             conn.query(
                 "SELECT l.item, b.account, b.quantity FROM balances b JOIN lots l ON l.id = b.lot_id \
@@ -656,7 +710,11 @@ impl Ops {
         for row in rows {
             let account = row[1].text()?;
             if let Some(class) = account_class(&account) {
-                *figures.entry(row[0].text()?).or_default().entry(class).or_insert(0) += row[2].int()?;
+                *figures
+                    .entry(row[0].text()?)
+                    .or_default()
+                    .entry(class)
+                    .or_insert(0) += row[2].int()?;
             }
         }
         Ok(figures)
@@ -667,9 +725,11 @@ impl Ops {
         let batch = match &op.batch {
             None => None,
             Some(link) => {
-                let header = self.store().batch_header(link.batch_id)?.ok_or_else(|| OpsError::NotFound {
-                    what: "batch",
-                    code: link.batch_id.to_string(),
+                let header = self.store().batch_header(link.batch_id)?.ok_or_else(|| {
+                    OpsError::NotFound {
+                        what: "batch",
+                        code: link.batch_id.to_string(),
+                    }
                 })?;
                 let entries = self
                     .store()

@@ -72,7 +72,12 @@ pub fn key_path(key_file: Option<&Path>, db: &str) -> anyhow::Result<PathBuf> {
 
 fn load_key(key_file: Option<&Path>, db: &str) -> anyhow::Result<HubKey> {
     let path = key_path(key_file, db)?;
-    HubKey::load(&path).with_context(|| format!("run `reliefhub init` to create the hub's key at {}", path.display()))
+    HubKey::load(&path).with_context(|| {
+        format!(
+            "run `reliefhub init` to create the hub's key at {}",
+            path.display()
+        )
+    })
 }
 
 /// Called by `init`: creates the key when missing and registers its public
@@ -83,7 +88,8 @@ pub fn init_key(key_file: Option<&Path>, db: &str) -> anyhow::Result<String> {
     };
     let (key, created) = HubKey::load_or_create(&path)?;
     let mut ops = Ops::open(db)?;
-    ops.store().register_hub_key(&key.public_hex(), now_unix_ms())?;
+    ops.store()
+        .register_hub_key(&key.public_hex(), now_unix_ms())?;
     Ok(format!(
         "{} signing key {} (public key {})",
         if created { "created" } else { "kept" },
@@ -101,13 +107,18 @@ pub fn key(command: KeyCommand, key_file: Option<&Path>, db: &str) -> anyhow::Re
     }
 }
 
-pub fn checkpoint(args: CheckpointArgs, key_file: Option<&Path>, db: &str) -> anyhow::Result<ExitCode> {
+pub fn checkpoint(
+    args: CheckpointArgs,
+    key_file: Option<&Path>,
+    db: &str,
+) -> anyhow::Result<ExitCode> {
     let key = load_key(key_file, db)?;
     let mut ops = Ops::open(db)?;
     let head = ops.publish_head(&key, now_unix_ms())?;
     let mut text = serde_json::to_string_pretty(&head)?;
     text.push('\n');
-    std::fs::write(&args.out, text).with_context(|| format!("cannot write {}", args.out.display()))?;
+    std::fs::write(&args.out, text)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(
         "signed tree head: {} operations, root {} -> {}",
         head.tree_size,
@@ -120,8 +131,10 @@ pub fn checkpoint(args: CheckpointArgs, key_file: Option<&Path>, db: &str) -> an
 /// `verify --against HEAD.json`, after the journal and the log were found
 /// intact: exit 1 when the log does not extend the head.
 pub fn against(ops: &mut Ops, file: &Path) -> anyhow::Result<bool> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let head: TreeHead = serde_json::from_str(&text).map_err(|e| anyhow!("{}: not a tree head: {e}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let head: TreeHead = serde_json::from_str(&text)
+        .map_err(|e| anyhow!("{}: not a tree head: {e}", file.display()))?;
     match ops.check_against(&head)? {
         Ok(found) => {
             println!(
@@ -145,7 +158,8 @@ pub fn proof(command: ProofCommand, key_file: Option<&Path>, db: &str) -> anyhow
             let key = load_key(key_file, db)?;
             let mut ops = Ops::open(db)?;
             let proof = ops.donor_proof(&key, &code, now_unix_ms())?;
-            std::fs::write(&out, proof.to_canonical()).with_context(|| format!("cannot write {}", out.display()))?;
+            std::fs::write(&out, proof.to_canonical())
+                .with_context(|| format!("cannot write {}", out.display()))?;
             println!(
                 "proof for {code}: {} operations in a signed log of {} -> {}",
                 proof.items.len(),
@@ -155,7 +169,8 @@ pub fn proof(command: ProofCommand, key_file: Option<&Path>, db: &str) -> anyhow
             Ok(ExitCode::SUCCESS)
         }
         ProofCommand::Verify { file, key } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             match verify_proof(&bytes, key.as_deref()) {
                 Ok(summary) => {
                     println!(
@@ -176,7 +191,10 @@ pub fn proof(command: ProofCommand, key_file: Option<&Path>, db: &str) -> anyhow
 fn iso_time(unix_ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix_ms.div_euclid(1000))
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| unix_ms.to_string())
 }
 
@@ -206,7 +224,8 @@ pub fn log(args: LogArgs, db: &str) -> anyhow::Result<ExitCode> {
     let since_ms = match &args.since {
         None => None,
         Some(text) => {
-            let date = parse_date(text).ok_or_else(|| anyhow!("--since `{text}` must be a date YYYY-MM-DD"))?;
+            let date = parse_date(text)
+                .ok_or_else(|| anyhow!("--since `{text}` must be a date YYYY-MM-DD"))?;
             Some(date.midnight().assume_utc().unix_timestamp() * 1000)
         }
     };
@@ -250,13 +269,19 @@ pub fn log(args: LogArgs, db: &str) -> anyhow::Result<ExitCode> {
                 csv_field(&op.actor),
                 csv_field(&op.kind),
                 csv_field(&op.key),
-                op.batch.as_ref().map(|b| b.batch_id.to_string()).unwrap_or_default(),
+                op.batch
+                    .as_ref()
+                    .map(|b| b.batch_id.to_string())
+                    .unwrap_or_default(),
                 op.batch.as_ref().map_or(0, |b| b.transfer_count),
                 csv_field(&documents_text(op)),
             );
         }
     } else {
-        println!("{:>6}  {:<20}  {:<24}  {:<20}  {:>9}  key / documents", "#", "time", "actor", "kind", "transfers");
+        println!(
+            "{:>6}  {:<20}  {:<24}  {:<20}  {:>9}  key / documents",
+            "#", "time", "actor", "kind", "transfers"
+        );
         for op in &rows {
             println!(
                 "{:>6}  {:<20}  {:<24}  {:<20}  {:>9}  {}  {}",

@@ -13,11 +13,11 @@ mod migrations;
 mod store;
 
 pub use db::{Backend, Conn, Value};
-pub use migrations::MIGRATIONS;
-pub use reliefhub_core::ledger::Hash32;
 pub use log::{
     DocumentTable, LogFailure, LogSummary, OperationRow, ProvedEntry, StoredHead, DOCUMENT_TABLES,
 };
+pub use migrations::MIGRATIONS;
+pub use reliefhub_core::ledger::Hash32;
 pub use store::{Applied, BalanceRow, Compaction, Store, StreamedBatch};
 
 use reliefhub_core::LedgerError;

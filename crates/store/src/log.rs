@@ -31,7 +31,12 @@ pub struct DocumentTable {
     pub noun: &'static str,
 }
 
-const fn doc(table: &'static str, key: &'static str, key_is_int: bool, noun: &'static str) -> DocumentTable {
+const fn doc(
+    table: &'static str,
+    key: &'static str,
+    key_is_int: bool,
+    noun: &'static str,
+) -> DocumentTable {
     DocumentTable {
         table,
         key: Some(key),
@@ -88,7 +93,10 @@ fn hash32(bytes: &[u8]) -> Option<Hash32> {
 /// The column names of a table, in schema order.
 pub(crate) fn columns(conn: &mut dyn Conn, table: &str) -> Result<Vec<String>, StoreError> {
     let rows = match conn.backend() {
-        Backend::Sqlite => conn.query("SELECT name FROM pragma_table_info($1) ORDER BY cid", &[table.into()])?,
+        Backend::Sqlite => conn.query(
+            "SELECT name FROM pragma_table_info($1) ORDER BY cid",
+            &[table.into()],
+        )?,
         Backend::Postgres => conn.query(
             "SELECT column_name::TEXT FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
@@ -167,7 +175,11 @@ pub(crate) fn document_digest(
         names.insert(table.table, found);
     }
     let cols = &names[table.table];
-    let list = cols.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+    let list = cols
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     let rows = match table.key {
         None => conn.query(&format!("SELECT {list} FROM {}", table.table), &[])?,
         Some(column) => {
@@ -179,7 +191,10 @@ pub(crate) fn document_digest(
             } else {
                 Value::Text(key.to_string())
             };
-            conn.query(&format!("SELECT {list} FROM {} WHERE {column} = $1", table.table), &[param])?
+            conn.query(
+                &format!("SELECT {list} FROM {} WHERE {column} = $1", table.table),
+                &[param],
+            )?
         }
     };
     let digests = rows.iter().map(|r| row_digest(cols, r)).collect();
@@ -199,7 +214,9 @@ impl Nodes for DbNodes<'_> {
             &[i64::from(level).into(), (index as i64).into()],
         )?;
         let row = rows.first().ok_or_else(|| {
-            StoreError::Corrupt(format!("the operation log lacks its node {level}/{index}; run `reliefhub verify`"))
+            StoreError::Corrupt(format!(
+                "the operation log lacks its node {level}/{index}; run `reliefhub verify`"
+            ))
         })?;
         hash32(&row[0].bytes()?)
             .ok_or_else(|| StoreError::Corrupt(format!("log node {level}/{index} is not 32 bytes")))
@@ -208,7 +225,12 @@ impl Nodes for DbNodes<'_> {
 
 /// The number of operations in the log.
 pub(crate) fn tree_size(conn: &mut dyn Conn) -> Result<u64, StoreError> {
-    Ok(conn.query("SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM operations", &[])?[0][0].int()?.max(0) as u64)
+    Ok(conn.query(
+        "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM operations",
+        &[],
+    )?[0][0]
+        .int()?
+        .max(0) as u64)
 }
 
 fn journal_head(conn: &mut dyn Conn) -> Result<Hash32, StoreError> {
@@ -241,7 +263,10 @@ pub(crate) fn append(
     let mut documents = Vec::new();
     let mut first_new = None;
     if with_documents {
-        let touched = conn.query("SELECT doc_table, doc_key FROM op_touched ORDER BY doc_table, doc_key", &[])?;
+        let touched = conn.query(
+            "SELECT doc_table, doc_key FROM op_touched ORDER BY doc_table, doc_key",
+            &[],
+        )?;
         if !touched.is_empty() {
             conn.execute("DELETE FROM op_touched", &[])?;
         }
@@ -257,7 +282,11 @@ pub(crate) fn append(
                  ORDER BY leaf_index DESC LIMIT 1",
                 &[table.table.into(), key.as_str().into()],
             )?;
-            let unchanged = last.first().map(|r| r[0].bytes()).transpose()?.is_some_and(|d| d == digest);
+            let unchanged = last
+                .first()
+                .map(|r| r[0].bytes())
+                .transpose()?
+                .is_some_and(|d| d == digest);
             if unchanged {
                 continue;
             }
@@ -308,7 +337,13 @@ pub(crate) fn append(
     };
     let leaf = record.leaf_hash();
     let (batch_id, first_seq, count, before, after) = match &record.batch {
-        Some(b) => (Value::Int(b.batch_id), b.first_seq, b.transfer_count, b.chain_before, b.chain_after),
+        Some(b) => (
+            Value::Int(b.batch_id),
+            b.first_seq,
+            b.transfer_count,
+            b.chain_before,
+            b.chain_after,
+        ),
         None => (Value::Null, 0, 0, chain, chain),
     };
     conn.execute(
@@ -339,11 +374,17 @@ pub(crate) fn append(
             ],
         )?;
     }
-    let nodes = merkle::append(index, leaf, |level, at| DbNodes { conn: &mut *conn }.node(level, at))?;
+    let nodes = merkle::append(index, leaf, |level, at| {
+        DbNodes { conn: &mut *conn }.node(level, at)
+    })?;
     for (level, at, hash) in nodes {
         conn.execute(
             "INSERT INTO merkle_nodes (level, node_index, hash) VALUES ($1, $2, $3)",
-            &[i64::from(level).into(), (at as i64).into(), Value::Bytes(hash.to_vec())],
+            &[
+                i64::from(level).into(),
+                (at as i64).into(),
+                Value::Bytes(hash.to_vec()),
+            ],
         )?;
     }
     Ok(Some(index))
@@ -378,11 +419,13 @@ impl OperationRow {
     }
 }
 
-const OPERATION_COLUMNS: &str = "leaf_index, kind, op_key, actor, recorded_at_unix_ms, batch_id, first_seq, \
+const OPERATION_COLUMNS: &str =
+    "leaf_index, kind, op_key, actor, recorded_at_unix_ms, batch_id, first_seq, \
     transfer_count, chain_before, chain_after, leaf_hash";
 
 fn operation_from_row(row: &[Value]) -> Result<OperationRow, StoreError> {
-    let bad = |what: &str| StoreError::Corrupt(format!("operation {:?}: {what} is not 32 bytes", row[0]));
+    let bad =
+        |what: &str| StoreError::Corrupt(format!("operation {:?}: {what} is not 32 bytes", row[0]));
     let before = hash32(&row[8].bytes()?).ok_or_else(|| bad("chain_before"))?;
     let after = hash32(&row[9].bytes()?).ok_or_else(|| bad("chain_after"))?;
     let batch = match row[5].opt_int()? {
@@ -409,7 +452,11 @@ fn operation_from_row(row: &[Value]) -> Result<OperationRow, StoreError> {
 }
 
 /// Operations `from..to` (leaf indexes), with their documents.
-pub(crate) fn operations(conn: &mut dyn Conn, from: u64, to: u64) -> Result<Vec<OperationRow>, StoreError> {
+pub(crate) fn operations(
+    conn: &mut dyn Conn,
+    from: u64,
+    to: u64,
+) -> Result<Vec<OperationRow>, StoreError> {
     let mut out = Vec::new();
     let mut at = from;
     while at < to {
@@ -420,7 +467,10 @@ pub(crate) fn operations(conn: &mut dyn Conn, from: u64, to: u64) -> Result<Vec<
         if rows.is_empty() {
             break;
         }
-        let mut chunk: Vec<OperationRow> = rows.iter().map(|r| operation_from_row(r)).collect::<Result<_, _>>()?;
+        let mut chunk: Vec<OperationRow> = rows
+            .iter()
+            .map(|r| operation_from_row(r))
+            .collect::<Result<_, _>>()?;
         let first = chunk[0].leaf_index;
         let last = chunk[chunk.len() - 1].leaf_index;
         let docs = conn.query(
@@ -430,11 +480,14 @@ pub(crate) fn operations(conn: &mut dyn Conn, from: u64, to: u64) -> Result<Vec<
         )?;
         let mut by_leaf: HashMap<u64, Vec<DocumentDigest>> = HashMap::new();
         for d in docs {
-            by_leaf.entry(d[0].int()?.max(0) as u64).or_default().push(DocumentDigest {
-                table: d[1].text()?,
-                key: d[2].text()?,
-                digest: hash32(&d[3].bytes()?).unwrap_or([0xff; 32]),
-            });
+            by_leaf
+                .entry(d[0].int()?.max(0) as u64)
+                .or_default()
+                .push(DocumentDigest {
+                    table: d[1].text()?,
+                    key: d[2].text()?,
+                    digest: hash32(&d[3].bytes()?).unwrap_or([0xff; 32]),
+                });
         }
         for op in &mut chunk {
             if let Some(mut docs) = by_leaf.remove(&op.leaf_index) {
@@ -458,7 +511,10 @@ pub(crate) fn operations_of_batches(
         let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let params: Vec<Value> = chunk.iter().map(|id| Value::Int(*id)).collect();
         let rows = conn.query(
-            &format!("SELECT leaf_index FROM operations WHERE batch_id IN ({})", list.join(", ")),
+            &format!(
+                "SELECT leaf_index FROM operations WHERE batch_id IN ({})",
+                list.join(", ")
+            ),
             &params,
         )?;
         for row in rows {
@@ -519,13 +575,19 @@ pub struct LogSummary {
 /// leaves, every operation's journal entries and batch, every batch in
 /// exactly one operation, and every document as the last operation that
 /// wrote it left it.
-pub(crate) fn verify(conn: &mut dyn Conn, with_documents: bool) -> Result<Result<LogSummary, LogFailure>, StoreError> {
+pub(crate) fn verify(
+    conn: &mut dyn Conn,
+    with_documents: bool,
+) -> Result<Result<LogSummary, LogFailure>, StoreError> {
     let size = tree_size(conn)?;
     let ops = operations(conn, 0, size)?;
     let mut stored_nodes: HashMap<(u32, u64), Hash32> = HashMap::new();
     for row in conn.query("SELECT level, node_index, hash FROM merkle_nodes", &[])? {
         stored_nodes.insert(
-            (row[0].int()?.clamp(0, 64) as u32, row[1].int()?.max(0) as u64),
+            (
+                row[0].int()?.clamp(0, 64) as u32,
+                row[1].int()?.max(0) as u64,
+            ),
             hash32(&row[2].bytes()?).unwrap_or([0xff; 32]),
         );
     }
@@ -545,7 +607,10 @@ pub(crate) fn verify(conn: &mut dyn Conn, with_documents: bool) -> Result<Result
         }
         let leaf = op.record().leaf_hash();
         if leaf != op.leaf_hash || stored_nodes.get(&(0, op.leaf_index)) != Some(&leaf) {
-            return Ok(Err(LogFailure::of(op, "its record does not hash to the leaf stored in the log; the record was altered")));
+            return Ok(Err(LogFailure::of(
+                op,
+                "its record does not hash to the leaf stored in the log; the record was altered",
+            )));
         }
         let new = merkle::append::<()>(op.leaf_index, leaf, |level, at| {
             Ok(computed.get(&(level, at)).copied().unwrap_or([0; 32]))
@@ -553,14 +618,20 @@ pub(crate) fn verify(conn: &mut dyn Conn, with_documents: bool) -> Result<Result
         .unwrap_or_default();
         for (level, at, hash) in new {
             if stored_nodes.get(&(level, at)) != Some(&hash) {
-                return Ok(Err(LogFailure::of(op, format!("the log's Merkle node {level}/{at} does not match the operations"))));
+                return Ok(Err(LogFailure::of(
+                    op,
+                    format!("the log's Merkle node {level}/{at} does not match the operations"),
+                )));
             }
             computed.insert((level, at), hash);
         }
         match &op.batch {
             None => {
                 if op.chain != chain {
-                    return Ok(Err(LogFailure::of(op, "it does not follow the journal as it stood when it was recorded")));
+                    return Ok(Err(LogFailure::of(
+                        op,
+                        "it does not follow the journal as it stood when it was recorded",
+                    )));
                 }
             }
             Some(link) => {
@@ -587,7 +658,11 @@ pub(crate) fn verify(conn: &mut dyn Conn, with_documents: bool) -> Result<Result
                     "SELECT seq, hash FROM journal WHERE seq = $1 OR seq = $2",
                     &[(link.first_seq - 1).into(), last_seq.into()],
                 )?;
-                let mut before = if link.first_seq == 1 { Some(GENESIS_HASH) } else { None };
+                let mut before = if link.first_seq == 1 {
+                    Some(GENESIS_HASH)
+                } else {
+                    None
+                };
                 let mut after = None;
                 for row in hashes {
                     let hash = hash32(&row[1].bytes()?);
@@ -599,10 +674,13 @@ pub(crate) fn verify(conn: &mut dyn Conn, with_documents: bool) -> Result<Result
                     }
                 }
                 if before != Some(link.chain_before) || after != Some(link.chain_after) {
-                    return Ok(Err(LogFailure::of(op, format!(
-                        "its journal entries {}..={last_seq} are missing or were changed",
-                        link.first_seq
-                    ))));
+                    return Ok(Err(LogFailure::of(
+                        op,
+                        format!(
+                            "its journal entries {}..={last_seq} are missing or were changed",
+                            link.first_seq
+                        ),
+                    )));
                 }
                 chain = link.chain_after;
             }
@@ -619,7 +697,9 @@ pub(crate) fn verify(conn: &mut dyn Conn, with_documents: bool) -> Result<Result
         ))));
     }
     if let Some(batch_id) = batches.keys().min() {
-        return Ok(Err(LogFailure::Log(format!("batch {batch_id} is in no operation of the log"))));
+        return Ok(Err(LogFailure::Log(format!(
+            "batch {batch_id} is in no operation of the log"
+        ))));
     }
     if chain != journal_head(conn)? {
         return Ok(Err(LogFailure::Log(
@@ -634,7 +714,10 @@ pub(crate) fn verify(conn: &mut dyn Conn, with_documents: bool) -> Result<Result
         for ((table_name, key), position) in recorded {
             let op = &ops[*position];
             let Some(table) = document_table(table_name) else {
-                return Ok(Err(LogFailure::of(op, format!("it names an unknown document table `{table_name}`"))));
+                return Ok(Err(LogFailure::of(
+                    op,
+                    format!("it names an unknown document table `{table_name}`"),
+                )));
             };
             let expected = op
                 .documents
@@ -726,9 +809,15 @@ impl crate::Store {
     }
 
     /// The audit path of operation `index` in the tree of `size` operations.
-    pub fn log_inclusion_proof(&mut self, index: u64, size: u64) -> Result<Vec<Hash32>, StoreError> {
+    pub fn log_inclusion_proof(
+        &mut self,
+        index: u64,
+        size: u64,
+    ) -> Result<Vec<Hash32>, StoreError> {
         if index >= size {
-            return Err(StoreError::Corrupt(format!("operation {index} is not in a log of {size}")));
+            return Err(StoreError::Corrupt(format!(
+                "operation {index} is not in a log of {size}"
+            )));
         }
         self.read_as_stored(|conn| merkle::inclusion_proof(&mut DbNodes { conn }, index, size))
     }
@@ -736,7 +825,9 @@ impl crate::Store {
     /// The consistency proof between the trees of `from` and `to` operations.
     pub fn log_consistency_proof(&mut self, from: u64, to: u64) -> Result<Vec<Hash32>, StoreError> {
         if from > to {
-            return Err(StoreError::Corrupt(format!("a log of {from} operations is not a prefix of one of {to}")));
+            return Err(StoreError::Corrupt(format!(
+                "a log of {from} operations is not a prefix of one of {to}"
+            )));
         }
         self.read_as_stored(|conn| merkle::consistency_proof(&mut DbNodes { conn }, from, to))
     }
@@ -745,13 +836,18 @@ impl crate::Store {
     pub fn verify_log(&mut self) -> Result<Result<LogSummary, LogFailure>, StoreError> {
         let level = self.log_level()?;
         if level == crate::store::LogLevel::None {
-            return Ok(Err(LogFailure::Log("the database has no operation log: run `reliefhub init`".into())));
+            return Ok(Err(LogFailure::Log(
+                "the database has no operation log: run `reliefhub init`".into(),
+            )));
         }
         self.read_as_stored(|conn| verify(conn, level == crate::store::LogLevel::Documents))
     }
 
     /// The operations that moved stock of a donor's lots, by leaf index.
-    pub fn log_operations_of_donor(&mut self, donor: &str) -> Result<Vec<OperationRow>, StoreError> {
+    pub fn log_operations_of_donor(
+        &mut self,
+        donor: &str,
+    ) -> Result<Vec<OperationRow>, StoreError> {
         self.read_as_stored(|conn| {
             let rows = conn.query(
                 "SELECT DISTINCT j.batch_id FROM journal j JOIN lots l ON l.id = j.lot_id WHERE l.donor = $1",
@@ -763,7 +859,11 @@ impl crate::Store {
     }
 
     /// Journal entries `first_seq .. first_seq + count` with their lots.
-    pub fn journal_entries(&mut self, first_seq: i64, count: i64) -> Result<Vec<ProvedEntry>, StoreError> {
+    pub fn journal_entries(
+        &mut self,
+        first_seq: i64,
+        count: i64,
+    ) -> Result<Vec<ProvedEntry>, StoreError> {
         self.read_as_stored(|conn| {
             let rows = conn.query(
                 "SELECT j.seq, j.batch_id, j.lot_id, j.from_account, j.to_account, j.quantity, j.corrects, j.hash, \
@@ -805,7 +905,10 @@ impl crate::Store {
     }
 
     /// The header of a stored batch.
-    pub fn batch_header(&mut self, batch_id: i64) -> Result<Option<reliefhub_core::ledger::BatchHeader>, StoreError> {
+    pub fn batch_header(
+        &mut self,
+        batch_id: i64,
+    ) -> Result<Option<reliefhub_core::ledger::BatchHeader>, StoreError> {
         self.read_as_stored(|conn| {
             let rows = conn.query(
                 "SELECT id, idem_key, kind, content_digest, recorded_at_unix_ms FROM batches WHERE id = $1",
@@ -873,10 +976,17 @@ impl crate::Store {
     }
 
     /// Registers the hub's public key (hex); kept once.
-    pub fn register_hub_key(&mut self, public_key: &str, now_unix_ms: i64) -> Result<(), StoreError> {
+    pub fn register_hub_key(
+        &mut self,
+        public_key: &str,
+        now_unix_ms: i64,
+    ) -> Result<(), StoreError> {
         let key = public_key.to_string();
         self.write(move |conn| {
-            let found = conn.query("SELECT COUNT(*) FROM hub_keys WHERE public_key = $1", &[key.as_str().into()])?;
+            let found = conn.query(
+                "SELECT COUNT(*) FROM hub_keys WHERE public_key = $1",
+                &[key.as_str().into()],
+            )?;
             if found[0][0].int()? == 0 {
                 conn.execute(
                     "INSERT INTO hub_keys (public_key, created_at_unix_ms) VALUES ($1, $2)",
@@ -890,10 +1000,13 @@ impl crate::Store {
     /// The hub's registered public keys (hex), oldest first.
     pub fn hub_keys(&mut self) -> Result<Vec<String>, StoreError> {
         self.read_as_stored(|conn| {
-            conn.query("SELECT public_key FROM hub_keys ORDER BY created_at_unix_ms, public_key", &[])?
-                .iter()
-                .map(|r| r[0].text())
-                .collect()
+            conn.query(
+                "SELECT public_key FROM hub_keys ORDER BY created_at_unix_ms, public_key",
+                &[],
+            )?
+            .iter()
+            .map(|r| r[0].text())
+            .collect()
         })
     }
 }
@@ -901,9 +1014,17 @@ impl crate::Store {
 /// After migration 9 or 10 on a database that already held data: an
 /// operation for each batch written before the log (actor `unrecorded`),
 /// then one that takes in the documents that existed before.
-pub(crate) fn backfill(conn: &mut dyn Conn, now_unix_ms: i64, with_documents: bool) -> Result<(), StoreError> {
+pub(crate) fn backfill(
+    conn: &mut dyn Conn,
+    now_unix_ms: i64,
+    with_documents: bool,
+) -> Result<(), StoreError> {
     const BEFORE: &str = "unrecorded (before the operation log)";
-    let logged: i64 = conn.query("SELECT COUNT(*) FROM operations WHERE batch_id IS NOT NULL", &[])?[0][0].int()?;
+    let logged: i64 = conn.query(
+        "SELECT COUNT(*) FROM operations WHERE batch_id IS NOT NULL",
+        &[],
+    )?[0][0]
+        .int()?;
     let batches = conn.query(
         "SELECT id, idem_key, kind, recorded_at_unix_ms, first_seq, transfer_count FROM batches ORDER BY id",
         &[],
@@ -912,13 +1033,21 @@ pub(crate) fn backfill(conn: &mut dyn Conn, now_unix_ms: i64, with_documents: bo
         let mut chain = GENESIS_HASH;
         for b in &batches {
             let (first_seq, count) = (b[4].int()?, b[5].int()?);
-            let last = conn.query("SELECT hash FROM journal WHERE seq = $1", &[(first_seq + count - 1).into()])?;
+            let last = conn.query(
+                "SELECT hash FROM journal WHERE seq = $1",
+                &[(first_seq + count - 1).into()],
+            )?;
             let after = last
                 .first()
                 .map(|r| r[0].bytes())
                 .transpose()?
                 .and_then(|h| hash32(&h))
-                .ok_or_else(|| StoreError::Corrupt(format!("batch {}: its last journal entry is missing; run `reliefhub verify`", b[0].int().unwrap_or(0))))?;
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "batch {}: its last journal entry is missing; run `reliefhub verify`",
+                        b[0].int().unwrap_or(0)
+                    ))
+                })?;
             let (kind, key) = (b[2].text()?, b[1].text()?);
             append(
                 conn,
