@@ -15,11 +15,14 @@ struct Cli {
     /// The database of the hub subcommands (build, list, show, accept).
     #[arg(long, env = "RELIEFHUB_DB", default_value = "sqlite:reliefhub.db")]
     db: String,
+    /// Who is doing this (recorded in the operation log).
+    #[arg(long, env = "RELIEFHUB_ACTOR", default_value = "plan-cli")]
+    by: String,
     #[command(flatten)]
     plan: plan_cmd::PlanArgs,
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    plan_cmd::run(cli.plan, &cli.db, cli.quiet)
+    plan_cmd::run(cli.plan, &cli.db, cli.quiet, &cli.by)
 }
