@@ -12,7 +12,7 @@
 //!   twice, a balance changed behind the ledger) makes the check fail.
 //! - T3: keyed API requests, each replayed 1 to 5 times, with the server
 //!   killed in the middle: each applied once, the same answers.
-//! - T5: a full disk (a 3 MiB tmpfs) and a read-only file system during
+//! - T5: a full disk (an 8 MiB tmpfs) and a read-only file system during
 //!   writes: a clear error, nothing half-written, the database verifies.
 //!   Mounting needs root: without it the test fails and says so.
 //! - T6: every parser (manifest CSV and JSON, plan instance, reference data
@@ -700,7 +700,7 @@ impl Drop for Tmpfs {
 
 #[test]
 fn t5_disk_full_and_read_only() {
-    let fs = Tmpfs::mount("3m");
+    let fs = Tmpfs::mount("8m");
     let d = fs.dir.path();
     let url = format!("sqlite:{}", d.join("hub.db").display());
     init(d, &url);
@@ -708,7 +708,7 @@ fn t5_disk_full_and_read_only() {
     // The manifest itself lives outside the small file system.
     let work = tempfile::tempdir().unwrap();
     let manifest = work.path().join("big.csv");
-    write_manifest(&manifest, 60_000);
+    write_manifest(&manifest, 250_000);
     let r = run_in(
         d,
         &url,
@@ -784,7 +784,7 @@ fn t5_disk_full_and_read_only() {
     let legs = json(d, &url, &["leg", "list", "--json"]);
     assert!(!legs.as_array().unwrap().iter().any(|l| l["leg"] == "RO"));
     verify(d, &url);
-    println!("T5: disk full during a 60,000-line import and a read-only file system: clear errors, nothing half-written, verify passes");
+    println!("T5: disk full during a 250,000-line import and a read-only file system: clear errors, nothing half-written, verify passes");
 }
 
 // ------------------------------------------------------------------- T6
