@@ -9,7 +9,8 @@
 # environment: SEEDS (default "1 2 3 4 5"), FAMILIES (default: all),
 #              LIMIT (planner seconds; default by size: S 2, M 10, L 10, XL 60),
 #              HIGHS_LIMIT (seconds of HiGHS per S and M instance, 0 = none;
-#              default 0), HIGHS_GAP (default 0.0001),
+#              default 0), HIGHS_GAP (default 0.0001), HIGHS_SEEDS (the seeds
+#              HiGHS runs on, default SEEDS),
 #              CHECK (path of an independent check_plan.py; by default the
 #              project's own checker, `planner-bench check`),
 #              OUT (work directory, default target/planner-families).
@@ -22,6 +23,7 @@ read -r -a SIZES <<<"${SIZES[*]}"
 SEEDS=${SEEDS:-1 2 3 4 5}
 HIGHS_LIMIT=${HIGHS_LIMIT:-0}
 HIGHS_GAP=${HIGHS_GAP:-0.0001}
+HIGHS_SEEDS=${HIGHS_SEEDS:-$SEEDS}
 OUT=${OUT:-target/planner-families}
 mkdir -p "$OUT"
 cargo build --release -q -p reliefhub-planner-bench --bin planner-bench
@@ -61,7 +63,8 @@ for size in "${SIZES[@]}"; do
       greedy=$(measure "$BIN" greedy "$inst" "$OUT/greedy.json")
       highs="null"
       hline="$OUT/$size-$family-$seed.highs.line"
-      if [ "$HIGHS_LIMIT" != 0 ] && [ "$size" != L ] && [ "$size" != XL ]; then
+      if [ "$HIGHS_LIMIT" != 0 ] && [ "$size" != L ] && [ "$size" != XL ] \
+        && [[ " $HIGHS_SEEDS " == *" $seed "* ]]; then
         if [ ! -s "$hline" ]; then
           measure python3 bench/planner/highs_peer.py "$inst" --out "$OUT/highs.json" \
             --time-limit "$HIGHS_LIMIT" --gap "$HIGHS_GAP" --json >"$hline" || : >"$hline"
@@ -85,8 +88,8 @@ python3 - "$RESULTS" <<'PY'
 import json, statistics, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
 def pct(x): return "-" if x is None else f"{100 * x:.2f}%"
-print("| size | family | seeds | worst gap (seed) | median gap | worst % of best known (seed) | median x greedy | worst x greedy | max s | max MB | feasible | bound >= best known |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+print("| size | family | seeds | worst gap (seed) | median gap | worst % of HiGHS's bound (seed) | worst % of best known (seed) | median x greedy | worst x greedy | max s | max MB | feasible | bound >= best known |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
 worst_family = {}
 for size in dict.fromkeys(r["size"] for r in rows):
     for family in dict.fromkeys(r["family"] for r in rows if r["size"] == size):
@@ -99,7 +102,7 @@ for size in dict.fromkeys(r["size"] for r in rows):
             h = r["highs"]
             if h and h.get("objective"):
                 best = max(best, h["objective"])
-            shares.append((r["planner"]["objective"] / best if best > 0 else 1.0, r["seed"], bool(h)))
+            shares.append((r["planner"]["objective"] / best if best > 0 else 1.0, r["seed"], bool(h and h.get("objective"))))
         ratios = [r["planner"]["objective"] / r["greedy"]["objective"] for r in rs if r["greedy"]["objective"] > 0]
         wg = max(gaps)
         ws = min(shares)
@@ -110,8 +113,13 @@ for size in dict.fromkeys(r["size"] for r in rows):
             if r["highs"] and r["highs"].get("objective"):
                 best = max(best, r["highs"]["objective"])
             bound_ok += r["planner"]["bound"] >= best - 1e-6 * (1 + abs(best))
+        # HiGHS's bound: no plan exceeds it, so objective / bound is at most
+        # the share of the optimum the planner reached.
+        of_bound = [(r["planner"]["objective"] / min(r["highs"]["bound"], r["planner"]["bound"]), r["seed"])
+                    for r in rs if r["highs"] and r["highs"].get("bound")]
+        bound_text = f"{100 * min(of_bound)[0]:.2f}% ({min(of_bound)[1]})" if of_bound else "-"
         share_text = f"{100 * ws[0]:.2f}% ({ws[1]})" if any(s[2] for s in shares) else "-"
-        print(f"| {size} | {family} | {len(rs)} | {pct(wg[0])} ({wg[1]}) | {pct(statistics.median(g for g, _ in gaps))} | {share_text} | "
+        print(f"| {size} | {family} | {len(rs)} | {pct(wg[0])} ({wg[1]}) | {pct(statistics.median(g for g, _ in gaps))} | {bound_text} | {share_text} | "
               f"{statistics.median(ratios) if ratios else float('nan'):.2f} | {min(ratios) if ratios else float('nan'):.2f} | "
               f"{max(r['planner']['seconds'] for r in rs):.2f} | {max(r['planner']['peak_mb'] for r in rs):.0f} | {ok}/{len(rs)} | {bound_ok}/{len(rs)} |")
         if size not in worst_family or wg[0] > worst_family[size][0]:

@@ -225,7 +225,7 @@ def main():
     h.run()
     info = h.getInfo()
     sol = h.getSolution()
-    allocs = extract(inst, names, sol.col_value) if info.primal_solution_status == 2 else []
+    allocs = extract(inst, names, sol.col_value) if (info.primal_solution_status == 2 or sol.value_valid) else []
     obj = objective(inst, allocs)
     bound = info.mip_dual_bound
     secs = time.monotonic() - t0

@@ -294,6 +294,52 @@ fn check_allocations(
         }
     }
 
+    // A manager's overrides (rule 12 of this project, beside the format's 11).
+    let overrides = &instance.overrides;
+    for &(r, d) in &overrides.pins {
+        for &(_, allocation) in allocations {
+            if allocation.request == r && allocation.departure != d {
+                violations.push(format!(
+                    "request {} is pinned to {}, but {} units travel on {}",
+                    instance.requests[r].id,
+                    instance.departures[d].id,
+                    allocation.quantity,
+                    instance.departures[allocation.departure].id
+                ));
+            }
+        }
+    }
+    for &d in &overrides.forbidden {
+        if used[d] {
+            violations.push(format!(
+                "departure {} is forbidden, but carries {:.3} kg",
+                instance.departures[d].id, weight_kg[d]
+            ));
+        }
+    }
+    for &d in &overrides.forced {
+        if !used[d] {
+            violations.push(format!(
+                "departure {} must fly, but carries nothing",
+                instance.departures[d].id
+            ));
+        }
+    }
+    let mut held = vec![0i64; instance.lots.len()];
+    for &(l, units) in &overrides.held {
+        held[l] += units;
+    }
+    for &(l, _) in &overrides.held {
+        let lot = &instance.lots[l];
+        if lot_used[l] > lot.quantity - held[l] && held[l] > 0 {
+            violations.push(format!(
+                "lot {}: {} units allocated, but {} of its {} are held back",
+                lot.id, lot_used[l], held[l], lot.quantity
+            ));
+            held[l] = 0;
+        }
+    }
+
     let fixed: f64 = used_order
         .iter()
         .map(|&d| instance.departures[d].fixed_cost)

@@ -123,6 +123,53 @@ pub struct Instance {
     pub requests: Vec<Request>,
     /// Every destination named by a departure or a request, in first-seen order.
     pub destinations: Vec<String>,
+    /// A manager's overrides (the optional `overrides` object), which the
+    /// planner takes as constraints and the checker enforces.
+    pub overrides: Overrides,
+}
+
+/// A manager's overrides of what the planner may choose, read from the
+/// instance's optional `overrides` object:
+///
+/// ```json
+/// "overrides": {
+///   "pin":    [{"request": "R-1", "departure": "D-1"}],
+///   "forbid": [{"departure": "D-2"}],
+///   "force":  [{"departure": "D-3"}],
+///   "hold":   [{"lot": "L-1", "quantity": 40}]
+/// }
+/// ```
+///
+/// A pinned request travels on its departure only; a forbidden departure
+/// carries nothing; a forced one (a charter the manager has booked) must
+/// carry something, its fixed cost being spent anyway; held units of a lot
+/// stay in the warehouse. Indices refer to the instance's lists.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Overrides {
+    /// `(request, departure)`.
+    pub pins: Vec<(usize, usize)>,
+    pub forbidden: Vec<usize>,
+    pub forced: Vec<usize>,
+    /// `(lot, units held back)`.
+    pub held: Vec<(usize, i64)>,
+}
+
+impl Overrides {
+    pub fn is_empty(&self) -> bool {
+        self.pins.is_empty()
+            && self.forbidden.is_empty()
+            && self.forced.is_empty()
+            && self.held.is_empty()
+    }
+
+    /// The departure a request is pinned to, per request.
+    pub fn pinned_departures(&self, requests: usize) -> Vec<Option<usize>> {
+        let mut pinned = vec![None; requests];
+        for &(r, d) in &self.pins {
+            pinned[r] = Some(d);
+        }
+        pinned
+    }
 }
 
 impl Instance {
@@ -135,6 +182,35 @@ impl Instance {
     pub fn earmark_allows(lot: &Lot, destination: &str) -> bool {
         let country = Self::country_of(destination);
         lot.earmark.is_empty() || lot.earmark.iter().any(|code| code == country)
+    }
+
+    /// The instance the planner searches when overrides are given: a
+    /// forbidden departure has no capacity, a forced charter no fixed cost
+    /// (it is spent anyway), held units are taken off their lots (a lot held
+    /// whole can no longer be loaded: its expiry is set before any arrival).
+    /// Pins are honoured by the planner's model itself. Lists keep their
+    /// order, so a plan of this instance is a plan of the original.
+    pub fn with_overrides_applied(&self) -> Instance {
+        let mut applied = self.clone();
+        for &d in &self.overrides.forbidden {
+            let departure = &mut applied.departures[d];
+            departure.payload_kg = 0.0;
+            departure.volume_m3 = 0.0;
+            departure.cold_volume_m3 = 0.0;
+        }
+        for &d in &self.overrides.forced {
+            applied.departures[d].fixed_cost = 0.0;
+        }
+        for &(l, units) in &self.overrides.held {
+            let lot = &mut applied.lots[l];
+            if units >= lot.quantity {
+                let earliest = self.departures.iter().map(|d| d.arrives).min().unwrap_or(0);
+                lot.expires = Some(earliest - 1);
+            } else {
+                lot.quantity -= units;
+            }
+        }
+        applied
     }
 
     /// Reads and validates an instance from JSON text.
@@ -646,6 +722,7 @@ impl Reader {
             requests.push(request);
         }
 
+        let overrides = self.overrides(root, &lots, &departures, &requests);
         Some(Instance {
             name,
             nodes,
@@ -655,6 +732,174 @@ impl Reader {
             departures,
             requests,
             destinations,
+            overrides,
         })
+    }
+
+    /// Reads the optional `overrides` object against the lists read.
+    fn overrides(
+        &mut self,
+        root: &Map<String, Value>,
+        lots: &[Lot],
+        departures: &[Departure],
+        requests: &[Request],
+    ) -> Overrides {
+        let mut overrides = Overrides::default();
+        let Some(value) = root.get("overrides") else {
+            return overrides;
+        };
+        let Some(object) = value.as_object() else {
+            self.issue(
+                "instance",
+                "overrides",
+                format!("must be a JSON object, found {value}"),
+            );
+            return overrides;
+        };
+        for key in object.keys() {
+            if !["pin", "forbid", "force", "hold"].contains(&key.as_str()) {
+                self.issue(
+                    "overrides",
+                    key,
+                    "is not an override (pin, forbid, force or hold)",
+                );
+            }
+        }
+        let index = |ids: Vec<&str>| -> HashMap<String, usize> {
+            ids.into_iter()
+                .enumerate()
+                .map(|(i, id)| (id.to_string(), i))
+                .collect()
+        };
+        let lot_ids = index(lots.iter().map(|l| l.id.as_str()).collect());
+        let departure_ids = index(departures.iter().map(|d| d.id.as_str()).collect());
+        let request_ids = index(requests.iter().map(|r| r.id.as_str()).collect());
+        let entries = |reader: &mut Reader, field: &str| -> Vec<(String, Map<String, Value>)> {
+            let mut out = Vec::new();
+            match object.get(field) {
+                None => {}
+                Some(Value::Array(values)) => {
+                    for (k, value) in values.iter().enumerate() {
+                        let name = format!("overrides.{field}[{k}]");
+                        match value.as_object() {
+                            Some(entry) => out.push((name, entry.clone())),
+                            None => reader.issue(&name, "(object)", "must be a JSON object"),
+                        }
+                    }
+                }
+                Some(other) => {
+                    reader.issue("overrides", field, format!("must be a list, found {other}"))
+                }
+            }
+            out
+        };
+        for (name, entry) in entries(self, "pin") {
+            let r = self.reference(&entry, &name, "request", &request_ids, "request");
+            let d = self.reference(&entry, &name, "departure", &departure_ids, "departure");
+            if let (Some(r), Some(d)) = (r, d) {
+                if departures[d].destination != requests[r].destination {
+                    self.issue(
+                        &name,
+                        "departure",
+                        format!(
+                            "\"{}\" goes to {}, request \"{}\" is at {}",
+                            departures[d].id,
+                            departures[d].destination,
+                            requests[r].id,
+                            requests[r].destination
+                        ),
+                    );
+                } else if let Some(&(_, first)) = overrides.pins.iter().find(|p| p.0 == r) {
+                    self.issue(
+                        &name,
+                        "request",
+                        format!(
+                            "\"{}\" is already pinned to \"{}\"",
+                            requests[r].id, departures[first].id
+                        ),
+                    );
+                } else {
+                    overrides.pins.push((r, d));
+                }
+            }
+        }
+        for (field, forbid) in [("forbid", true), ("force", false)] {
+            for (name, entry) in entries(self, field) {
+                if let Some(d) =
+                    self.reference(&entry, &name, "departure", &departure_ids, "departure")
+                {
+                    let (list, other, other_field) = if forbid {
+                        (&overrides.forbidden, &overrides.forced, "force")
+                    } else {
+                        (&overrides.forced, &overrides.forbidden, "forbid")
+                    };
+                    if other.contains(&d) {
+                        self.issue(
+                            &name,
+                            "departure",
+                            format!(
+                                "\"{}\" is also under {other_field}: a departure cannot be both",
+                                departures[d].id
+                            ),
+                        );
+                    } else if !list.contains(&d) {
+                        if forbid {
+                            overrides.forbidden.push(d);
+                        } else {
+                            overrides.forced.push(d);
+                        }
+                    }
+                }
+            }
+        }
+        for &(r, d) in &overrides.pins {
+            if overrides.forbidden.contains(&d) {
+                self.issue(
+                    "overrides.pin",
+                    "departure",
+                    format!(
+                        "request \"{}\" is pinned to \"{}\", which is forbidden",
+                        requests[r].id, departures[d].id
+                    ),
+                );
+            }
+        }
+        for (name, entry) in entries(self, "hold") {
+            let l = self.reference(&entry, &name, "lot", &lot_ids, "lot");
+            let units = self.integer(&entry, &name, "quantity", 1);
+            if let (Some(l), Some(units)) = (l, units) {
+                let lot = &lots[l];
+                let already: i64 = overrides
+                    .held
+                    .iter()
+                    .filter(|h| h.0 == l)
+                    .map(|h| h.1)
+                    .sum();
+                if units % lot.pack_size != 0 {
+                    self.issue(
+                        &name,
+                        "quantity",
+                        format!(
+                            "{units} is not a multiple of lot \"{}\"'s pack size {}",
+                            lot.id, lot.pack_size
+                        ),
+                    );
+                } else if already + units > lot.quantity {
+                    self.issue(
+                        &name,
+                        "quantity",
+                        format!(
+                            "{} units held in all, lot \"{}\" has {}",
+                            already + units,
+                            lot.id,
+                            lot.quantity
+                        ),
+                    );
+                } else {
+                    overrides.held.push((l, units));
+                }
+            }
+        }
+        overrides
     }
 }

@@ -213,6 +213,10 @@ impl<'a> Model<'a> {
             destination_requests[request.destination_index].push(r);
         }
         let mut destination_departures = vec![Vec::new(); destination_count];
+        // A request pinned to a departure is an option of that one only.
+        let pinned = instance
+            .overrides
+            .pinned_departures(instance.requests.len());
         let mut options = Vec::with_capacity(instance.departures.len());
         let mut effective_kg = Vec::with_capacity(instance.departures.len());
         for (d, departure) in instance.departures.iter().enumerate() {
@@ -221,6 +225,9 @@ impl<'a> Model<'a> {
             for &r in &destination_requests[departure.destination_index] {
                 let request = &instance.requests[r];
                 let item = &instance.items[request.item];
+                if pinned[r].is_some_and(|p| p != d) {
+                    continue;
+                }
                 let late = (departure.arrives - request.needed_by).max(0);
                 if late > request.grace_days {
                     continue;

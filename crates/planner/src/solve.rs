@@ -188,6 +188,15 @@ pub fn solve(
     clock: &dyn Clock,
     progress: &mut dyn FnMut(&Progress),
 ) -> Plan {
+    // A manager's overrides: the search plans the instance they leave (same
+    // lists, same order), the plan's figures are the original instance's.
+    let applied;
+    let (original, instance) = if instance.overrides.is_empty() {
+        (instance, instance)
+    } else {
+        applied = instance.with_overrides_applied();
+        (instance, &applied)
+    };
     let model = Model::new(instance);
     let bound_bits = AtomicU64::new(model.trivial_bound().to_bits());
     let stop = AtomicBool::new(false);
@@ -480,7 +489,16 @@ pub fn solve(
     });
 
     let allocations = state.allocations(&model);
-    let value = objective(instance, &allocations);
+    let value = objective(original, &allocations);
+    // The bound is on the plans honouring the overrides, whose forced
+    // charters pay their fixed costs, which the searched instance leaves out.
+    let forced_cost: f64 = original
+        .overrides
+        .forced
+        .iter()
+        .map(|&d| original.departures[d].fixed_cost)
+        .sum();
+    let bound = bound - forced_cost;
     let upper_bound = if bound.is_finite() {
         // The bound is proven; rounding in its long sums could leave it a hair
         // under an optimal plan's value, so it is never reported below the plan.

@@ -715,3 +715,136 @@ fn plans_on_every_family_are_feasible_and_bounded() {
         );
     }
 }
+
+/// A generated S instance, its plan without overrides, and overrides that
+/// this plan breaks: the plan's first used charter forbidden, an unused
+/// charter to the same destination forced, a request the plan serves pinned
+/// to another departure to its destination, and a lot the plan loads held
+/// back whole. Returns the instance's JSON with the overrides added.
+fn overridden_instance() -> (Value, Instance, Plan) {
+    let text = generate_json(&GenerateConfig::for_size(
+        reliefhub_planner::generate::Size::S,
+        1,
+    ));
+    let instance = Instance::from_json(&text).expect("valid");
+    let free = run(&instance, 400, 1);
+    let used: std::collections::HashSet<usize> =
+        free.allocations.iter().map(|a| a.departure).collect();
+    let charter = |used_one: bool| {
+        instance
+            .departures
+            .iter()
+            .enumerate()
+            .find(|(d, dep)| dep.fixed_cost > 0.0 && used.contains(d) == used_one)
+            .map(|(d, _)| d)
+            .expect("a charter")
+    };
+    let (forbidden, forced) = (charter(true), charter(false));
+    let served = free
+        .allocations
+        .iter()
+        .find(|a| {
+            a.departure != forbidden
+                && instance.departures.iter().enumerate().any(|(d, dep)| {
+                    d != a.departure
+                        && d != forbidden
+                        && dep.destination == instance.requests[a.request].destination
+                })
+        })
+        .expect("a request with another departure");
+    let pinned_to = instance
+        .departures
+        .iter()
+        .enumerate()
+        .find(|(d, dep)| {
+            *d != served.departure
+                && *d != forbidden
+                && dep.destination == instance.requests[served.request].destination
+        })
+        .map(|(d, _)| d)
+        .expect("another departure");
+    let held = free.allocations[0].lot;
+    let mut doc: Value = serde_json::from_str(&text).expect("JSON");
+    doc["overrides"] = json!({
+        "pin": [{"request": instance.requests[served.request].id, "departure": instance.departures[pinned_to].id}],
+        "forbid": [{"departure": instance.departures[forbidden].id}],
+        "force": [{"departure": instance.departures[forced].id}],
+        "hold": [{"lot": instance.lots[held].id, "quantity": instance.lots[held].quantity}],
+    });
+    let overridden = Instance::from_json(&doc.to_string()).expect("valid overrides");
+    assert_eq!(overridden.overrides.pins, vec![(served.request, pinned_to)]);
+    (doc, overridden, free)
+}
+
+/// The checker refuses a plan that breaks a manager's overrides, naming
+/// each one; the planner's plan for the same instance honours them all.
+#[test]
+fn overrides_are_honoured_and_a_plan_breaking_them_is_refused() {
+    let (_, instance, free) = overridden_instance();
+    let report =
+        check_plan_json(&instance, &plan::to_json(&instance, &free), None).expect("readable");
+    assert!(!report.is_feasible());
+    for rule in ["is pinned to", "is forbidden", "must fly", "held back"] {
+        assert!(
+            report.violations.iter().any(|v| v.contains(rule)),
+            "no violation says {rule:?}: {:?}",
+            report.violations
+        );
+    }
+    let honoured = run(&instance, 400, 1);
+    let report =
+        check_plan_json(&instance, &plan::to_json(&instance, &honoured), None).expect("readable");
+    assert!(report.is_feasible(), "{:?}", report.violations);
+    assert!(
+        (report.objective - honoured.objective).abs() <= 1e-6 * (1.0 + honoured.objective.abs())
+    );
+    assert!(honoured.upper_bound.expect("a bound") >= honoured.objective);
+    assert!(honoured.objective > 0.0);
+}
+
+/// Bad overrides are refused with every fault named: unknown ids, a pin to
+/// a departure to another destination, a departure both forbidden and
+/// forced, a hold that is not whole packs, an unknown kind of override.
+#[test]
+fn bad_overrides_are_all_reported() {
+    let text = generate_json(&GenerateConfig::for_size(
+        reliefhub_planner::generate::Size::S,
+        1,
+    ));
+    let instance = Instance::from_json(&text).expect("valid");
+    let request = &instance.requests[0];
+    let elsewhere = instance
+        .departures
+        .iter()
+        .find(|d| d.destination != request.destination)
+        .expect("a departure elsewhere");
+    let lot = instance
+        .lots
+        .iter()
+        .find(|l| l.pack_size > 1)
+        .expect("a lot of packs");
+    let mut doc: Value = serde_json::from_str(&text).expect("JSON");
+    doc["overrides"] = json!({
+        "pin": [{"request": "NO-SUCH-REQUEST", "departure": elsewhere.id},
+                {"request": request.id, "departure": elsewhere.id}],
+        "forbid": [{"departure": elsewhere.id}],
+        "force": [{"departure": elsewhere.id}, {"departure": "NO-SUCH-DEPARTURE"}],
+        "hold": [{"lot": lot.id, "quantity": lot.pack_size + 1}],
+        "reserve": [],
+    });
+    let error = Instance::from_json(&doc.to_string()).expect_err("refused");
+    let message = error.to_string();
+    for expected in [
+        "unknown request \"NO-SUCH-REQUEST\"",
+        &format!("goes to {}", elsewhere.destination),
+        "cannot be both",
+        "unknown departure \"NO-SUCH-DEPARTURE\"",
+        &format!("is not a multiple of lot \"{}\"'s pack size", lot.id),
+        "is not an override",
+    ] {
+        assert!(
+            message.contains(expected),
+            "{expected:?} missing from: {message}"
+        );
+    }
+}

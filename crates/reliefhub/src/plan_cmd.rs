@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use reliefhub_core::domain::parse_date;
 use reliefhub_ops::planning::{PlanOptions, PlanView};
 use reliefhub_ops::{Moment, Ops};
-use reliefhub_planner::generate::{generate_json, GenerateConfig, Size};
+use reliefhub_planner::generate::{generate_family_json, Family, GenerateConfig, Size};
 use reliefhub_planner::{check, plan, solve, Clock, Instance, SolveOptions};
 
 /// Plan which stock goes on which departure for which request.
@@ -108,6 +108,11 @@ pub enum PlanCommand {
         requests: Option<usize>,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// A family of shapes: base, tight-capacity, loose-capacity,
+        /// third-node, earmarked-cold, dangerous, dear-charters,
+        /// cheap-charters, sailings, flights, tight-deadlines, loose-deadlines.
+        #[arg(long, default_value = "base")]
+        family: String,
         /// Where to write the instance.
         #[arg(long)]
         out: PathBuf,
@@ -144,8 +149,9 @@ pub fn run(args: PlanArgs, db: &str, quiet: bool, actor: &str) -> ExitCode {
             departures,
             requests,
             seed,
+            family,
             out,
-        }) => run_generate(&size, lots, departures, requests, seed, &out),
+        }) => run_generate(&size, lots, departures, requests, seed, &family, &out),
         None => {
             let (Some(instance), Some(out)) = (args.instance, args.out) else {
                 eprintln!("error: `reliefhub plan` needs --instance FILE and --out FILE (or a subcommand: check, generate)");
@@ -285,17 +291,26 @@ fn run_generate(
     departures: Option<usize>,
     requests: Option<usize>,
     seed: u64,
+    family: &str,
     out: &Path,
 ) -> ExitCode {
     let Some(size) = Size::parse(size) else {
         eprintln!("error: --size {size} must be S, M, L or XL");
         return ExitCode::from(2);
     };
+    let Some(family) = Family::parse(family) else {
+        let names: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
+        eprintln!(
+            "error: --family {family} must be one of {}",
+            names.join(", ")
+        );
+        return ExitCode::from(2);
+    };
     let mut config = GenerateConfig::for_size(size, seed);
     config.lots = lots.unwrap_or(config.lots);
     config.departures = departures.unwrap_or(config.departures);
     config.requests = requests.unwrap_or(config.requests);
-    if let Err(error) = std::fs::write(out, generate_json(&config)) {
+    if let Err(error) = std::fs::write(out, generate_family_json(&config, family)) {
         eprintln!("error: cannot write {}: {error}", out.display());
         return ExitCode::from(2);
     }
