@@ -115,9 +115,10 @@ impl AppState {
             auth::access_fingerprint(ops.store()).unwrap_or_default(),
         );
         let weak = Arc::downgrade(&state);
+        let url = db_url.to_string();
         std::thread::Builder::new()
             .name("reliefhub-poller".into())
-            .spawn(move || poll(weak, &mut ops, initial))
+            .spawn(move || poll(weak, &url, &mut ops, initial))
             .map_err(|e| OpsError::Io {
                 file: "poller thread".into(),
                 message: e.to_string(),
@@ -298,13 +299,28 @@ impl AppState {
     }
 }
 
-fn poll(state: Weak<AppState>, ops: &mut Ops, initial: (String, String)) {
+fn poll(state: Weak<AppState>, url: &str, ops: &mut Ops, initial: (String, String)) {
     let (mut last_data, mut last_access) = initial;
     loop {
         std::thread::sleep(POLL_INTERVAL);
         let Some(state) = state.upgrade() else {
             return;
         };
+        if ops.store().is_broken() {
+            // The database restarted: reconnect, and drop every cached
+            // answer and token, since changes may have been missed.
+            match Ops::open(url) {
+                Ok(fresh) => {
+                    *ops = fresh;
+                    state.bump();
+                    state.forget_tokens();
+                }
+                Err(e) => {
+                    tracing::warn!("cannot reconnect to the database: {e}");
+                    continue;
+                }
+            }
+        }
         match ops.data_fingerprint() {
             Ok(data) if data != last_data => {
                 last_data = data;

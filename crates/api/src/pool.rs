@@ -36,7 +36,14 @@ impl Pool {
         }
     }
 
-    fn give(&self, ops: Ops) {
+    /// Takes a connection back, unless it broke (a PostgreSQL server that
+    /// restarted or closed it): the next request opens a new one, so the
+    /// server reconnects by itself.
+    fn give(&self, mut ops: Ops) {
+        if ops.store().is_broken() {
+            tracing::warn!("a database connection broke; the next request opens a new one");
+            return;
+        }
         if let Ok(mut idle) = self.idle.lock() {
             idle.push(ops);
         }

@@ -12,6 +12,9 @@
 //!   twice, a balance changed behind the ledger) makes the check fail.
 //! - T3: keyed API requests, each replayed 1 to 5 times, with the server
 //!   killed in the middle: each applied once, the same answers.
+//! - T4: PostgreSQL drops every connection (as a restart does) under a
+//!   keyed write load: the server reconnects by itself, no acknowledged
+//!   write is lost, none applied twice.
 //! - T5: a full disk (an 8 MiB tmpfs) and a read-only file system during
 //!   writes: a clear error, nothing half-written, the database verifies.
 //!   Mounting needs root: without it the test fails and says so.
@@ -20,7 +23,8 @@
 //! - T7: boundary values of every numeric and date field of every request
 //!   body the OpenAPI document declares: 4xx or success, never 5xx.
 //!
-//! T1 to T3 and T6 to T7 run on SQLite and PostgreSQL; T5 on SQLite (the
+//! T1 to T3 and T6 to T7 run on SQLite and PostgreSQL; T4 on PostgreSQL;
+//! T5 on SQLite (the
 //! embedded database is the one that shares the hub's disk).
 
 #![allow(clippy::unwrap_used)]
@@ -658,6 +662,93 @@ fn t3_replays_with_server_kills(url: &str) {
     println!(
         "T1/T3: {count} keyed requests, {sends} sends ({} replays), {kills} server SIGKILLs, {retries} retries: each applied once, the same answers, verify passes",
         sends - count as u64
+    );
+}
+
+// ------------------------------------------------------------------- T4
+
+/// Drops every connection to the test database but the caller's, as a
+/// restart of the PostgreSQL server does to its clients.
+fn drop_connections(url: &str) -> u64 {
+    let mut admin = ::postgres::Client::connect(url, ::postgres::NoTls).unwrap();
+    admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .len() as u64
+}
+
+#[test]
+fn t4_postgres_connections_dropped_under_load() {
+    let db = reliefhub_testkit::TestDb::postgres();
+    let url = db.url.as_str();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    init(d, url);
+    let token = staff_token(d, url);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = ServerProcess::start(d, url, port);
+    let agent = agent();
+    let count = 200 * soak() as usize;
+    let mut rng = Rng::new("T4");
+    let (mut restarts, mut dropped, mut failed_sends) = (0, 0, 0);
+    let mut acknowledged = Vec::new();
+    for i in 0..count {
+        if rng.below(20) == 0 {
+            dropped += drop_connections(url);
+            restarts += 1;
+        }
+        let body = serde_json::to_vec(
+            &json!({"code": format!("PL-R{i}"), "donor": DONOR, "lines": [{"item": "ORS-CTN", "quantity": 1 + i}]}),
+        )
+        .unwrap();
+        let key = format!("t4-{i}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match send(
+                &agent,
+                &base,
+                "POST",
+                "/api/pledges",
+                &token,
+                Some(&key),
+                &body,
+            ) {
+                Some((status, text)) if status < 300 => {
+                    acknowledged.push((key.clone(), text));
+                    break;
+                }
+                other => {
+                    failed_sends += 1;
+                    assert!(
+                        Instant::now() < deadline,
+                        "the server did not recover from dropped connections: {other:?}"
+                    );
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
+    }
+    // Every acknowledged write is there, once.
+    let mut store = Store::open(url).unwrap();
+    let pledges = store
+        .read(|conn| {
+            conn.query("SELECT COUNT(*) FROM pledges WHERE code LIKE 'PL-R%'", &[])?[0][0].int()
+        })
+        .unwrap();
+    assert_eq!(pledges as usize, count);
+    assert_eq!(acknowledged.len(), count);
+    // Reads recover too.
+    let (status, _) = send(&agent, &base, "GET", "/api/pledges", &token, None, b"").unwrap();
+    assert_eq!(status, 200);
+    verify(d, url);
+    println!(
+        "T4: {count} keyed writes, {restarts} times every connection dropped ({dropped} connections), \
+         {failed_sends} failed sends retried: every acknowledged write present once, verify passes"
     );
 }
 

@@ -134,6 +134,11 @@ pub trait Conn: Send {
     fn rollback(&mut self) -> Result<(), StoreError> {
         self.batch_execute("ROLLBACK")
     }
+    /// True when the connection is gone for good (the server closed it or
+    /// restarted): the holder should open a new one.
+    fn is_broken(&self) -> bool {
+        false
+    }
     /// Copies the whole database into a new SQLite file at `out`, as of
     /// one moment, while others may write (SQLite only).
     fn sqlite_backup(&mut self, out: &std::path::Path) -> Result<(), StoreError> {
@@ -581,6 +586,9 @@ fn from_pg(row: &postgres::Row, index: usize) -> Result<Value, StoreError> {
 impl Conn for PgConn {
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+    fn is_broken(&self) -> bool {
+        self.client.is_closed()
     }
     fn batch_execute(&mut self, sql: &str) -> Result<(), StoreError> {
         self.client.batch_execute(sql).map_err(pg_err)

@@ -365,6 +365,12 @@ impl Store {
         self.conn.backend()
     }
 
+    /// True when the database connection is gone for good (a PostgreSQL
+    /// server that closed it or restarted): open a new store.
+    pub fn is_broken(&self) -> bool {
+        self.conn.is_broken()
+    }
+
     /// Direct access for the operations layer's own tables.
     pub fn conn(&mut self) -> &mut dyn Conn {
         self.conn.as_mut()
