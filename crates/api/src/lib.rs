@@ -68,6 +68,8 @@ pub struct AppState {
     /// The hub's date for operations, when not the real one (the demo
     /// serves its simulated last day).
     today: Option<time::Date>,
+    /// The key tree heads are signed with (none: no heads, no proofs).
+    hub_key: RwLock<Option<Arc<reliefhub_ops::trust::HubKey>>>,
 }
 
 pub type Shared = Arc<AppState>;
@@ -106,6 +108,7 @@ impl AppState {
             in_flight: Mutex::new(HashSet::new()),
             fill_locks: (0..16).map(|_| tokio::sync::Mutex::new(())).collect(),
             today,
+            hub_key: RwLock::new(None),
         });
         let mut ops = Ops::open(db_url)?;
         // The fingerprints as the server starts: nothing is cached yet, so
@@ -124,6 +127,18 @@ impl AppState {
                 message: e.to_string(),
             })?;
         Ok(state)
+    }
+
+    /// Sets the key the server signs tree heads and donor proofs with.
+    pub fn set_hub_key(&self, key: reliefhub_ops::trust::HubKey) {
+        if let Ok(mut slot) = self.hub_key.write() {
+            *slot = Some(Arc::new(key));
+        }
+    }
+
+    /// The key tree heads are signed with, if the server has one.
+    pub fn hub_key(&self) -> Option<Arc<reliefhub_ops::trust::HubKey>> {
+        self.hub_key.read().ok().and_then(|k| k.clone())
     }
 
     /// The moment of a request: now, with the hub's date (today in UTC
@@ -356,12 +371,15 @@ impl FromRequestParts<Shared> for Principal {
         state: &Shared,
     ) -> Result<Self, Self::Rejection> {
         if let Some(p) = parts.extensions.get::<Principal>() {
+            pool::note_signed_in(&p.username);
             return Ok(p.clone());
         }
-        state
+        let principal = state
             .principal(&parts.headers)
             .await?
-            .ok_or_else(ApiError::unauthorized)
+            .ok_or_else(ApiError::unauthorized)?;
+        pool::note_signed_in(&principal.username);
+        Ok(principal)
     }
 }
 
@@ -420,6 +438,8 @@ pub fn router(state: Shared) -> Router {
             state.clone(),
             idempotency::middleware,
         ))
+        // Who is signed in, for the operation log of the request's writes.
+        .layer(axum::middleware::from_fn(pool::actor_scope))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -660,12 +680,55 @@ pub async fn serve(
     state: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if state.hub_key().is_some() {
+        tokio::spawn(publish_heads(Arc::downgrade(&state)));
+    }
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// How often the server signs and keeps a tree head when the log grew.
+pub const HEAD_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Publishes a signed tree head every [`HEAD_INTERVAL`] when the log grew
+/// since the last one, until the server stops.
+async fn publish_heads(state: std::sync::Weak<AppState>) {
+    let mut published = None;
+    loop {
+        let Some(strong) = state.upgrade() else {
+            return;
+        };
+        if let Some(key) = strong.hub_key() {
+            let last = published;
+            let result = strong
+                .pool
+                .run(move |ops| {
+                    ops.set_actor("server");
+                    let size = ops.store().log_size()?;
+                    if Some(size) == last {
+                        return Ok(None);
+                    }
+                    Ok(Some(
+                        ops.publish_head(&key, reliefhub_store::now_unix_ms())?,
+                    ))
+                })
+                .await;
+            match result {
+                Ok(Some(head)) => {
+                    tracing::info!(tree_size = head.tree_size, root = %head.root_hash, "published a signed tree head");
+                    published = Some(head.tree_size);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!("could not publish a tree head: {e:?}"),
+            }
+        }
+        drop(strong);
+        tokio::time::sleep(HEAD_INTERVAL).await;
+    }
 }
 
 /// Completes on ctrl-c or SIGTERM.

@@ -63,9 +63,11 @@ impl Pool {
             .await
             .map_err(ApiError::internal)?;
         let pool = self.clone();
+        let actor = current_actor();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let mut ops = pool.take()?;
+            ops.set_actor(&actor);
             let result = work(&mut ops);
             pool.give(ops);
             result
@@ -84,4 +86,40 @@ impl Drop for Pool {
             scope.spawn(move || drop(idle));
         });
     }
+}
+
+tokio::task_local! {
+    /// The user signed in for the request being served.
+    static SIGNED_IN: std::sync::Mutex<Option<String>>;
+}
+
+/// Runs a request with a place for the signed-in user, which the
+/// `Principal` extractor fills and [`Pool::run`] records as the actor of
+/// the operations the request writes.
+pub(crate) async fn actor_scope(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    SIGNED_IN
+        .scope(std::sync::Mutex::new(None), next.run(request))
+        .await
+}
+
+/// Notes who is signed in for the current request.
+pub(crate) fn note_signed_in(username: &str) {
+    let _ = SIGNED_IN.try_with(|cell| {
+        if let Ok(mut slot) = cell.lock() {
+            *slot = Some(username.to_string());
+        }
+    });
+}
+
+/// The actor of the current request's writes: the signed-in user, else the
+/// server itself.
+fn current_actor() -> String {
+    SIGNED_IN
+        .try_with(|cell| cell.lock().ok().and_then(|slot| slot.clone()))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "server".to_string())
 }

@@ -324,6 +324,8 @@ fn build(
             template.to_string()
         }
         "/api/reports/donor-statement/{donor}" => format!("/api/reports/donor-statement/{donor}"),
+        "/api/donors/{code}/proof" => format!("/api/donors/{donor}/proof"),
+        "/api/log/consistency" => "/api/log/consistency?from=1&to=2".to_string(),
         "/api/donor/journey" => format!("/api/donor/journey?donor={donor}"),
         "/api/plans" if method == "POST" => {
             body = Some(json!({"time_limit_s": 0.2}));

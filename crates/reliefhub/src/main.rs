@@ -256,7 +256,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Checkpoint(args) => trust_cmd::checkpoint(args, key_file, &cli.db),
         Command::Proof(command) => trust_cmd::proof(command, key_file, &cli.db),
         Command::Log(args) => trust_cmd::log(args, &cli.db),
-        Command::Serve(args) => serve_cmd::run(args, &cli.db),
+        Command::Serve(args) => serve_cmd::run(args, &cli.db, key_file),
         Command::User(command) => user_cmd::run(command, &cli.db),
         Command::Ops(command) => ops_cmd::run(command, &cli.db, cli.quiet, &actor),
     }

@@ -1371,7 +1371,7 @@ fn demo(args: DemoArgs, db: &str) -> anyhow::Result<ExitCode> {
             // The scenario's hub date: its last day (day 28 from 2025-03-03),
             // with next week's departures ahead for the planner.
             let today = parse_date("2025-03-31");
-            crate::serve_cmd::serve(&url, &args.listen, today, Vec::new(), |address| {
+            crate::serve_cmd::serve(&url, &args.listen, today, Vec::new(), None, |address| {
                 println!("Dashboard: http://{address}/  (API docs: http://{address}/api/docs; ctrl-c stops)");
             })?;
             Ok(ExitCode::SUCCESS)

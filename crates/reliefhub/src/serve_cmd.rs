@@ -57,12 +57,20 @@ pub fn serve(
     listen: &str,
     today: Option<time::Date>,
     trusted_proxies: Vec<reliefhub_api::auth::Network>,
+    key_file: Option<&std::path::Path>,
     announce: impl FnOnce(&str),
 ) -> anyhow::Result<()> {
     init_logging();
     let state = reliefhub_api::AppState::open_on(db, today)
         .with_context(|| format!("cannot open the database `{db}`"))?;
     state.set_trusted_proxies(trusted_proxies);
+    match crate::trust_cmd::key_path(key_file, db) {
+        Ok(path) if path.exists() => state.set_hub_key(
+            reliefhub_ops::trust::HubKey::load(&path)
+                .with_context(|| format!("cannot use the hub's key {}", path.display()))?,
+        ),
+        _ => tracing::warn!("no signing key: tree heads and donor proofs are off (run `reliefhub init`, or pass --key-file)"),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -82,7 +90,11 @@ pub fn serve(
     })
 }
 
-pub fn run(args: ServeArgs, db: &str) -> anyhow::Result<ExitCode> {
+pub fn run(
+    args: ServeArgs,
+    db: &str,
+    key_file: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
     let today = match &args.today {
         Some(text) => Some(
             reliefhub_core::domain::parse_date(text)
@@ -91,7 +103,7 @@ pub fn run(args: ServeArgs, db: &str) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let proxies = trusted_proxies(&args.trusted_proxies)?;
-    serve(db, &args.listen, today, proxies, |address| {
+    serve(db, &args.listen, today, proxies, key_file, |address| {
         println!("reliefhub listening on http://{address}/ (API at /api, docs at /api/docs)");
     })?;
     Ok(ExitCode::SUCCESS)

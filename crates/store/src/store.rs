@@ -321,6 +321,12 @@ impl Store {
         self.log_enabled = false;
     }
 
+    /// Writes with the operation log again (after
+    /// [`Store::disable_log_for_benchmark`]).
+    pub fn enable_log(&mut self) {
+        self.log_enabled = true;
+    }
+
     /// How much of the operation log the schema has.
     pub(crate) fn log_level(&mut self) -> Result<LogLevel, StoreError> {
         if let Some(level) = self.log_level {

@@ -2,6 +2,7 @@
 //! OpenAPI document lists exactly the routes the router serves.
 
 mod hub;
+mod log;
 mod outbound;
 mod plans;
 mod session;
@@ -65,6 +66,10 @@ pub fn api_router() -> OpenApiRouter<Shared> {
         .routes(routes!(plans::list_plans, plans::propose_plan))
         .routes(routes!(plans::get_plan))
         .routes(routes!(plans::accept_plan))
+        .routes(routes!(log::head))
+        .routes(routes!(log::consistency))
+        .routes(routes!(log::donor_proof))
+        .routes(routes!(log::list))
 }
 
 pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {

@@ -59,6 +59,8 @@ pub struct Server {
     pub addr: std::net::SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Holds the server's signing key.
+    _key_dir: tempfile::TempDir,
 }
 
 impl Server {
@@ -71,6 +73,10 @@ impl Server {
         let today = reliefhub_core::domain::parse_date(DEMO_TODAY);
         let state = reliefhub_api::AppState::open_on(db_url, today).unwrap();
         state.set_trusted_proxies(proxies.iter().map(|p| p.parse().unwrap()).collect());
+        let key_dir = tempfile::tempdir().unwrap();
+        state.set_hub_key(
+            reliefhub_ops::trust::HubKey::create(&key_dir.path().join("hub.key")).unwrap(),
+        );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (bound, addr) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -94,6 +100,7 @@ impl Server {
             addr,
             stop: Some(stop),
             thread: Some(thread),
+            _key_dir: key_dir,
         }
     }
 
