@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use reliefhub_ops::trust::{ConsistencyProof, TreeHead};
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Role;
-use crate::error::ApiError;
+use crate::error::{ApiError, Query};
 use crate::{Principal, Shared};
 
 /// A signed tree head (`reliefhub-tree-head/1`).
