@@ -10,6 +10,7 @@ import { renderRequests } from "./views/requests.js";
 import { renderMap } from "./views/map.js";
 import { renderPlan } from "./views/plan.js";
 import { renderJourney } from "./views/journey.js";
+import { renderLog } from "./views/log.js";
 
 // Script errors are kept for the end-to-end test (and for anyone opening the console).
 window.__reliefhubErrors = window.__reliefhubErrors || [];
@@ -26,6 +27,7 @@ const VIEWS = [
   { id: "requests", label: "nav.requests", roles: [...HUB, "recipient"], render: renderRequests },
   { id: "map", label: "nav.map", roles: [...HUB, "donor", "recipient"], render: renderMap },
   { id: "plan", label: "nav.plan", roles: HUB, render: renderPlan },
+  { id: "log", label: "nav.log", roles: [...HUB, "donor", "recipient"], render: renderLog },
 ];
 
 const HOME = { donor: "journey", recipient: "requests" };
