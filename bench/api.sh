@@ -2,7 +2,8 @@
 # HTTP benchmark: wrk against the stock-position endpoint of a database
 # holding at least 1,000,000 journal entries (the demo hub plus one inbound
 # leg with a 1,000,000-line manifest). Prints wrk's requests/s and latency
-# percentiles; the target is >= 10,000 requests/s with p99 <= 10 ms.
+# percentiles; the target is >= 10,000 requests/s with p99 <= 10 ms. Each
+# run is followed by one on the static route `/` for comparison.
 #
 #   bash bench/api.sh                 # LINES=1000000 DURATION=20s CONNECTIONS=32 THREADS=2 RUNS=3
 set -euo pipefail
@@ -54,4 +55,12 @@ for run in $(seq 1 "$runs"); do
     p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-$run.txt")
     p50=$(awk '$1 == "50%" {print $2}' "$work/wrk-$run.txt")
     echo "run $run: $rps requests/s, p50 $p50, p99 $p99"
+    # The same server's static route (the dashboard's index, no database),
+    # right after: what the machine gives HTTP at that moment.
+    wrk -t"$threads" -c"$connections" -d"$duration" --latency \
+        "http://127.0.0.1:$port/" >"$work/wrk-static-$run.txt"
+    rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-static-$run.txt")
+    p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-static-$run.txt")
+    p50=$(awk '$1 == "50%" {print $2}' "$work/wrk-static-$run.txt")
+    echo "run $run, static route /: $rps requests/s, p50 $p50, p99 $p99"
 done
