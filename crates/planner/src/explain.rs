@@ -275,12 +275,51 @@ fn reason(
     }
 
     // Capacity and charters.
-    let closed: Vec<&str> = offered
+    let closed_departures: Vec<usize> = offered
         .iter()
         .copied()
         .filter(|&d| state.closed[d] && state.cargo[d].is_empty())
-        .map(|d| instance.departures[d].id.as_str())
         .collect();
+    let closed: Vec<&str> = closed_departures
+        .iter()
+        .map(|&d| instance.departures[d].id.as_str())
+        .collect();
+    // The figures behind "not worth its fixed cost": what the first such
+    // charter could carry of this request, and that cargo's value.
+    let charter_figures = || -> String {
+        let Some(&d) = closed_departures.first() else {
+            return String::new();
+        };
+        let at = offered.iter().position(|&o| o == d).unwrap_or(0);
+        let stock_left = stock.get(at).map_or(0, |s| s.left_units);
+        let departure = &instance.departures[d];
+        let mut fits = (departure.payload_kg / item.unit_weight_kg)
+            .min(departure.volume_m3 / item.unit_volume_m3);
+        if item.cold_chain {
+            fits = fits.min(departure.cold_volume_m3 / item.unit_volume_m3);
+        }
+        let units = (fits.floor().max(0.0) as i64).min(left).min(stock_left);
+        let unit_value = model.options[d]
+            .iter()
+            .find(|o| o.request == r)
+            .map_or(0.0, |o| o.unit_value);
+        let hold = if item.cold_chain {
+            format!("its {:.0} m3 cold hold", departure.cold_volume_m3)
+        } else {
+            format!(
+                "its {:.1} t and {:.0} m3",
+                departure.payload_kg / 1000.0,
+                departure.volume_m3
+            )
+        };
+        format!(
+            ": {hold} would take {units} units of {} ({:.1} t), worth {:.0} net of freight, against a fixed cost of {:.0}",
+            item.id,
+            units as f64 * item.unit_weight_kg / 1000.0,
+            units as f64 * unit_value,
+            departure.fixed_cost
+        )
+    };
     let flying: Vec<usize> = offered
         .iter()
         .copied()
@@ -318,8 +357,9 @@ fn reason(
             return capacity;
         }
         let charters = format!(
-            "charter {} not worth its fixed cost for this cargo",
-            list(&closed, 3)
+            "charter {} not worth its fixed cost for this cargo{}",
+            list(&closed, 3),
+            charter_figures()
         );
         return if capacity.is_empty() {
             charters
@@ -335,8 +375,9 @@ fn reason(
     }
     if !closed.is_empty() {
         return format!(
-            "sending the rest would need charter {}, not worth its fixed cost for this cargo",
-            list(&closed, 3)
+            "sending the rest would need charter {}, not worth its fixed cost for this cargo{}",
+            list(&closed, 3),
+            charter_figures()
         );
     }
     format!(

@@ -848,3 +848,42 @@ fn bad_overrides_are_all_reported() {
         );
     }
 }
+
+/// When a charter is not worth its fixed cost for a request, the reason
+/// gives the figures: what the charter could take of the request, its worth
+/// and the fixed cost, which the worth does not reach.
+#[test]
+fn a_charter_not_worth_its_cost_is_explained_with_figures() {
+    let instance = Instance::from_json(&example("tiny.json")).expect("tiny.json is valid");
+    let plan = run(&instance, 2_000, 1);
+    let reasons: Vec<&str> = plan
+        .unmet
+        .iter()
+        .map(|u| u.reason.as_str())
+        .filter(|reason| reason.contains("not worth its fixed cost"))
+        .collect();
+    assert!(!reasons.is_empty(), "{:?}", plan.unmet);
+    for reason in reasons {
+        let figure = |after: &str| -> f64 {
+            let start = reason
+                .find(after)
+                .unwrap_or_else(|| panic!("{after:?} in {reason}"))
+                + after.len();
+            reason[start..]
+                .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("a number after {after:?} in {reason}"))
+        };
+        let worth = figure("), worth ");
+        let fixed = figure("against a fixed cost of ");
+        let charter = instance
+            .departures
+            .iter()
+            .find(|d| d.fixed_cost > 0.0 && reason.contains(&d.id))
+            .expect("the charter named");
+        assert_eq!(fixed, charter.fixed_cost.round(), "{reason}");
+        assert!(worth < fixed, "{reason}");
+        assert!(figure("would take ") > 0.0, "{reason}");
+    }
+}
