@@ -331,6 +331,12 @@ fn build(
             body = Some(json!({"time_limit_s": 0.2}));
             template.to_string()
         }
+        "/api/whatif" => {
+            body = Some(
+                json!({"scenario": {"format": "reliefhub-scenario/1", "name": "authz"}, "time_limit_s": 0.1}),
+            );
+            template.to_string()
+        }
         "/api/plans/{id}" | "/api/plans/{id}/accept" => {
             template.replace("{id}", &o.plan_id.to_string())
         }

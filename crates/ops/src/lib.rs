@@ -25,6 +25,7 @@ mod stock;
 pub mod table;
 mod transfer;
 pub mod trust;
+pub mod whatif;
 
 use std::collections::{HashMap, HashSet};
 

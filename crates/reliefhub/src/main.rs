@@ -9,6 +9,7 @@ mod progress;
 mod serve_cmd;
 mod trust_cmd;
 mod user_cmd;
+mod whatif_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -110,6 +111,10 @@ enum Command {
     /// Manage the API's users and tokens.
     #[command(subcommand)]
     User(user_cmd::UserCommand),
+    /// What if: plan the hub's state as scenarios of disruptions and
+    /// surges would change it, and compare with the plan as it is (writes
+    /// nothing to the database).
+    Whatif(whatif_cmd::WhatIfArgs),
     #[command(flatten)]
     Ops(ops_cmd::OpsCommand),
 }
@@ -258,6 +263,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Log(args) => trust_cmd::log(args, &cli.db),
         Command::Serve(args) => serve_cmd::run(args, &cli.db, key_file),
         Command::User(command) => user_cmd::run(command, &cli.db),
+        Command::Whatif(args) => Ok(whatif_cmd::run(args, &cli.db, cli.quiet)),
         Command::Ops(command) => ops_cmd::run(command, &cli.db, cli.quiet, &actor),
     }
 }

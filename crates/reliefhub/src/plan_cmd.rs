@@ -317,7 +317,7 @@ fn run_generate(
     ExitCode::SUCCESS
 }
 
-fn hub_moment(on: &Option<String>) -> anyhow::Result<Moment> {
+pub(crate) fn hub_moment(on: &Option<String>) -> anyhow::Result<Moment> {
     let now_unix_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));

@@ -11,6 +11,7 @@ import { renderMap } from "./views/map.js";
 import { renderPlan } from "./views/plan.js";
 import { renderJourney } from "./views/journey.js";
 import { renderLog } from "./views/log.js";
+import { renderWhatIf } from "./views/whatif.js";
 
 // Script errors are kept for the end-to-end test (and for anyone opening the console).
 window.__reliefhubErrors = window.__reliefhubErrors || [];
@@ -28,6 +29,7 @@ const VIEWS = [
   { id: "map", label: "nav.map", roles: [...HUB, "donor", "recipient"], render: renderMap },
   { id: "plan", label: "nav.plan", roles: HUB, render: renderPlan },
   { id: "log", label: "nav.log", roles: [...HUB, "donor", "recipient"], render: renderLog },
+  { id: "whatif", label: "nav.whatif", roles: ["admin", "operator"], render: renderWhatIf },
 ];
 
 const HOME = { donor: "journey", recipient: "requests" };

@@ -6,6 +6,7 @@ mod log;
 mod outbound;
 mod plans;
 mod session;
+mod whatif;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -70,6 +71,7 @@ pub fn api_router() -> OpenApiRouter<Shared> {
         .routes(routes!(log::consistency))
         .routes(routes!(log::donor_proof))
         .routes(routes!(log::list))
+        .routes(routes!(whatif::run_whatif))
 }
 
 pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
