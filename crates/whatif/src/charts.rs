@@ -266,7 +266,7 @@ pub fn shortfall_chart(report: &Report) -> Result<String, ChartError> {
         .map(|s| s.p90.max(s.p50))
         .fold(0.0, f64::max)
         .max(1.0)
-        * 1.1;
+        * 1.4;
     let n = destinations.len().max(1);
     let k = columns.len().max(1);
     let mut svg = String::new();
@@ -439,7 +439,7 @@ pub fn timeline_chart(report: &Report) -> Result<String, ChartError> {
         let position = |d: &crate::report::DepartureRow, k: usize| -> Option<(f64, f64)> {
             let x = f64::from(day(&d.departs)? - first);
             // Departures of one day spread a little up and down.
-            let y = row_of(&d.node) + ((k % 5) as f64 - 2.0) * 0.07;
+            let y = row_of(&d.node) + (k % 5) as f64 * 0.08;
             Some((x, y))
         };
         let mut per_day: std::collections::BTreeMap<(String, String), usize> = Default::default();

@@ -44,10 +44,11 @@ impl Stat {
     pub fn of(values: impl IntoIterator<Item = f64>) -> Stat {
         let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
         v.sort_by(f64::total_cmp);
+        // Adding 0.0 turns a negative zero (a sum of tiny negatives) into 0.
         Stat {
-            p10: percentile(&v, 10.0),
-            p50: percentile(&v, 50.0),
-            p90: percentile(&v, 90.0),
+            p10: percentile(&v, 10.0) + 0.0,
+            p50: percentile(&v, 50.0) + 0.0,
+            p90: percentile(&v, 90.0) + 0.0,
         }
     }
 }

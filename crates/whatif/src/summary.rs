@@ -210,8 +210,9 @@ pub fn summarise(doc: &InstanceDoc, plan: &Plan, axis: DayAxis, keep_used: bool)
                 .and_then(day)
                 .is_some_and(|e| e <= horizon)
         })
-        .map(|(l, t)| kg(&l.item, l.quantity - t))
-        .sum();
+        .map(|(l, t)| kg(&l.item, (l.quantity - t).max(0)))
+        .sum::<f64>()
+        .max(0.0);
     let used_departures = if keep_used {
         let set: BTreeSet<&str> = doc
             .departures
