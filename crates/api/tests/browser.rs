@@ -695,6 +695,27 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         "the server holds the plan as accepted"
     );
     browser.screenshot(&artifacts.join("dashboard-plan.png"));
+
+    // What if: run the "port closed for a week" example, see its charts.
+    open_view(&browser, "whatif");
+    browser.exec(
+        "const p = document.querySelector('[data-testid=whatif-preset]'); p.value = 'storm'; p.dispatchEvent(new Event('change'));",
+        vec![],
+    );
+    browser.type_into("#whatif-runs", "2");
+    browser.type_into("#whatif-time-limit", "0.2");
+    browser.click("[data-testid=whatif-run]");
+    browser.wait_for(
+        "the what-if charts",
+        Duration::from_secs(120),
+        "const r = document.querySelector('[data-testid=whatif-result]');
+         return r && r.dataset.charts === 'drawn'
+                && document.querySelectorAll('[data-testid=whatif-charts] .uplot').length === 3
+                && document.querySelectorAll('[data-testid=whatif-table] tbody tr').length > 3",
+        vec![],
+    );
+    assert_no_errors(&browser, "whatif");
+    browser.screenshot(&artifacts.join("dashboard-whatif.png"));
     sign_out(&browser);
 
     // The donor: their journey view, and no hub-only views.
