@@ -223,10 +223,12 @@ function showReport(box, report) {
   const shortfall = el("div.chart", { "data-testid": "whatif-shortfall-chart", role: "img", "aria-label": t("whatif.chart_shortfall") });
   charts.append(el("div.card", value), el("div.card", fan), el("div.card", shortfall));
   box.replaceChildren(
-    report.stopped ? el("p.alert", t("whatif.stopped")) : null,
-    el("div.card", el("h2", t("whatif.figures")), figuresTable(report)),
-    charts,
-    el("div.card", el("h2", t("whatif.effects")), ...effectsList(report))
+    ...[
+      report.stopped ? el("p.alert", t("whatif.stopped")) : null,
+      el("div.card", el("h2", t("whatif.figures")), figuresTable(report)),
+      charts,
+      el("div.card", el("h2", t("whatif.effects")), ...effectsList(report)),
+    ].filter(Boolean)
   );
   requestAnimationFrame(() => {
     valueChart(value, report);
