@@ -27,6 +27,7 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
+use reliefhub_ops::Code;
 use reliefhub_store::{Conn, Store, StoreError, Value};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -205,6 +206,7 @@ fn check_new_user(conn: &mut dyn Conn, user: &NewUser) -> Result<Role, AuthError
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'));
     if !name_ok {
         problems.push(Problem::new(
+            Code::BadCode,
             "username",
             &user.username,
             "must be 1 to 64 letters, digits, `-`, `_`, `.` or `@`",
@@ -212,6 +214,7 @@ fn check_new_user(conn: &mut dyn Conn, user: &NewUser) -> Result<Role, AuthError
     }
     if user.password.chars().count() < 10 || user.password.len() > 1024 {
         problems.push(Problem::new(
+            Code::TextTooLong,
             "password",
             "(hidden)",
             "must be 10 to 1024 characters",
@@ -220,12 +223,14 @@ fn check_new_user(conn: &mut dyn Conn, user: &NewUser) -> Result<Role, AuthError
     let role = Role::parse(&user.role);
     match role {
         None => problems.push(Problem::new(
+            Code::OutOfRange,
             "role",
             &user.role,
             "must be one of admin, operator, donor, recipient, auditor",
         )),
         Some(Role::Donor) => match &user.organisation {
             None => problems.push(Problem::new(
+                Code::UnknownOrganisation,
                 "organisation",
                 "",
                 "a donor needs a donor organisation code",
@@ -238,6 +243,7 @@ fn check_new_user(conn: &mut dyn Conn, user: &NewUser) -> Result<Role, AuthError
                     .int()?;
                 if found == 0 {
                     problems.push(Problem::new(
+                        Code::UnknownOrganisation,
                         "organisation",
                         org,
                         "must be the code of a donor organisation",
@@ -247,6 +253,7 @@ fn check_new_user(conn: &mut dyn Conn, user: &NewUser) -> Result<Role, AuthError
         },
         Some(Role::Recipient) => match &user.country {
             None => problems.push(Problem::new(
+                Code::CountryUnknown,
                 "country",
                 "",
                 "a recipient needs an ISO 3166 alpha-2 country",
@@ -255,6 +262,7 @@ fn check_new_user(conn: &mut dyn Conn, user: &NewUser) -> Result<Role, AuthError
                 let ok = country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase());
                 if !ok {
                     problems.push(Problem::new(
+                        Code::CountryUnknown,
                         "country",
                         country,
                         "must be an ISO 3166 alpha-2 code such as SD",
@@ -266,6 +274,7 @@ fn check_new_user(conn: &mut dyn Conn, user: &NewUser) -> Result<Role, AuthError
     }
     if role != Some(Role::Donor) && user.organisation.is_some() {
         problems.push(Problem::new(
+            Code::UnknownOrganisation,
             "organisation",
             user.organisation.as_deref().unwrap_or(""),
             "only a donor has an organisation",
@@ -273,6 +282,7 @@ fn check_new_user(conn: &mut dyn Conn, user: &NewUser) -> Result<Role, AuthError
     }
     if role != Some(Role::Recipient) && user.country.is_some() {
         problems.push(Problem::new(
+            Code::CountryUnknown,
             "country",
             user.country.as_deref().unwrap_or(""),
             "only a recipient has a country",

@@ -5,25 +5,54 @@
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use reliefhub_ops::OpsError;
+use std::collections::BTreeMap;
+
+use reliefhub_ops::{Code, OpsError};
 use reliefhub_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// One problem with the input: which field, what value, which rule.
+/// One problem with the input: the rule's stable code, which field, what
+/// value, the rule in English, and the figures it names (so the dashboard
+/// can say it in the user's language). The operations layer makes them;
+/// the API passes them on as they are.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct Problem {
+    /// A stable snake_case code per rule (`delivery_before_departure`,
+    /// `earmark_not_a_country`); the list is in ARCHITECTURE.md.
+    pub code: String,
+    /// The field, as in the request body: `quantity`, `lines[2].lot_id`.
     pub field: String,
     pub value: String,
+    /// The rule, in English.
     pub rule: String,
+    /// The figures the rule names, by name (`available`, `needed`).
+    pub params: BTreeMap<String, String>,
 }
 
 impl Problem {
-    pub fn new(field: impl Into<String>, value: impl ToString, rule: impl Into<String>) -> Problem {
+    pub fn new(
+        code: Code,
+        field: impl Into<String>,
+        value: impl ToString,
+        rule: impl Into<String>,
+    ) -> Problem {
+        Problem::from(reliefhub_ops::Problem::new(code, field, value, rule))
+    }
+}
+
+impl From<reliefhub_ops::Problem> for Problem {
+    fn from(problem: reliefhub_ops::Problem) -> Problem {
         Problem {
-            field: field.into(),
-            value: value.to_string(),
-            rule: rule.into(),
+            code: problem.code.as_str().to_string(),
+            field: problem.field,
+            value: problem.value,
+            rule: problem.rule,
+            params: problem
+                .params
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value))
+                .collect(),
         }
     }
 }
@@ -144,11 +173,12 @@ pub struct Problems(pub Vec<Problem>);
 impl Problems {
     pub fn push(
         &mut self,
+        code: Code,
         field: impl Into<String>,
         value: impl ToString,
         rule: impl Into<String>,
     ) {
-        self.0.push(Problem::new(field, value, rule));
+        self.0.push(Problem::new(code, field, value, rule));
     }
     pub fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() {
@@ -157,33 +187,20 @@ impl Problems {
             Err(ApiError::validation(self.0))
         }
     }
+    /// A value read by the operations layer's readers
+    /// (`reliefhub_ops::parse`), or its problem kept.
+    pub fn read<T>(&mut self, result: Result<T, reliefhub_ops::Problem>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(problem) => {
+                self.0.push(problem.into());
+                None
+            }
+        }
+    }
     /// A `YYYY-MM-DD` date.
     pub fn date(&mut self, field: &str, text: &str) -> Option<time::Date> {
-        let date = reliefhub_core::domain::parse_date(text);
-        if date.is_none() {
-            self.push(field, text, "must be a date YYYY-MM-DD");
-        }
-        date
-    }
-    pub fn positive(&mut self, field: &str, value: i64) {
-        if value <= 0 {
-            self.push(field, value, "must be a whole number above 0");
-        }
-    }
-    pub fn not_negative(&mut self, field: &str, value: i64) {
-        if value < 0 {
-            self.push(field, value, "must not be negative");
-        }
-    }
-    pub fn not_empty(&mut self, field: &str, value: &str) {
-        if value.trim().is_empty() {
-            self.push(field, value, "must not be empty");
-        }
-    }
-    pub fn finite(&mut self, field: &str, value: f64) {
-        if !value.is_finite() || value < 0.0 {
-            self.push(field, value, "must be a number of at least 0");
-        }
+        self.read(reliefhub_ops::parse::date(field, text))
     }
 }
 
@@ -195,38 +212,22 @@ fn shown_key(key: &str) -> &str {
         .map_or(key, |(_, own)| own)
 }
 
-fn refused_problems(messages: &[String]) -> Vec<Problem> {
-    messages
-        .iter()
-        .map(|m| Problem::new("request", "", m.clone()))
-        .collect()
 }
 
 impl From<OpsError> for ApiError {
     fn from(error: OpsError) -> ApiError {
+        let problems: Vec<Problem> = error.problems().into_iter().map(Problem::from).collect();
         match error {
             OpsError::NotFound { what, code } => ApiError::not_found(what, &code),
-            OpsError::Refused(messages) => ApiError {
-                problems: refused_problems(&messages),
+            OpsError::Refused(_) => ApiError {
+                problems,
                 ..ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "refused",
                     "refused, nothing was written",
                 )
             },
-            OpsError::Input(input) => ApiError::validation(
-                input
-                    .problems
-                    .iter()
-                    .map(|p| {
-                        Problem::new(
-                            format!("lines[{}].{}", p.line.saturating_sub(1), p.field),
-                            &p.value,
-                            p.rule.clone(),
-                        )
-                    })
-                    .collect(),
-            ),
+            OpsError::Input(_) => ApiError::validation(problems),
             OpsError::KeyReused(key) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
@@ -241,17 +242,7 @@ impl From<OpsError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         match error {
-            StoreError::Rejected(errors) => ApiError {
-                problems: errors
-                    .iter()
-                    .map(|e| Problem::new("request", "", e.to_string()))
-                    .collect(),
-                ..ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "refused",
-                    "refused by the ledger, nothing was written",
-                )
-            },
+            StoreError::Rejected(_) => OpsError::from(error).into(),
             StoreError::KeyReused { key, .. } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
@@ -273,7 +264,7 @@ impl From<JsonRejection> for ApiError {
                     .and_then(|s| s.split(' ').next())
                     .unwrap_or("body")
                     .to_string();
-                ApiError::validation(vec![Problem::new(field, "", text)])
+                ApiError::validation(vec![Problem::new(Code::BadRow, field, "", text)])
             }
             other => ApiError::bad_request(format!(
                 "the body must be a JSON document: {}",
@@ -285,7 +276,12 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> ApiError {
-        ApiError::validation(vec![Problem::new("query", "", rejection.body_text())])
+        ApiError::validation(vec![Problem::new(
+            Code::BadRow,
+            "query",
+            "",
+            rejection.body_text(),
+        )])
     }
 }
 

@@ -264,6 +264,7 @@ async fn guarded(state: Shared, request: Request, next: Next) -> Result<Response
         Some(Ok(k)) if valid_key(k) => k.to_string(),
         Some(_) => {
             return Err(ApiError::validation(vec![Problem::new(
+                reliefhub_ops::Code::Required,
                 "Idempotency-Key",
                 "",
                 format!("must be 1 to {KEY_LEN_MAX} visible ASCII characters"),

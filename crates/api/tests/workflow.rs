@@ -71,6 +71,16 @@ fn workflow(url: &str) {
     for field in ["mode", "service", "departs", "arrives", "payload_kg"] {
         assert!(fields.contains(&field), "{field} missing in {fields:?}");
     }
+    // Each problem carries its rule's code, as the operations layer made it.
+    let codes: Vec<&str> = bad.json["error"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    for code in ["not_a_mode", "not_a_service", "not_a_date", "not_a_number"] {
+        assert!(codes.contains(&code), "{code} missing in {codes:?}");
+    }
     assert_eq!(bad.json["error"]["code"], "validation");
 
     // An inbound leg, its manifest, its receipt.
@@ -164,7 +174,7 @@ fn workflow(url: &str) {
 
     // A departure, loaded, flown and delivered, with its proof of delivery.
     let departure = json!({"code": "AIR-T1", "node": "HMEIMIM-AIR", "destination": "SDPZU", "mode": "air",
-        "service": "charter", "vehicle": "IL-76", "departs": "2025-04-02", "arrives": "2025-04-03",
+        "service": "charter", "vehicle": "IL-76", "departs": "2025-03-30", "arrives": "2025-03-31",
         "payload_kg": 40000, "volume_m3": 150, "fixed_cost_usd": 90000, "cost_per_kg_usd": 0.5});
     ok(
         &c.post("/api/departures", &op, "dep-1", &departure),
@@ -183,7 +193,7 @@ fn workflow(url: &str) {
         200,
         "depart",
     );
-    let delivery = json!({"received_by": "SD-HAC Port Sudan", "received_on": "2025-04-03", "lines": [{"line": 1, "received": 298}]});
+    let delivery = json!({"received_by": "SD-HAC Port Sudan", "received_on": "2025-03-31", "lines": [{"line": 1, "received": 298}]});
     ok(
         &c.post(
             "/api/departures/AIR-T1/deliver",

@@ -17,6 +17,8 @@ pub struct Item {
     /// UN number of a dangerous good, such as `UN3481`.
     pub un_number: Option<String>,
     pub min_shelf_life_days: u32,
+    /// Whether every lot of the item must carry an expiry date.
+    pub needs_expiry: bool,
 }
 
 impl Item {
@@ -104,6 +106,9 @@ pub struct Destination {
     pub icao: Option<String>,
     pub latitude_deg: f64,
     pub longitude_deg: f64,
+    /// Whether a sailing can reach it (it has a seaport); a flight can when
+    /// it has an airport (an IATA or ICAO code).
+    pub seaport: bool,
 }
 
 impl Destination {

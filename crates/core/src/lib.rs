@@ -7,6 +7,7 @@ pub mod domain;
 pub mod ledger;
 pub mod merkle;
 pub mod oplog;
+pub mod problem;
 pub mod reference;
 pub mod verify;
 
@@ -16,3 +17,4 @@ pub use domain::{
     OrganisationKind,
 };
 pub use ledger::{Batch, BatchContext, LedgerError, LotRef, TransferSpec};
+pub use problem::{Code, Problem};

@@ -37,7 +37,36 @@ fn item(
         cold_chain,
         un_number: un_number.map(str::to_string),
         min_shelf_life_days,
+        // An item with a minimum shelf life is perishable: its lots carry
+        // an expiry date.
+        needs_expiry: min_shelf_life_days > 0,
     }
+}
+
+/// The ISO 3166-1 alpha-2 codes (249, from the ISO 3166 country-codes data
+/// package). `refdata countries` may add more; these are always known.
+pub const COUNTRY_CODES: &[&str] = &[
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+];
+
+/// Whether a text is an ISO 3166-1 alpha-2 code of the built-in list.
+pub fn is_country_code(text: &str) -> bool {
+    COUNTRY_CODES.binary_search(&text).is_ok()
 }
 
 /// The standard relief catalogue.
@@ -445,8 +474,12 @@ fn destination(
         icao: Some(icao.to_string()),
         latitude_deg,
         longitude_deg,
+        seaport: SEAPORTS.contains(&locode),
     }
 }
+
+/// The built-in destinations a sailing can reach.
+const SEAPORTS: &[&str] = &["SDPZU", "DJJIB", "KEMBA", "LYBEN", "SOMGQ"];
 
 /// African destinations the hub serves.
 pub fn destinations() -> Vec<Destination> {

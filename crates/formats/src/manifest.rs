@@ -18,9 +18,10 @@ use std::io::Read;
 
 use reliefhub_core::domain::parse_date;
 use reliefhub_core::ledger::QUANTITY_MAX;
+use reliefhub_core::Code;
 use time::Date;
 
-use crate::{InputError, Problems};
+use crate::{InputError, InputProblem, Problems};
 
 /// A file format for manifests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +50,10 @@ pub struct ManifestRules {
     pub donors: HashSet<String>,
     /// The donor of lines whose donor cell is empty (the leg's donor).
     pub default_donor: Option<String>,
+    /// Items whose lots must carry an expiry date.
+    pub items_needing_expiry: HashSet<String>,
+    /// Country codes known besides the built-in ISO 3166-1 list (imported).
+    pub countries: HashSet<String>,
 }
 
 /// One valid manifest line.
@@ -186,9 +191,10 @@ impl LineChecker<'_> {
 
         let item = text(Field::Item);
         if item.is_empty() {
-            problems.push(line, "item", "", "an item code is required");
+            problems.push(Code::Required, line, "item", "", "an item code is required");
         } else if !self.rules.items.contains(item) {
             problems.push(
+                Code::UnknownItem,
                 line,
                 "item",
                 item,
@@ -199,12 +205,24 @@ impl LineChecker<'_> {
         let quantity_text = text(Field::Quantity);
         let quantity = parse_quantity(quantity_text);
         if let Err(rule) = &quantity {
-            problems.push(line, "quantity", quantity_text, rule.clone());
+            problems.push(
+                quantity_code(quantity_text),
+                line,
+                "quantity",
+                quantity_text,
+                rule.clone(),
+            );
         }
 
         let batch = text(Field::Batch);
         if batch.len() > 100 && batch.chars().count() > 100 {
-            problems.push(line, "batch", batch, "a batch is at most 100 characters");
+            problems.push(
+                Code::TextTooLong,
+                line,
+                "batch",
+                batch,
+                "a batch is at most 100 characters",
+            );
         }
 
         let expiry_text = text(Field::Expiry);
@@ -214,6 +232,7 @@ impl LineChecker<'_> {
             let parsed = parse_date(expiry_text);
             if parsed.is_none() {
                 problems.push(
+                    Code::NotADate,
                     line,
                     "expiry",
                     expiry_text,
@@ -222,6 +241,15 @@ impl LineChecker<'_> {
             }
             parsed
         };
+        if expiry_text.is_empty() && self.rules.items_needing_expiry.contains(item) {
+            problems.push(
+                Code::ExpiryRequired,
+                line,
+                "expiry",
+                "",
+                format!("item `{item}` is perishable: each lot needs an expiry date"),
+            );
+        }
 
         let packs_text = text(Field::Packs);
         let packs = if packs_text.is_empty() {
@@ -231,6 +259,7 @@ impl LineChecker<'_> {
                 Ok(n) if n >= 0 => Some(n),
                 _ => {
                     problems.push(
+                        Code::NotAWholeNumber,
                         line,
                         "packs",
                         packs_text,
@@ -247,6 +276,7 @@ impl LineChecker<'_> {
                 Some(donor) => donor.as_str(),
                 None => {
                     problems.push(
+                        Code::Required,
                         line,
                         "donor",
                         "",
@@ -259,7 +289,13 @@ impl LineChecker<'_> {
             donor_cell
         };
         if !donor.is_empty() && !self.rules.donors.contains(donor) {
-            problems.push(line, "donor", donor, "unknown donor organisation code");
+            problems.push(
+                Code::UnknownDonor,
+                line,
+                "donor",
+                donor,
+                "unknown donor organisation code",
+            );
         }
 
         let earmark_text = text(Field::Earmark);
@@ -268,14 +304,18 @@ impl LineChecker<'_> {
             .split(|c: char| c == ';' || c == ',' || c == '|' || c.is_whitespace())
             .filter(|c| !c.is_empty())
         {
-            if code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()) {
-                earmark.push(code.to_ascii_uppercase());
+            let upper = code.to_ascii_uppercase();
+            let country = upper.len() == 2
+                && (reliefhub_core::reference::is_country_code(&upper)
+                    || self.rules.countries.contains(&upper));
+            if country {
+                earmark.push(upper);
             } else {
                 problems.push(
-                    line,
+                    Code::EarmarkNotACountry, line,
                     "earmark",
                     code,
-                    "an earmark is a list of ISO 3166-1 alpha-2 country codes, such as SD;TD",
+                    "not an ISO 3166-1 alpha-2 code of a country: an earmark lists countries, such as SD;TD",
                 );
             }
         }
@@ -284,7 +324,10 @@ impl LineChecker<'_> {
 
         if !line_problems.is_empty() {
             for p in line_problems.into_error("").problems {
-                problems_all.push(p.line, &p.field, &p.value, p.rule);
+                problems_all.keep(InputProblem {
+                    record: problems_all.record(),
+                    ..p
+                });
             }
             return None;
         }
@@ -298,6 +341,17 @@ impl LineChecker<'_> {
             donor: donor.to_string(),
             earmark,
         })
+    }
+}
+
+/// The rule a quantity text breaks.
+fn quantity_code(text: &str) -> Code {
+    match text.parse::<i64>() {
+        _ if text.is_empty() => Code::Required,
+        Ok(n) if n <= 0 => Code::QuantityNotPositive,
+        Ok(_) => Code::QuantityTooLarge,
+        Err(_) if text.bytes().all(|b| b.is_ascii_digit() || b == b'+') => Code::QuantityTooLarge,
+        Err(_) => Code::NotAWholeNumber,
     }
 }
 
@@ -345,16 +399,92 @@ fn cell_text(bytes: &[u8]) -> Result<String, String> {
         .map_err(|_| String::from_utf8_lossy(bytes).into_owned())
 }
 
+/// Where the lines with content begin in a stream, so that a record's byte
+/// offset gives its line: the CSV reader's own line count is off after CRLF
+/// line ends. Holds only the lines read ahead of the parser (a buffer's
+/// worth).
+struct LineStarts {
+    /// (byte offset, 1-based line) of each line that does not begin with a
+    /// line end, not yet passed by the parser.
+    pending: std::collections::VecDeque<(u64, u64)>,
+    read_bytes: u64,
+    line: u64,
+    at_line_start: bool,
+}
+
+impl Default for LineStarts {
+    fn default() -> LineStarts {
+        LineStarts {
+            pending: std::collections::VecDeque::new(),
+            read_bytes: 0,
+            line: 1,
+            at_line_start: true,
+        }
+    }
+}
+
+impl LineStarts {
+    fn note(&mut self, bytes: &[u8]) {
+        for (index, byte) in bytes.iter().enumerate() {
+            if *byte == b'\n' {
+                self.line += 1;
+                self.at_line_start = true;
+            } else if self.at_line_start && *byte != b'\r' {
+                self.pending
+                    .push_back((self.read_bytes + index as u64, self.line));
+                self.at_line_start = false;
+            }
+        }
+        self.read_bytes += bytes.len() as u64;
+    }
+
+    /// The line of a record the CSV reader says begins at `offset` (offsets
+    /// only grow): the first line with content at or after it. After a CRLF
+    /// line end (and the empty lines it skips) the reader puts a record's
+    /// start before its first byte.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        while self
+            .pending
+            .front()
+            .is_some_and(|(start, _)| *start < offset)
+        {
+            self.pending.pop_front();
+        }
+        self.pending.front().map_or(self.line, |(_, line)| *line)
+    }
+}
+
+/// A reader that notes where the lines with content begin.
+struct Counting<R> {
+    inner: R,
+    starts: std::rc::Rc<std::cell::RefCell<LineStarts>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.starts.borrow_mut().note(&buf[..n]);
+        Ok(n)
+    }
+}
+
 fn read_csv<R: Read, E>(
     input: R,
     file: &str,
     rules: &ManifestRules,
     mut each: impl FnMut(ManifestLine) -> Result<(), E>,
 ) -> Result<ManifestSummary, ReadError<E>> {
+    let starts = std::rc::Rc::new(std::cell::RefCell::new(LineStarts::default()));
+    let line_of = |position: Option<&csv::Position>| {
+        position.map_or(1, |p| starts.borrow_mut().line_at(p.byte()))
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
-        .from_reader(input);
+        .from_reader(Counting {
+            inner: input,
+            starts: std::rc::Rc::clone(&starts),
+        });
     let mut problems = Problems::default();
     let fail = |problems: Problems| ReadError::Input(problems.into_error(file));
     let mut record = csv::ByteRecord::new();
@@ -362,13 +492,13 @@ fn read_csv<R: Read, E>(
     // The header row, then perhaps a row of HXL hashtags.
     // Reads one row; cells that are not UTF-8 come back lossy, with their indices.
     type Row = (u64, Vec<String>, Vec<usize>);
-    let read_row = |reader: &mut csv::Reader<R>,
+    let read_row = |reader: &mut csv::Reader<Counting<R>>,
                     record: &mut csv::ByteRecord,
                     problems: &mut Problems|
      -> Option<Row> {
         match reader.read_byte_record(record) {
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let line = line_of(record.position());
                 let mut cells = Vec::with_capacity(record.len());
                 let mut bad = Vec::new();
                 for (index, bytes) in record.iter().enumerate() {
@@ -388,7 +518,8 @@ fn read_csv<R: Read, E>(
             Ok(false) => None,
             Err(e) => {
                 problems.push(
-                    e.position().map_or(1, |p| p.line()),
+                    Code::BadRow,
+                    line_of(e.position()),
                     "(row)",
                     "",
                     format!("not a readable CSV row: {e}"),
@@ -401,6 +532,7 @@ fn read_csv<R: Read, E>(
     let Some((_, header, bad_header)) = read_row(&mut reader, &mut record, &mut problems) else {
         if problems.is_empty() {
             problems.push(
+                Code::FileEmpty,
                 1,
                 "(header)",
                 "",
@@ -411,6 +543,7 @@ fn read_csv<R: Read, E>(
     };
     for index in bad_header {
         problems.push(
+            Code::NotUtf8,
             1,
             &format!("column {}", index + 1),
             &header[index],
@@ -427,7 +560,13 @@ fn read_csv<R: Read, E>(
             if let Some(field) = Field::from_header(name) {
                 let slot = &mut columns[field as usize];
                 if slot.is_some() {
-                    problems.push(1, name, name, "the column appears twice in the header");
+                    problems.push(
+                        Code::DuplicateColumn,
+                        1,
+                        name,
+                        name,
+                        "the column appears twice in the header",
+                    );
                 }
                 *slot = Some(index);
             }
@@ -436,6 +575,7 @@ fn read_csv<R: Read, E>(
             Some((line, row, bad)) if is_hashtag_row(&row) => {
                 for index in bad {
                     problems.push(
+                        Code::NotUtf8,
                         line,
                         &format!("column {}", index + 1),
                         &row[index],
@@ -453,6 +593,7 @@ fn read_csv<R: Read, E>(
                 let slot = &mut columns[field as usize];
                 match slot {
                     Some(existing) if *existing != index => problems.push(
+                        Code::DuplicateColumn,
                         2,
                         tag,
                         tag,
@@ -470,6 +611,7 @@ fn read_csv<R: Read, E>(
     for field in [Field::Item, Field::Quantity] {
         if columns[field as usize].is_none() {
             problems.push(
+                Code::MissingColumn,
                 1,
                 field.name(),
                 "",
@@ -479,6 +621,7 @@ fn read_csv<R: Read, E>(
     }
     if columns[Field::Donor as usize].is_none() && rules.default_donor.is_none() {
         problems.push(
+            Code::MissingColumn,
             1,
             "donor",
             "",
@@ -491,12 +634,30 @@ fn read_csv<R: Read, E>(
 
     let checker = LineChecker { rules };
     let mut summary = ManifestSummary::default();
+    let width = header.len();
+    let mut records = 0_u64;
     let mut handle = |line: u64,
                       cells: &[&str],
                       problems: &mut Problems,
                       summary: &mut ManifestSummary|
      -> Result<(), E> {
         if cells.iter().all(|c| c.trim().is_empty()) {
+            return Ok(());
+        }
+        problems.at_record(Some(records));
+        records += 1;
+        if cells.len() != width {
+            problems.push(
+                Code::RaggedRow,
+                line,
+                "(row)",
+                &cells.join(","),
+                format!(
+                    "the row has {} fields, the header {}: every row has one field per column",
+                    cells.len(),
+                    width
+                ),
+            );
             return Ok(());
         }
         let get = |field: Field| columns[field as usize].and_then(|i| cells.get(i).copied());
@@ -519,14 +680,20 @@ fn read_csv<R: Read, E>(
             handle(line, &cells, &mut problems, &mut summary).map_err(ReadError::Sink)?;
         }
         for index in bad {
-            problems.push(line, &column_name(index), &cells[index], utf8_rule);
+            problems.push(
+                Code::NotUtf8,
+                line,
+                &column_name(index),
+                &cells[index],
+                utf8_rule,
+            );
         }
     }
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let line = line_of(record.position());
                 let mut cells: Vec<&str> = Vec::with_capacity(record.len());
                 let mut readable = true;
                 for (index, bytes) in record.iter().enumerate() {
@@ -534,7 +701,13 @@ fn read_csv<R: Read, E>(
                         Ok(text) => cells.push(text),
                         Err(_) => {
                             let lossy = String::from_utf8_lossy(bytes);
-                            problems.push(line, &column_name(index), &lossy, utf8_rule);
+                            problems.push(
+                                Code::NotUtf8,
+                                line,
+                                &column_name(index),
+                                &lossy,
+                                utf8_rule,
+                            );
                             readable = false;
                         }
                     }
@@ -544,8 +717,14 @@ fn read_csv<R: Read, E>(
                 }
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(line, "(row)", "", format!("not a readable CSV row: {e}"));
+                let line = line_of(e.position());
+                problems.push(
+                    Code::BadRow,
+                    line,
+                    "(row)",
+                    "",
+                    format!("not a readable CSV row: {e}"),
+                );
                 if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                     // An IO error does not go away by reading on.
                     if matches!(e.kind(), csv::ErrorKind::Io(_)) {
@@ -559,7 +738,7 @@ fn read_csv<R: Read, E>(
         return Err(fail(problems));
     }
     if summary.lines == 0 {
-        problems.push(2, "(rows)", "", "the manifest has no lines");
+        problems.push(Code::NoLines, 2, "(rows)", "", "the manifest has no lines");
         return Err(fail(problems));
     }
     Ok(summary)
@@ -582,6 +761,82 @@ fn json_scalar(value: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// The line (1-based) on which each entry of a JSON manifest's lines array
+/// begins: the top-level array, or the `lines` array of the top-level
+/// object. The text is valid JSON (it was parsed before).
+fn entry_lines(text: &[u8]) -> Vec<u64> {
+    let mut starts = Vec::new();
+    let mut line = 1_u64;
+    // Containers open around the current position: `[` or `{`.
+    let mut stack: Vec<u8> = Vec::new();
+    // The depth of the lines array once found (1 for a top-level array).
+    let mut target: Option<usize> = None;
+    let mut in_string = false;
+    let mut escaped = false;
+    // At depth 1 of the top-level object: the last key read.
+    let mut key = Vec::new();
+    let mut reading_key = false;
+    // The next value at the target depth begins an entry.
+    let mut expect_value = false;
+    for &byte in text {
+        if byte == b'\n' {
+            line += 1;
+        }
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+                reading_key = false;
+            } else if reading_key {
+                key.push(byte);
+            }
+            continue;
+        }
+        if byte.is_ascii_whitespace() || byte == b':' {
+            continue;
+        }
+        let depth = stack.len();
+        if expect_value && Some(depth) == target {
+            starts.push(line);
+            expect_value = false;
+        }
+        match byte {
+            b'"' => {
+                in_string = true;
+                // At depth 1 of the top-level object every string is read
+                // as a key: the last one before a `[` names that array.
+                if depth == 1 && stack[0] == b'{' {
+                    key.clear();
+                    reading_key = true;
+                }
+            }
+            b'[' | b'{' => {
+                stack.push(byte);
+                if target.is_none()
+                    && byte == b'['
+                    && (stack.len() == 1 || (stack.len() == 2 && key == b"lines"))
+                {
+                    target = Some(stack.len());
+                    expect_value = true;
+                }
+            }
+            b']' | b'}' => {
+                if Some(stack.len()) == target {
+                    // The array ended: an empty `[]` started no entry.
+                    return starts;
+                }
+                stack.pop();
+            }
+            b',' if Some(depth) == target => expect_value = true,
+            _ => {}
+        }
+    }
+    starts
+}
+
 fn read_json<R: Read, E>(
     input: R,
     file: &str,
@@ -591,11 +846,18 @@ fn read_json<R: Read, E>(
     let mut problems = Problems::default();
     let mut bytes = Vec::new();
     if let Err(e) = input.take(JSON_BYTES_MAX + 1).read_to_end(&mut bytes) {
-        problems.push(0, "(file)", "", format!("cannot read the file: {e}"));
+        problems.push(
+            Code::FileUnreadable,
+            0,
+            "(file)",
+            "",
+            format!("cannot read the file: {e}"),
+        );
         return Err(ReadError::Input(problems.into_error(file)));
     }
     if bytes.len() as u64 > JSON_BYTES_MAX {
         problems.push(
+            Code::FileUnreadable,
             0,
             "(file)",
             "",
@@ -610,6 +872,7 @@ fn read_json<R: Read, E>(
         Ok(value) => value,
         Err(e) => {
             problems.push(
+                Code::NotJson,
                 e.line() as u64,
                 "(document)",
                 "",
@@ -628,6 +891,7 @@ fn read_json<R: Read, E>(
     };
     let Some(entries) = entries else {
         problems.push(
+            Code::NotJson,
             1,
             "lines",
             "",
@@ -637,10 +901,19 @@ fn read_json<R: Read, E>(
     };
     let checker = LineChecker { rules };
     let mut summary = ManifestSummary::default();
+    let starts = entry_lines(text);
     for (position, entry) in entries.iter().enumerate() {
-        let line = position as u64 + 1;
+        // The line of the file where the entry begins, as for CSV rows.
+        let line = starts.get(position).copied().unwrap_or(position as u64 + 1);
+        problems.at_record(Some(position as u64));
         let Some(object) = entry.as_object() else {
-            problems.push(line, "(line)", "", "each line must be a JSON object");
+            problems.push(
+                Code::NotJson,
+                line,
+                "(line)",
+                "",
+                "each line must be a JSON object",
+            );
             continue;
         };
         let mut fields: [Option<String>; 7] = Default::default();
@@ -649,15 +922,19 @@ fn read_json<R: Read, E>(
                 fields[field as usize] = json_scalar(value);
             }
         }
-        if let Some(parsed) = checker.check(line, |f| fields[f as usize].as_deref(), &mut problems)
+        if let Some(mut parsed) =
+            checker.check(line, |f| fields[f as usize].as_deref(), &mut problems)
         {
+            // Problems name the file's line; the manifest numbers a JSON
+            // manifest's lines by their position (entries may share a line).
+            parsed.line = position as u64 + 1;
             summary.lines += 1;
             summary.total_quantity = summary.total_quantity.saturating_add(parsed.quantity);
             each(parsed).map_err(ReadError::Sink)?;
         }
     }
     if summary.lines == 0 && problems.is_empty() {
-        problems.push(1, "lines", "", "the manifest has no lines");
+        problems.push(Code::NoLines, 1, "lines", "", "the manifest has no lines");
     }
     if !problems.is_empty() {
         return Err(ReadError::Input(problems.into_error(file)));
@@ -674,6 +951,8 @@ mod tests {
             items: ["HEB-10KG".to_string()].into_iter().collect(),
             donors: ["QA-QFFD".to_string()].into_iter().collect(),
             default_donor: None,
+            items_needing_expiry: HashSet::new(),
+            countries: HashSet::new(),
         }
     }
 
@@ -710,6 +989,85 @@ mod tests {
         let text = br#"{"lines":[{"item":"HEB-10KG","quantity":3,"donor":"QA-QFFD","earmark":["SD"]},{"item":"X","quantity":1.5,"donor":"QA-QFFD"}]}"#;
         let error = read(text, ManifestFormat::Json).expect_err("bad");
         assert_eq!(error.problems.len(), 2, "{error}");
-        assert_eq!(error.problems[0].line, 2);
+        // The file's line (the whole document is one line) and the entry.
+        assert_eq!(error.problems[0].line, 1);
+        assert_eq!(error.problems[0].record, Some(1));
+    }
+
+    /// The line of a problem is the line of the file where its record
+    /// begins, whatever the line ends (LF, CRLF) and for CSV and JSON alike.
+    #[test]
+    fn problems_name_the_same_line_for_every_line_ending() {
+        let cases: &[(&str, ManifestFormat, &str, u64, u64)] = &[
+            // name, format, text (LF), line of the bad record, its record
+            ("csv", ManifestFormat::Csv, "item,quantity\nHEB-10KG,1\nHEB-10KG,x\n", 3, 1),
+            ("csv-hashtags", ManifestFormat::Csv, "item,quantity\n#item,#quantity\nHEB-10KG,1\nHEB-10KG,x\n", 4, 1),
+            ("csv-quoted-break", ManifestFormat::Csv, "item,quantity,batch\nHEB-10KG,1,\"a\nb\"\nHEB-10KG,x,c\n", 4, 1),
+            ("csv-empty-line", ManifestFormat::Csv, "item,quantity\n\nHEB-10KG,1\n\nHEB-10KG,x\n", 5, 1),
+            ("json-array", ManifestFormat::Json, "[\n  {\"item\": \"HEB-10KG\", \"quantity\": 1},\n  {\"item\": \"HEB-10KG\", \"quantity\": \"x\"}\n]\n", 3, 1),
+            ("json-object", ManifestFormat::Json, "{\"note\": \"[lines]\", \"lines\": [\n  {\"item\": \"HEB-10KG\", \"quantity\": 1},\n\n  {\"item\": \"HEB-10KG\",\n   \"quantity\": \"x\"}\n]}\n", 4, 1),
+        ];
+        let mut checked = 0;
+        for (name, format, text, line, record) in cases {
+            let rules = ManifestRules {
+                default_donor: Some("QA-QFFD".into()),
+                ..rules()
+            };
+            for ending in ["\n", "\r\n"] {
+                let text = text.replace('\n', ending);
+                let error = match read_manifest(text.as_bytes(), *format, "m", &rules, |_| {
+                    Ok::<(), ()>(())
+                }) {
+                    Err(ReadError::Input(e)) => e,
+                    other => panic!("{name}: not refused: {other:?}"),
+                };
+                assert_eq!(error.problems.len(), 1, "{name} {ending:?}: {error}");
+                assert_eq!(error.problems[0].line, *line, "{name} {ending:?}: {error}");
+                assert_eq!(error.problems[0].record, Some(*record), "{name} {ending:?}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 2 * cases.len());
+    }
+
+    #[test]
+    fn ragged_rows_and_missing_expiry_are_refused() {
+        let rules = ManifestRules {
+            default_donor: Some("QA-QFFD".into()),
+            items_needing_expiry: ["HEB-10KG".to_string()].into_iter().collect(),
+            ..rules()
+        };
+        let cases: &[(&str, Code)] = &[
+            ("item,quantity,expiry\nHEB-10KG,60\n", Code::RaggedRow),
+            (
+                "item,quantity,expiry\nHEB-10KG,60,2027-01-01,9\n",
+                Code::RaggedRow,
+            ),
+            ("item,quantity,expiry\nHEB-10KG,60,\n", Code::ExpiryRequired),
+            (
+                "item,quantity,earmark,expiry\nHEB-10KG,60,XX,2027-01-01\n",
+                Code::EarmarkNotACountry,
+            ),
+        ];
+        for (text, code) in cases {
+            match read_manifest(text.as_bytes(), ManifestFormat::Csv, "m", &rules, |_| {
+                Ok::<(), ()>(())
+            }) {
+                Err(ReadError::Input(e)) => {
+                    assert_eq!(e.problems[0].code, *code, "{text}: {e}");
+                }
+                other => panic!("{text}: not refused: {other:?}"),
+            }
+        }
+        let good = "item,quantity,earmark,expiry\nHEB-10KG,60,SD;td,2027-01-01\n";
+        assert!(
+            read_manifest(good.as_bytes(), ManifestFormat::Csv, "m", &rules, |_| Ok::<
+                (),
+                (),
+            >(
+                ()
+            ))
+            .is_ok()
+        );
     }
 }

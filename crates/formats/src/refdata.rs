@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use reliefhub_core::{Airport, Country};
+use reliefhub_core::{Airport, Code, Country};
 
 use crate::{InputError, Problems};
 
@@ -16,7 +16,13 @@ impl Header {
     fn read<R: Read>(reader: &mut csv::Reader<R>, file: &str) -> Result<Header, InputError> {
         let record = reader.headers().map_err(|e| {
             let mut problems = Problems::default();
-            problems.push(1, "(header)", "", format!("cannot read the header: {e}"));
+            problems.push(
+                Code::BadRow,
+                1,
+                "(header)",
+                "",
+                format!("cannot read the header: {e}"),
+            );
             problems.into_error(file)
         })?;
         let index = record
@@ -33,7 +39,13 @@ impl Header {
         for name in names {
             match self.index.get(*name) {
                 Some(i) => out.push(*i),
-                None => problems.push(1, name, "", "required column is missing from the header"),
+                None => problems.push(
+                    Code::MissingColumn,
+                    1,
+                    name,
+                    "",
+                    "required column is missing from the header",
+                ),
             }
         }
         if problems.is_empty() {
@@ -74,7 +86,13 @@ pub fn read_countries<R: Read>(input: R, file: &str) -> Result<Vec<Country>, Inp
         let record = match record {
             Ok(record) => record,
             Err(e) => {
-                problems.push(line, "(row)", "", format!("not a readable CSV row: {e}"));
+                problems.push(
+                    Code::BadRow,
+                    line,
+                    "(row)",
+                    "",
+                    format!("not a readable CSV row: {e}"),
+                );
                 continue;
             }
         };
@@ -84,15 +102,33 @@ pub fn read_countries<R: Read>(input: R, file: &str) -> Result<Vec<Country>, Inp
         }
         let mut ok = true;
         if values[0].len() != 2 || !values[0].bytes().all(|b| b.is_ascii_uppercase()) {
-            problems.push(line, names[0], values[0], "must be two capital letters");
+            problems.push(
+                Code::CountryUnknown,
+                line,
+                names[0],
+                values[0],
+                "must be two capital letters",
+            );
             ok = false;
         }
         if values[1].len() != 3 || !values[1].bytes().all(|b| b.is_ascii_uppercase()) {
-            problems.push(line, names[1], values[1], "must be three capital letters");
+            problems.push(
+                Code::CountryUnknown,
+                line,
+                names[1],
+                values[1],
+                "must be three capital letters",
+            );
             ok = false;
         }
         if values[3].is_empty() {
-            problems.push(line, names[3], values[3], "an English name is required");
+            problems.push(
+                Code::Required,
+                line,
+                names[3],
+                values[3],
+                "an English name is required",
+            );
             ok = false;
         }
         if ok {
@@ -136,7 +172,13 @@ pub fn read_airports<R: Read>(input: R, file: &str) -> Result<Vec<Airport>, Inpu
         let record = match record {
             Ok(record) => record,
             Err(e) => {
-                problems.push(line, "(row)", "", format!("not a readable CSV row: {e}"));
+                problems.push(
+                    Code::BadRow,
+                    line,
+                    "(row)",
+                    "",
+                    format!("not a readable CSV row: {e}"),
+                );
                 continue;
             }
         };
@@ -146,7 +188,13 @@ pub fn read_airports<R: Read>(input: R, file: &str) -> Result<Vec<Airport>, Inpu
         }
         let mut ok = true;
         if values[0].is_empty() {
-            problems.push(line, names[0], values[0], "an identifier is required");
+            problems.push(
+                Code::Required,
+                line,
+                names[0],
+                values[0],
+                "an identifier is required",
+            );
             ok = false;
         }
         let latitude = values[6]
@@ -154,7 +202,13 @@ pub fn read_airports<R: Read>(input: R, file: &str) -> Result<Vec<Airport>, Inpu
             .ok()
             .filter(|v| (-90.0..=90.0).contains(v));
         if latitude.is_none() {
-            problems.push(line, names[6], values[6], "must be a number from -90 to 90");
+            problems.push(
+                Code::OutOfRange,
+                line,
+                names[6],
+                values[6],
+                "must be a number from -90 to 90",
+            );
             ok = false;
         }
         let longitude = values[7]
@@ -163,6 +217,7 @@ pub fn read_airports<R: Read>(input: R, file: &str) -> Result<Vec<Airport>, Inpu
             .filter(|v| (-180.0..=180.0).contains(v));
         if longitude.is_none() {
             problems.push(
+                Code::OutOfRange,
                 line,
                 names[7],
                 values[7],

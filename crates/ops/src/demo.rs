@@ -320,7 +320,7 @@ struct Sim<'a> {
 }
 
 fn err(e: impl std::fmt::Display) -> OpsError {
-    OpsError::refused(e.to_string())
+    OpsError::refused(crate::Code::LedgerRule, "", "", e.to_string())
 }
 
 impl Sim<'_> {
@@ -804,7 +804,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
             let d = sim.ops.departure(&dep.code)?;
             if d.status == "loaded" {
                 sim.staff(DISPATCH, day);
-                sim.ops.depart(&dep.code, sim.day(day))?;
+                sim.ops.depart(&dep.code, sim.at(day))?;
                 let text = format!(
                     "{} {} -> {} ({}, {}): {:.1} t, {:.0} m3",
                     dep.code,

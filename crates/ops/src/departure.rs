@@ -9,16 +9,18 @@
 
 use std::collections::{HashMap, HashSet};
 
-use reliefhub_core::domain::is_locode;
 use reliefhub_core::{Account, Batch, Item, LossReason, LotRef, LotSpec, TransferSpec};
 use reliefhub_store::{Conn, StoreError, Value};
 use time::Date;
 
 use crate::inbound::Mode;
+use crate::rules::{
+    check_calendar, check_count, check_date, check_quantity, check_required, refuse_if,
+};
 use crate::stock::node_account;
 use crate::{
     balance_of, check_code, date, date_text, insert_rows, lot_specs, opt_date, request_digest,
-    Aborted, Done, Moment, Ops, OpsError,
+    Aborted, Code, Done, Moment, Ops, OpsError, Problem,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,31 +108,57 @@ pub fn check_loading(
     items: &HashMap<String, Item>,
     requests: &HashMap<String, RequestFacts>,
     already: &LoadingCheck,
-) -> Result<LoadingCheck, Vec<String>> {
+) -> Result<LoadingCheck, Vec<Problem>> {
     let mut errors = Vec::new();
     let mut total = already.clone();
     let country = departure.destination.get(..2).unwrap_or("");
     let mut wanted: HashMap<i64, i64> = HashMap::new();
+    let mut first_line: HashMap<i64, usize> = HashMap::new();
     for (index, line) in lines.iter().enumerate() {
-        let n = index + 1;
-        if line.quantity <= 0 {
-            errors.push(format!(
-                "line {n}: quantity {} must be positive",
-                line.quantity
-            ));
+        let field = |name: &str| format!("lines[{index}].{name}");
+        let before = errors.len();
+        check_quantity(&field("quantity"), line.quantity, &mut errors);
+        if errors.len() > before {
             continue;
         }
         let Some(lot) = lots.get(&line.lot_id) else {
-            errors.push(format!("line {n}: lot {} does not exist", line.lot_id));
-            continue;
-        };
-        let Some(item) = items.get(&lot.item) else {
-            errors.push(format!(
-                "line {n}: lot {} holds unknown item `{}`",
-                line.lot_id, lot.item
+            errors.push(Problem::new(
+                Code::UnknownLot,
+                field("lot_id"),
+                line.lot_id,
+                format!("lot {} does not exist", line.lot_id),
             ));
             continue;
         };
+        let Some(item) = items.get(&lot.item) else {
+            errors.push(Problem::new(
+                Code::UnknownItem,
+                field("lot_id"),
+                line.lot_id,
+                format!("lot {} holds unknown item `{}`", line.lot_id, lot.item),
+            ));
+            continue;
+        };
+        // The same lot twice is refused unless the lines go to different
+        // requests (a plan loads one lot for several requests).
+        if let Some(first) = first_line.get(&line.lot_id) {
+            if lines[*first].request == line.request {
+                errors.push(
+                    Problem::new(
+                        Code::LotNamedTwice,
+                        field("lot_id"),
+                        line.lot_id,
+                        format!(
+                            "lot {} is named twice for the same request in this loading list: give one line",
+                            line.lot_id
+                        ),
+                    )
+                    .with("lot", line.lot_id),
+                );
+            }
+        } else {
+            first_line.insert(line.lot_id, index);
+        }
         *wanted.entry(line.lot_id).or_insert(0) += line.quantity;
         let units = line.quantity as f64;
         total.weight_kg += item.unit_weight_kg * units;
@@ -140,51 +168,110 @@ pub fn check_loading(
         }
         if let Some(un) = &item.un_number {
             if !departure.dangerous_goods_allowed {
-                errors.push(format!(
-                    "line {n}: lot {} is dangerous goods ({un}, {}), which departure `{}` does not accept",
-                    line.lot_id, item.code, departure.code
-                ));
+                errors.push(
+                    Problem::new(
+                        Code::DangerousGoodsRefused,
+                        field("lot_id"),
+                        line.lot_id,
+                        format!(
+                            "lot {} is dangerous goods ({un}, {}), which departure `{}` does not accept",
+                            line.lot_id, item.code, departure.code
+                        ),
+                    )
+                    .with("un_number", un),
+                );
             }
         }
         if !lot.earmark.is_empty() && !lot.earmark.iter().any(|c| c == country) {
-            errors.push(format!(
-                "line {n}: lot {} is earmarked by its donor for {} only, not for {} ({})",
-                line.lot_id,
-                lot.earmark.join(", "),
-                country,
-                departure.destination
-            ));
-        }
-        if let Some(expiry) = lot.expiry {
-            let days_left = (expiry - departure.arrives_on).whole_days();
-            if days_left < i64::from(item.min_shelf_life_days) || days_left < 0 {
-                errors.push(format!(
-                    "line {n}: lot {} expires {} , {days_left} days after arrival on {}; {} needs at least {} days of shelf life",
+            errors.push(
+                Problem::new(
+                    Code::EarmarkExcludesDestination,
+                    field("lot_id"),
                     line.lot_id,
-                    date_text(expiry),
-                    date_text(departure.arrives_on),
-                    item.code,
-                    item.min_shelf_life_days
-                ));
+                    format!(
+                        "lot {} is earmarked by its donor for {} only, not for {} ({})",
+                        line.lot_id,
+                        lot.earmark.join(", "),
+                        country,
+                        departure.destination
+                    ),
+                )
+                .with("earmark", lot.earmark.join(","))
+                .with("country", country),
+            );
+        }
+        match lot.expiry {
+            Some(expiry) => {
+                let days_left = (expiry - departure.arrives_on).whole_days();
+                if days_left < i64::from(item.min_shelf_life_days) || days_left < 0 {
+                    errors.push(
+                        Problem::new(
+                            Code::ShelfLifeTooShort,
+                            field("lot_id"),
+                            line.lot_id,
+                            format!(
+                                "lot {} expires {}, {days_left} days after arrival on {}; {} needs at least {} days of shelf life",
+                                line.lot_id,
+                                date_text(expiry),
+                                date_text(departure.arrives_on),
+                                item.code,
+                                item.min_shelf_life_days
+                            ),
+                        )
+                        .with("days_left", days_left)
+                        .with("min_days", item.min_shelf_life_days),
+                    );
+                }
             }
+            None if item.needs_expiry => errors.push(Problem::new(
+                Code::ExpiryRequired,
+                field("lot_id"),
+                line.lot_id,
+                format!(
+                    "lot {} of perishable item {} has no expiry date, so its shelf life cannot be checked; count it and record its expiry first",
+                    line.lot_id, item.code
+                ),
+            )),
+            None => {}
         }
         if let Some(code) = &line.request {
+            let field = field("request");
             match requests.get(code) {
-                None => errors.push(format!("line {n}: request `{code}` does not exist")),
+                None => errors.push(Problem::new(
+                    Code::UnknownRequest,
+                    &field,
+                    code,
+                    format!("request `{code}` does not exist"),
+                )),
                 Some(r) => {
                     if r.cancelled {
-                        errors.push(format!("line {n}: request `{code}` is cancelled"));
+                        errors.push(Problem::new(
+                            Code::RequestCancelled,
+                            &field,
+                            code,
+                            format!("request `{code}` is cancelled"),
+                        ));
                     }
                     if r.destination != departure.destination {
-                        errors.push(format!(
-                            "line {n}: request `{code}` is for {}, the departure goes to {}",
-                            r.destination, departure.destination
+                        errors.push(Problem::new(
+                            Code::RequestMismatch,
+                            &field,
+                            code,
+                            format!(
+                                "request `{code}` is for {}, the departure goes to {}",
+                                r.destination, departure.destination
+                            ),
                         ));
                     }
                     if r.item != lot.item {
-                        errors.push(format!(
-                            "line {n}: request `{code}` is for {}, lot {} holds {}",
-                            r.item, line.lot_id, lot.item
+                        errors.push(Problem::new(
+                            Code::RequestMismatch,
+                            &field,
+                            code,
+                            format!(
+                                "request `{code}` is for {}, lot {} holds {}",
+                                r.item, line.lot_id, lot.item
+                            ),
                         ));
                     }
                 }
@@ -196,29 +283,69 @@ pub fn check_loading(
     for (lot, quantity) in lots_wanted {
         let held = available.get(&lot).copied().unwrap_or(0);
         if quantity > held {
-            errors.push(format!(
-                "lot {lot}: {quantity} to load, but only {held} available at {}",
-                departure.node
-            ));
+            errors.push(
+                Problem::new(
+                    Code::NotEnoughStock,
+                    format!(
+                        "lines[{}].quantity",
+                        first_line.get(&lot).copied().unwrap_or(0)
+                    ),
+                    quantity,
+                    format!(
+                        "lot {lot}: {quantity} to load, but only {held} in stock at {}",
+                        departure.node
+                    ),
+                )
+                .with("lot", lot)
+                .with("available", held)
+                .with("needed", quantity),
+            );
         }
     }
     if total.weight_kg > departure.payload_kg + 1e-9 {
-        errors.push(format!(
-            "weight {:.1} kg exceeds the payload of {:.1} kg",
-            total.weight_kg, departure.payload_kg
-        ));
+        errors.push(
+            Problem::new(
+                Code::OverPayload,
+                "lines",
+                format!("{:.1}", total.weight_kg),
+                format!(
+                    "weight {:.1} kg exceeds the payload of {:.1} kg",
+                    total.weight_kg, departure.payload_kg
+                ),
+            )
+            .with("weight_kg", format!("{:.1}", total.weight_kg))
+            .with("payload_kg", format!("{:.1}", departure.payload_kg)),
+        );
     }
     if total.volume_m3 > departure.volume_m3 + 1e-9 {
-        errors.push(format!(
-            "volume {:.2} m3 exceeds the {:.2} m3 available",
-            total.volume_m3, departure.volume_m3
-        ));
+        errors.push(
+            Problem::new(
+                Code::OverVolume,
+                "lines",
+                format!("{:.2}", total.volume_m3),
+                format!(
+                    "volume {:.2} m3 exceeds the {:.2} m3 available",
+                    total.volume_m3, departure.volume_m3
+                ),
+            )
+            .with("volume_m3", format!("{:.2}", total.volume_m3))
+            .with("available_m3", format!("{:.2}", departure.volume_m3)),
+        );
     }
     if total.cold_volume_m3 > departure.cold_volume_m3 + 1e-9 {
-        errors.push(format!(
-            "cold-chain volume {:.2} m3 exceeds the {:.2} m3 of cold space",
-            total.cold_volume_m3, departure.cold_volume_m3
-        ));
+        errors.push(
+            Problem::new(
+                Code::OverColdVolume,
+                "lines",
+                format!("{:.2}", total.cold_volume_m3),
+                format!(
+                    "cold-chain volume {:.2} m3 exceeds the {:.2} m3 of cold space",
+                    total.cold_volume_m3, departure.cold_volume_m3
+                ),
+            )
+            .with("cold_volume_m3", format!("{:.2}", total.cold_volume_m3))
+            .with("available_m3", format!("{:.2}", departure.cold_volume_m3)),
+        );
     }
     total.freight_cost_usd = departure.fixed_cost_usd + departure.cost_per_kg_usd * total.weight_kg;
     if errors.is_empty() {
@@ -275,21 +402,44 @@ impl Ops {
         departure: &NewDeparture,
         at: Moment,
     ) -> Result<bool, OpsError> {
+        refuse_if(self.check_departure(departure, at)?)?;
+        self.record_departure(departure, at)
+    }
+
+    /// Every problem of a departure to register, writing nothing.
+    pub fn check_departure(
+        &mut self,
+        departure: &NewDeparture,
+        at: Moment,
+    ) -> Result<Vec<Problem>, OpsError> {
         let refs = self.refs()?;
         let mut errors = Vec::new();
         check_code("departure", &departure.code, &mut errors);
-        if !refs.nodes.contains(&departure.node) {
-            errors.push(format!("node `{}` is not a hub node", departure.node));
-        }
-        if !is_locode(&departure.destination) || !refs.destinations.contains(&departure.destination)
-        {
-            errors.push(format!(
-                "destination `{}` is not a known destination UN/LOCODE",
-                departure.destination
-            ));
-        }
+        refs.check_node("node", &departure.node, &mut errors);
+        refs.check_destination("destination", &departure.destination, &mut errors);
+        refs.check_node_mode("mode", &departure.node, departure.mode.code(), &mut errors);
+        refs.check_destination_mode(
+            "mode",
+            &departure.destination,
+            departure.mode.code(),
+            &mut errors,
+        );
+        check_calendar("departs", departure.departs_on, at, &mut errors);
+        check_calendar("arrives", departure.arrives_on, at, &mut errors);
         if departure.arrives_on < departure.departs_on {
-            errors.push("the arrival date is before the departure date".to_string());
+            errors.push(
+                Problem::new(
+                    Code::ArrivalBeforeDeparture,
+                    "arrives",
+                    date_text(departure.arrives_on),
+                    format!(
+                        "the departure arrives on {}, before it departs on {}",
+                        date_text(departure.arrives_on),
+                        date_text(departure.departs_on)
+                    ),
+                )
+                .with("departs", date_text(departure.departs_on)),
+            );
         }
         for (name, value) in [
             ("payload_kg", departure.payload_kg),
@@ -298,29 +448,55 @@ impl Ops {
             ("fixed_cost_usd", departure.fixed_cost_usd),
             ("cost_per_kg_usd", departure.cost_per_kg_usd),
         ] {
-            if !value.is_finite() || value < 0.0 {
-                errors.push(format!("{name} {value} must be a number of 0 or more"));
+            if !value.is_finite() || !(0.0..=1e9).contains(&value) {
+                errors.push(Problem::new(
+                    Code::NotANumber,
+                    name,
+                    value,
+                    "must be a number from 0 to 1,000,000,000",
+                ));
             }
         }
-        if departure.payload_kg <= 0.0 || departure.volume_m3 <= 0.0 {
-            errors.push("a departure needs a positive payload and volume".to_string());
+        for (name, value) in [
+            ("payload_kg", departure.payload_kg),
+            ("volume_m3", departure.volume_m3),
+        ] {
+            if value == 0.0 {
+                errors.push(Problem::new(
+                    Code::OutOfRange,
+                    name,
+                    value,
+                    "a departure needs a payload and a volume above 0",
+                ));
+            }
         }
         if departure.cold_volume_m3 > departure.volume_m3 {
-            errors.push("the cold volume cannot exceed the volume".to_string());
+            errors.push(
+                Problem::new(
+                    Code::OutOfRange,
+                    "cold_volume_m3",
+                    departure.cold_volume_m3,
+                    "the cold volume cannot exceed the volume",
+                )
+                .with("max", departure.volume_m3),
+            );
         }
-        if !errors.is_empty() {
-            return Err(OpsError::Refused(errors));
-        }
+        Ok(errors)
+    }
+
+    fn record_departure(&mut self, departure: &NewDeparture, at: Moment) -> Result<bool, OpsError> {
         let mut aborted = Aborted::new();
         let result = self.store.write(|conn| {
             if let Some(existing) = load_departure(conn, &departure.code)? {
                 if existing.departure == *departure {
                     return Ok(false);
                 }
-                return Err(aborted.abort(OpsError::refused(format!(
-                    "departure `{}` already exists with other details",
-                    departure.code
-                ))));
+                return Err(aborted.abort(OpsError::refused(
+                    Code::DuplicateCode,
+                    "code",
+                    &departure.code,
+                    format!("departure `{}` already exists with other details; give this departure another code", departure.code),
+                )));
             }
             let d = departure;
             conn.execute(
@@ -433,6 +609,9 @@ impl Ops {
         at: Moment,
         finish: impl FnOnce(&mut dyn Conn, &reliefhub_store::Applied) -> Result<String, OpsError>,
     ) -> Result<Done, OpsError> {
+        let mut problems = Vec::new();
+        check_date("on", at.date, at, &mut problems);
+        refuse_if(problems)?;
         let items = self.refs()?.items;
         let lists = lists.to_vec();
         let moves = moves.to_vec();
@@ -448,7 +627,10 @@ impl Ops {
                     match check_in(conn, code, lines, &items) {
                         Ok(_) => {}
                         Err(OpsError::Refused(list)) if lists.len() > 1 => {
-                            errors.extend(list.into_iter().map(|e| format!("departure `{code}`: {e}")));
+                            errors.extend(list.into_iter().map(|mut e| {
+                                e.rule = format!("departure `{code}`: {}", e.rule);
+                                e.with("departure", code)
+                            }));
                             continue;
                         }
                         Err(other) => return Err(other),
@@ -469,7 +651,12 @@ impl Ops {
                 }
                 for m in &moves {
                     if crate::transfer::transfer_exists(conn, &m.code)? {
-                        errors.push(format!("transfer `{}` already exists", m.code));
+                        errors.push(Problem::new(
+                            Code::DuplicateCode,
+                            "transfers",
+                            &m.code,
+                            format!("transfer `{}` already exists", m.code),
+                        ));
                         continue;
                     }
                     transfers.extend(crate::transfer::dispatch_transfers(m)?);
@@ -542,6 +729,10 @@ impl Ops {
         key: Option<&str>,
         at: Moment,
     ) -> Result<Done, OpsError> {
+        let mut problems = Vec::new();
+        check_required("reason", reason, &mut problems);
+        check_date("on", at.date, at, &mut problems);
+        refuse_if(problems)?;
         let digest = request_digest("unload", &(code, reason, at.date));
         let key = key.map_or_else(
             || format!("unload:{code}:{}", &digest[..16]),
@@ -557,7 +748,7 @@ impl Ops {
             |conn| {
                 let departure = load_departure(conn, &code)?.ok_or_else(|| OpsError::NotFound { what: "departure", code: code.clone() })?;
                 if departure.status != "loaded" {
-                    return Err(OpsError::refused(format!("departure `{code}` is {}, only a loaded departure can be unloaded", departure.status)));
+                    return Err(wrong_status(&code, &departure, "only a loaded departure can be unloaded"));
                 }
                 let rows = conn.query(
                     "SELECT line_no, lot_id, quantity, seq FROM loading_lines WHERE departure_code = $1 AND unloaded_batch IS NULL ORDER BY line_no",
@@ -596,18 +787,24 @@ impl Ops {
         )
     }
 
-    /// Records that a loaded departure has left.
-    pub fn depart(&mut self, code: &str, on: Date) -> Result<(), OpsError> {
+    /// Records that a loaded departure has left, on the moment's date.
+    pub fn depart(&mut self, code: &str, at: Moment) -> Result<(), OpsError> {
+        let on = at.date;
         let departure = self.departure(code)?;
         match departure.status.as_str() {
             "loaded" => {}
             "departed" if departure.departed_on == Some(on) => return Ok(()),
-            other => {
-                return Err(OpsError::refused(format!(
-                    "departure `{code}` is {other}; only a loaded departure can depart"
-                )))
+            _ => {
+                return Err(wrong_status(
+                    code,
+                    &departure,
+                    "only a loaded departure can depart",
+                ))
             }
         }
+        let mut problems = Vec::new();
+        check_date("departed_on", on, at, &mut problems);
+        refuse_if(problems)?;
         self.store.write(|conn| {
             conn.execute(
                 "UPDATE departures SET status = 'departed', departed_on = $1 WHERE code = $2 AND status = 'loaded'",
@@ -625,9 +822,17 @@ impl Ops {
         key: Option<&str>,
         at: Moment,
     ) -> Result<Done, OpsError> {
-        if delivery.received_by.trim().is_empty() {
-            return Err(OpsError::refused("a delivery must name who received it"));
+        let mut problems = Vec::new();
+        check_required("received_by", &delivery.received_by, &mut problems);
+        check_date("received_on", delivery.received_on, at, &mut problems);
+        for (index, line) in delivery.lines.iter().enumerate() {
+            check_count(
+                &format!("lines[{index}].received"),
+                line.received,
+                &mut problems,
+            );
         }
+        refuse_if(problems)?;
         let digest = request_digest("delivery", delivery);
         let key = key.map_or_else(
             || format!("delivery:{}", delivery.departure),
@@ -643,10 +848,20 @@ impl Ops {
                 let departure = load_departure(conn, &d.departure)?
                     .ok_or_else(|| OpsError::NotFound { what: "departure", code: d.departure.clone() })?;
                 if departure.status != "departed" {
-                    return Err(OpsError::refused(format!(
-                        "departure `{}` is {}; record its departure before its delivery",
-                        d.departure, departure.status
-                    )));
+                    return Err(wrong_status(&d.departure, &departure, "record its departure before its delivery"));
+                }
+                if let Some(departed) = departure.departed_on {
+                    if d.received_on < departed {
+                        return Err(OpsError::problem(
+                            Problem::new(
+                                Code::DeliveryBeforeDeparture,
+                                "received_on",
+                                date_text(d.received_on),
+                                format!("departure `{}` left on {}; it cannot be delivered before", d.departure, date_text(departed)),
+                            )
+                            .with("departed_on", date_text(departed)),
+                        ));
+                    }
                 }
                 let rows = conn.query(
                     "SELECT line_no, lot_id, quantity, request_code FROM loading_lines WHERE departure_code = $1 AND unloaded_batch IS NULL ORDER BY line_no",
@@ -654,15 +869,15 @@ impl Ops {
                 )?;
                 let mut given: HashMap<i64, i64> = HashMap::new();
                 let mut errors = Vec::new();
-                for line in &d.lines {
+                for (index, line) in d.lines.iter().enumerate() {
                     if given.insert(line.line_no, line.received).is_some() {
-                        errors.push(format!("loading line {} appears twice", line.line_no));
+                        errors.push(Problem::new(Code::LineNamedTwice, format!("lines[{index}].line"), line.line_no, format!("loading line {} appears twice", line.line_no)));
                     }
                 }
                 let known: HashSet<i64> = rows.iter().map(|r| r[0].int()).collect::<Result<_, _>>()?;
-                for line in &d.lines {
+                for (index, line) in d.lines.iter().enumerate() {
                     if !known.contains(&line.line_no) {
-                        errors.push(format!("loading line {} is not on departure `{}`", line.line_no, d.departure));
+                        errors.push(Problem::new(Code::UnknownLine, format!("lines[{index}].line"), line.line_no, format!("loading line {} is not on departure `{}`", line.line_no, d.departure)));
                     }
                 }
                 let outbound = node_account(Account::outbound, &d.departure)?;
@@ -673,7 +888,16 @@ impl Ops {
                     let (line_no, lot_id, loaded) = (row[0].int()?, row[1].int()?, row[2].int()?);
                     let received = given.get(&line_no).copied().unwrap_or(loaded);
                     if received < 0 || received > loaded {
-                        errors.push(format!("loading line {line_no}: received {received} must be from 0 to the {loaded} loaded"));
+                        let index = d.lines.iter().position(|l| l.line_no == line_no).unwrap_or(0);
+                        errors.push(
+                            Problem::new(
+                                Code::CountedOverLoaded,
+                                format!("lines[{index}].received"),
+                                received,
+                                format!("loading line {line_no}: received {received} must be from 0 to the {loaded} loaded"),
+                            )
+                            .with("loaded", loaded),
+                        );
                         continue;
                     }
                     let lot = LotRef::Existing(lot_id);
@@ -685,9 +909,7 @@ impl Ops {
                     }
                     planned.push((line_no, lot_id, loaded, received, row[3].opt_text()?));
                 }
-                if !errors.is_empty() {
-                    return Err(OpsError::Refused(errors));
-                }
+                refuse_if(errors)?;
                 Ok((Batch::of_transfers(transfers), planned))
             },
             |conn, applied, planned| {
@@ -731,7 +953,12 @@ impl Ops {
             Ok((head, rows, specs))
         })?;
         let head = head.first().ok_or_else(|| {
-            OpsError::refused(format!("departure `{code}` has no confirmed delivery yet"))
+            OpsError::refused(
+                Code::WrongStatus,
+                "code",
+                &code,
+                format!("departure `{code}` has no confirmed delivery yet"),
+            )
         })?;
         let mut lines = Vec::new();
         for row in rows {
@@ -765,6 +992,26 @@ impl Ops {
     }
 }
 
+/// A refusal for a departure in the wrong state, saying what happened.
+fn wrong_status(code: &str, departure: &Departure, rule: &str) -> OpsError {
+    let what = match (departure.status.as_str(), departure.departed_on) {
+        ("departed", Some(on)) => {
+            format!("departure `{code}` already departed on {}", date_text(on))
+        }
+        ("delivered", _) => format!("departure `{code}` was already delivered"),
+        (status, _) => format!("departure `{code}` is {status}"),
+    };
+    let code_of = if matches!(departure.status.as_str(), "departed" | "delivered") {
+        Code::AlreadyDone
+    } else {
+        Code::WrongStatus
+    };
+    OpsError::problem(
+        Problem::new(code_of, "code", code, format!("{what}; {rule}"))
+            .with("status", &departure.status),
+    )
+}
+
 fn check_in(
     conn: &mut dyn Conn,
     code: &str,
@@ -776,13 +1023,19 @@ fn check_in(
         code: code.to_string(),
     })?;
     if departure.status != "open" && departure.status != "loaded" {
-        return Err(OpsError::refused(format!(
-            "departure `{code}` is {}; only an open or loaded departure takes cargo",
-            departure.status
-        )));
+        return Err(wrong_status(
+            code,
+            &departure,
+            "only an open or loaded departure takes cargo",
+        ));
     }
     if lines.is_empty() {
-        return Err(OpsError::refused("a loading list needs at least one line"));
+        return Err(OpsError::refused(
+            Code::NoLines,
+            "lines",
+            "",
+            "a loading list needs at least one line",
+        ));
     }
     let ids: Vec<i64> = lines.iter().map(|l| l.lot_id).collect();
     let lots = lot_specs(conn, &ids)?;

@@ -12,7 +12,6 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use reliefhub_core::domain::is_locode;
 use reliefhub_core::{Account, Batch, LotRef, LotSpec, TransferSpec};
 use reliefhub_formats::manifest::{
     read_manifest, ManifestFormat, ManifestLine, ManifestRules, ReadError,
@@ -21,7 +20,8 @@ use reliefhub_store::{StoreError, Value};
 use sha2::{Digest, Sha256};
 use time::Date;
 
-use crate::{check_code, date, date_text, Aborted, Moment, Ops, OpsError};
+use crate::rules::{check_calendar, check_date, check_required, refuse_if};
+use crate::{account, check_code, date, date_text, Aborted, Code, Moment, Ops, OpsError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -160,37 +160,28 @@ impl Ops {
         let refs = self.refs()?;
         let mut errors = Vec::new();
         check_code("leg", &leg.code, &mut errors);
-        if !refs.nodes.contains(&leg.node) {
-            errors.push(format!("node `{}` is not a hub node", leg.node));
-        }
-        let iata = leg.origin.len() == 3 && leg.origin.bytes().all(|b| b.is_ascii_uppercase());
-        if !is_locode(&leg.origin) && !iata {
-            errors.push(format!(
-                "origin `{}` is neither a UN/LOCODE (such as RUNVS) nor an IATA airport code (such as VKO)",
-                leg.origin
-            ));
-        }
+        refs.check_node("node", &leg.node, &mut errors);
+        refs.check_node_mode("mode", &leg.node, leg.mode.code(), &mut errors);
+        refs.check_origin("origin", &leg.origin, &mut errors);
         if let Some(donor) = &leg.donor {
-            if !refs.donors.contains(donor) {
-                errors.push(format!("donor `{donor}` is not a known donor organisation"));
-            }
+            refs.check_donor("donor", donor, &mut errors);
         }
-        if leg.carrier.trim().is_empty() || leg.vehicle_ref.trim().is_empty() {
-            errors.push("a leg needs a carrier and a vessel or flight reference".to_string());
-        }
-        if !errors.is_empty() {
-            return Err(OpsError::Refused(errors));
-        }
+        check_required("carrier", &leg.carrier, &mut errors);
+        check_required("vehicle", &leg.vehicle_ref, &mut errors);
+        check_calendar("expected_arrival", leg.expected_arrival, at, &mut errors);
+        refuse_if(errors)?;
         let mut aborted = Aborted::new();
         let result = self.store.write(|conn| {
             if let Some(existing) = load_leg(conn, &leg.code)? {
                 if existing == *leg {
                     return Ok(false);
                 }
-                return Err(aborted.abort(OpsError::refused(format!(
-                    "leg `{}` already exists with other details",
-                    leg.code
-                ))));
+                return Err(aborted.abort(OpsError::refused(
+                    Code::DuplicateCode,
+                    "code",
+                    &leg.code,
+                    format!("leg `{}` already exists with other details; give this leg another code", leg.code),
+                )));
             }
             conn.execute(
                 "INSERT INTO inbound_legs (code, mode, origin, node, carrier, vehicle_ref, expected_arrival, donor, recorded_at_unix_ms) \
@@ -258,11 +249,7 @@ impl Ops {
     ) -> Result<(u64, i64, String), OpsError> {
         let leg = self.leg(leg_code)?;
         let refs = self.refs()?;
-        let rules = ManifestRules {
-            items: refs.items.keys().cloned().collect(),
-            donors: refs.donors,
-            default_donor: leg.donor.clone(),
-        };
+        let rules = manifest_rules(refs, &leg);
         let name = source.name();
         let input = source.open().map_err(|e| OpsError::Io {
             file: name.clone(),
@@ -299,12 +286,11 @@ impl Ops {
         progress: &mut dyn FnMut(u8, u64),
     ) -> Result<ManifestImported, OpsError> {
         let leg = self.leg(leg_code)?;
+        let mut problems = Vec::new();
+        check_date("on", at.date, at, &mut problems);
+        refuse_if(problems)?;
         let refs = self.refs()?;
-        let rules = ManifestRules {
-            items: refs.items.keys().cloned().collect(),
-            donors: refs.donors,
-            default_donor: leg.donor.clone(),
-        };
+        let rules = manifest_rules(refs, &leg);
         let name = source.name();
         let key = key.map_or_else(|| format!("manifest:{leg_code}"), str::to_string);
         let open = || {
@@ -361,15 +347,18 @@ impl Ops {
                 });
             }
             if stored_key != key {
-                return Err(OpsError::refused(format!(
-                    "leg `{leg_code}` already has a manifest (imported under key `{stored_key}`); correct it with receipts and corrections, not a second manifest"
-                )));
+                return Err(OpsError::refused(
+                    Code::AlreadyDone,
+                    "leg",
+                    leg_code,
+                    format!("leg `{leg_code}` already has a manifest (imported under key `{stored_key}`); correct it with receipts and corrections, not a second manifest"),
+                ));
             }
         }
 
         // Pass 2: apply in chunks, in one transaction.
         let mut aborted = Aborted::new();
-        let inbound = Account::inbound(leg_code).map_err(|e| OpsError::refused(e.to_string()))?;
+        let inbound = account(Account::inbound(leg_code))?;
         let result = self.store.apply_streamed(&key, "manifest.import", content_digest, at.unix_ms, |stream| {
             let input = open().map_err(|e| aborted.abort(e))?;
             let mut hashing = Hashing::new(input);
@@ -473,9 +462,12 @@ impl Ops {
             }
             let second: [u8; 32] = hashing.hasher.finalize().into();
             if second != file_digest {
-                return Err(aborted.abort(OpsError::refused(format!(
-                    "`{name}` changed while it was being imported; nothing was written. Import it again"
-                ))));
+                return Err(aborted.abort(OpsError::refused(
+                    Code::FileUnreadable,
+                    "file",
+                    &name,
+                    format!("`{name}` changed while it was being imported; nothing was written. Import it again"),
+                )));
             }
             progress(2, bytes.get());
             let batch_id = stream.batch_id();
@@ -504,6 +496,22 @@ impl Ops {
             replayed: fresh.is_none(),
             file_digest: file_digest_hex,
         })
+    }
+}
+
+/// What a manifest line is checked against.
+fn manifest_rules(refs: crate::Refs, leg: &NewLeg) -> ManifestRules {
+    ManifestRules {
+        items_needing_expiry: refs
+            .items
+            .values()
+            .filter(|i| i.needs_expiry)
+            .map(|i| i.code.clone())
+            .collect(),
+        items: refs.items.keys().cloned().collect(),
+        donors: refs.donors,
+        default_donor: leg.donor.clone(),
+        countries: refs.countries,
     }
 }
 

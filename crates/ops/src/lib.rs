@@ -16,11 +16,13 @@
 pub mod demo;
 mod departure;
 mod inbound;
+pub mod parse;
 pub mod planning;
 mod pledge;
 mod receipt;
 pub mod report;
 mod request;
+mod rules;
 mod stock;
 pub mod table;
 mod transfer;
@@ -30,9 +32,11 @@ pub mod whatif;
 use std::collections::{HashMap, HashSet};
 
 use reliefhub_core::domain::{format_date, parse_date};
-use reliefhub_core::{Batch, Item};
+use reliefhub_core::{Account, AccountKind, Batch, Item, LedgerError};
+pub use reliefhub_core::{Code, Problem};
 use reliefhub_formats::InputError;
 use reliefhub_store::{Applied, Conn, Store, StoreError, Value};
+pub(crate) use rules::account;
 use sha2::{Digest, Sha256};
 use time::Date;
 
@@ -51,13 +55,15 @@ pub use transfer::NewTransfer;
 #[derive(Debug, thiserror::Error)]
 pub enum OpsError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error(transparent)]
     Input(#[from] InputError),
     #[error("{what} `{code}` does not exist")]
     NotFound { what: &'static str, code: String },
+    /// The operation breaks rules of the hub: every problem found, each with
+    /// its code, field, value and rule.
     #[error("refused, nothing was written:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
-    Refused(Vec<String>),
+    Refused(Vec<Problem>),
     #[error("idempotency key `{0}` was already used for a different request; nothing was written. Use a new key for a new operation")]
     KeyReused(String),
     #[error("cannot read `{file}`: {message}")]
@@ -65,8 +71,140 @@ pub enum OpsError {
 }
 
 impl OpsError {
-    fn refused(rule: impl Into<String>) -> OpsError {
-        OpsError::Refused(vec![rule.into()])
+    /// A refusal for one problem.
+    pub(crate) fn refused(
+        code: Code,
+        field: impl Into<String>,
+        value: impl ToString,
+        rule: impl Into<String>,
+    ) -> OpsError {
+        OpsError::Refused(vec![Problem::new(code, field, value, rule)])
+    }
+
+    /// A refusal for one problem already made.
+    pub(crate) fn problem(problem: Problem) -> OpsError {
+        OpsError::Refused(vec![problem])
+    }
+
+    /// The problems of a refusal or of a file (empty for other errors).
+    pub fn problems(&self) -> Vec<Problem> {
+        match self {
+            OpsError::Refused(problems) => problems.clone(),
+            OpsError::Input(input) => input
+                .problems
+                .iter()
+                .map(|p| {
+                    let field = match p.record {
+                        Some(record) => format!("lines[{record}].{}", p.field),
+                        None => p.field.clone(),
+                    };
+                    Problem::new(
+                        p.code,
+                        field,
+                        &p.value,
+                        format!("line {}: {}", p.line, p.rule),
+                    )
+                    .with("file", &input.file)
+                    .with("line", p.line)
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl From<StoreError> for OpsError {
+    /// The ledger's refusals said in the hub's words: stock, lots and nodes,
+    /// not accounts.
+    fn from(error: StoreError) -> OpsError {
+        match error {
+            StoreError::Rejected(errors) => {
+                OpsError::Refused(errors.iter().map(ledger_problem).collect())
+            }
+            other => OpsError::Store(other),
+        }
+    }
+}
+
+/// Where an account's stock is, in words: `in stock at TARTUS-PORT`.
+pub fn place_in_words(account: &str) -> String {
+    let Ok(parsed) = Account::parse(account) else {
+        return account.to_string();
+    };
+    let reference = parsed.reference().to_string();
+    match parsed.kind() {
+        AccountKind::Source => format!("outside the hub (donor {reference})"),
+        AccountKind::Pledged => format!("pledged by {reference} and not yet received"),
+        AccountKind::InboundTransit => format!("inbound on leg {reference}"),
+        AccountKind::AtNode => format!("in stock at {reference}"),
+        AccountKind::Quarantine => format!("in quarantine at {reference}"),
+        AccountKind::NodeTransit => format!("on hub transfer {reference}"),
+        AccountKind::OutboundTransit => format!("loaded on departure {reference}"),
+        AccountKind::Delivered => format!("delivered at {reference}"),
+        AccountKind::Loss => format!("written off as {reference}"),
+    }
+}
+
+/// One refusal of the ledger as a problem in the hub's words.
+fn ledger_problem(error: &LedgerError) -> Problem {
+    match error {
+        LedgerError::InsufficientBalance {
+            account,
+            lot,
+            before,
+            debit,
+            ..
+        } => Problem::new(
+            Code::NotEnoughStock,
+            "lot",
+            lot,
+            format!(
+                "lot {lot} has {before} {}; the operation takes {debit}",
+                place_in_words(account)
+            ),
+        )
+        .with("lot", lot)
+        .with("place", place_in_words(account))
+        .with("available", before)
+        .with("needed", debit),
+        LedgerError::BadQuantity { quantity, .. } => Problem::new(
+            if *quantity <= 0 {
+                Code::QuantityNotPositive
+            } else {
+                Code::QuantityTooLarge
+            },
+            "quantity",
+            quantity,
+            format!(
+                "a quantity is a whole number from 1 to {}",
+                reliefhub_core::ledger::QUANTITY_MAX
+            ),
+        ),
+        LedgerError::UnknownLot { lot, .. } => Problem::new(
+            Code::UnknownLot,
+            "lot",
+            lot,
+            format!("lot {lot} does not exist"),
+        ),
+        LedgerError::UnknownItem { item, .. } => Problem::new(
+            Code::UnknownItem,
+            "item",
+            item,
+            format!("item `{item}` is not in the catalogue"),
+        ),
+        LedgerError::UnknownDonor { donor, .. } => Problem::new(
+            Code::UnknownDonor,
+            "donor",
+            donor,
+            format!("`{donor}` is not a known donor organisation"),
+        ),
+        LedgerError::BadEarmark { code, .. } => Problem::new(
+            Code::EarmarkNotACountry,
+            "earmark",
+            code,
+            "an earmark lists ISO 3166-1 alpha-2 country codes",
+        ),
+        other => Problem::new(Code::LedgerRule, "", "", other.to_string()),
     }
 }
 
@@ -119,6 +257,15 @@ pub(crate) struct Refs {
     pub donors: HashSet<String>,
     pub nodes: HashSet<String>,
     pub destinations: HashSet<String>,
+    /// Country codes imported with `refdata countries` (the built-in list
+    /// is always known besides).
+    pub countries: HashSet<String>,
+    /// Node code -> kind (`port`, `airport`).
+    pub node_kinds: HashMap<String, String>,
+    /// Destination UN/LOCODE -> (has a seaport, has an airport).
+    pub destination_ports: HashMap<String, (bool, bool)>,
+    /// IATA codes of imported airports (empty when none were imported).
+    pub airports: HashSet<String>,
 }
 
 /// The abort signal of a closure that runs inside a store transaction: the
@@ -143,8 +290,10 @@ impl Aborted {
 }
 
 impl Ops {
-    /// Opens the database a `--db` URL names; it must be initialised.
+    /// Opens the database a `--db` URL names; it must exist and be
+    /// initialised (a mistyped path creates nothing).
     pub fn open(url: &str) -> Result<Ops, OpsError> {
+        require_existing(url)?;
         let mut store = Store::open(url)?;
         store.ensure_ready()?;
         Ok(Ops { store })
@@ -171,6 +320,21 @@ impl Ops {
                     donors: codes(conn, "SELECT code FROM organisations WHERE kind = 'donor'")?,
                     nodes: codes(conn, "SELECT code FROM nodes")?,
                     destinations: codes(conn, "SELECT locode FROM destinations")?,
+                    countries: codes(conn, "SELECT alpha2 FROM countries")?,
+                    node_kinds: conn
+                        .query("SELECT code, kind FROM nodes", &[])?
+                        .iter()
+                        .map(|r| Ok((r[0].text()?, r[1].text()?)))
+                        .collect::<Result<_, StoreError>>()?,
+                    destination_ports: conn
+                        .query(
+                            "SELECT locode, seaport, CASE WHEN iata IS NULL AND icao IS NULL THEN 0 ELSE 1 END FROM destinations",
+                            &[],
+                        )?
+                        .iter()
+                        .map(|r| Ok((r[0].text()?, (r[1].int()? != 0, r[2].int()? != 0))))
+                        .collect::<Result<_, StoreError>>()?,
+                    airports: codes(conn, "SELECT iata FROM airports WHERE iata IS NOT NULL")?,
                 })
             })
             .map_err(OpsError::from)
@@ -258,6 +422,22 @@ impl Ops {
     }
 }
 
+/// Fails unless an embedded database file exists at a `sqlite:` URL: only
+/// `reliefhub init` creates a database, so a mistyped `--db` path leaves
+/// nothing behind. Other URLs (PostgreSQL) are left to the connection.
+pub fn require_existing(url: &str) -> Result<(), OpsError> {
+    let Some(path) = url.strip_prefix("sqlite:") else {
+        return Ok(());
+    };
+    let path = path.strip_prefix("//").unwrap_or(path);
+    if path.is_empty() || path == ":memory:" || std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    Err(OpsError::Store(StoreError::Connect(format!(
+        "no database at `{path}`: check --db, or run `reliefhub init` to create one (only init creates a database)"
+    ))))
+}
+
 /// A digest of a request: SHA-256 over its kind and canonical debug text.
 pub(crate) fn request_digest(kind: &str, request: &impl std::fmt::Debug) -> String {
     let mut hasher = Sha256::new();
@@ -268,15 +448,18 @@ pub(crate) fn request_digest(kind: &str, request: &impl std::fmt::Debug) -> Stri
 }
 
 /// Checks a document code: it becomes part of ledger account names.
-pub(crate) fn check_code(what: &str, code: &str, errors: &mut Vec<String>) {
+pub(crate) fn check_code(what: &str, code: &str, errors: &mut Vec<Problem>) {
     let ok = !code.is_empty()
         && code.len() <= 64
         && code
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
     if !ok {
-        errors.push(format!(
-            "{what} code `{code}` must be 1 to 64 letters, digits, `-`, `_`, `.` or `/`"
+        errors.push(Problem::new(
+            Code::BadCode,
+            "code",
+            code,
+            format!("a {what} code is 1 to 64 letters, digits, `-`, `_`, `.` or `/`"),
         ));
     }
 }

@@ -401,17 +401,22 @@ impl Ops {
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<PlanView, OpsError> {
         if !(options.time_limit_s.is_finite() && options.time_limit_s > 0.0) {
-            return Err(OpsError::refused(format!(
-                "time_limit_s {} must be a positive number of seconds",
-                options.time_limit_s
-            )));
+            return Err(OpsError::refused(
+                crate::Code::OutOfRange,
+                "time_limit_s",
+                options.time_limit_s,
+                "must be a positive number of seconds",
+            ));
         }
         let instance_json = self.plan_instance(at)?;
         let text = instance_json.to_string();
         let instance = Instance::from_json(&text).map_err(|e| {
-            OpsError::refused(format!(
-                "the hub's state does not make a valid instance: {e}"
-            ))
+            OpsError::refused(
+                crate::Code::LedgerRule,
+                "",
+                "",
+                format!("the hub's state does not make a valid instance: {e}"),
+            )
         })?;
         let solve_options = SolveOptions {
             seed: options.seed,
@@ -647,9 +652,12 @@ impl Ops {
                     replayed: true,
                 });
             }
-            return Err(OpsError::refused(format!(
-                "plan {id} was already accepted; build a new plan to load more"
-            )));
+            return Err(OpsError::refused(
+                crate::Code::AlreadyDone,
+                "id",
+                id,
+                format!("plan {id} was already accepted; build a new plan to load more"),
+            ));
         }
         if lists.is_empty() && moves.is_empty() {
             self.store.write(|conn| {

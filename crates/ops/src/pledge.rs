@@ -12,7 +12,11 @@ use reliefhub_core::{Account, Batch, LotRef, LotSpec, TransferSpec};
 use reliefhub_store::Value;
 use time::Date;
 
-use crate::{check_code, date_text, insert_rows, request_digest, Done, Moment, Ops, OpsError};
+use crate::rules::{check_date, check_quantity};
+use crate::{
+    account, check_code, date_text, insert_rows, request_digest, Code, Done, Moment, Ops, OpsError,
+    Problem,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PledgeLine {
@@ -42,36 +46,21 @@ impl Ops {
         let refs = self.refs()?;
         let mut errors = Vec::new();
         check_code("pledge", &pledge.code, &mut errors);
-        if !refs.donors.contains(&pledge.donor) {
-            errors.push(format!(
-                "donor `{}` is not a known donor organisation",
-                pledge.donor
+        refs.check_donor("donor", &pledge.donor, &mut errors);
+        check_date("pledged_on", pledge.pledged_on, at, &mut errors);
+        if pledge.lines.is_empty() {
+            errors.push(Problem::new(
+                Code::NoLines,
+                "lines",
+                "",
+                "a pledge needs at least one line",
             ));
         }
-        if pledge.lines.is_empty() {
-            errors.push("a pledge needs at least one line".to_string());
-        }
         for (index, line) in pledge.lines.iter().enumerate() {
-            let n = index + 1;
-            if !refs.items.contains_key(&line.item) {
-                errors.push(format!(
-                    "line {n}: item `{}` is not in the catalogue",
-                    line.item
-                ));
-            }
-            if line.quantity <= 0 {
-                errors.push(format!(
-                    "line {n}: quantity {} must be positive",
-                    line.quantity
-                ));
-            }
-            for code in &line.earmark {
-                if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
-                    errors.push(format!(
-                        "line {n}: earmark `{code}` is not an ISO 3166-1 alpha-2 code"
-                    ));
-                }
-            }
+            let field = |name: &str| format!("lines[{index}].{name}");
+            refs.check_item(&field("item"), &line.item, &mut errors);
+            check_quantity(&field("quantity"), line.quantity, &mut errors);
+            refs.check_earmark(&field("earmark"), &line.earmark, &mut errors);
         }
         if !errors.is_empty() {
             return Err(OpsError::Refused(errors));
@@ -91,14 +80,16 @@ impl Ops {
                 )?[0][0]
                     .int()?;
                 if used > 0 {
-                    return Err(OpsError::refused(format!(
-                        "pledge `{}` already exists",
-                        pledge.code
-                    )));
+                    return Err(OpsError::refused(
+                        Code::DuplicateCode,
+                        "code",
+                        &pledge.code,
+                        format!("pledge `{}` already exists with other details; give this pledge another code", pledge.code),
+                    ));
                 }
-                let source = Account::source(&pledge.donor).map_err(|e| OpsError::refused(e.to_string()))?;
+                let source = account(Account::source(&pledge.donor))?;
                 let pledged =
-                    Account::pledged(&pledge.donor).map_err(|e| OpsError::refused(e.to_string()))?;
+                    account(Account::pledged(&pledge.donor))?;
                 let mut batch = Batch::default();
                 for (index, line) in pledge.lines.iter().enumerate() {
                     batch.new_lots.push(LotSpec {
@@ -165,6 +156,10 @@ impl Ops {
         key: Option<&str>,
         at: Moment,
     ) -> Result<Done, OpsError> {
+        let mut problems = Vec::new();
+        crate::rules::check_required("reason", reason, &mut problems);
+        check_date("on", at.date, at, &mut problems);
+        crate::rules::refuse_if(problems)?;
         let key = key.map_or_else(|| format!("pledge-cancel:{code}"), str::to_string);
         let digest = request_digest("pledge.cancel", &(code, reason));
         let code = code.to_string();
@@ -195,17 +190,20 @@ impl Ops {
                     let seq = row[2].int()?;
                     batch.transfers.push(TransferSpec {
                         lot: LotRef::Existing(row[1].int()?),
-                        from: Account::pledged(&donor).map_err(|e| OpsError::refused(e.to_string()))?,
-                        to: Account::source(&donor).map_err(|e| OpsError::refused(e.to_string()))?,
+                        from: account(Account::pledged(&donor))?,
+                        to: account(Account::source(&donor))?,
                         quantity: outstanding,
                         corrects: Some(seq),
                     });
                     corrections.push((seq, outstanding));
                 }
                 if batch.transfers.is_empty() {
-                    return Err(OpsError::refused(format!(
-                        "pledge `{code}` has nothing outstanding to cancel"
-                    )));
+                    return Err(OpsError::refused(
+                        Code::AlreadyDone,
+                        "code",
+                        &code,
+                        format!("pledge `{code}` has nothing outstanding to cancel: it was cancelled or received in full"),
+                    ));
                 }
                 Ok((batch, corrections))
             },
@@ -244,8 +242,8 @@ pub(crate) fn fulfil_pledges(
          WHERE p.donor = $2 AND l.item = $3 AND b.quantity > 0 ORDER BY p.pledged_on, p.code, l.line_no",
         &[format!("pledged:{donor}").into(), donor.into(), item.into()],
     )?;
-    let pledged = Account::pledged(donor).map_err(|e| OpsError::refused(e.to_string()))?;
-    let source = Account::source(donor).map_err(|e| OpsError::refused(e.to_string()))?;
+    let pledged = account(Account::pledged(donor))?;
+    let source = account(Account::source(donor))?;
     for row in rows {
         if quantity == 0 {
             break;

@@ -19,8 +19,10 @@ use time::Date;
 
 use crate::inbound::load_leg;
 use crate::pledge::fulfil_pledges;
+use crate::rules::{check_count, check_date, check_required, refuse_if};
 use crate::{
-    date_text, insert_rows, lot_specs, opt_date, request_digest, Done, Moment, Ops, OpsError,
+    account, date_text, insert_rows, lot_specs, opt_date, request_digest, Code, Done, Moment, Ops,
+    OpsError, Problem,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +99,30 @@ impl Ops {
         at: Moment,
     ) -> Result<Done, OpsError> {
         let leg = self.leg(&receipt.leg)?;
+        let mut problems = Vec::new();
+        check_date("received_on", receipt.received_on, at, &mut problems);
+        check_required("received_by", &receipt.received_by, &mut problems);
+        if receipt.lines.is_empty() && !receipt.rest_as_manifested {
+            problems.push(Problem::new(
+                Code::NoLines,
+                "lines",
+                "",
+                "name at least one line received, or receive the rest as manifested",
+            ));
+        }
+        for (index, line) in receipt.lines.iter().enumerate() {
+            check_count(
+                &format!("lines[{index}].counted"),
+                line.counted,
+                &mut problems,
+            );
+            check_count(
+                &format!("lines[{index}].damaged"),
+                line.damaged,
+                &mut problems,
+            );
+        }
+        refuse_if(problems)?;
         let digest = request_digest("receipt", receipt);
         let key = key.map_or_else(
             || format!("receipt:{}:{}", receipt.leg, &digest[..16]),
@@ -235,10 +261,15 @@ fn build_receipt(
         .map(|r| Ok((r[0].int()?, (r[1].int()?, r[2].int()?))))
         .collect::<Result<_, StoreError>>()?;
     if manifest.is_empty() {
-        return Err(OpsError::refused(format!(
-            "leg `{}` has no manifest: import its manifest before receiving it",
-            leg.code
-        )));
+        return Err(OpsError::refused(
+            Code::WrongStatus,
+            "leg",
+            &leg.code,
+            format!(
+                "leg `{}` has no manifest: import its manifest before receiving it",
+                leg.code
+            ),
+        ));
     }
     let received: HashSet<i64> = conn
         .query(
@@ -251,33 +282,48 @@ fn build_receipt(
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
     let mut lines: Vec<ReceiptLine> = Vec::new();
-    for line in &receipt.lines {
+    for (index, line) in receipt.lines.iter().enumerate() {
         let n = line.line_no;
+        let field = |name: &str| format!("lines[{index}].{name}");
         if !manifest.contains_key(&n) {
-            errors.push(format!(
-                "line {n} is not a line of the manifest of leg `{}`",
-                leg.code
+            errors.push(Problem::new(
+                Code::UnknownLine,
+                field("line"),
+                n,
+                format!(
+                    "line {n} is not a line of the manifest of leg `{}`",
+                    leg.code
+                ),
             ));
         } else if received.contains(&n) {
-            errors.push(format!(
-                "line {n} of leg `{}` was already received",
-                leg.code
+            errors.push(Problem::new(
+                Code::AlreadyDone,
+                field("line"),
+                n,
+                format!("line {n} of leg `{}` was already received", leg.code),
             ));
         }
         if !seen.insert(n) {
-            errors.push(format!("line {n} appears twice in this receipt"));
-        }
-        if line.counted < 0 {
-            errors.push(format!(
-                "line {n}: counted quantity {} must be 0 or more",
-                line.counted
+            errors.push(Problem::new(
+                Code::LineNamedTwice,
+                field("line"),
+                n,
+                format!("line {n} appears twice in this receipt"),
             ));
         }
-        if line.damaged < 0 || line.damaged > line.counted {
-            errors.push(format!(
-                "line {n}: damaged quantity {} must be from 0 to the counted {}",
-                line.damaged, line.counted
-            ));
+        if line.damaged > line.counted {
+            errors.push(
+                Problem::new(
+                    Code::OutOfRange,
+                    field("damaged"),
+                    line.damaged,
+                    format!(
+                        "damaged {} must be from 0 to the counted {}",
+                        line.damaged, line.counted
+                    ),
+                )
+                .with("max", line.counted),
+            );
         }
         lines.push(line.clone());
     }
@@ -295,21 +341,23 @@ fn build_receipt(
         }
     }
     if lines.is_empty() && errors.is_empty() {
-        errors.push(format!(
-            "nothing to receive: every line of leg `{}` was already received",
-            leg.code
+        errors.push(Problem::new(
+            Code::AlreadyDone,
+            "leg",
+            &leg.code,
+            format!(
+                "nothing to receive: every line of leg `{}` was already received",
+                leg.code
+            ),
         ));
     }
-    if !errors.is_empty() {
-        return Err(OpsError::Refused(errors));
-    }
+    refuse_if(errors)?;
     lines.sort_by_key(|l| l.line_no);
     let ids: Vec<i64> = lines.iter().map(|l| manifest[&l.line_no].0).collect();
     let specs = lot_specs(conn, &ids)?;
-    let bad = |e: reliefhub_core::account::AccountParseError| OpsError::refused(e.to_string());
-    let inbound = Account::inbound(&leg.code).map_err(bad)?;
-    let at = Account::at_node(node).map_err(bad)?;
-    let quarantine = Account::quarantine(node).map_err(bad)?;
+    let inbound = account(Account::inbound(&leg.code))?;
+    let at = account(Account::at_node(node))?;
+    let quarantine = account(Account::quarantine(node))?;
     let mut transfers = Vec::new();
     let mut planned = Vec::new();
     let mut received_by_item: BTreeMap<(String, String), i64> = BTreeMap::new();
@@ -318,7 +366,7 @@ fn build_receipt(
         let spec = specs
             .get(&lot_id)
             .ok_or_else(|| StoreError::Corrupt(format!("lot {lot_id}")))?;
-        let source = Account::source(&spec.donor).map_err(bad)?;
+        let source = account(Account::source(&spec.donor))?;
         let damaged_account = match line.damaged_to {
             DamagedTo::Quarantine => quarantine.clone(),
             DamagedTo::Loss => Account::loss(LossReason::Damaged),
@@ -360,7 +408,12 @@ fn build_receipt(
         fulfil_pledges(conn, &donor, &item, quantity, &mut transfers)?;
     }
     if transfers.is_empty() {
-        return Err(OpsError::refused("the receipt moves nothing"));
+        return Err(OpsError::refused(
+            Code::NoLines,
+            "lines",
+            "",
+            "the receipt moves nothing: name the lines received",
+        ));
     }
     Ok((Batch::of_transfers(transfers), planned))
 }

@@ -6,10 +6,10 @@
 //! delivered, `planned` when some is loaded on a departure not yet
 //! delivered, `open` otherwise, and `cancelled`.
 
-use reliefhub_core::domain::is_locode;
 use time::Date;
 
-use crate::{check_code, date, date_text, opt_date, Aborted, Moment, Ops, OpsError};
+use crate::rules::check_quantity;
+use crate::{check_code, date, date_text, opt_date, Aborted, Code, Moment, Ops, OpsError, Problem};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRequest {
@@ -61,29 +61,32 @@ impl Ops {
         let refs = self.refs()?;
         let mut errors = Vec::new();
         check_code("request", &request.code, &mut errors);
-        if !is_locode(&request.destination) || !refs.destinations.contains(&request.destination) {
-            errors.push(format!(
-                "destination `{}` is not a known destination UN/LOCODE",
-                request.destination
-            ));
-        }
-        if !refs.items.contains_key(&request.item) {
-            errors.push(format!("item `{}` is not in the catalogue", request.item));
-        }
-        if request.quantity <= 0 {
-            errors.push(format!("quantity {} must be positive", request.quantity));
-        }
+        refs.check_destination("destination", &request.destination, &mut errors);
+        refs.check_item("item", &request.item, &mut errors);
+        check_quantity("quantity", request.quantity, &mut errors);
         if !(1..=5).contains(&request.priority) {
-            errors.push(format!(
-                "priority {} must be from 1 (most urgent) to 5",
-                request.priority
-            ));
+            errors.push(
+                Problem::new(
+                    Code::OutOfRange,
+                    "priority",
+                    request.priority,
+                    "a priority is from 1 (most urgent) to 5",
+                )
+                .with("min", 1)
+                .with("max", 5),
+            );
         }
-        if request.grace_days < 0 {
-            errors.push(format!(
-                "grace days {} must be 0 or more",
-                request.grace_days
-            ));
+        if !(0..=365).contains(&request.grace_days) {
+            errors.push(
+                Problem::new(
+                    Code::OutOfRange,
+                    "grace_days",
+                    request.grace_days,
+                    "grace days are from 0 to 365",
+                )
+                .with("min", 0)
+                .with("max", 365),
+            );
         }
         if !errors.is_empty() {
             return Err(OpsError::Refused(errors));
@@ -108,7 +111,12 @@ impl Ops {
                 if same {
                     return Ok(false);
                 }
-                return Err(aborted.abort(OpsError::refused(format!("request `{}` already exists with other details", request.code))));
+                return Err(aborted.abort(OpsError::refused(
+                    Code::DuplicateCode,
+                    "code",
+                    &request.code,
+                    format!("request `{}` already exists with other details; give the new request another code", request.code),
+                )));
             }
             conn.execute(
                 "INSERT INTO requests (code, destination, item, quantity, priority, needed_by, grace_days, requested_by, recorded_at_unix_ms) \
@@ -143,9 +151,12 @@ impl Ops {
         match row.status {
             RequestStatus::Cancelled => return Ok(()),
             RequestStatus::Met => {
-                return Err(OpsError::refused(format!(
-                    "request `{code}` is already met"
-                )))
+                return Err(OpsError::refused(
+                    Code::WrongStatus,
+                    "code",
+                    code,
+                    format!("request `{code}` is already met: nothing is left to cancel"),
+                ))
             }
             _ => {}
         }

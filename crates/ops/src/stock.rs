@@ -6,7 +6,11 @@ use reliefhub_core::{Account, AccountKind, Batch, LossReason, LotRef, TransferSp
 use reliefhub_store::Conn;
 use time::Date;
 
-use crate::{balance_of, date_text, lot_specs, request_digest, Done, Moment, Ops, OpsError};
+use crate::rules::{check_count, check_date, check_quantity, check_required};
+use crate::{
+    account, balance_of, date_text, lot_specs, request_digest, Code, Done, Moment, Ops, OpsError,
+    Problem,
+};
 
 /// Stock of one lot in one place at a node.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,8 +56,7 @@ impl Ops {
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let account =
-                Account::parse(&row[0].text()?).map_err(|e| OpsError::refused(e.to_string()))?;
+            let account = crate::account(Account::parse(&row[0].text()?))?;
             let lot_id = row[1].int()?;
             let Some(spec) = specs.get(&lot_id) else {
                 continue;
@@ -140,13 +143,13 @@ impl Ops {
         key: Option<&str>,
         at: Moment,
     ) -> Result<Done, OpsError> {
-        if quantity <= 0 {
-            return Err(OpsError::refused(format!(
-                "quantity {quantity} must be positive"
-            )));
-        }
-        if reason.trim().is_empty() {
-            return Err(OpsError::refused("a reason is required"));
+        let mut problems = Vec::new();
+        self.refs()?.check_node("node", node, &mut problems);
+        check_quantity("quantity", quantity, &mut problems);
+        check_required("reason", reason, &mut problems);
+        check_date("on", at.date, at, &mut problems);
+        if !problems.is_empty() {
+            return Err(OpsError::Refused(problems));
         }
         let request = (
             kind,
@@ -279,8 +282,37 @@ impl Ops {
         key: Option<&str>,
         at: Moment,
     ) -> Result<Done, OpsError> {
-        if reason.trim().is_empty() {
-            return Err(OpsError::refused("a reason is required for a stock count"));
+        let mut problems = Vec::new();
+        self.refs()?.check_node("node", node, &mut problems);
+        check_required("reason", reason, &mut problems);
+        check_date("on", at.date, at, &mut problems);
+        if counts.is_empty() {
+            problems.push(Problem::new(
+                Code::NoLines,
+                "lines",
+                "",
+                "count at least one lot",
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (index, (lot_id, counted)) in counts.iter().enumerate() {
+            check_count(&format!("lines[{index}].counted"), *counted, &mut problems);
+            if !seen.insert(*lot_id) {
+                problems.push(
+                    Problem::new(
+                        Code::LotNamedTwice,
+                        format!("lines[{index}].lot_id"),
+                        lot_id,
+                        format!(
+                            "lot {lot_id} is named twice in this count: give one count per lot"
+                        ),
+                    )
+                    .with("lot", lot_id),
+                );
+            }
+        }
+        if !problems.is_empty() {
+            return Err(OpsError::Refused(problems));
         }
         let at_node = node_account(Account::at_node, node)?;
         let digest = request_digest("stock.count", &(node, counts, reason, at.date));
@@ -300,15 +332,16 @@ impl Ops {
                 let ids: Vec<i64> = counts.iter().map(|c| c.0).collect();
                 let specs = lot_specs(conn, &ids)?;
                 let mut transfers = Vec::new();
-                for (lot_id, counted) in &counts {
+                for (index, (lot_id, counted)) in counts.iter().enumerate() {
                     let Some(spec) = specs.get(lot_id) else {
-                        errors.push(format!("lot {lot_id} does not exist"));
+                        errors.push(Problem::new(
+                            Code::UnknownLot,
+                            format!("lines[{index}].lot_id"),
+                            lot_id,
+                            format!("lot {lot_id} does not exist"),
+                        ));
                         continue;
                     };
-                    if *counted < 0 {
-                        errors.push(format!("lot {lot_id}: counted {counted} must be 0 or more"));
-                        continue;
-                    }
                     let held = balance_of(conn, at_node.canonical(), *lot_id)?;
                     let lot = LotRef::Existing(*lot_id);
                     if *counted < held {
@@ -320,8 +353,7 @@ impl Ops {
                             corrects: None,
                         });
                     } else if *counted > held {
-                        let source = Account::source(&spec.donor)
-                            .map_err(|e| OpsError::refused(e.to_string()))?;
+                        let source = account(Account::source(&spec.donor))?;
                         transfers.push(TransferSpec {
                             lot,
                             from: source,
@@ -336,7 +368,10 @@ impl Ops {
                 }
                 if transfers.is_empty() {
                     return Err(OpsError::refused(
-                        "the count matches the books: nothing to adjust",
+                        Code::AlreadyDone,
+                        "lines",
+                        "",
+                        format!("the count matches the stock at {node_owned}: nothing to adjust"),
                     ));
                 }
                 Ok((Batch::of_transfers(transfers), ()))
@@ -364,8 +399,14 @@ impl Ops {
         key: Option<&str>,
         at: Moment,
     ) -> Result<Done, OpsError> {
-        if reason.trim().is_empty() {
-            return Err(OpsError::refused("a correction needs a reason"));
+        let mut problems = Vec::new();
+        check_required("reason", reason, &mut problems);
+        if let Some(quantity) = quantity {
+            check_quantity("quantity", quantity, &mut problems);
+        }
+        check_date("on", at.date, at, &mut problems);
+        if !problems.is_empty() {
+            return Err(OpsError::Refused(problems));
         }
         let digest = request_digest("correction", &(seq, quantity, reason));
         let key = key.map_or_else(
@@ -388,11 +429,17 @@ impl Ops {
                 let remaining = row[3].int()? - row[4].int()?;
                 let quantity = quantity.unwrap_or(remaining);
                 if quantity <= 0 || quantity > remaining {
-                    return Err(OpsError::refused(format!(
-                        "entry {seq} has {remaining} left to reverse; cannot correct {quantity}"
-                    )));
+                    return Err(OpsError::problem(
+                        Problem::new(
+                            Code::OutOfRange,
+                            "quantity",
+                            quantity,
+                            format!("entry {seq} has {remaining} left to reverse; cannot correct {quantity}"),
+                        )
+                        .with("remaining", remaining),
+                    ));
                 }
-                let parse = |t: String| Account::parse(&t).map_err(|e| OpsError::refused(e.to_string()));
+                let parse = |t: String| account(Account::parse(&t));
                 let transfer = TransferSpec {
                     lot: LotRef::Existing(row[0].int()?),
                     from: parse(row[2].text()?)?,
@@ -417,7 +464,7 @@ pub(crate) fn node_account(
     make: fn(&str) -> Result<Account, reliefhub_core::account::AccountParseError>,
     node: &str,
 ) -> Result<Account, OpsError> {
-    make(node).map_err(|e| OpsError::refused(e.to_string()))
+    account(make(node))
 }
 
 fn record_event(

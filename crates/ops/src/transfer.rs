@@ -6,8 +6,12 @@ use reliefhub_core::{Account, Batch, LotRef, TransferSpec};
 use reliefhub_store::{Conn, Value};
 use time::Date;
 
+use crate::rules::{check_date, check_quantity, refuse_if};
 use crate::stock::node_account;
-use crate::{check_code, date_text, insert_rows, request_digest, Done, Moment, Ops, OpsError};
+use crate::{
+    check_code, date, date_text, insert_rows, request_digest, Code, Done, Moment, Ops, OpsError,
+    Problem,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTransfer {
@@ -86,25 +90,41 @@ impl Ops {
         let refs = self.refs()?;
         let mut errors = Vec::new();
         check_code("transfer", &transfer.code, &mut errors);
-        for node in [&transfer.from_node, &transfer.to_node] {
-            if !refs.nodes.contains(node) {
-                errors.push(format!("node `{node}` is not a hub node"));
-            }
-        }
+        refs.check_node("from", &transfer.from_node, &mut errors);
+        refs.check_node("to", &transfer.to_node, &mut errors);
         if transfer.from_node == transfer.to_node {
-            errors.push("a transfer goes between two different nodes".to_string());
+            errors.push(Problem::new(
+                Code::SameNode,
+                "to",
+                &transfer.to_node,
+                "a transfer goes between two different nodes",
+            ));
         }
+        check_date("dispatched_on", transfer.dispatched_on, at, &mut errors);
         if transfer.lines.is_empty() {
-            errors.push("a transfer needs at least one lot".to_string());
+            errors.push(Problem::new(
+                Code::NoLines,
+                "lines",
+                "",
+                "a transfer needs at least one lot",
+            ));
         }
-        for (lot, quantity) in &transfer.lines {
-            if *quantity <= 0 {
-                errors.push(format!("lot {lot}: quantity {quantity} must be positive"));
+        let mut seen = std::collections::HashSet::new();
+        for (index, (lot, quantity)) in transfer.lines.iter().enumerate() {
+            check_quantity(&format!("lines[{index}].quantity"), *quantity, &mut errors);
+            if !seen.insert(*lot) {
+                errors.push(
+                    Problem::new(
+                        Code::LotNamedTwice,
+                        format!("lines[{index}].lot_id"),
+                        lot,
+                        format!("lot {lot} is named twice in this transfer: give one line per lot"),
+                    )
+                    .with("lot", lot),
+                );
             }
         }
-        if !errors.is_empty() {
-            return Err(OpsError::Refused(errors));
-        }
+        refuse_if(errors)?;
         let digest = request_digest("transfer", transfer);
         let key = key.map_or_else(|| format!("transfer:{}", transfer.code), str::to_string);
         let transfers = dispatch_transfers(transfer)?;
@@ -116,10 +136,12 @@ impl Ops {
             at.unix_ms,
             |conn| {
                 if transfer_exists(conn, &t.code)? {
-                    return Err(OpsError::refused(format!(
-                        "transfer `{}` already exists",
-                        t.code
-                    )));
+                    return Err(OpsError::refused(
+                        Code::DuplicateCode,
+                        "code",
+                        &t.code,
+                        format!("transfer `{}` already exists with other details; give this transfer another code", t.code),
+                    ));
                 }
                 Ok((Batch::of_transfers(transfers), ()))
             },
@@ -147,11 +169,29 @@ impl Ops {
             &digest,
             at.unix_ms,
             |conn| {
-                let rows = conn.query("SELECT to_node, arrived_on FROM hub_transfers WHERE code = $1", &[(&code).into()])?;
+                let rows = conn.query("SELECT to_node, arrived_on, dispatched_on FROM hub_transfers WHERE code = $1", &[(&code).into()])?;
                 let row = rows.first().ok_or_else(|| OpsError::NotFound { what: "hub transfer", code: code.clone() })?;
-                if row[1].opt_text()?.is_some() {
-                    return Err(OpsError::refused(format!("transfer `{code}` has already arrived")));
+                if let Some(arrived) = row[1].opt_text()? {
+                    return Err(OpsError::problem(
+                        Problem::new(Code::AlreadyDone, "code", &code, format!("transfer `{code}` already arrived at {} on {arrived}", row[0].text()?))
+                            .with("arrived_on", arrived),
+                    ));
                 }
+                let dispatched = date(&row[2])?;
+                let mut problems = Vec::new();
+                check_date("arrived_on", at.date, at, &mut problems);
+                if at.date < dispatched {
+                    problems.push(
+                        Problem::new(
+                            Code::ArrivalBeforeDispatch,
+                            "arrived_on",
+                            date_text(at.date),
+                            format!("transfer `{code}` was dispatched on {}; it cannot arrive before", date_text(dispatched)),
+                        )
+                        .with("dispatched_on", date_text(dispatched)),
+                    );
+                }
+                refuse_if(problems)?;
                 let to = node_account(Account::at_node, &row[0].text()?)?;
                 let via = node_account(Account::node_transit, &code)?;
                 let transfers = conn

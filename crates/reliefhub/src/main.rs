@@ -128,7 +128,28 @@ enum RefdataCommand {
     Airports { file: PathBuf },
 }
 
+/// Ends the process quietly when standard output is closed by the reader
+/// (`reliefhub report stock | head -1`): printing panics on a broken pipe,
+/// and a panic there is no error of ours, so the hook exits with status 0
+/// instead of printing a panic. Every other panic is reported as usual.
+fn quiet_on_closed_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        report(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -140,6 +161,7 @@ fn main() -> ExitCode {
 }
 
 fn open_ready(url: &str) -> anyhow::Result<Store> {
+    reliefhub_ops::require_existing(url)?;
     let mut store = Store::open(url)?;
     store.ensure_ready()?;
     Ok(store)

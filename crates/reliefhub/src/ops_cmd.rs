@@ -11,12 +11,11 @@ use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use reliefhub_core::domain::{format_date, parse_date};
-use reliefhub_core::LossReason;
 use reliefhub_formats::manifest::ManifestFormat;
 use reliefhub_ops::table::{Output, Table};
 use reliefhub_ops::{
     DamagedTo, DeliveryLine, FileSource, LoadLine, Mode, Moment, NewDelivery, NewDeparture, NewLeg,
-    NewPledge, NewReceipt, NewRequest, NewTransfer, Ops, PledgeLine, ReceiptLine, Service,
+    NewPledge, NewReceipt, NewRequest, NewTransfer, Ops, OpsError, PledgeLine, ReceiptLine,
 };
 use reliefhub_store::{now_unix_ms, Store};
 use time::Date;
@@ -201,7 +200,7 @@ pub enum StockCommand {
     },
     /// Lots expired or expiring within N days.
     Expiry {
-        #[arg(long, default_value_t = 90)]
+        #[arg(allow_hyphen_values = true, long, default_value_t = 90)]
         within: i64,
         #[arg(long)]
         on: Option<String>,
@@ -239,9 +238,9 @@ pub enum StockCommand {
 pub struct MoveArgs {
     #[arg(long)]
     node: String,
-    #[arg(long)]
+    #[arg(allow_hyphen_values = true, long)]
     lot: i64,
-    #[arg(long)]
+    #[arg(allow_hyphen_values = true, long)]
     quantity: i64,
     #[arg(long)]
     reason: String,
@@ -284,14 +283,14 @@ pub enum RequestCommand {
         destination: String,
         #[arg(long)]
         item: String,
-        #[arg(long)]
+        #[arg(allow_hyphen_values = true, long)]
         quantity: i64,
         /// 1 (most urgent) to 5.
-        #[arg(long, default_value_t = 3)]
+        #[arg(allow_hyphen_values = true, long, default_value_t = 3)]
         priority: i64,
         #[arg(long)]
         needed_by: String,
-        #[arg(long, default_value_t = 0)]
+        #[arg(allow_hyphen_values = true, long, default_value_t = 0)]
         grace_days: i64,
     },
     /// Cancel a request.
@@ -395,10 +394,10 @@ pub struct DepartureAddArgs {
 #[derive(Args, Debug)]
 pub struct CorrectArgs {
     /// The journal sequence number of the entry to reverse.
-    #[arg(long)]
+    #[arg(allow_hyphen_values = true, long)]
     entry: i64,
     /// How much to reverse; all that is left by default.
-    #[arg(long)]
+    #[arg(allow_hyphen_values = true, long)]
     quantity: Option<i64>,
     #[arg(long)]
     reason: String,
@@ -459,8 +458,14 @@ fn today() -> Moment {
     Moment::from_unix_ms(now_unix_ms())
 }
 
+/// A value read by the operations layer's readers, or its problem as a
+/// refusal (exit 2, with the problem's code).
+fn read<T>(result: Result<T, reliefhub_ops::Problem>) -> anyhow::Result<T> {
+    result.map_err(|problem| OpsError::Refused(vec![problem]).into())
+}
+
 fn date_arg(text: &str, what: &str) -> anyhow::Result<Date> {
-    parse_date(text).ok_or_else(|| anyhow!("{what} `{text}` is not a date: write it as YYYY-MM-DD"))
+    read(reliefhub_ops::parse::date(what, text))
 }
 
 fn moment(on: &Option<String>) -> anyhow::Result<Moment> {
@@ -592,8 +597,7 @@ pub fn run(command: OpsCommand, db: &str, quiet: bool, actor: &str) -> anyhow::R
         }) => {
             let leg = NewLeg {
                 code,
-                mode: Mode::parse(&mode)
-                    .ok_or_else(|| anyhow!("--mode `{mode}`: use sea or air"))?,
+                mode: read(reliefhub_ops::parse::mode("--mode", &mode))?,
                 origin,
                 node,
                 carrier,
@@ -1016,7 +1020,7 @@ fn stock(ops: &mut Ops, command: StockCommand) -> anyhow::Result<()> {
             loss,
             from_quarantine,
         } => {
-            let reason = LossReason::parse(&loss).ok_or_else(|| anyhow!("--loss `{loss}`: use damaged, expired, stolen, short-landed, count-adjustment or short-delivered"))?;
+            let reason = read(reliefhub_ops::parse::loss_reason("--loss", &loss))?;
             let done = ops.write_off(
                 &a.node,
                 a.lot,
@@ -1071,11 +1075,8 @@ fn departure(ops: &mut Ops, command: DepartureCommand) -> anyhow::Result<()> {
                 code: a.code,
                 node: a.node,
                 destination: a.destination,
-                mode: Mode::parse(&a.mode)
-                    .ok_or_else(|| anyhow!("--mode `{}`: use sea or air", a.mode))?,
-                service: Service::parse(&a.service).ok_or_else(|| {
-                    anyhow!("--service `{}`: use scheduled or charter", a.service)
-                })?,
+                mode: read(reliefhub_ops::parse::mode("--mode", &a.mode))?,
+                service: read(reliefhub_ops::parse::service("--service", &a.service))?,
                 vehicle: a.vehicle,
                 departs_on: date_arg(&a.departs, "--departs")?,
                 arrives_on: date_arg(&a.arrives, "--arrives")?,
@@ -1147,7 +1148,7 @@ fn departure(ops: &mut Ops, command: DepartureCommand) -> anyhow::Result<()> {
         }
         DepartureCommand::Depart { code, on } => {
             let at = moment(&on)?;
-            ops.depart(&code, at.date)?;
+            ops.depart(&code, at)?;
             println!("departure {code} departed on {}", format_date(at.date));
         }
         DepartureCommand::Deliver {

@@ -66,6 +66,7 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 pub fn run(command: UserCommand, db: &str) -> anyhow::Result<ExitCode> {
+    reliefhub_ops::require_existing(db)?;
     let mut store = Store::open(db)?;
     store.ensure_ready()?;
     match command {

@@ -28,7 +28,7 @@ const CASES: &[Case] = &[
     Case {
         name: "bom-crlf-quoted",
         file: "m.csv",
-        bytes: b"\xEF\xBB\xBFitem,quantity,batch,donor\r\nHEB-10KG,5,\"B,1\",QA-QFFD\r\n\"RUTF-150\",\"7\",\"two\r\nlines\",QA-QFFD\r\n",
+        bytes: b"\xEF\xBB\xBFitem,quantity,batch,donor\r\nTENT-FAMILY-16M2,5,\"B,1\",QA-QFFD\r\n\"TARPAULIN-4X6\",\"7\",\"two\r\nlines\",QA-QFFD\r\n",
         expect: Expect::Read(2, 12),
     },
     Case {
@@ -40,7 +40,7 @@ const CASES: &[Case] = &[
     Case {
         name: "hashtags-only-header-and-default-donor",
         file: "m.csv",
-        bytes: b"#item,#value,#meta+batch\nORS-CTN,40,X\n\nORS-CTN,2,Y\n",
+        bytes: b"#item,#value,#meta+batch\nKITCHEN-SET,40,X\n\nKITCHEN-SET,2,Y\n",
         expect: Expect::Read(2, 42),
     },
     Case {
@@ -52,7 +52,7 @@ const CASES: &[Case] = &[
     Case {
         name: "quantity-not-integer",
         file: "m.csv",
-        bytes: b"item,quantity\nHEB-10KG,1.5\nHEB-10KG,five\nHEB-10KG,-3\nHEB-10KG,0\nHEB-10KG,\n",
+        bytes: b"item,quantity\nTENT-FAMILY-16M2,1.5\nTENT-FAMILY-16M2,five\nTENT-FAMILY-16M2,-3\nTENT-FAMILY-16M2,0\nTENT-FAMILY-16M2,\n",
         expect: Expect::Refused(&[
             "5 problem(s)",
             "line 2, field `quantity`, value `1.5`: a quantity must be a whole number",
@@ -91,19 +91,20 @@ const CASES: &[Case] = &[
     Case {
         name: "ragged-rows",
         file: "m.csv",
-        bytes: b"item,quantity,batch\nHEB-10KG\nHEB-10KG,5,B,extra,cells\n",
-        expect: Expect::Refused(&["1 problem(s)", "line 2, field `quantity`, value ``: a quantity is required"]),
+        bytes: b"item,quantity,batch\nTENT-FAMILY-16M2\nTENT-FAMILY-16M2,5,B,extra,cells\n",
+        expect: Expect::Refused(&["2 problem(s)", "line 2, field `(row)`, value `TENT-FAMILY-16M2`: the row has 1 fields, the header 3", "[ragged_row]", "line 3, field `(row)`"]),
     },
     Case {
         name: "json-valid",
         file: "m.json",
-        bytes: br#"{"lines": [{"item": "HEB-10KG", "quantity": 3, "batch": "J1", "expiry": "2027-05-31", "earmark": ["SD", "TD"]}, {"item": "ORS-CTN", "quantity": "4"}]}"#,
+        bytes: br#"{"lines": [{"item": "HEB-10KG", "quantity": 3, "batch": "J1", "expiry": "2027-05-31", "earmark": ["SD", "TD"]}, {"item": "KITCHEN-SET", "quantity": "4"}]}"#,
         expect: Expect::Read(2, 7),
     },
     Case {
         name: "json-wrong-types",
         file: "m.json",
-        bytes: br#"[{"item": "HEB-10KG", "quantity": 2.5}, {"item": 7, "quantity": "abc"}, "not an object"]"#,
+        // A problem names the line of the file where its entry begins.
+        bytes: b"[{\"item\": \"TENT-FAMILY-16M2\", \"quantity\": 2.5},\r\n {\"item\": 7, \"quantity\": \"abc\"},\n \"not an object\"]",
         expect: Expect::Refused(&["line 1, field `quantity`, value `2.5`", "line 2, field `item`, value `7`", "line 2, field `quantity`, value `abc`", "line 3, field `(line)`"]),
     },
     Case { name: "json-syntax", file: "m.json", bytes: b"{\"lines\": [", expect: Expect::Refused(&["not valid JSON"]) },

@@ -210,7 +210,10 @@ fn chain(db: &str) {
         db,
         &["departure", "load", "SEA-1", "--lot", "3=401@RQ-1"],
     );
-    assert!(error.contains("only 400 available"), "{error}");
+    assert!(
+        error.contains("only 400 in stock at TARTUS-PORT [not_enough_stock]"),
+        "{error}"
+    );
     // The ORS lot is still at the airfield, not at the port.
     refused(d, db, &["departure", "load", "SEA-1", "--lot", "4=10"]);
     ok(

@@ -51,6 +51,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("migrations/postgres/0006_fewer_indexes.sql"),
     },
     Migration {
+        version: 7,
+        name: "rules",
+        sqlite: include_str!("migrations/sqlite/0007_rules.sql"),
+        postgres: include_str!("migrations/postgres/0007_rules.sql"),
+    },
+    Migration {
         version: 9,
         name: "operation_log",
         sqlite: include_str!("migrations/sqlite/0009_operation_log.sql"),

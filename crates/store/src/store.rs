@@ -530,11 +530,8 @@ impl Store {
         self.write(|conn| {
             for item in &data.items {
                 conn.execute(
-                    "INSERT INTO items (code, name, category, unit, unit_weight_kg, unit_volume_m3, cold_chain, un_number, min_shelf_life_days) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
-                     category = excluded.category, unit = excluded.unit, unit_weight_kg = excluded.unit_weight_kg, \
-                     unit_volume_m3 = excluded.unit_volume_m3, cold_chain = excluded.cold_chain, un_number = excluded.un_number, \
-                     min_shelf_life_days = excluded.min_shelf_life_days",
+                    "INSERT INTO items (code, name, category, unit, unit_weight_kg, unit_volume_m3, cold_chain, un_number, min_shelf_life_days, needs_expiry) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (code) DO NOTHING",
                     &[
                         (&item.code).into(),
                         (&item.name).into(),
@@ -545,6 +542,7 @@ impl Store {
                         item.cold_chain.into(),
                         item.un_number.as_deref().into(),
                         i64::from(item.min_shelf_life_days).into(),
+                        item.needs_expiry.into(),
                     ],
                 )?;
             }
@@ -575,10 +573,8 @@ impl Store {
             }
             for destination in &data.destinations {
                 conn.execute(
-                    "INSERT INTO destinations (locode, name, country, iata, icao, latitude_deg, longitude_deg) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (locode) DO UPDATE SET name = excluded.name, \
-                     country = excluded.country, iata = excluded.iata, icao = excluded.icao, \
-                     latitude_deg = excluded.latitude_deg, longitude_deg = excluded.longitude_deg",
+                    "INSERT INTO destinations (locode, name, country, iata, icao, latitude_deg, longitude_deg, seaport) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (locode) DO NOTHING",
                     &[
                         (&destination.locode).into(),
                         (&destination.name).into(),
@@ -587,6 +583,7 @@ impl Store {
                         destination.icao.as_deref().into(),
                         destination.latitude_deg.into(),
                         destination.longitude_deg.into(),
+                        destination.seaport.into(),
                     ],
                 )?;
             }
@@ -719,7 +716,7 @@ impl Store {
 
     pub fn items(&mut self) -> Result<Vec<Item>, StoreError> {
         let rows = self.conn.query(
-            "SELECT code, name, category, unit, unit_weight_kg, unit_volume_m3, cold_chain, un_number, min_shelf_life_days FROM items ORDER BY code",
+            "SELECT code, name, category, unit, unit_weight_kg, unit_volume_m3, cold_chain, un_number, min_shelf_life_days, needs_expiry FROM items ORDER BY code",
             &[],
         )?;
         rows.iter()
@@ -734,6 +731,7 @@ impl Store {
                     cold_chain: r[6].int()? != 0,
                     un_number: r[7].opt_text()?,
                     min_shelf_life_days: u32::try_from(r[8].int()?).unwrap_or(0),
+                    needs_expiry: r[9].int()? != 0,
                 })
             })
             .collect()

@@ -6,7 +6,7 @@ use axum::response::Response;
 use reliefhub_core::LossReason;
 use reliefhub_formats::manifest::ManifestFormat;
 use reliefhub_ops::{
-    DamagedTo, MemorySource, Mode, NewLeg, NewPledge, NewReceipt, NewTransfer, Ops, PledgeLine,
+    parse, DamagedTo, MemorySource, NewLeg, NewPledge, NewReceipt, NewTransfer, Ops, PledgeLine,
     ReceiptLine,
 };
 use serde::{Deserialize, Serialize};
@@ -173,13 +173,6 @@ pub async fn add_pledge(
         Some(text) => problems.date("pledged_on", text),
         None => Some(at.date),
     };
-    if input.lines.is_empty() {
-        problems.push("lines", "[]", "a pledge needs at least one line");
-    }
-    for (i, line) in input.lines.iter().enumerate() {
-        problems.positive(&format!("lines[{i}].quantity"), line.quantity);
-        problems.not_empty(&format!("lines[{i}].item"), &line.item);
-    }
     problems.finish()?;
     let pledge = NewPledge {
         code: input.code,
@@ -221,9 +214,6 @@ pub async fn cancel_pledge(
     Body(input): Body<ReasonInput>,
 ) -> Result<Response, ApiError> {
     user.require(&[Role::Admin, Role::Operator, Role::Donor])?;
-    let mut problems = Problems::default();
-    problems.not_empty("reason", &input.reason);
-    problems.finish()?;
     let at = state.now();
     let done = state
         .pool
@@ -420,13 +410,8 @@ pub async fn add_leg(
 ) -> Result<Response, ApiError> {
     user.require(&STAFF)?;
     let mut problems = Problems::default();
-    let mode = Mode::parse(&input.mode);
-    if mode.is_none() {
-        problems.push("mode", &input.mode, "must be sea, air or road");
-    }
+    let mode = problems.read(parse::mode("mode", &input.mode));
     let arrival = problems.date("expected_arrival", &input.expected_arrival);
-    problems.not_empty("origin", &input.origin);
-    problems.not_empty("carrier", &input.carrier);
     problems.finish()?;
     let (Some(mode), Some(expected_arrival)) = (mode, arrival) else {
         return Err(ApiError::internal("checked fields missing"));
@@ -501,13 +486,6 @@ pub async fn import_manifest(
     Body(input): Body<ManifestInput>,
 ) -> Result<Response, ApiError> {
     user.require(&STAFF)?;
-    if input.lines.is_empty() {
-        return Err(ApiError::validation(vec![crate::Problem::new(
-            "lines",
-            "[]",
-            "a manifest needs at least one line",
-        )]));
-    }
     let bytes = serde_json::to_vec(&input).map_err(ApiError::internal)?;
     let at = state.now();
     let imported = state
@@ -585,38 +563,14 @@ pub async fn receive(
         Some(text) => problems.date("received_on", text),
         None => Some(at.date),
     };
-    problems.not_empty("received_by", &input.received_by);
-    if input.lines.is_empty() && !input.rest_as_manifested {
-        problems.push(
-            "lines",
-            "[]",
-            "name at least one line, or set rest_as_manifested",
-        );
-    }
     let mut lines = Vec::new();
     for (i, l) in input.lines.iter().enumerate() {
-        problems.positive(&format!("lines[{i}].line"), l.line);
-        problems.not_negative(&format!("lines[{i}].counted"), l.counted);
-        problems.not_negative(&format!("lines[{i}].damaged"), l.damaged);
-        if l.damaged > l.counted {
-            problems.push(
-                format!("lines[{i}].damaged"),
-                l.damaged,
-                "must not exceed counted",
-            );
-        }
-        let damaged_to = match l.damaged_to.as_deref() {
-            None | Some("quarantine") => DamagedTo::Quarantine,
-            Some("loss") => DamagedTo::Loss,
-            Some(other) => {
-                problems.push(
-                    format!("lines[{i}].damaged_to"),
-                    other,
-                    "must be quarantine or loss",
-                );
-                DamagedTo::Quarantine
-            }
-        };
+        let damaged_to = problems
+            .read(parse::damaged_to(
+                &format!("lines[{i}].damaged_to"),
+                l.damaged_to.as_deref(),
+            ))
+            .unwrap_or(DamagedTo::Quarantine);
         lines.push(ReceiptLine {
             line_no: l.line,
             counted: l.counted,
@@ -841,6 +795,7 @@ pub async fn stock_expiry(
     let days = query.days.unwrap_or(90);
     if !(0..=3650).contains(&days) {
         return Err(ApiError::validation(vec![crate::Problem::new(
+            reliefhub_ops::Code::OutOfRange,
             "days",
             days,
             "must be 0 to 3650",
@@ -887,14 +842,6 @@ pub struct StockMoveInput {
     pub reason: String,
 }
 
-fn check_move(input: &StockMoveInput) -> Result<(), ApiError> {
-    let mut problems = Problems::default();
-    problems.positive("lot_id", input.lot_id);
-    problems.positive("quantity", input.quantity);
-    problems.not_empty("reason", &input.reason);
-    problems.finish()
-}
-
 /// Moves stock into quarantine at a node (staff).
 #[utoipa::path(post, path = "/api/stock/quarantine", tag = "stock", request_body = StockMoveInput,
     params(("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
@@ -906,7 +853,6 @@ pub async fn quarantine(
     Body(input): Body<StockMoveInput>,
 ) -> Result<Response, ApiError> {
     user.require(&STAFF)?;
-    check_move(&input)?;
     let at = state.now();
     let done = state
         .pool
@@ -935,7 +881,6 @@ pub async fn release(
     Body(input): Body<StockMoveInput>,
 ) -> Result<Response, ApiError> {
     user.require(&STAFF)?;
-    check_move(&input)?;
     let at = state.now();
     let done = state
         .pool
@@ -978,17 +923,7 @@ pub async fn write_off(
 ) -> Result<Response, ApiError> {
     user.require(&STAFF)?;
     let mut problems = Problems::default();
-    problems.positive("lot_id", input.lot_id);
-    problems.positive("quantity", input.quantity);
-    problems.not_empty("reason", &input.reason);
-    let loss = LossReason::parse(&input.loss);
-    if loss.is_none() {
-        problems.push(
-            "loss",
-            &input.loss,
-            "must be damaged, expired, short-landed, stolen, count-adjustment or short-delivered",
-        );
-    }
+    let loss = problems.read(parse::loss_reason("loss", &input.loss));
     problems.finish()?;
     let loss = loss.unwrap_or(LossReason::Damaged);
     let at = state.now();
@@ -1036,16 +971,6 @@ pub async fn count(
     Body(input): Body<CountInput>,
 ) -> Result<Response, ApiError> {
     user.require(&STAFF)?;
-    let mut problems = Problems::default();
-    if input.lines.is_empty() {
-        problems.push("lines", "[]", "count at least one lot");
-    }
-    for (i, l) in input.lines.iter().enumerate() {
-        problems.positive(&format!("lines[{i}].lot_id"), l.lot_id);
-        problems.not_negative(&format!("lines[{i}].counted"), l.counted);
-    }
-    problems.not_empty("reason", &input.reason);
-    problems.finish()?;
     let at = state.now();
     let counts: Vec<(i64, i64)> = input.lines.iter().map(|l| (l.lot_id, l.counted)).collect();
     let done = state
@@ -1150,13 +1075,6 @@ pub async fn add_transfer(
         Some(text) => problems.date("dispatched_on", text),
         None => Some(at.date),
     };
-    if input.lines.is_empty() {
-        problems.push("lines", "[]", "a transfer needs at least one line");
-    }
-    for (i, l) in input.lines.iter().enumerate() {
-        problems.positive(&format!("lines[{i}].lot_id"), l.lot_id);
-        problems.positive(&format!("lines[{i}].quantity"), l.quantity);
-    }
     problems.finish()?;
     let transfer = NewTransfer {
         code: input.code,

@@ -6,9 +6,7 @@ use std::collections::BTreeSet;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use reliefhub_ops::{
-    DeliveryLine, LoadLine, Mode, NewDelivery, NewDeparture, NewRequest, Ops, Service,
-};
+use reliefhub_ops::{parse, DeliveryLine, LoadLine, NewDelivery, NewDeparture, NewRequest, Ops};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -133,8 +131,6 @@ pub async fn add_request(
     }
     let mut problems = Problems::default();
     let needed_by = problems.date("needed_by", &input.needed_by);
-    problems.positive("quantity", input.quantity);
-    problems.not_negative("grace_days", input.grace_days);
     problems.finish()?;
     let request = NewRequest {
         code: input.code,
@@ -400,36 +396,21 @@ pub async fn add_departure(
 ) -> Result<Response, ApiError> {
     user.require(&STAFF)?;
     let mut problems = Problems::default();
-    let mode = Mode::parse(&input.mode);
-    if mode.is_none() {
-        problems.push("mode", &input.mode, "must be sea, air or road");
-    }
-    let service = Service::parse(&input.service);
-    if service.is_none() {
-        problems.push("service", &input.service, "must be scheduled or charter");
-    }
+    let mode = problems.read(parse::mode("mode", &input.mode));
+    let service = problems.read(parse::service("service", &input.service));
     let departs = problems.date("departs", &input.departs);
     let arrives = problems.date("arrives", &input.arrives);
-    problems.finite("payload_kg", input.payload_kg);
-    problems.finite("volume_m3", input.volume_m3);
-    problems.finite("cold_volume_m3", input.cold_volume_m3);
-    problems.finite("fixed_cost_usd", input.fixed_cost_usd);
-    problems.finite("cost_per_kg_usd", input.cost_per_kg_usd);
-    problems.finish()?;
-    let (Some(mode), Some(service), Some(departs_on), Some(arrives_on)) =
-        (mode, service, departs, arrives)
-    else {
-        return Err(ApiError::internal("checked fields missing"));
-    };
+    let at = state.now();
+    let unread: Vec<String> = problems.0.iter().map(|p| p.field.clone()).collect();
     let departure = NewDeparture {
         code: input.code,
         node: input.node,
         destination: input.destination,
-        mode,
-        service,
+        mode: mode.unwrap_or(reliefhub_ops::Mode::Air),
+        service: service.unwrap_or(reliefhub_ops::Service::Scheduled),
         vehicle: input.vehicle,
-        departs_on,
-        arrives_on,
+        departs_on: departs.unwrap_or(at.date),
+        arrives_on: arrives.unwrap_or(at.date),
         payload_kg: input.payload_kg,
         volume_m3: input.volume_m3,
         cold_volume_m3: input.cold_volume_m3,
@@ -437,7 +418,27 @@ pub async fn add_departure(
         fixed_cost_usd: input.fixed_cost_usd,
         cost_per_kg_usd: input.cost_per_kg_usd,
     };
-    let at = state.now();
+    if !unread.is_empty() {
+        // Words and dates that do not read: the operations layer's problems
+        // with the fields that did read come with them, so every problem is
+        // listed at once (those that hang on an unread field are left out).
+        let draft = departure.clone();
+        let checked = state
+            .pool
+            .run(move |ops| Ok(ops.check_departure(&draft, at)?))
+            .await?;
+        let dates_unread = unread.iter().any(|f| f == "departs" || f == "arrives");
+        problems.0.extend(
+            checked
+                .into_iter()
+                .filter(|p| !unread.contains(&p.field))
+                .filter(|p| {
+                    !(dates_unread && p.code == reliefhub_ops::Code::ArrivalBeforeDeparture)
+                })
+                .map(crate::error::Problem::from),
+        );
+        problems.finish()?;
+    }
     let code = departure.code.clone();
     let created = state
         .pool
@@ -479,15 +480,6 @@ pub async fn load(
     Body(input): Body<LoadInput>,
 ) -> Result<Response, ApiError> {
     user.require(&STAFF)?;
-    let mut problems = Problems::default();
-    if input.lines.is_empty() {
-        problems.push("lines", "[]", "load at least one line");
-    }
-    for (i, l) in input.lines.iter().enumerate() {
-        problems.positive(&format!("lines[{i}].lot_id"), l.lot_id);
-        problems.positive(&format!("lines[{i}].quantity"), l.quantity);
-    }
-    problems.finish()?;
     let lines: Vec<LoadLine> = input
         .lines
         .into_iter()
@@ -517,9 +509,6 @@ pub async fn unload(
     Body(input): Body<super::hub::ReasonInput>,
 ) -> Result<Response, ApiError> {
     user.require(&STAFF)?;
-    let mut problems = Problems::default();
-    problems.not_empty("reason", &input.reason);
-    problems.finish()?;
     let at = state.now();
     let done = state
         .pool
@@ -538,11 +527,11 @@ pub async fn depart(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     user.require(&STAFF)?;
-    let on = state.now().date;
+    let at = state.now();
     let result = state
         .pool
         .run(move |ops| {
-            ops.depart(&code, on)?;
+            ops.depart(&code, at)?;
             Ok(StatusJson {
                 code,
                 status: "departed".into(),
@@ -588,15 +577,10 @@ pub async fn deliver(
     user.require(&STAFF)?;
     let at = state.now();
     let mut problems = Problems::default();
-    problems.not_empty("received_by", &input.received_by);
     let received_on = match &input.received_on {
         Some(text) => problems.date("received_on", text),
         None => Some(at.date),
     };
-    for (i, l) in input.lines.iter().enumerate() {
-        problems.positive(&format!("lines[{i}].line"), l.line);
-        problems.not_negative(&format!("lines[{i}].received"), l.received);
-    }
     problems.finish()?;
     let delivery = NewDelivery {
         departure: code,
@@ -715,13 +699,6 @@ pub async fn correct(
     Body(input): Body<CorrectionInput>,
 ) -> Result<Response, ApiError> {
     user.require(&STAFF)?;
-    let mut problems = Problems::default();
-    problems.positive("entry_seq", input.entry_seq);
-    if let Some(q) = input.quantity {
-        problems.positive("quantity", q);
-    }
-    problems.not_empty("reason", &input.reason);
-    problems.finish()?;
     let at = state.now();
     let done = state
         .pool
@@ -936,6 +913,7 @@ pub async fn journey(
         (None, Some(asked)) => asked,
         (None, None) => {
             return Err(ApiError::validation(vec![crate::Problem::new(
+                reliefhub_ops::Code::Required,
                 "donor",
                 "",
                 "name the donor (query parameter `donor`)",

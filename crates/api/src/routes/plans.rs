@@ -152,7 +152,12 @@ pub async fn propose_plan(
     let time_limit_s = input.time_limit_s.unwrap_or(5.0);
     let mut problems = Problems::default();
     if !(0.1..=120.0).contains(&time_limit_s) {
-        problems.push("time_limit_s", time_limit_s, "must be 0.1 to 120 seconds");
+        problems.push(
+            reliefhub_ops::Code::OutOfRange,
+            "time_limit_s",
+            time_limit_s,
+            "must be 0.1 to 120 seconds",
+        );
     }
     problems.finish()?;
     let options = PlanOptions {

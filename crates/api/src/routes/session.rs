@@ -81,10 +81,20 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     let mut problems = Problems::default();
     if request.username.is_empty() || request.username.len() > 64 {
-        problems.push("username", &request.username, "must be 1 to 64 characters");
+        problems.push(
+            reliefhub_ops::Code::TextTooLong,
+            "username",
+            &request.username,
+            "must be 1 to 64 characters",
+        );
     }
     if request.password.is_empty() || request.password.len() > 1024 {
-        problems.push("password", "(hidden)", "must be 1 to 1024 characters");
+        problems.push(
+            reliefhub_ops::Code::TextTooLong,
+            "password",
+            "(hidden)",
+            "must be 1 to 1024 characters",
+        );
     }
     problems.finish()?;
     let forwarded: Vec<&str> = headers
