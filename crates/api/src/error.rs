@@ -212,8 +212,6 @@ fn shown_key(key: &str) -> &str {
         .map_or(key, |(_, own)| own)
 }
 
-}
-
 impl From<OpsError> for ApiError {
     fn from(error: OpsError) -> ApiError {
         let problems: Vec<Problem> = error.problems().into_iter().map(Problem::from).collect();
@@ -264,7 +262,7 @@ impl From<JsonRejection> for ApiError {
                     .and_then(|s| s.split(' ').next())
                     .unwrap_or("body")
                     .to_string();
-                ApiError::validation(vec![Problem::new(Code::BadRow, field, "", text)])
+                ApiError::validation(vec![Problem::new(Code::BadBody, field, "", text)])
             }
             other => ApiError::bad_request(format!(
                 "the body must be a JSON document: {}",
@@ -277,7 +275,7 @@ impl From<JsonRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> ApiError {
         ApiError::validation(vec![Problem::new(
-            Code::BadRow,
+            Code::BadBody,
             "query",
             "",
             rejection.body_text(),
@@ -306,6 +304,7 @@ where
             axum::Json::<serde_json::Value>::from_request(request, state).await?;
         if !value.is_object() {
             return Err(ApiError::validation(vec![Problem::new(
+                Code::BadBody,
                 "body",
                 json_kind(&value),
                 "must be a JSON object",
@@ -324,7 +323,7 @@ where
                 .filter(|_| text.contains("field"))
                 .unwrap_or("body")
                 .to_string();
-            ApiError::validation(vec![Problem::new(field, "", text)])
+            ApiError::validation(vec![Problem::new(Code::BadBody, field, "", text)])
         })
     }
 }
@@ -358,6 +357,7 @@ fn check_text(value: &serde_json::Value, path: &str, problems: &mut Vec<Problem>
         };
         if text.chars().count() > TEXT_LEN_MAX {
             problems.push(Problem::new(
+                Code::TextTooLong,
                 path,
                 shown(),
                 format!("must be at most {TEXT_LEN_MAX} characters"),
@@ -365,6 +365,7 @@ fn check_text(value: &serde_json::Value, path: &str, problems: &mut Vec<Problem>
         }
         if !text.chars().all(allowed_char) {
             problems.push(Problem::new(
+                Code::ControlCharacter,
                 path,
                 shown(),
                 "must not contain control characters (tab and line feed excepted)",

@@ -57,6 +57,8 @@ codes! {
     OutOfRange => "out_of_range": "the value is outside the range the rule allows",
     TextTooLong => "text_too_long": "the text is longer than the field allows",
     NoLines => "no_lines": "a document needs at least one line",
+    BadBody => "bad_body": "the request body is not a JSON object of the expected shape",
+    ControlCharacter => "control_character": "the text holds a control character (tab and line feed excepted)",
     // References to master data.
     UnknownItem => "unknown_item": "the item is not in the catalogue",
     UnknownDonor => "unknown_donor": "the organisation is not a known donor",

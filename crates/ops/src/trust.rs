@@ -583,9 +583,12 @@ impl Ops {
     pub fn consistency(&mut self, from: u64, to: u64) -> Result<ConsistencyProof, OpsError> {
         let size = self.store().log_size()?;
         if from > to || to > size {
-            return Err(OpsError::Refused(vec![format!(
-                "from ({from}) must be at most to ({to}), and to at most the log's size ({size})"
-            )]));
+            return Err(OpsError::refused(
+                crate::Code::OutOfRange,
+                "to",
+                to,
+                format!("from ({from}) must be at most to ({to}), and to at most the log's size ({size})"),
+            ));
         }
         let proof = self.store().log_consistency_proof(from, to)?;
         Ok(ConsistencyProof {
