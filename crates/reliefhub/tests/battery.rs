@@ -935,6 +935,8 @@ fn t6_parsers_never_panic_on_arbitrary_bytes() {
             .collect(),
         donors: [DONOR].iter().map(|s| s.to_string()).collect(),
         default_donor: Some(DONOR.into()),
+        items_needing_expiry: ["HEB-10KG".to_string()].into_iter().collect(),
+        countries: Default::default(),
     };
     let mut executions = 0_u64;
     let started = Instant::now();
