@@ -15,7 +15,8 @@ impl Ops {
     /// scenario may name.
     pub fn whatif_state(&mut self, at: Moment) -> Result<(InstanceDoc, HubFacts), OpsError> {
         let instance = self.plan_instance(at)?;
-        let doc = InstanceDoc::from_value(&instance).map_err(OpsError::refused)?;
+        let doc = InstanceDoc::from_value(&instance)
+            .map_err(|e| OpsError::refused(crate::Code::LedgerRule, "", "", e))?;
         let legs = self.legs()?.into_iter().map(|l| l.leg.code).collect();
         let pledges = self
             .pledges(None)?

@@ -50,10 +50,16 @@ pub async fn run_whatif(
     let time_limit_s = input.time_limit_s.unwrap_or(0.5);
     let mut problems = Problems::default();
     if !(1..=MAX_RUNS).contains(&runs) {
-        problems.push("runs", runs, format!("must be 1 to {MAX_RUNS}"));
+        problems.push(
+            reliefhub_ops::Code::OutOfRange,
+            "runs",
+            runs,
+            format!("must be 1 to {MAX_RUNS}"),
+        );
     }
     if !(time_limit_s.is_finite() && (0.1..=MAX_TIME_LIMIT_S).contains(&time_limit_s)) {
         problems.push(
+            reliefhub_ops::Code::OutOfRange,
             "time_limit_s",
             time_limit_s,
             format!("must be 0.1 to {MAX_TIME_LIMIT_S} seconds"),
@@ -63,7 +69,7 @@ pub async fn run_whatif(
         Ok(s) => Some(s),
         Err(list) => {
             for p in list {
-                problems.push(format!("scenario.{}", p.field), p.value, p.rule);
+                problems.0.push(scenario_problem(p));
             }
             None
         }
@@ -77,10 +83,7 @@ pub async fn run_whatif(
     let found = scenario.check(&doc, &facts);
     if !found.is_empty() {
         return Err(ApiError::validation(
-            found
-                .into_iter()
-                .map(|p| Problem::new(format!("scenario.{}", p.field), p.value, p.rule))
-                .collect(),
+            found.into_iter().map(scenario_problem).collect(),
         ));
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -110,4 +113,15 @@ pub async fn run_whatif(
     .map_err(ApiError::internal)?
     .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "whatif", e.to_string()))?;
     Ok(json(StatusCode::OK, &report))
+}
+
+/// A scenario's problem in the API's shape (the scenario's own codes).
+fn scenario_problem(p: reliefhub_whatif::Problem) -> Problem {
+    Problem {
+        code: p.code.to_string(),
+        field: format!("scenario.{}", p.field),
+        value: p.value,
+        rule: p.rule,
+        params: Default::default(),
+    }
 }
