@@ -440,6 +440,8 @@ pub fn router(state: Shared) -> Router {
         ))
         // Who is signed in, for the operation log of the request's writes.
         .layer(axum::middleware::from_fn(pool::actor_scope))
+        .layer(axum::middleware::from_fn(assets::security_headers))
+        .layer(assets::compression())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -303,8 +303,14 @@ fn build(
             );
             template.to_string()
         }
-        "/api/departures/{code}" | "/api/departures/{code}/pod" => {
-            template.replace("{code}", departure)
+        "/api/departures/{code}"
+        | "/api/departures/{code}/pod"
+        | "/api/departures/{code}/pod.pdf"
+        | "/api/departures/{code}/waybill.pdf"
+        | "/api/departures/{code}/loading-list.pdf" => template.replace("{code}", departure),
+        "/api/legs/{code}/grn.pdf" => template.replace("{code}", &o.legs[side]),
+        "/api/reports/donor-statement/{donor}/statement.pdf" => {
+            format!("/api/reports/donor-statement/{donor}/statement.pdf")
         }
         "/api/departures/{code}/load" => {
             body = Some(json!({"lines": [{"lot_id": 1, "quantity": 1}]}));

@@ -5,6 +5,7 @@ mod backup_cmd;
 mod bench;
 mod ops_cmd;
 mod plan_cmd;
+mod print_cmd;
 mod progress;
 mod serve_cmd;
 mod trust_cmd;
@@ -108,6 +109,8 @@ enum Command {
     Bench(bench::BenchCommand),
     /// Serve the HTTP API and the dashboard.
     Serve(serve_cmd::ServeArgs),
+    /// Print a document as PDF: waybill, loading-list, grn, pod or statement.
+    Print(print_cmd::PrintArgs),
     /// Manage the API's users and tokens.
     #[command(subcommand)]
     User(user_cmd::UserCommand),
@@ -284,6 +287,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Proof(command) => trust_cmd::proof(command, key_file, &cli.db),
         Command::Log(args) => trust_cmd::log(args, &cli.db),
         Command::Serve(args) => serve_cmd::run(args, &cli.db, key_file),
+        Command::Print(args) => print_cmd::run(args, &cli.db),
         Command::User(command) => user_cmd::run(command, &cli.db),
         Command::Whatif(args) => Ok(whatif_cmd::run(args, &cli.db, cli.quiet)),
         Command::Ops(command) => ops_cmd::run(command, &cli.db, cli.quiet, &actor),

@@ -31,6 +31,7 @@ export function saveSession(token, user) {
 export function clearSession() {
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(USER_KEY);
+  refs.clear();
 }
 
 /**
@@ -85,6 +86,8 @@ async function request(method, path, body, key) {
     }
   }
   if (!res.ok) {
+    // Kept for the end-to-end test: a view must not call a route its user may not use.
+    (window.__reliefhubFailed = window.__reliefhubFailed || []).push(`${res.status} ${method} ${path}`);
     if (res.status === 401 && s && path !== "/login") {
       clearSession();
       onUnauthorized();
@@ -125,4 +128,64 @@ export function hubToday() {
       .catch(() => new Date().toISOString().slice(0, 10));
   }
   return hubDate;
+}
+
+// Reference data (items, nodes, destinations, organisations) changes rarely:
+// one request per page load, shared by every view.
+const refs = new Map();
+/** GET `path` once per page load (reference lists). */
+export function ref(path) {
+  if (!refs.has(path)) {
+    refs.set(
+      path,
+      request("GET", path).catch((err) => {
+        refs.delete(path);
+        throw err;
+      })
+    );
+  }
+  return refs.get(path);
+}
+
+/** The query parameters of the current view's address (`#/view?code=X`). */
+export function viewParams() {
+  const q = location.hash.split("?")[1] || "";
+  return new URLSearchParams(q);
+}
+
+/** Adds `days` to a YYYY-MM-DD date. */
+export function addDays(iso, days) {
+  const d = new Date(`${iso}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Whole days from `from` to `to` (YYYY-MM-DD). */
+export function daysBetween(from, to) {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86400000);
+}
+
+/** Fetches a signed-in file (a printed document) and saves it under `filename`. */
+export async function download(path, filename) {
+  const s = session();
+  const res = await fetch(`/api${path}`, { headers: s ? { Authorization: `Bearer ${s.token}` } : {} });
+  if (!res.ok) {
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+    throw new ApiError(res.status, data);
+  }
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  return blob;
 }

@@ -10,7 +10,7 @@ let strings = {};
 let current = "en";
 
 async function load(lang) {
-  const res = await fetch(`assets/i18n/${lang}.json`);
+  const res = await fetch(new URL(`../i18n/${lang}.json`, import.meta.url));
   if (!res.ok) throw new Error(`no strings for ${lang}`);
   return res.json();
 }

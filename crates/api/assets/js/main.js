@@ -12,24 +12,40 @@ import { renderPlan } from "./views/plan.js";
 import { renderJourney } from "./views/journey.js";
 import { renderLog } from "./views/log.js";
 import { renderWhatIf } from "./views/whatif.js";
+import { renderToday } from "./views/today.js";
+import { renderLegs } from "./views/legs.js";
+import { renderTransfers } from "./views/transfers.js";
+import { renderDepartures } from "./views/departures.js";
+import { renderPledges } from "./views/pledges.js";
+import { renderDocuments } from "./views/documents.js";
+import { renderAdmin } from "./views/admin.js";
 
 // Script errors are kept for the end-to-end test (and for anyone opening the console).
 window.__reliefhubErrors = window.__reliefhubErrors || [];
 window.addEventListener("error", (e) => window.__reliefhubErrors.push(String(e.message || e)));
 window.addEventListener("unhandledrejection", (e) => window.__reliefhubErrors.push(String(e.reason?.message || e.reason)));
+// A policy violation (a blocked script, style or request) is an error too.
+document.addEventListener("securitypolicyviolation", (e) => window.__reliefhubErrors.push(`CSP ${e.violatedDirective}: ${e.blockedURI}`));
 
 const HUB = ["admin", "operator", "auditor"];
 
 // Views, in navigation order, with the roles that see them.
 const VIEWS = [
+  { id: "today", label: "nav.today", roles: HUB, render: renderToday },
   { id: "journey", label: "nav.journey", roles: ["donor"], render: renderJourney },
   { id: "stock", label: "nav.stock", roles: [...HUB, "donor"], render: renderStock },
   { id: "pipeline", label: "nav.pipeline", roles: [...HUB, "donor"], render: renderPipeline },
+  { id: "legs", label: "nav.legs", roles: [...HUB, "donor"], render: renderLegs },
+  { id: "transfers", label: "nav.transfers", roles: HUB, render: renderTransfers },
   { id: "requests", label: "nav.requests", roles: [...HUB, "recipient"], render: renderRequests },
-  { id: "map", label: "nav.map", roles: [...HUB, "donor", "recipient"], render: renderMap },
   { id: "plan", label: "nav.plan", roles: HUB, render: renderPlan },
   { id: "log", label: "nav.log", roles: [...HUB, "donor", "recipient"], render: renderLog },
   { id: "whatif", label: "nav.whatif", roles: ["admin", "operator"], render: renderWhatIf },
+  { id: "departures", label: "nav.departures", roles: [...HUB, "donor", "recipient"], render: renderDepartures },
+  { id: "pledges", label: "nav.pledges", roles: [...HUB, "donor"], render: renderPledges },
+  { id: "documents", label: "nav.documents", roles: [...HUB, "donor", "recipient"], render: renderDocuments },
+  { id: "map", label: "nav.map", roles: [...HUB, "donor", "recipient"], render: renderMap },
+  { id: "admin", label: "nav.admin", roles: ["admin", "operator"], render: renderAdmin },
 ];
 
 const HOME = { donor: "journey", recipient: "requests" };

@@ -1,6 +1,7 @@
 //! The route table. Every route is registered through utoipa-axum, so the
 //! OpenAPI document lists exactly the routes the router serves.
 
+mod documents;
 mod hub;
 mod log;
 mod outbound;
@@ -72,6 +73,11 @@ pub fn api_router() -> OpenApiRouter<Shared> {
         .routes(routes!(log::donor_proof))
         .routes(routes!(log::list))
         .routes(routes!(whatif::run_whatif))
+        .routes(routes!(documents::waybill))
+        .routes(routes!(documents::loading_list))
+        .routes(routes!(documents::pod))
+        .routes(routes!(documents::grn))
+        .routes(routes!(documents::statement))
 }
 
 pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {

@@ -1,7 +1,7 @@
 // A donor's view: their statement (pledged -> delivered) and each lot's
 // journey: pledge -> leg -> receipt -> stock -> departure -> delivery.
 
-import { api, tableRows } from "../api.js";
+import { api, ref, tableRows } from "../api.js";
 import { t, num } from "../i18n.js";
 import { el, dataTable, kpi, loading, errorBox, statusBadge } from "../ui.js";
 
@@ -52,6 +52,10 @@ function journeyItem(lot, pledgesByItem, allPledges, destName) {
   STAGES.forEach((id, i) => {
     if (stages[id].reached) last = i;
   });
+  // A lot wholly delivered has no current stage: its journey is over.
+  const shipments = lot.shipments || [];
+  const finished =
+    last === STAGES.length - 1 && !(Number(lot.in_stock) > 0) && shipments.every((s) => s.delivered !== null && s.delivered !== undefined);
   const title = [lot.item, `${t("col.lot")} ${lot.lot_id}`, lot.batch, lot.expiry ? `${t("col.expiry")} ${lot.expiry}` : null]
     .filter(Boolean)
     .join(" · ");
@@ -64,7 +68,7 @@ function journeyItem(lot, pledgesByItem, allPledges, destName) {
       { "aria-label": t("journey.steps_label") },
       STAGES.map((id, i) => {
         const stage = stages[id];
-        const state = stage.reached ? (i === last ? "current" : "done") : "todo";
+        const state = stage.reached ? (i === last && !finished ? "current" : "done") : "todo";
         return el(
           `li.${state}`,
           { "data-stage": id, "data-state": state },
@@ -80,10 +84,11 @@ function journeyItem(lot, pledgesByItem, allPledges, destName) {
 export async function renderJourney(root, ctx) {
   const org = ctx.user.organisation;
   root.append(el("h1", t("journey.title")), el("p.lead", t("journey.lead", { donor: org || "" })), loading());
-  const [journey, statement, destinations] = await Promise.all([
+  const [journey, statement, destinations, pledgeList] = await Promise.all([
     api.get("/donor/journey"),
     org ? api.get(`/reports/donor-statement/${encodeURIComponent(org)}`).catch((e) => e) : Promise.resolve(null),
-    api.get("/destinations").catch(() => []),
+    ref("/destinations").catch(() => []),
+    api.get("/pledges").catch(() => []),
   ]);
   const names = new Map(destinations.map((d) => [d.locode, d.name]));
   const destName = (code) => names.get(code) || code;
@@ -129,6 +134,12 @@ export async function renderJourney(root, ctx) {
               { key: "item", label: t("col.item"), render: (d) => el("code", d.item) },
               { key: "shipped", label: t("journey.shipped"), num: 0 },
               { key: "delivered", label: t("journey.delivered"), num: 0 },
+              {
+                key: "in_transit",
+                label: t("col.in_transit"),
+                num: 0,
+                render: (d) => num(Math.max(0, (Number(d.shipped) || 0) - (Number(d.delivered) || 0) - (Number(d.short_delivered) || 0))),
+              },
               { key: "short_delivered", label: t("journey.short_delivered"), num: 0 },
             ],
             destinationsRows,
@@ -140,7 +151,9 @@ export async function renderJourney(root, ctx) {
   }
 
   const lots = (Array.isArray(journey) ? journey : journey?.lots) || [];
-  const pledges = journey?.pledges || [];
+  // The pledges with their lines (GET /api/pledges), so each lot names the pledges of its item only.
+  const lined = new Map((pledgeList || []).map((p) => [p.code, p]));
+  const pledges = (journey?.pledges || []).map((p) => ({ ...p, lines: lined.get(p.code)?.lines, status: lined.get(p.code)?.status }));
   let pledgesByItem = null;
   if (pledges.some((p) => Array.isArray(p.lines))) {
     pledgesByItem = new Map();
@@ -173,7 +186,11 @@ export async function renderJourney(root, ctx) {
               num: 0,
               render: (p) => num(p.outstanding ?? (p.lines || []).reduce((s, l) => s + (Number(l.outstanding) || 0), 0)),
             },
-            { key: "status", label: t("col.status"), render: (p) => (p.cancelled_on ? statusBadge("cancelled") : "") },
+            {
+              key: "status",
+              label: t("col.status"),
+              render: (p) => statusBadge(p.cancelled_on ? "cancelled" : p.status || (Number(p.outstanding) > 0 ? "open" : "fulfilled")),
+            },
           ],
           pledges,
           { testid: "donor-pledges" }

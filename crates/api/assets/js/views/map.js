@@ -1,9 +1,9 @@
 // The map of flows: donors -> hub (Tartus port, Hmeimim airfield) -> African
 // destinations, drawn with d3-geo over the world-atlas 110m countries.
 
-import { api } from "../api.js";
+import { api, ref } from "../api.js";
 import { t, num } from "../i18n.js";
-import { el, svg, dataTable, loading } from "../ui.js";
+import { el, svg, dataTable, loading, loadVendor, vendorUrl } from "../ui.js";
 import { NUMERIC } from "../countries.js";
 
 // Where a donor country's flows start: its main port or capital (lon, lat).
@@ -21,7 +21,7 @@ const EXTENT = { type: "MultiPoint", coordinates: [[-18, -12], [60, -12], [60, 4
 let atlas = null;
 async function loadAtlas() {
   if (!atlas) {
-    const res = await fetch("assets/vendor/world-atlas/countries-110m.json");
+    const res = await fetch(vendorUrl("world-atlas/countries-110m.json"));
     if (!res.ok) throw new Error("world atlas missing");
     atlas = await res.json();
   }
@@ -44,13 +44,14 @@ export async function renderMap(root, ctx) {
   root.append(el("h1", t("map.title")), el("p.lead", t(lead)), loading());
   const [flows, destinations, nodes, world] = await Promise.all([
     api.get("/flows"),
-    api.get("/destinations"),
-    api.get("/nodes"),
+    ref("/destinations"),
+    ref("/nodes"),
     loadAtlas(),
+    loadVendor("d3-array/d3-array.min.js", "d3-geo/d3-geo.min.js", "topojson-client/topojson-client.min.js"),
   ]);
   let organisations = [];
   try {
-    organisations = await api.get("/organisations");
+    organisations = await ref("/organisations");
   } catch {
     // Names are a nicety; codes are shown without them.
   }

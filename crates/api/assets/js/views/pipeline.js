@@ -2,7 +2,7 @@
 
 import { api, tableRows, hubToday } from "../api.js";
 import { t, num } from "../i18n.js";
-import { el, dataTable, kpi, loading, statusBadge } from "../ui.js";
+import { el, dataTable, kpi, loading, statusBadge, loadVendor } from "../ui.js";
 
 const DAY_S = 86400;
 
@@ -65,10 +65,9 @@ function drawChart(holder, data) {
 export async function renderPipeline(root, ctx) {
   root.append(el("h1", t("pipeline.title")), el("p.lead", t("pipeline.lead")), loading());
   let legs;
-  try {
+  if (ctx.user.role !== "donor") {
     legs = tableRows(await api.get("/reports/inbound-pipeline"));
-  } catch (err) {
-    if (err.status !== 403) throw err;
+  } else {
     // Donors may only list their legs: GET /api/legs has the same facts.
     legs = (await api.get("/legs")).map((l) => ({
       leg: l.code, mode: l.mode, origin: l.origin, node: l.node, carrier: l.carrier, vehicle: l.reference,
@@ -97,7 +96,10 @@ export async function renderPipeline(root, ctx) {
   const chart = el("div.chart", { "data-testid": "pipeline-chart", role: "img", "aria-label": t("pipeline.chart_title") });
   root.append(kpis, el("div.card", chart));
   const data = series(legs);
-  if (data) requestAnimationFrame(() => drawChart(chart, data));
+  if (data) {
+    await loadVendor("uplot/uPlot.min.css", "uplot/uPlot.iife.min.js").catch(() => {});
+    if (ctx.isCurrent()) requestAnimationFrame(() => drawChart(chart, data));
+  }
   else chart.append(el("p.empty", t("app.empty")));
 
   root.append(

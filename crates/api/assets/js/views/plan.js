@@ -1,9 +1,9 @@
 // The current dispatch plan: departures with their load, unmet requests with
 // the reason, and the "Build plan" / "Accept plan" actions.
 
-import { api, newKey } from "../api.js";
+import { api, newKey, ref } from "../api.js";
 import { t, num } from "../i18n.js";
-import { el, dataTable, kpi, loading, errorBox, statusBadge, bar, toast } from "../ui.js";
+import { el, dataTable, kpi, loading, errorBox, statusBadge, bar, toast, ltr } from "../ui.js";
 
 const CAN_PLAN = new Set(["admin", "operator"]);
 
@@ -24,7 +24,58 @@ function loadPct(d) {
   return d.payload_kg ? (100 * (Number(d.load_kg) || 0)) / Number(d.payload_kg) : 0;
 }
 
-function planView(plan, destName) {
+// The planner explains an unmet request in English sentences of a few fixed
+// shapes; each shape is a string of its own here, filled from the sentence,
+// so the reason reads in the user's language. A sentence of an unknown shape
+// is shown as it came.
+const REASONS = [
+  [/^no departure to (\S+) is scheduled$/, "reason.no_departure", ["destination"]],
+  [/^no departure to (\S+) arrives by (\S+) \(needed by (\S+) \+ (\d+) grace days\); the first arrives (\S+)$/, "reason.too_late", ["destination", "latest", "needed_by", "grace", "first"]],
+  [/^no departure to (\S+) arriving by (\S+) accepts dangerous goods \((\S+)\)$/, "reason.no_dangerous_goods", ["destination", "latest", "item"]],
+  [/^no departure to (\S+) arriving by (\S+) has cold-chain space$/, "reason.no_cold_chain", ["destination", "latest"]],
+  [/^freight on the departures to (\S+) costs more than the aid value of (\S+) per unit$/, "reason.freight_cost", ["destination", "value"]],
+  [/^not met by the best plan found in the time allowed; departures to (\S+) can take (\S+) and stock was not analysed further$/, "reason.not_analysed", ["destination", "item"]],
+  [/^no stock of (\S+) at the hub$/, "reason.no_stock", ["item"]],
+  [/^no stock of (\S+) at the hub or arriving in time for a departure to (\S+) \(last one leaves (\S+)\)$/, "reason.no_stock_in_time", ["item", "destination", "last"]],
+  [/^stock of (\S+) exists but is earmarked for (.+)$/, "reason.earmarked", ["item", "countries"]],
+  [/^all eligible lots of (\S+) expire before the arrival \+ (\d+) days minimum shelf life$/, "reason.expires", ["item", "days"]],
+  [/^the eligible stock of (\S+) \((\d+) units\) is used up$/, "reason.used_up", ["item", "units"]],
+  [/^the eligible stock of (\S+) \((\d+) units\) is allocated to requests of more value per kg \((.+)\)$/, "reason.allocated_elsewhere", ["item", "units", "requests"]],
+  [/^cold volume on the departures to (\S+) \((.+)\) is full$/, "reason.cold_full", ["destination", "departures"]],
+  [/^capacity on departures (.+) is used by higher-value cargo$/, "reason.capacity", ["departures"]],
+  [/^charter (.+) not worth its fixed cost for this cargo$/, "reason.charter", ["departures"]],
+  [/^the remaining (\d+) units are less than one pack \((\d+)\) of the eligible stock of (\S+)$/, "reason.less_than_pack", ["units", "pack", "item"]],
+  [/^sending the rest would need charter (.+), not worth its fixed cost for this cargo$/, "reason.rest_charter", ["departures"]],
+  [/^the remaining eligible stock of (\S+) \((\d+) units\) fits only departures already used by more valuable cargo$/, "reason.fits_only_used", ["item", "units"]],
+];
+
+/** A planner reason in the user's language (each "; " part on its own). */
+export function reasonText(reason) {
+  const code = `reason.${reason}`;
+  if (t(code) !== code) return t(code);
+  return String(reason ?? "")
+    .split("; ")
+    .map((part) => {
+      for (const [re, key, names] of REASONS) {
+        const m = re.exec(part);
+        if (m) return t(key, Object.fromEntries(names.map((n, i) => [n, m[i + 1]])));
+      }
+      return part;
+    })
+    .join("; ");
+}
+
+/** What a departure would cost with its load: fixed cost plus cost per kg. */
+function departureCost(d, byCode) {
+  const dep = byCode.get(d.code);
+  const perKg = dep ? Number(dep.cost_per_kg_usd) || 0 : 0;
+  const fixed = Number(d.fixed_cost ?? dep?.fixed_cost_usd) || 0;
+  return { fixed, perKg, total: d.used === false ? 0 : fixed + perKg * (Number(d.load_kg) || 0) };
+}
+
+function planView(plan, destName, departures = [], requests = []) {
+  const byCode = new Map(departures.map((d) => [d.code, d]));
+  const requestsByCode = new Map(requests.map((r) => [r.code, r]));
   const box = el("div", { "data-testid": "plan", "data-plan-id": plan.id });
   const used = (plan.departures || []).filter((d) => d.used !== false);
   const unmet = plan.unmet || [];
@@ -36,9 +87,9 @@ function planView(plan, destName) {
     el(
       "div.kpis",
       kpi(t("plan.status"), el("span", { "data-testid": "plan-status", "data-status": plan.status }, statusBadge(plan.status))),
-      kpi(t("plan.objective"), num(plan.objective, 0)),
-      kpi(t("plan.upper_bound"), num(plan.upper_bound, 0)),
-      kpi(t("plan.gap"), gap === null ? "—" : pct(gap)),
+      kpi(t("plan.value_delivered"), num(plan.objective, 0), null, "plan-value", t("plan.value_help")),
+      kpi(t("plan.cost"), `${num(used.reduce((s, d) => s + departureCost(d, byCode).total, 0), 0)} USD`, null, "plan-cost"),
+      kpi(t("plan.best_possible"), gap === null ? "—" : t("plan.within", { pct: pct(gap) }), null, "plan-gap", plan.upper_bound ? t("plan.best_value", { value: num(plan.upper_bound, 0) }) : null),
       kpi(t("plan.departures_used"), `${num(used.length)} / ${num((plan.departures || []).length)}`),
       kpi(t("plan.unmet"), num(unmet.length), unmet.length ? "warn" : null, "plan-unmet-count")
     )
@@ -79,6 +130,17 @@ function planView(plan, destName) {
             render: (d) => (Number(d.cold_volume_m3) ? `${num(d.load_cold_m3, 1)} / ${num(d.cold_volume_m3, 1)}` : "—"),
           },
           { key: "allocations", label: t("plan.lines"), render: (d) => num((d.allocations || []).length) },
+          {
+            key: "cost",
+            label: t("plan.cost_usd"),
+            render: (d) => {
+              const c = departureCost(d, byCode);
+              // An unused charter shows what it would cost and carry.
+              return d.used === false
+                ? t("plan.would_cost", { fixed: num(c.fixed, 0), per_kg: num(c.perKg, 2), payload: num(d.payload_kg, 0) })
+                : num(c.total, 0);
+            },
+          },
           { key: "used", label: t("plan.used"), render: (d) => (d.used === false ? statusBadge("unused") : statusBadge("planned")) },
         ],
         plan.departures || [],
@@ -96,7 +158,9 @@ function planView(plan, destName) {
           { key: "destination", label: t("col.destination"), render: (u) => destName(u.destination) },
           { key: "item", label: t("col.item"), render: (u) => el("code", u.item) },
           { key: "quantity", label: t("col.quantity"), num: 0 },
-          { key: "reason", label: t("plan.reason"), render: (u) => t(`reason.${u.reason}`) === `reason.${u.reason}` ? u.reason : t(`reason.${u.reason}`) },
+          { key: "priority", label: t("col.priority"), render: (u) => requestsByCode.get(u.request)?.priority ?? "" },
+          { key: "needed_by", label: t("col.needed_by"), render: (u) => ltr(requestsByCode.get(u.request)?.needed_by) },
+          { key: "reason", label: t("plan.reason"), render: (u) => reasonText(u.reason) },
         ],
         unmet,
         { testid: "plan-unmet", rowTestid: "plan-unmet-row", empty: t("plan.all_met"), tall: true }
@@ -125,7 +189,7 @@ export async function renderPlan(root, ctx) {
   );
   root.append(toolbar, message, body);
 
-  const destinations = await api.get("/destinations").catch(() => []);
+  const [destinations, departures, requests] = await Promise.all([ref("/destinations").catch(() => []), api.get("/departures").catch(() => []), api.get("/requests").catch(() => [])]);
   const names = new Map(destinations.map((d) => [d.locode, d.name]));
   const destName = (code) => (names.get(code) ? `${names.get(code)} (${code})` : code || "");
 
@@ -135,7 +199,7 @@ export async function renderPlan(root, ctx) {
     accept.disabled = true;
     current = await api.get(`/plans/${encodeURIComponent(id)}`);
     if (!ctx.isCurrent()) return;
-    body.replaceChildren(planView(current, destName));
+    body.replaceChildren(planView(current, destName, departures, requests));
     accept.disabled = current.status !== "proposed";
   };
   const list = async (selectId) => {

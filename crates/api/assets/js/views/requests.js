@@ -1,8 +1,10 @@
 // Requests and their fulfilment, per destination.
 
-import { api, tableRows } from "../api.js";
+import { api, ref, tableRows, hubToday, addDays } from "../api.js";
 import { t, num } from "../i18n.js";
-import { el, dataTable, kpi, loading, statusBadge, bar } from "../ui.js";
+import { el, dataTable, kpi, loading, statusBadge, bar, form, formCard, options, ltr, errorBox, badge } from "../ui.js";
+
+const CAN_FILE = new Set(["admin", "operator", "recipient"]);
 
 export async function renderRequests(root, ctx) {
   const country = ctx.user.role === "recipient" ? ctx.user.country : null;
@@ -11,8 +13,30 @@ export async function renderRequests(root, ctx) {
     el("p.lead", t("requests.lead")),
     loading()
   );
-  const [table, destinations] = await Promise.all([api.get("/reports/fulfilment"), api.get("/destinations")]);
+  const [table, destinations, items, today] = await Promise.all([api.get("/reports/fulfilment"), ref("/destinations"), ref("/items"), hubToday()]);
   if (!ctx.isCurrent()) return;
+  if (CAN_FILE.has(ctx.user.role)) {
+    const mine = destinations.filter((d) => !country || d.country === country);
+    const f = form({
+      id: "request-form",
+      submit: t("requests.file"),
+      fields: [
+        { name: "code", label: t("col.request"), required: true, ltr: true },
+        { name: "destination", label: t("col.destination"), type: "select", options: options(mine, (d) => d.locode, (d) => `${d.name} (${d.locode})`) },
+        { name: "item", label: t("col.item"), type: "select", options: options(items, (i) => i.code, (i) => `${i.name} (${i.code})`) },
+        { name: "quantity", label: t("col.quantity"), type: "number", min: 1, step: 1 },
+        { name: "priority", label: t("col.priority"), type: "select", options: [1, 2, 3, 4, 5].map((p) => [String(p), t(`priority.${p}`)]), value: "2" },
+        { name: "needed_by", label: t("col.needed_by"), type: "date", value: addDays(today, 14) },
+        { name: "grace_days", label: t("requests.grace_days"), type: "number", min: 0, step: 1, value: 0 },
+      ],
+      onSubmit: async (v, node) => {
+        await api.post("/requests", { ...v, quantity: v.quantity ?? 0, priority: Number(v.priority), grace_days: v.grace_days ?? 0 }, node.key);
+        ctx.rerender();
+        return false;
+      },
+    });
+    root.append(formCard(t("requests.file"), f));
+  }
   root.querySelector(".loading")?.remove();
   const rows = tableRows(table);
   const names = new Map(destinations.map((d) => [d.locode, d]));
@@ -75,7 +99,8 @@ export async function renderRequests(root, ctx) {
             key: "bar",
             label: t("requests.fulfilment"),
             render: (g) => {
-              const onWay = Math.max(0, g.loaded - g.delivered);
+              // "loaded" counts what is on departures not yet delivered: all of it is on the way.
+              const onWay = Math.max(0, g.loaded);
               const pct = g.requested ? (100 * g.delivered) / g.requested : 0;
               return el(
                 "div",
@@ -109,15 +134,43 @@ export async function renderRequests(root, ctx) {
           { key: "request", label: t("col.request"), render: (r) => el("code", r.request) },
           { key: "item", label: t("col.item"), render: (r) => el("code", r.item) },
           { key: "priority", label: t("col.priority"), num: 0 },
-          { key: "needed_by", label: t("col.needed_by") },
+          {
+            key: "needed_by",
+            label: t("col.needed_by"),
+            render: (r) => el("span", ltr(r.needed_by), r.status !== "cancelled" && Number(r.outstanding) > 0 && r.needed_by < today ? [" ", badge("bad", t("requests.overdue"))] : null),
+          },
           { key: "requested", label: t("col.requested"), num: 0 },
           { key: "loaded", label: t("col.loaded"), num: 0 },
           { key: "delivered", label: t("col.delivered"), num: 0 },
           { key: "outstanding", label: t("col.outstanding"), num: 0 },
-          { key: "status", label: t("col.status"), render: (r) => statusBadge(r.status) },
+          {
+            key: "status",
+            label: t("col.status"),
+            render: (r) => {
+              const cancellable = CAN_FILE.has(ctx.user.role) && (r.status === "open" || r.status === "planned") && !(Number(r.delivered) > 0);
+              if (!cancellable) return statusBadge(r.status);
+              const b = el("button.btn.btn-quiet", { type: "button", "data-testid": "request-cancel", "data-code": r.request }, t("requests.cancel"));
+              b.addEventListener("click", async () => {
+                // A second click confirms (no modal dialog, which a phone may hide).
+                if (!b.dataset.armed) {
+                  b.dataset.armed = "true";
+                  b.textContent = t("requests.cancel_confirm", { code: r.request });
+                  return;
+                }
+                b.disabled = true;
+                try {
+                  await api.post(`/requests/${encodeURIComponent(r.request)}/cancel`, {});
+                  ctx.rerender();
+                } catch (err) {
+                  b.replaceWith(errorBox(err));
+                }
+              });
+              return el("span", statusBadge(r.status), " ", b);
+            },
+          },
         ],
         rows,
-        { tall: true, testid: "requests-table" }
+        { testid: "requests-table", rowTestid: "request-row", cards: true }
       )
     )
   );

@@ -1,8 +1,8 @@
 // Stock by node and item, with expiry warnings.
 
-import { api, tableRows } from "../api.js";
+import { api, ref, tableRows } from "../api.js";
 import { t, num } from "../i18n.js";
-import { el, dataTable, kpi, loading, errorBox, statusBadge } from "../ui.js";
+import { el, dataTable, kpi, loading, errorBox, statusBadge, form, formCard, options, ltr } from "../ui.js";
 
 const WARN_DAYS = 90;
 
@@ -36,17 +36,19 @@ function positionFromLots(lots, items) {
 
 export async function renderStock(root, ctx) {
   root.append(el("h1", t("stock.title")), el("p.lead", t(ctx.user.role === "donor" ? "stock.lead_donor" : "stock.lead")), loading());
-  const [itemsList, nodesList] = await Promise.all([api.get("/items"), api.get("/nodes")]);
+  const [itemsList, nodesList] = await Promise.all([ref("/items"), ref("/nodes")]);
   const items = new Map(itemsList.map((i) => [i.code, i]));
   const nodes = new Map(nodesList.map((n) => [n.code, n]));
+  const hub = ctx.user.role !== "donor";
+  const staff = ctx.user.role === "admin" || ctx.user.role === "operator";
 
-  let rows;
-  try {
-    rows = tableRows(await api.get("/stock/position"));
-  } catch (err) {
-    if (err.status !== 403 && err.status !== 404) throw err;
-    rows = positionFromLots(await api.get("/stock"), items);
-  }
+  // A donor may read only their own lots (GET /api/stock); the hub reads the position.
+  const [lots, transfers, departures] = await Promise.all([
+    hub ? [] : api.get("/stock"),
+    hub ? api.get("/transfers") : [],
+    hub ? api.get("/departures") : [],
+  ]);
+  const rows = hub ? tableRows(await api.get("/stock/position")) : positionFromLots(lots, items);
   let alerts = [];
   let alertsError = null;
   try {
@@ -67,11 +69,21 @@ export async function renderStock(root, ctx) {
 
   // Key figures per node.
   const kpis = el("div.kpis", { "data-testid": "stock-kpis" });
+  // Items come in different units (kits, cartons, litres): a node's figure is its weight, not a sum of units.
   for (const [code, node] of nodes) {
     const mine = rows.filter((r) => r.node === code);
-    const units = mine.reduce((s, r) => s + (Number(r.available) || 0), 0);
     const kg = mine.reduce((s, r) => s + (Number(r.weight_kg) || 0), 0);
-    kpis.append(kpi(node.name || code, num(units), null, `kpi-node-${code}`, `${t("unit.units")} · ${num(kg / 1000, 1)} t`));
+    const lotsHere = mine.reduce((s, r) => s + (Number(r.lots) || 0), 0);
+    kpis.append(kpi(node.name || code, `${num(kg / 1000, 1)} t`, null, `kpi-node-${code}`, t("stock.lots_items", { lots: num(lotsHere), items: num(mine.length) })));
+  }
+  if (hub) {
+    // Stock between the sites, and stock loaded on departures that have not left, is still the hub's.
+    const moving = transfers.filter((x) => !x.arrived_on);
+    const onBoard = departures.filter((d) => d.status === "open" || d.status === "loaded");
+    kpis.append(
+      kpi(t("stock.between_sites"), num(moving.length), moving.length ? "warn" : null, "kpi-between-sites", t("stock.units_in", { units: num(moving.reduce((s, x) => s + (x.lines || []).reduce((a, l) => a + l.quantity, 0), 0)) })),
+      kpi(t("stock.loaded_waiting"), `${num(onBoard.reduce((s, d) => s + (Number(d.loaded_kg) || 0), 0) / 1000, 1)} t`, null, "kpi-loaded-waiting", t("stock.on_departures", { n: num(onBoard.filter((d) => d.loaded_units > 0).length) }))
+    );
   }
   const expired = alerts.filter((a) => a.state === "expired");
   const expiring = alerts.filter((a) => a.state !== "expired");
@@ -119,7 +131,7 @@ export async function renderStock(root, ctx) {
       label: t("col.first_expiry"),
       render: (r) => {
         const s = expiryState(r);
-        return el("span", r.first_expiry || "—", s ? [" ", statusBadge(s)] : null);
+        return el("span", ltr(r.first_expiry), s ? [" ", statusBadge(s)] : null);
       },
     },
   ];
@@ -136,7 +148,6 @@ export async function renderStock(root, ctx) {
         caption: t("stock.table_caption", { shown: shown.length, total: rows.length }),
         testid: "stock-table",
         rowTestid: "stock-row",
-        tall: true,
         rowClass: (r) => {
           const s = expiryState(r);
           return s ? `row-${s}` : null;
@@ -153,7 +164,7 @@ export async function renderStock(root, ctx) {
   alertList.append(
     dataTable(
       [
-        { key: "expiry", label: t("col.expiry") },
+        { key: "expiry", label: t("col.expiry"), render: (a) => ltr(a.expiry) },
         { key: "state", label: t("col.state"), render: (a) => statusBadge(a.state) },
         { key: "node", label: t("col.node"), render: (a) => nodes.get(a.node)?.name || a.node },
         { key: "item", label: t("col.item"), render: (a) => el("code", a.item) },
@@ -179,5 +190,71 @@ export async function renderStock(root, ctx) {
     ),
     alertList
   );
+  if (staff) {
+    // The lots are read when the form is opened (a long list the page does not need otherwise).
+    const f = stockForm(nodesList, ctx);
+    const card = formCard(t("stockop.title"), f);
+    card.addEventListener("toggle", () => {
+      if (card.open && !f.dataset.loaded) {
+        f.dataset.loaded = "loading";
+        api
+          .get("/stock")
+          .then((all) => {
+            f.input("lot_id").replaceChildren(...options(all, (l) => l.lot_id, (l) => `#${l.lot_id} · ${l.node} · ${l.item} · ${l.batch} · ${num(l.quantity)} · ${t(`status.${l.state}`)}`).map(([v, label]) => el("option", { value: v }, label)));
+            f.dataset.loaded = "true";
+          })
+          .catch((err) => {
+            delete f.dataset.loaded;
+            f.showError(err);
+          });
+      }
+    });
+    root.append(card);
+  }
   draw();
+}
+
+// Quarantine, release, write-off and count: one form, the operation chosen first.
+const OPERATIONS = ["quarantine", "release", "write-off", "count"];
+const LOSSES = ["damaged", "expired", "short-landed", "stolen", "count-adjustment", "short-delivered"];
+
+function stockForm(nodesList, ctx) {
+  const f = form({
+    id: "stock-form",
+    submit: t("stockop.submit"),
+    fields: [
+      { name: "operation", label: t("stockop.operation"), type: "select", options: OPERATIONS.map((o) => [o, t(`stockop.${o}`)]) },
+      { name: "node", label: t("col.node"), type: "select", options: nodesList.map((n) => [n.code, n.name || n.code]) },
+      {
+        name: "lot_id",
+        label: t("col.lot"),
+        type: "select",
+        options: [["", t("app.loading")]],
+      },
+      { name: "quantity", label: t("stockop.quantity"), type: "number", min: 0, step: 1 },
+      { name: "loss", label: t("stockop.loss"), type: "select", options: LOSSES.map((l) => [l, t(`loss.${l}`)]) },
+      { name: "from_quarantine", label: t("stockop.from_quarantine"), type: "checkbox" },
+      { name: "reason", label: t("form.reason"), required: true },
+    ],
+    onSubmit: async (v, node) => {
+      const lot = Number(v.lot_id) || 0;
+      const quantity = v.quantity ?? 0;
+      let body = { node: v.node, lot_id: lot, quantity, reason: v.reason };
+      if (v.operation === "write-off") body = { ...body, loss: v.loss, from_quarantine: v.from_quarantine };
+      if (v.operation === "count") body = { node: v.node, lines: [{ lot_id: lot, counted: quantity }], reason: v.reason };
+      const r = await api.post(`/stock/${v.operation}`, body, node.key);
+      ctx.rerender();
+      return t("stockop.done", { reference: r.reference });
+    },
+  });
+  // Only the fields of the chosen operation are shown.
+  const op = f.input("operation");
+  const sync = () => {
+    f.input("loss").closest(".field").hidden = op.value !== "write-off";
+    f.input("from_quarantine").closest(".field").hidden = op.value !== "write-off";
+    f.input("quantity").previousElementSibling.textContent = t(op.value === "count" ? "stockop.counted" : "stockop.quantity");
+  };
+  op.addEventListener("change", sync);
+  sync();
+  return f;
 }
