@@ -94,7 +94,9 @@ fn respond(
         let mime = mime_guess::from_path(path).first_or_octet_stream();
         let mime = match mime.as_ref() {
             // Text types are UTF-8 (the Arabic and Russian strings).
-            m if m.starts_with("text/") || m == "application/javascript" => format!("{m}; charset=utf-8"),
+            m if m.starts_with("text/") || m == "application/javascript" => {
+                format!("{m}; charset=utf-8")
+            }
             m => m.to_string(),
         };
         if let Ok(value) = HeaderValue::from_str(&mime) {

@@ -854,10 +854,8 @@ impl Profile {
 
     /// A profile of its own for each test (tests of one binary run at once).
     fn named(name: &str) -> Profile {
-        let dir = std::env::temp_dir().join(format!(
-            "reliefhub-chromium-{}-{name}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("reliefhub-chromium-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Profile(dir)
@@ -1079,16 +1077,31 @@ fn operator_inbound(browser: &Session, base: &str, dir: &Path, lang: &str, n: u3
         "the manifest's problems",
         "return [...document.querySelectorAll('[data-testid=manifest-problem]')].map(p => p.dataset.line)",
     );
-    assert_eq!(problems, json!(["3"]), "the bad line is named by its line in the file");
     assert_eq!(
-        browser.exec("return document.querySelector('[data-testid=manifest-import]').disabled", vec![]),
+        problems,
+        json!(["3"]),
+        "the bad line is named by its line in the file"
+    );
+    assert_eq!(
+        browser.exec(
+            "return document.querySelector('[data-testid=manifest-import]').disabled",
+            vec![]
+        ),
         json!(true),
         "a manifest with problems cannot be imported"
     );
     shot(browser, dir, &format!("{lang}-02-manifest-problem"));
-    set_value(browser, "#manifest-text", &bad.replace("NO-SUCH-ITEM", "SLEEPING-MAT-10"));
+    set_value(
+        browser,
+        "#manifest-text",
+        &bad.replace("NO-SUCH-ITEM", "SLEEPING-MAT-10"),
+    );
     browser.click("[data-testid=manifest-check]");
-    wait(browser, "the checked manifest", "return document.querySelector('[data-testid=manifest-ok]') !== null");
+    wait(
+        browser,
+        "the checked manifest",
+        "return document.querySelector('[data-testid=manifest-ok]') !== null",
+    );
     browser.click("[data-testid=manifest-import]");
     wait(
         browser,
@@ -1162,7 +1175,11 @@ fn operator_inbound(browser: &Session, base: &str, dir: &Path, lang: &str, n: u3
     open_view(browser, "transfers");
     let waiting = count(browser, "[data-testid=transfer-arrive][data-code^=PLAN-]");
     assert!(waiting > 0, "the plan dispatched road transfers to record");
-    assert_eq!(count(browser, "[data-testid=waiting-road]"), 1, "the page says transfers wait for the road");
+    assert_eq!(
+        count(browser, "[data-testid=waiting-road]"),
+        1,
+        "the page says transfers wait for the road"
+    );
     for left in (0..waiting).rev() {
         browser.click("[data-testid=transfer-arrive][data-code^=PLAN-]");
         browser.wait_for(
@@ -1173,12 +1190,21 @@ fn operator_inbound(browser: &Session, base: &str, dir: &Path, lang: &str, n: u3
             vec![json!(left)],
         );
     }
-    assert_eq!(count(browser, "[data-testid=transfer-arrive][data-code^=PLAN-]"), 0);
+    assert_eq!(
+        count(browser, "[data-testid=transfer-arrive][data-code^=PLAN-]"),
+        0
+    );
     assert_no_errors(browser, "transfers");
     sign_out(browser);
 }
 
-fn recipient_files_request(browser: &Session, base: &str, dir: &Path, lang: &str, n: u32) -> String {
+fn recipient_files_request(
+    browser: &Session,
+    base: &str,
+    dir: &Path,
+    lang: &str,
+    n: u32,
+) -> String {
     let code = format!("RQ-E2E-{n}");
     sign_in(browser, base, RECIPIENT.0, RECIPIENT.1);
     choose_language(browser, lang);
@@ -1199,7 +1225,14 @@ fn recipient_files_request(browser: &Session, base: &str, dir: &Path, lang: &str
     code
 }
 
-fn operator_outbound(browser: &Session, base: &str, dir: &Path, lang: &str, n: u32, request: &str) -> String {
+fn operator_outbound(
+    browser: &Session,
+    base: &str,
+    dir: &Path,
+    lang: &str,
+    n: u32,
+    request: &str,
+) -> String {
     let departure = format!("DEP-E2E-{n}");
     sign_in(browser, base, OPERATOR.0, OPERATOR.1);
     choose_language(browser, lang);
@@ -1217,7 +1250,11 @@ fn operator_outbound(browser: &Session, base: &str, dir: &Path, lang: &str, n: u
     browser.type_into("#departure-form-volume_m3", "120");
     browser.type_into("#departure-form-fixed_cost_usd", "42000");
     browser.click("[data-testid=departure-form-submit]");
-    wait(browser, "the departure's page", "return document.querySelector('[data-testid=load-form]') !== null");
+    wait(
+        browser,
+        "the departure's page",
+        "return document.querySelector('[data-testid=load-form]') !== null",
+    );
     choose(browser, "#load-form-lot_id", &format!("E2E-B1-{n}"));
     browser.type_into("#load-form-quantity", "60");
     choose(browser, "#load-form-request", request);
@@ -1258,7 +1295,14 @@ fn operator_outbound(browser: &Session, base: &str, dir: &Path, lang: &str, n: u
     departure
 }
 
-fn recipient_follows(browser: &Session, base: &str, dir: &Path, lang: &str, request: &str, departure: &str) {
+fn recipient_follows(
+    browser: &Session,
+    base: &str,
+    dir: &Path,
+    lang: &str,
+    request: &str,
+    departure: &str,
+) {
     sign_in(browser, base, RECIPIENT.0, RECIPIENT.1);
     choose_language(browser, lang);
     open_view(browser, "requests");
@@ -1268,7 +1312,11 @@ fn recipient_follows(browser: &Session, base: &str, dir: &Path, lang: &str, requ
         &format!("const r = [...document.querySelectorAll('[data-testid=requests-table] tbody tr')].find(r => r.textContent.includes('{request}'));
                   return r ? [...r.cells].map(c => c.textContent) : null"),
     );
-    assert_eq!(row[7], json!("55"), "the recipient sees what was delivered: {row}");
+    assert_eq!(
+        row[7],
+        json!("55"),
+        "the recipient sees what was delivered: {row}"
+    );
     open_view(browser, "departures");
     assert!(
         browser
@@ -1393,7 +1441,10 @@ fn every_view_of_every_role_fits_a_phone_without_errors() {
                     vec![],
                 );
                 if state["wide"].as_u64().unwrap() > state["screen"].as_u64().unwrap() {
-                    problems.push(format!("{lang} {user} {view}: the page is {} px wide on a {} px screen", state["wide"], state["screen"]));
+                    problems.push(format!(
+                        "{lang} {user} {view}: the page is {} px wide on a {} px screen",
+                        state["wide"], state["screen"]
+                    ));
                 }
                 for k in ["failed", "errors", "shown"] {
                     if !state[k].as_array().unwrap().is_empty() {
@@ -1415,7 +1466,12 @@ fn every_view_of_every_role_fits_a_phone_without_errors() {
             sign_out(&browser);
         }
     }
-    assert!(problems.is_empty(), "{} problems at 390 px:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems at 390 px:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// The barcode field's GS1 parser (assets/js/gs1.js), run in the browser on a table of scans.
@@ -1451,7 +1507,10 @@ fn gs1_element_strings_are_read_as_a_scanner_types_them() {
             "]C1(00)106141411234567897".into(),
             json!({"sscc": "106141411234567897", "errors": []}),
         ),
-        ("(17)270630".into(), json!({"expiry": "2027-06-30", "errors": []})),
+        (
+            "(17)270630".into(),
+            json!({"expiry": "2027-06-30", "errors": []}),
+        ),
         (
             "(01)09506000134353".into(),
             json!({"errors": ["(01) 09506000134353: wrong check digit"]}),
@@ -1460,12 +1519,18 @@ fn gs1_element_strings_are_read_as_a_scanner_types_them() {
             "(17)251332".into(),
             json!({"errors": ["(17) 251332: not a date YYMMDD"]}),
         ),
-        ("(21)12345".into(), json!({"errors": ["(21) is not read by the hub"]})),
+        (
+            "(21)12345".into(),
+            json!({"errors": ["(21) is not read by the hub"]}),
+        ),
         (
             "(10)ABCDEFGHIJKLMNOPQRSTU".into(),
             json!({"errors": ["(10) takes 1 to 20 characters, got 21"]}),
         ),
-        ("(37)12x".into(), json!({"errors": ["(37) 12x: not a whole number"]})),
+        (
+            "(37)12x".into(),
+            json!({"errors": ["(37) 12x: not a whole number"]}),
+        ),
         ("".into(), json!({"errors": ["empty scan"]})),
     ];
     let inputs: Vec<Value> = cases.iter().map(|(s, _)| json!(s)).collect();
@@ -1523,7 +1588,11 @@ fn page_weight_of_a_first_load_and_a_reload() {
         first["files"], first["api"], first["count"], reload["files"], reload["api"], reload["count"], first["list"], reload["list"]
     );
     let total = |v: &Value| v["files"].as_u64().unwrap() + v["api"].as_u64().unwrap();
-    assert!(total(&first) <= 150_000, "first load {} B is over 150 KB", total(&first));
+    assert!(
+        total(&first) <= 150_000,
+        "first load {} B is over 150 KB",
+        total(&first)
+    );
     assert!(
         reload["files"].as_u64().unwrap() <= 10_000,
         "a reload fetches {} B of files, over 10 KB",

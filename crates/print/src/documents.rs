@@ -202,11 +202,21 @@ fn departure_doc(ops: &mut Ops, code: &str, lang: Lang, waybill: bool) -> Result
     }
     let mut doc = Doc {
         lang,
-        title: lang.word(if waybill { "waybill" } else { "loading_list" }).to_string(),
+        title: lang
+            .word(if waybill { "waybill" } else { "loading_list" })
+            .to_string(),
         code: code.to_string(),
         facts: vec![
-            fact(lang, "consignor", Cell::words(format!("{} ({})", node_name, n.node))),
-            fact(lang, "consignee", Cell::words(format!("{} ({})", dest_name, n.destination))),
+            fact(
+                lang,
+                "consignor",
+                Cell::words(format!("{} ({})", node_name, n.node)),
+            ),
+            fact(
+                lang,
+                "consignee",
+                Cell::words(format!("{} ({})", dest_name, n.destination)),
+            ),
             fact(lang, "vehicle", Cell::code(&n.vehicle)),
             fact(lang, "mode", Cell::code(n.mode.code())),
             fact(lang, "departs", Cell::code(format_date(n.departs_on))),
@@ -254,7 +264,11 @@ fn grn(ops: &mut Ops, code: &str, lang: Lang) -> Result<Doc, PrintError> {
             }
         }
     }
-    let mut dates: Vec<String> = note.lines.iter().map(|l| format_date(l.received_on)).collect();
+    let mut dates: Vec<String> = note
+        .lines
+        .iter()
+        .map(|l| format_date(l.received_on))
+        .collect();
     dates.sort();
     dates.dedup();
     let mut discrepancies = Vec::new();
@@ -301,7 +315,11 @@ fn grn(ops: &mut Ops, code: &str, lang: Lang) -> Result<Doc, PrintError> {
     )];
     notes.extend(discrepancies.into_iter().take(12));
     if note.not_received > 0 {
-        notes.push(format!("{}: {}", lang.word("not_received"), note.not_received));
+        notes.push(format!(
+            "{}: {}",
+            lang.word("not_received"),
+            note.not_received
+        ));
     }
     Ok(Doc {
         lang,
@@ -330,7 +348,10 @@ fn grn(ops: &mut Ops, code: &str, lang: Lang) -> Result<Doc, PrintError> {
         ],
         rows,
         notes,
-        signatures: vec![lang.word("receiver").to_string(), lang.word("driver").to_string()],
+        signatures: vec![
+            lang.word("receiver").to_string(),
+            lang.word("driver").to_string(),
+        ],
         qr: None,
         footer: lang.word("hub").to_string(),
     })
@@ -380,7 +401,11 @@ fn pod(ops: &mut Ops, code: &str, lang: Lang) -> Result<Doc, PrintError> {
             fact(lang, "destination", Cell::code(&n.destination)),
             fact(lang, "vehicle", Cell::code(&n.vehicle)),
             fact(lang, "departs", Cell::code(format_date(n.departs_on))),
-            fact(lang, "received_on", Cell::code(format_date(pod.received_on))),
+            fact(
+                lang,
+                "received_on",
+                Cell::code(format_date(pod.received_on)),
+            ),
             fact(lang, "received_by", Cell::words(&pod.received_by)),
         ],
         columns: vec![
@@ -396,7 +421,10 @@ fn pod(ops: &mut Ops, code: &str, lang: Lang) -> Result<Doc, PrintError> {
         ],
         rows,
         notes,
-        signatures: vec![lang.word("driver").to_string(), lang.word("receiver").to_string()],
+        signatures: vec![
+            lang.word("driver").to_string(),
+            lang.word("receiver").to_string(),
+        ],
         qr: None,
         footer: lang.word("hub").to_string(),
     })
@@ -451,7 +479,11 @@ fn statement(ops: &mut Ops, donor: &str, lang: Lang) -> Result<Doc, PrintError> 
         lang,
         title: lang.word("statement").to_string(),
         code: s.donor.clone(),
-        facts: vec![fact(lang, "donor", Cell::words(format!("{} ({})", s.name, s.donor)))],
+        facts: vec![fact(
+            lang,
+            "donor",
+            Cell::words(format!("{} ({})", s.name, s.donor)),
+        )],
         columns: vec![
             col(lang, "item", 2.0),
             col(lang, "pledged", 1.0),

@@ -57,13 +57,64 @@ impl Lang {
 
 /// key -> [en, fr, ar, ru]
 const WORDS: &[(&str, [&str; 4])] = &[
-    ("waybill", ["Waybill", "Lettre de voiture", "بوليصة الشحن", "Транспортная накладная"]),
-    ("loading_list", ["Loading list", "Liste de chargement", "قائمة التحميل", "Погрузочный лист"]),
-    ("grn", ["Goods-received note", "Bon de réception", "إشعار استلام البضائع", "Акт приёмки"]),
-    ("pod", ["Proof of delivery", "Preuve de livraison", "إثبات التسليم", "Подтверждение доставки"]),
-    ("statement", ["Donor statement", "Relevé du donateur", "كشف المانح", "Отчёт донору"]),
-    ("consignor", ["Consignor", "Expéditeur", "المرسِل", "Грузоотправитель"]),
-    ("consignee", ["Consignee", "Destinataire", "المرسَل إليه", "Грузополучатель"]),
+    (
+        "waybill",
+        [
+            "Waybill",
+            "Lettre de voiture",
+            "بوليصة الشحن",
+            "Транспортная накладная",
+        ],
+    ),
+    (
+        "loading_list",
+        [
+            "Loading list",
+            "Liste de chargement",
+            "قائمة التحميل",
+            "Погрузочный лист",
+        ],
+    ),
+    (
+        "grn",
+        [
+            "Goods-received note",
+            "Bon de réception",
+            "إشعار استلام البضائع",
+            "Акт приёмки",
+        ],
+    ),
+    (
+        "pod",
+        [
+            "Proof of delivery",
+            "Preuve de livraison",
+            "إثبات التسليم",
+            "Подтверждение доставки",
+        ],
+    ),
+    (
+        "statement",
+        [
+            "Donor statement",
+            "Relevé du donateur",
+            "كشف المانح",
+            "Отчёт донору",
+        ],
+    ),
+    (
+        "consignor",
+        ["Consignor", "Expéditeur", "المرسل", "Грузоотправитель"],
+    ),
+    (
+        "consignee",
+        [
+            "Consignee",
+            "Destinataire",
+            "المرسل إليه",
+            "Грузополучатель",
+        ],
+    ),
     ("vehicle", ["Vehicle", "Véhicule", "المركبة", "Транспорт"]),
     ("mode", ["Mode", "Mode", "النقل", "Вид транспорта"]),
     ("departs", ["Departs", "Départ", "المغادرة", "Отправление"]),
@@ -82,38 +133,129 @@ const WORDS: &[(&str, [&str; 4])] = &[
     ("un", ["UN no.", "N° ONU", "رقم الأمم المتحدة", "№ ООН"]),
     ("request", ["Request", "Demande", "الطلب", "Запрос"]),
     ("total", ["Total", "Total", "المجموع", "Итого"]),
-    ("dispatcher", ["Dispatcher (hub)", "Expéditeur (centre)", "المرسِل (المركز)", "Отправитель (центр)"]),
-    ("driver", ["Driver / carrier", "Chauffeur / transporteur", "السائق / الناقل", "Водитель / перевозчик"]),
-    ("receiver", ["Receiver", "Réceptionnaire", "المستلِم", "Получатель"]),
-    ("signature", ["Name, signature, date", "Nom, signature, date", "الاسم والتوقيع والتاريخ", "Имя, подпись, дата"]),
+    (
+        "dispatcher",
+        [
+            "Dispatcher (hub)",
+            "Expéditeur (centre)",
+            "المرسل (المركز)",
+            "Отправитель (центр)",
+        ],
+    ),
+    (
+        "driver",
+        [
+            "Driver / carrier",
+            "Chauffeur / transporteur",
+            "السائق / الناقل",
+            "Водитель / перевозчик",
+        ],
+    ),
+    (
+        "receiver",
+        ["Receiver", "Réceptionnaire", "المستلم", "Получатель"],
+    ),
+    (
+        "signature",
+        [
+            "Name, signature, date",
+            "Nom, signature, date",
+            "الاسم والتوقيع والتاريخ",
+            "Имя, подпись, дата",
+        ],
+    ),
     ("leg", ["Leg", "Trajet", "الرحلة", "Рейс"]),
-    ("node", ["Received at", "Reçu à", "مكان الاستلام", "Место приёмки"]),
-    ("carrier", ["Carrier", "Transporteur", "الناقل", "Перевозчик"]),
-    ("received_on", ["Received on", "Reçu le", "تاريخ الاستلام", "Дата приёмки"]),
-    ("received_by", ["Received by", "Reçu par", "المستلِم", "Принял"]),
-    ("manifested", ["Manifested", "Au manifeste", "في البيان", "По манифесту"]),
+    (
+        "node",
+        ["Received at", "Reçu à", "مكان الاستلام", "Место приёмки"],
+    ),
+    (
+        "carrier",
+        ["Carrier", "Transporteur", "الناقل", "Перевозчик"],
+    ),
+    (
+        "received_on",
+        ["Received on", "Reçu le", "تاريخ الاستلام", "Дата приёмки"],
+    ),
+    (
+        "received_by",
+        ["Received by", "Reçu par", "المستلم", "Принял"],
+    ),
+    (
+        "manifested",
+        ["Manifested", "Au manifeste", "في البيان", "По манифесту"],
+    ),
     ("counted", ["Counted", "Compté", "المعدود", "Пересчитано"]),
     ("good", ["Good", "Bon état", "سليم", "Годное"]),
     ("damaged", ["Damaged", "Endommagé", "تالف", "Повреждено"]),
     ("short", ["Short", "Manquant", "ناقص", "Недостача"]),
     ("over", ["Over", "Excédent", "زائد", "Излишек"]),
-    ("not_received", ["Manifest lines not yet received", "Lignes du manifeste pas encore reçues", "أسطر البيان غير المستلمة بعد", "Строки манифеста, ещё не принятые"]),
-    ("discrepancies", ["Discrepancies", "Écarts", "الفروقات", "Расхождения"]),
+    (
+        "not_received",
+        [
+            "Manifest lines not yet received",
+            "Lignes du manifeste pas encore reçues",
+            "أسطر البيان غير المستلمة بعد",
+            "Строки манифеста, ещё не принятые",
+        ],
+    ),
+    (
+        "discrepancies",
+        ["Discrepancies", "Écarts", "الفروقات", "Расхождения"],
+    ),
     ("none", ["none", "aucun", "لا يوجد", "нет"]),
-    ("loaded", ["Loaded", "Chargé", "المحمَّل", "Загружено"]),
-    ("received", ["Received", "Reçu", "المستلَم", "Получено"]),
+    ("loaded", ["Loaded", "Chargé", "المحمل", "Загружено"]),
+    ("received", ["Received", "Reçu", "المستلم", "Получено"]),
     ("note", ["Note", "Remarque", "ملاحظة", "Примечание"]),
-    ("destination", ["Destination", "Destination", "الوجهة", "Пункт назначения"]),
-    ("pledged", ["Pledged", "Promis", "المتعهَّد به", "Обещано"]),
-    ("in_stock", ["In stock", "En stock", "في المخزون", "На складе"]),
+    (
+        "destination",
+        ["Destination", "Destination", "الوجهة", "Пункт назначения"],
+    ),
+    ("pledged", ["Pledged", "Promis", "المتعهد به", "Обещано"]),
+    (
+        "in_stock",
+        ["In stock", "En stock", "في المخزون", "На складе"],
+    ),
     ("shipped", ["Shipped", "Expédié", "المشحون", "Отправлено"]),
-    ("delivered", ["Delivered", "Livré", "المسلَّم", "Доставлено"]),
+    ("delivered", ["Delivered", "Livré", "المسلم", "Доставлено"]),
     ("lost", ["Lost", "Perdu", "المفقود", "Потеряно"]),
-    ("short_delivered", ["Short-delivered", "Livré en moins", "نقص التسليم", "Недопоставлено"]),
-    ("hub", ["reliefhub · Tartus / Hmeimim hub", "reliefhub · centre de Tartous / Hmeimim", "reliefhub · مركز طرطوس / حميميم", "reliefhub · центр Тартус / Хмеймим"]),
+    (
+        "short_delivered",
+        [
+            "Short-delivered",
+            "Livré en moins",
+            "نقص التسليم",
+            "Недопоставлено",
+        ],
+    ),
+    (
+        "hub",
+        [
+            "reliefhub · Tartus / Hmeimim hub",
+            "reliefhub · centre de Tartous / Hmeimim",
+            "reliefhub · مركز طرطوس / حميميم",
+            "reliefhub · центр Тартус / Хмеймим",
+        ],
+    ),
     ("page", ["page", "page", "صفحة", "стр."]),
-    ("dangerous", ["Dangerous goods on board: see UN numbers", "Marchandises dangereuses à bord : voir les numéros ONU", "بضائع خطرة على المتن: انظر أرقام الأمم المتحدة", "На борту опасные грузы: см. номера ООН"]),
-    ("no_delivery", ["not delivered yet", "pas encore livré", "لم يُسلَّم بعد", "ещё не доставлено"]),
+    (
+        "dangerous",
+        [
+            "Dangerous goods on board: see UN numbers",
+            "Marchandises dangereuses à bord : voir les numéros ONU",
+            "بضائع خطرة على المتن: انظر أرقام الأمم المتحدة",
+            "На борту опасные грузы: см. номера ООН",
+        ],
+    ),
+    (
+        "no_delivery",
+        [
+            "not delivered yet",
+            "pas encore livré",
+            "لم يسلم بعد",
+            "ещё не доставлено",
+        ],
+    ),
 ];
 
 #[cfg(test)]

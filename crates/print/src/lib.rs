@@ -154,7 +154,8 @@ struct Text {
 impl Text {
     fn new() -> Result<Text, PrintError> {
         let data: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(FONT_DATA);
-        let font = Font::new(data.into(), 0).ok_or_else(|| PrintError::Pdf("the embedded font cannot be read".into()))?;
+        let font = Font::new(data.into(), 0)
+            .ok_or_else(|| PrintError::Pdf("the embedded font cannot be read".into()))?;
         let face = rustybuzz::Face::from_slice(FONT_DATA, 0)
             .ok_or_else(|| PrintError::Pdf("the embedded font cannot be shaped".into()))?;
         Ok(Text { font, face })
@@ -171,7 +172,7 @@ impl Text {
         });
         let glyphs = rustybuzz::shape(&self.face, &[], buffer);
         let units: i32 = glyphs.glyph_positions().iter().map(|p| p.x_advance).sum();
-        units as f32 * size / f32::from(self.face.units_per_em())
+        units as f32 * size / self.face.units_per_em() as f32
     }
 
     /// Cuts `text` to fit `max` points, with an ellipsis.
@@ -191,21 +192,98 @@ impl Text {
         String::new()
     }
 
+    /// The size at which `text` fits `max` points (down to 5.5 pt), and the
+    /// text itself, cut with an ellipsis only if even that is too wide.
+    fn shrink(&self, text: &str, size: f32, max: f32, rtl: bool) -> (f32, String) {
+        let w = self.width(text, size, rtl);
+        if w <= max {
+            return (size, text.to_string());
+        }
+        let smaller = (size * max / w).max(5.5);
+        (smaller, self.fit(text, smaller, max, rtl))
+    }
+
     /// Draws `text` with its left edge at `x` (or its right edge, `align_end`).
+    /// In a right-to-left line (`rtl`), runs of Arabic and of other scripts
+    /// (codes, numbers, Latin names) are laid from right to left, each in its
+    /// own direction, so "المجموع: 3200 kg" keeps its number readable.
     #[allow(clippy::too_many_arguments)]
-    fn draw(&self, s: &mut Surface, x: f32, y: f32, size: f32, text: &str, rtl: bool, align_end: bool) {
+    fn draw(
+        &self,
+        s: &mut Surface,
+        x: f32,
+        y: f32,
+        size: f32,
+        text: &str,
+        rtl: bool,
+        align_end: bool,
+    ) {
         if text.is_empty() {
             return;
         }
-        let w = self.width(text, size, rtl);
-        let left = if align_end { x - w } else { x };
-        let direction = if rtl {
-            TextDirection::RightToLeft
+        let runs = if rtl {
+            runs(text)
         } else {
-            TextDirection::LeftToRight
+            vec![(text.to_string(), false)]
         };
-        s.draw_text(Point::from_xy(left, y), self.font.clone(), size, text, false, direction);
+        let widths: Vec<f32> = runs.iter().map(|(r, a)| self.width(r, size, *a)).collect();
+        let total: f32 = widths.iter().sum();
+        let left = if align_end { x - total } else { x };
+        if !rtl {
+            s.draw_text(
+                Point::from_xy(left, y),
+                self.font.clone(),
+                size,
+                text,
+                false,
+                TextDirection::LeftToRight,
+            );
+            return;
+        }
+        let mut right = left + total;
+        for ((run, arabic), w) in runs.iter().zip(widths) {
+            let direction = if *arabic {
+                TextDirection::RightToLeft
+            } else {
+                TextDirection::LeftToRight
+            };
+            s.draw_text(
+                Point::from_xy(right - w, y),
+                self.font.clone(),
+                size,
+                run,
+                false,
+                direction,
+            );
+            right -= w;
+        }
     }
+}
+
+fn is_arabic(c: char) -> bool {
+    matches!(c, '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')
+}
+
+/// Splits text into runs of Arabic and of other letters and digits; spaces
+/// and punctuation stay with the run before them.
+fn runs(text: &str) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for c in text.chars() {
+        let strong = if is_arabic(c) {
+            Some(true)
+        } else if c.is_alphanumeric() {
+            Some(false)
+        } else {
+            None
+        };
+        match (out.last_mut(), strong) {
+            (Some((run, arabic)), Some(a)) if *arabic == a => run.push(c),
+            (Some((run, _)), None) => run.push(c),
+            (_, Some(a)) => out.push((c.to_string(), a)),
+            (None, None) => out.push((c.to_string(), true)),
+        }
+    }
+    out
 }
 
 fn fill(s: &mut Surface, r: u8, g: u8, b: u8) {
@@ -297,11 +375,23 @@ pub fn render(doc: &Doc) -> Result<Vec<u8>, PrintError> {
         text.draw(&mut s, at(title_w), y, 16.0, &doc.code, false, rtl);
         fill(&mut s, 70, 80, 90);
         y += 14.0;
-        text.draw(&mut s, at(0.0), y, 7.0, &format!("reliefhub · sha256 {}", &hash[..16]), false, rtl);
+        text.draw(
+            &mut s,
+            at(0.0),
+            y,
+            7.0,
+            &format!("reliefhub · sha256 {}", &hash[..16]),
+            false,
+            rtl,
+        );
         let qr_size = 92.0;
         if page_no == 1 {
             if let Some(qr) = &doc.qr {
-                let qx = if rtl { MARGIN } else { PAGE_W - MARGIN - qr_size };
+                let qx = if rtl {
+                    MARGIN
+                } else {
+                    PAGE_W - MARGIN - qr_size
+                };
                 draw_qr(&mut s, qr, qx, MARGIN - 6.0, qr_size)?;
             }
         }
@@ -330,8 +420,8 @@ pub fn render(doc: &Doc) -> Result<Vec<u8>, PrintError> {
         fill(&mut s, 20, 24, 28);
         let mut x = 0.0;
         for (c, w) in doc.columns.iter().zip(&widths) {
-            let h = text.fit(&c.heading, 7.5, w - 4.0, rtl);
-            text.draw(&mut s, at(x + 2.0), y, 7.5, &h, rtl, rtl);
+            let (size, h) = text.shrink(&c.heading, 7.5, w - 4.0, rtl);
+            text.draw(&mut s, at(x + 2.0), y, size, &h, rtl, rtl);
             x += w;
         }
         y += ROW_H;
@@ -347,11 +437,11 @@ pub fn render(doc: &Doc) -> Result<Vec<u8>, PrintError> {
             let mut x = 0.0;
             for (cell, w) in row.iter().zip(&widths) {
                 let cell_rtl = rtl && !cell.ltr;
-                let t = text.fit(&cell.text, BODY, w - 4.0, cell_rtl);
+                let (size, t) = text.shrink(&cell.text, BODY, w - 4.0, cell_rtl);
                 if cell.num && !rtl {
-                    text.draw(&mut s, at(x + w - 2.0), y, BODY, &t, false, true);
+                    text.draw(&mut s, at(x + w - 2.0), y, size, &t, false, true);
                 } else {
-                    text.draw(&mut s, at(x + 2.0), y, BODY, &t, cell_rtl, rtl);
+                    text.draw(&mut s, at(x + 2.0), y, size, &t, cell_rtl, rtl);
                 }
                 x += w;
             }
@@ -361,7 +451,14 @@ pub fn render(doc: &Doc) -> Result<Vec<u8>, PrintError> {
         let last = row_index >= doc.rows.len();
         let sig_h = 58.0;
         let notes_h = doc.notes.len() as f32 * 12.0 + 8.0;
-        let fits_tail = y + notes_h + if doc.signatures.is_empty() { 0.0 } else { sig_h + 14.0 } < bottom;
+        let fits_tail = y
+            + notes_h
+            + if doc.signatures.is_empty() {
+                0.0
+            } else {
+                sig_h + 14.0
+            }
+            < bottom;
         if last && fits_tail {
             y += 8.0;
             fill(&mut s, 20, 24, 28);
@@ -377,12 +474,16 @@ pub fn render(doc: &Doc) -> Result<Vec<u8>, PrintError> {
                 let w = (content_w - gap * (n - 1.0)) / n;
                 for (i, label) in doc.signatures.iter().enumerate() {
                     let d = i as f32 * (w + gap);
-                    let left = if rtl { PAGE_W - MARGIN - d - w } else { MARGIN + d };
+                    let left = if rtl {
+                        PAGE_W - MARGIN - d - w
+                    } else {
+                        MARGIN + d
+                    };
                     fill(&mut s, 120, 128, 136);
                     frame(&mut s, left, y, w, sig_h);
                     fill(&mut s, 20, 24, 28);
-                    let l = text.fit(label, 8.0, w - 8.0, rtl);
-                    text.draw(&mut s, at(d + 4.0), y + 11.0, 8.0, &l, rtl, rtl);
+                    let (size, l) = text.shrink(label, 8.0, w - 8.0, rtl);
+                    text.draw(&mut s, at(d + 4.0), y + 11.0, size, &l, rtl, rtl);
                     fill(&mut s, 90, 98, 106);
                     let sign = text.fit(doc.lang.signature_line(), 7.0, w - 8.0, rtl);
                     text.draw(&mut s, at(d + 4.0), y + sig_h - 6.0, 7.0, &sign, rtl, rtl);
@@ -392,14 +493,24 @@ pub fn render(doc: &Doc) -> Result<Vec<u8>, PrintError> {
         // Footer.
         fill(&mut s, 90, 98, 106);
         let foot = format!("{} · {}", doc.footer, page_no);
-        text.draw(&mut s, at(0.0), PAGE_H - MARGIN + 10.0, 7.0, &foot, rtl, rtl);
+        text.draw(
+            &mut s,
+            at(0.0),
+            PAGE_H - MARGIN + 10.0,
+            7.0,
+            &foot,
+            rtl,
+            rtl,
+        );
         s.finish();
         page.finish();
         if last && fits_tail {
             break;
         }
         if page_no > 500 {
-            return Err(PrintError::Pdf("the document would need more than 500 pages".into()));
+            return Err(PrintError::Pdf(
+                "the document would need more than 500 pages".into(),
+            ));
         }
     }
     document

@@ -53,8 +53,17 @@ export function svg(tag, attrs, ...children) {
 export function problemText(p) {
   if (p && p.code) {
     const key = `problem.${p.code}`;
-    const text = t(key, { field: p.field, value: p.value, ...(p.params || {}) });
-    if (text !== key) return text;
+    // params: {name: value} or [[name, value], ...]
+    const params = Array.isArray(p.params) ? Object.fromEntries(p.params) : p.params || {};
+    const text = t(key, { field: p.field, value: p.value, ...params });
+    if (text !== key) {
+      // The figures the rule names (available, needed, ...) that the sentence does not already say.
+      const figures = Object.entries(params)
+        .filter(([k]) => !t(key).includes(`{${k}}`))
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(", ");
+      return figures ? `${text} ${t("problem.figures", { figures })}` : text;
+    }
   }
   return (p && (p.rule || p.message)) || "";
 }

@@ -47,7 +47,13 @@ fn pdf_response(kind: Kind, code: &str, bytes: Vec<u8>) -> Response {
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let safe: String = code
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "attachment; filename=\"{}-{}.pdf\"",
