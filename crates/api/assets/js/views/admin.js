@@ -61,7 +61,19 @@ export async function renderAdmin(root, ctx) {
             key: "disabled",
             label: t("col.status"),
             render: (u) => {
-              if (u.disabled || u.disabled_at || u.active === false) return statusBadge("disabled");
+              if (u.disabled || u.disabled_at || u.active === false) {
+                const e = el("button.btn.btn-quiet", { type: "button", "data-testid": "user-enable", "data-user": u.username }, t("users.enable"));
+                e.addEventListener("click", async () => {
+                  e.disabled = true;
+                  try {
+                    await api.post(`/users/${encodeURIComponent(u.username)}/enable`, {});
+                    ctx.rerender();
+                  } catch (err) {
+                    message.replaceChildren(errorBox(err));
+                  }
+                });
+                return el("span", statusBadge("disabled"), " ", e);
+              }
               if (u.username === ctx.user.username) return statusBadge("active");
               const b = el("button.btn.btn-quiet", { type: "button", "data-testid": "user-disable", "data-user": u.username }, t("users.disable"));
               b.addEventListener("click", async () => {

@@ -242,7 +242,8 @@ function stockForm(nodesList, ctx) {
       let body = { node: v.node, lot_id: lot, quantity, reason: v.reason };
       if (v.operation === "write-off") body = { ...body, loss: v.loss, from_quarantine: v.from_quarantine };
       if (v.operation === "count") body = { node: v.node, lines: [{ lot_id: lot, counted: quantity }], reason: v.reason };
-      const r = await api.post(`/stock/${v.operation}`, body, node.key);
+      const path = { quarantine: "/stock/quarantine", release: "/stock/release", "write-off": "/stock/write-off", count: "/stock/count" }[v.operation];
+      const r = await api.post(path, body, node.key);
       ctx.rerender();
       return t("stockop.done", { reference: r.reference });
     },
