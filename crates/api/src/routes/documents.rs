@@ -25,6 +25,7 @@ fn lang_of(q: &LangQuery) -> Result<Lang, ApiError> {
         None | Some("") => Ok(Lang::En),
         Some(code) => Lang::parse(code).ok_or_else(|| {
             ApiError::validation(vec![crate::Problem::new(
+                reliefhub_ops::Code::OutOfRange,
                 "lang",
                 code,
                 "must be en, fr, ar or ru",
