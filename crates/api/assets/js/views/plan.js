@@ -43,9 +43,9 @@ const REASONS = [
   [/^the eligible stock of (\S+) \((\d+) units\) is allocated to requests of more value per kg \((.+)\)$/, "reason.allocated_elsewhere", ["item", "units", "requests"]],
   [/^cold volume on the departures to (\S+) \((.+)\) is full$/, "reason.cold_full", ["destination", "departures"]],
   [/^capacity on departures (.+) is used by higher-value cargo$/, "reason.capacity", ["departures"]],
-  [/^charter (.+) not worth its fixed cost for this cargo$/, "reason.charter", ["departures"]],
+  [/^charter (.+?) not worth its fixed cost for this cargo(?:: its .+? would take (\d+) units of (\S+) \(([\d.]+) t\), worth (\d+) net of freight, against a fixed cost of (\d+))?$/, "reason.charter", ["departures", "units", "item", "tonnes", "worth", "fixed"]],
   [/^the remaining (\d+) units are less than one pack \((\d+)\) of the eligible stock of (\S+)$/, "reason.less_than_pack", ["units", "pack", "item"]],
-  [/^sending the rest would need charter (.+), not worth its fixed cost for this cargo$/, "reason.rest_charter", ["departures"]],
+  [/^sending the rest would need charter (.+?), not worth its fixed cost for this cargo(?:: its .+? would take (\d+) units of (\S+) \(([\d.]+) t\), worth (\d+) net of freight, against a fixed cost of (\d+))?$/, "reason.rest_charter", ["departures", "units", "item", "tonnes", "worth", "fixed"]],
   [/^the remaining eligible stock of (\S+) \((\d+) units\) fits only departures already used by more valuable cargo$/, "reason.fits_only_used", ["item", "units"]],
 ];
 
@@ -58,7 +58,11 @@ export function reasonText(reason) {
     .map((part) => {
       for (const [re, key, names] of REASONS) {
         const m = re.exec(part);
-        if (m) return t(key, Object.fromEntries(names.map((n, i) => [n, m[i + 1]])));
+        if (m) {
+          const params = Object.fromEntries(names.map((n, i) => [n, m[i + 1]]));
+          const text = t(key, params);
+          return params.fixed === undefined ? text : `${text} (${t("reason.charter_figures", params)})`;
+        }
       }
       return part;
     })
