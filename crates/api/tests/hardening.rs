@@ -478,7 +478,49 @@ fn bodies_are_objects_with_known_fields_and_bounded_text(url: &str) {
     assert_eq!(r.status, 201, "{}", r.text);
 }
 
+// ------------------------------------------------------- request quantity
+
+fn a_recipient_cannot_stop_planning_with_a_huge_request(url: &str) {
+    common::seed(url, false);
+    let server = Server::start(url);
+    let c = server.client();
+    let op = c.login("operator");
+    let recipient = c.login("recipient-x");
+    let before = count(url, "SELECT COUNT(*) FROM requests");
+
+    for (key, quantity) in [
+        ("q-max", json!(i64::MAX)),
+        ("q-cap", json!(1_000_000_000_001_i64)),
+    ] {
+        let body = json!({"code": format!("RQ-{key}"), "destination": "SDPZU", "item": "RUTF-150",
+                          "quantity": quantity, "priority": 1, "needed_by": "2025-05-01"});
+        let r = c.post("/api/requests", &recipient, key, &body);
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert_eq!(
+            r.json["error"]["problems"][0]["code"], "quantity_too_large",
+            "{}",
+            r.text
+        );
+        assert_eq!(
+            r.json["error"]["problems"][0]["field"], "quantity",
+            "{}",
+            r.text
+        );
+    }
+    assert_eq!(count(url, "SELECT COUNT(*) FROM requests"), before);
+
+    // Planning for the whole hub still works.
+    let r = c.post(
+        "/api/plans",
+        &op,
+        "q-plan",
+        &json!({"time_limit_s": 1, "seed": 1}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
 both_backends!(
+    a_recipient_cannot_stop_planning_with_a_huge_request,
     admins_cannot_disable_themselves_or_the_last_admin,
     a_user_disabled_elsewhere_cannot_write_a_moment_later,
     invalid_tokens_cost_one_lookup,
