@@ -847,6 +847,9 @@ impl Ops {
             |conn| {
                 let departure = load_departure(conn, &d.departure)?
                     .ok_or_else(|| OpsError::NotFound { what: "departure", code: d.departure.clone() })?;
+                if departure.status == "delivered" {
+                    return Err(wrong_status(&d.departure, &departure, "nothing changed"));
+                }
                 if departure.status != "departed" {
                     return Err(wrong_status(&d.departure, &departure, "record its departure before its delivery"));
                 }

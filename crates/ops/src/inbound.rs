@@ -346,14 +346,14 @@ impl Ops {
                     file_digest: file_digest_hex,
                 });
             }
-            if stored_key != key {
-                return Err(OpsError::refused(
-                    Code::AlreadyDone,
-                    "leg",
-                    leg_code,
-                    format!("leg `{leg_code}` already has a manifest (imported under key `{stored_key}`); correct it with receipts and corrections, not a second manifest"),
-                ));
-            }
+            // Another file, or the same under another key: a leg takes one
+            // manifest.
+            return Err(OpsError::refused(
+                Code::AlreadyDone,
+                "leg",
+                leg_code,
+                format!("leg `{leg_code}` already has a manifest (imported under key `{stored_key}`); correct it with receipts and corrections, not a second manifest"),
+            ));
         }
 
         // Pass 2: apply in chunks, in one transaction.

@@ -356,7 +356,7 @@ impl Ops {
         build: impl FnOnce(&mut dyn Conn) -> Result<(Batch, P), OpsError>,
         record: impl FnOnce(&mut dyn Conn, &Applied, P) -> Result<String, OpsError>,
     ) -> Result<Done, OpsError> {
-        if let Some(done) = self.replayed(key, digest)? {
+        if let Some(done) = self.replayed(key, kind, digest)? {
             return Ok(done);
         }
         let mut aborted = Aborted::new();
@@ -389,15 +389,19 @@ impl Ops {
             }),
             // The store saw the key already applied (by a concurrent call).
             None => self
-                .replayed(key, digest)?
+                .replayed(key, kind, digest)?
                 .ok_or_else(|| OpsError::KeyReused(key.to_string())),
         }
     }
 
-    fn replayed(&mut self, key: &str, digest: &str) -> Result<Option<Done>, OpsError> {
+    /// The outcome of an operation already applied under `key`, if any. A
+    /// key that recorded an operation of the same kind with other content
+    /// is a document recorded twice with other details: the refusal names
+    /// the document, not the key.
+    fn replayed(&mut self, key: &str, kind: &str, digest: &str) -> Result<Option<Done>, OpsError> {
         let rows = self.store.read(|conn| {
             conn.query(
-                "SELECT o.request_digest, o.reference, b.id, b.first_seq, b.transfer_count \
+                "SELECT o.request_digest, o.reference, b.id, b.first_seq, b.transfer_count, o.kind \
                  FROM op_requests o JOIN batches b ON b.id = o.batch_id WHERE o.idem_key = $1",
                 &[key.into()],
             )
@@ -406,7 +410,22 @@ impl Ops {
             return Ok(None);
         };
         if row[0].text()? != digest {
-            return Err(OpsError::KeyReused(key.to_string()));
+            if row[5].text()? != kind {
+                return Err(OpsError::KeyReused(key.to_string()));
+            }
+            let reference = row[1].text()?;
+            return Err(OpsError::problem(
+                Problem::new(
+                    Code::DuplicateCode,
+                    "code",
+                    &reference,
+                    format!(
+                        "`{reference}` was already recorded with other details; nothing was written: \
+                         a new document takes a new code, and a retry the same details"
+                    ),
+                )
+                .with("key", key),
+            ));
         }
         Ok(Some(Done {
             applied: Applied {

@@ -99,7 +99,7 @@ fn chain(db: &str) {
     assert!(ok(d, db, &["manifest", "import", "QR-8471", "qr8471.csv"]).contains("nothing changed"));
     std::fs::write(d.join("other.csv"), MANIFEST.replace("600", "601")).unwrap();
     let error = refused(d, db, &["manifest", "import", "QR-8471", "other.csv"]);
-    assert!(error.contains("already used for a different"), "{error}");
+    assert!(error.contains("already has a manifest"), "{error}");
 
     // Lots 1 and 2 are the pledge's placeholders; the manifest's are 3, 4, 5.
     let grn = ok(
