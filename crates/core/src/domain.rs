@@ -19,9 +19,48 @@ pub struct Item {
     pub min_shelf_life_days: u32,
     /// Whether every lot of the item must carry an expiry date.
     pub needs_expiry: bool,
+    /// The name in French, Arabic and Russian (`name` is the English one).
+    pub names: Names,
+    /// Units in one pack (a pallet layer, an outer case); 1 when not given.
+    pub pack_size: u32,
+    /// GTIN-8, -12, -13 or -14 codes that identify the item on a barcode.
+    pub gtins: Vec<String>,
+    /// The dangerous-goods class or division of its UN number, such as `9`
+    /// or `4.1`.
+    pub un_class: Option<String>,
+    /// The value of one unit in US dollars, for reports and the planner's
+    /// value delivered; None when not known (items of databases made before
+    /// master data could be edited).
+    pub value_usd_per_unit: Option<f64>,
+}
+
+/// A name's translations besides English; None falls back to English.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    pub fr: Option<String>,
+    pub ar: Option<String>,
+    pub ru: Option<String>,
+}
+
+impl Names {
+    /// The name in `lang` (`en`, `fr`, `ar` or `ru`), or `english` when it
+    /// has none in that language.
+    pub fn pick<'a>(&'a self, english: &'a str, lang: &str) -> &'a str {
+        let found = match lang {
+            "fr" => self.fr.as_deref(),
+            "ar" => self.ar.as_deref(),
+            "ru" => self.ru.as_deref(),
+            _ => None,
+        };
+        found.filter(|n| !n.is_empty()).unwrap_or(english)
+    }
 }
 
 impl Item {
+    /// The item's name in `lang`, English when it has none in that language.
+    pub fn name_in(&self, lang: &str) -> &str {
+        self.names.pick(&self.name, lang)
+    }
     pub fn dangerous_goods(&self) -> bool {
         self.un_number.is_some()
     }
@@ -60,6 +99,15 @@ pub struct Organisation {
     pub kind: OrganisationKind,
     /// ISO 3166-1 alpha-2.
     pub country: String,
+    /// The name in French, Arabic and Russian (`name` is the English one).
+    pub names: Names,
+}
+
+impl Organisation {
+    /// The organisation's name in `lang`, English when it has none.
+    pub fn name_in(&self, lang: &str) -> &str {
+        self.names.pick(&self.name, lang)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,11 +155,19 @@ pub struct Destination {
     pub latitude_deg: f64,
     pub longitude_deg: f64,
     /// Whether a sailing can reach it (it has a seaport); a flight can when
-    /// it has an airport (an IATA or ICAO code).
+    /// it has an airport.
     pub seaport: bool,
+    /// Whether a flight can reach it.
+    pub airport: bool,
+    /// The name in French, Arabic and Russian (`name` is the English one).
+    pub names: Names,
 }
 
 impl Destination {
+    /// The destination's name in `lang`, English when it has none.
+    pub fn name_in(&self, lang: &str) -> &str {
+        self.names.pick(&self.name, lang)
+    }
     /// The ISO 3166-1 alpha-2 country: the first two letters of the UN/LOCODE.
     pub fn country(&self) -> &str {
         self.locode.get(..2).unwrap_or("")

@@ -13,7 +13,7 @@ pub mod verify;
 
 pub use account::{Account, AccountKind, LossReason};
 pub use domain::{
-    Airport, Country, Destination, Item, Lot, LotSpec, Node, NodeKind, Organisation,
+    Airport, Country, Destination, Item, Lot, LotSpec, Names, Node, NodeKind, Organisation,
     OrganisationKind,
 };
 pub use ledger::{Batch, BatchContext, LedgerError, LotRef, TransferSpec};

@@ -4,7 +4,7 @@
 //! Weights and volumes are per catalogue unit (a carton, a kit, a tent) and
 //! follow the published specifications of the standard items.
 
-use crate::domain::{Destination, Item, Node, NodeKind, Organisation, OrganisationKind};
+use crate::domain::{Destination, Item, Names, Node, NodeKind, Organisation, OrganisationKind};
 
 /// Everything `reliefhub init` loads.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,8 +40,197 @@ fn item(
         // An item with a minimum shelf life is perishable: its lots carry
         // an expiry date.
         needs_expiry: min_shelf_life_days > 0,
+        names: Names::default(),
+        pack_size: 1,
+        gtins: Vec::new(),
+        un_class: None,
+        value_usd_per_unit: None,
     }
 }
+
+fn names(fr: &str, ar: &str, ru: &str) -> Names {
+    Names {
+        fr: Some(fr.to_string()),
+        ar: Some(ar.to_string()),
+        ru: Some(ru.to_string()),
+    }
+}
+
+/// The catalogue's values per unit (US dollars, typical procurement prices
+/// of the standard items) and names in French, Arabic and Russian.
+const CATALOGUE_EXTRA: &[(&str, f64, &str, &str, &str)] = &[
+    (
+        "HEB-10KG",
+        30.0,
+        "Biscuits à haute teneur énergétique, carton de 10 kg",
+        "بسكويت عالي الطاقة، كرتونة 10 كغ",
+        "Высокоэнергетическое печенье, коробка 10 кг",
+    ),
+    (
+        "RUTF-150",
+        50.0,
+        "Aliment thérapeutique prêt à l'emploi, carton de 150 sachets de 92 g",
+        "أغذية علاجية جاهزة للاستخدام، كرتونة من 150 كيسًا × 92 غ",
+        "Готовое к употреблению лечебное питание, коробка 150 пакетиков по 92 г",
+    ),
+    (
+        "WHEAT-FLOUR-50KG",
+        25.0,
+        "Farine de blé, sac de 50 kg",
+        "دقيق القمح، كيس 50 كغ",
+        "Пшеничная мука, мешок 50 кг",
+    ),
+    (
+        "RICE-50KG",
+        30.0,
+        "Riz, sac de 50 kg",
+        "أرز، كيس 50 كغ",
+        "Рис, мешок 50 кг",
+    ),
+    (
+        "LENTILS-50KG",
+        45.0,
+        "Lentilles corail, sac de 50 kg",
+        "عدس أحمر، كيس 50 كغ",
+        "Красная чечевица, мешок 50 кг",
+    ),
+    (
+        "VEG-OIL-4X5L",
+        30.0,
+        "Huile végétale enrichie, carton de 4 x 5 l",
+        "زيت نباتي مدعّم، كرتونة 4 × 5 لتر",
+        "Обогащённое растительное масло, коробка 4 x 5 л",
+    ),
+    (
+        "FOOD-PARCEL",
+        45.0,
+        "Colis alimentaire familial, un mois",
+        "سلة غذائية عائلية لشهر واحد",
+        "Семейный продуктовый набор на месяц",
+    ),
+    (
+        "TENT-FAMILY-16M2",
+        300.0,
+        "Tente familiale 16 m2",
+        "خيمة عائلية 16 م2",
+        "Семейная палатка 16 м2",
+    ),
+    (
+        "TARPAULIN-4X6",
+        40.0,
+        "Bâches plastiques 4 x 6 m, balle de 5",
+        "أغطية بلاستيكية 4 × 6 م، رزمة من 5",
+        "Полиэтиленовые тенты 4 x 6 м, кипа из 5",
+    ),
+    (
+        "BLANKET-BALE-10",
+        50.0,
+        "Couvertures thermiques, balle de 10",
+        "بطانيات حرارية، رزمة من 10",
+        "Термоодеяла, кипа из 10",
+    ),
+    (
+        "SLEEPING-MAT-10",
+        30.0,
+        "Nattes de couchage, lot de 10",
+        "حصائر نوم، حزمة من 10",
+        "Спальные коврики, связка из 10",
+    ),
+    (
+        "KITCHEN-SET",
+        35.0,
+        "Kit de cuisine familial",
+        "طقم مطبخ عائلي",
+        "Семейный кухонный набор",
+    ),
+    (
+        "JERRYCAN-10L-X10",
+        25.0,
+        "Jerricans pliables 10 l, paquet de 10",
+        "جراكن قابلة للطي 10 لتر، عبوة من 10",
+        "Складные канистры 10 л, упаковка из 10",
+    ),
+    (
+        "HYGIENE-KIT",
+        30.0,
+        "Kit d'hygiène familial",
+        "حقيبة نظافة عائلية",
+        "Семейный гигиенический набор",
+    ),
+    (
+        "AQUATABS-CTN",
+        120.0,
+        "Comprimés de purification de l'eau, carton de 20 000",
+        "أقراص تنقية المياه، كرتونة من 20000",
+        "Таблетки для очистки воды, коробка 20 000 шт.",
+    ),
+    (
+        "SOAP-CTN",
+        35.0,
+        "Savon en barre, carton de 100 x 200 g",
+        "صابون قطع، كرتونة 100 × 200 غ",
+        "Кусковое мыло, коробка 100 x 200 г",
+    ),
+    (
+        "LLIN-BALE-40",
+        100.0,
+        "Moustiquaires imprégnées d'insecticide longue durée, balle de 40",
+        "ناموسيات معالجة بمبيد حشري طويل الأمد، رزمة من 40",
+        "Москитные сетки с инсектицидом длительного действия, кипа из 40",
+    ),
+    (
+        "IEHK-BASIC",
+        900.0,
+        "Kit sanitaire d'urgence interinstitutions, unité de base",
+        "مجموعة الصحة الطارئة المشتركة بين الوكالات، الوحدة الأساسية",
+        "Межучрежденческий медицинский комплект для чрезвычайных ситуаций, базовый модуль",
+    ),
+    (
+        "CHOLERA-KIT-CENTRAL",
+        2500.0,
+        "Kit choléra, module central",
+        "مجموعة الكوليرا، الوحدة المركزية",
+        "Противохолерный комплект, центральный модуль",
+    ),
+    (
+        "ORS-CTN",
+        80.0,
+        "Sels de réhydratation orale, carton de 1 000 sachets",
+        "أملاح الإماهة الفموية، كرتونة من 1000 كيس",
+        "Соли для пероральной регидратации, коробка 1000 пакетиков",
+    ),
+    (
+        "MEASLES-VACCINE",
+        160.0,
+        "Vaccin contre la rougeole, carton isotherme de 500 doses",
+        "لقاح الحصبة، كرتونة معزولة حراريًا من 500 جرعة",
+        "Вакцина против кори, термоконтейнер на 500 доз",
+    ),
+    (
+        "OCV-VACCINE",
+        1500.0,
+        "Vaccin anticholérique oral, carton isotherme de 1 000 doses",
+        "لقاح الكوليرا الفموي، كرتونة معزولة حراريًا من 1000 جرعة",
+        "Пероральная холерная вакцина, термоконтейнер на 1000 доз",
+    ),
+    (
+        "SOLAR-LANTERN-10",
+        100.0,
+        "Lanternes solaires avec batteries lithium-ion, carton de 10",
+        "فوانيس شمسية ببطاريات ليثيوم أيون، كرتونة من 10",
+        "Солнечные фонари с литий-ионными аккумуляторами, коробка из 10",
+    ),
+    (
+        "CALCIUM-HYPOCHLORITE-45KG",
+        150.0,
+        "Hypochlorite de calcium 70 %, fût de 45 kg",
+        "هيبوكلوريت الكالسيوم 70%، برميل 45 كغ",
+        "Гипохлорит кальция 70 %, барабан 45 кг",
+    ),
+];
+
+/// The dangerous-goods class of the UN numbers of the catalogue.
+const UN_CLASSES: &[(&str, &str)] = &[("UN3481", "9"), ("UN2880", "5.1")];
 
 /// The ISO 3166-1 alpha-2 codes (249, from the ISO 3166 country-codes data
 /// package). `refdata countries` may add more; these are always known.
@@ -71,6 +260,25 @@ pub fn is_country_code(text: &str) -> bool {
 
 /// The standard relief catalogue.
 pub fn catalogue() -> Vec<Item> {
+    let mut items = standard_items();
+    for item in &mut items {
+        if let Some((_, value, fr, ar, ru)) =
+            CATALOGUE_EXTRA.iter().find(|(code, ..)| *code == item.code)
+        {
+            item.value_usd_per_unit = Some(*value);
+            item.names = names(fr, ar, ru);
+        }
+        item.un_class = item.un_number.as_deref().and_then(|un| {
+            UN_CLASSES
+                .iter()
+                .find(|(n, _)| *n == un)
+                .map(|(_, class)| class.to_string())
+        });
+    }
+    items
+}
+
+fn standard_items() -> Vec<Item> {
     vec![
         item(
             "HEB-10KG",
@@ -345,11 +553,84 @@ fn organisation(code: &str, name: &str, kind: OrganisationKind, country: &str) -
         name: name.to_string(),
         kind,
         country: country.to_string(),
+        names: Names::default(),
     }
+}
+
+/// Names in French, Arabic and Russian of the organisations that have
+/// established ones.
+const ORGANISATION_NAMES: &[(&str, &str, &str, &str)] = &[
+    (
+        "RU-EMERCOM",
+        "EMERCOM de Russie",
+        "وزارة الطوارئ الروسية",
+        "МЧС России",
+    ),
+    (
+        "AE-UAEAID",
+        "Agence d'aide des Émirats arabes unis",
+        "وكالة الإمارات للمساعدات الدولية",
+        "Агентство помощи ОАЭ",
+    ),
+    (
+        "SA-KSRELIEF",
+        "Centre du roi Salmane pour l'aide humanitaire et les secours",
+        "مركز الملك سلمان للإغاثة والأعمال الإنسانية",
+        "Центр гуманитарной помощи и спасения имени короля Салмана",
+    ),
+    (
+        "QA-QFFD",
+        "Fonds du Qatar pour le développement",
+        "صندوق قطر للتنمية",
+        "Катарский фонд развития",
+    ),
+    (
+        "KW-KRCS",
+        "Société du Croissant-Rouge du Koweït",
+        "جمعية الهلال الأحمر الكويتي",
+        "Общество Красного Полумесяца Кувейта",
+    ),
+    (
+        "LY-LRC",
+        "Croissant-Rouge libyen",
+        "الهلال الأحمر الليبي",
+        "Ливийский Красный Полумесяц",
+    ),
+];
+
+/// Names in French, Arabic and Russian of the built-in destinations.
+const DESTINATION_NAMES: &[(&str, &str, &str, &str)] = &[
+    ("SDPZU", "Port-Soudan", "بورتسودان", "Порт-Судан"),
+    ("DJJIB", "Djibouti", "جيبوتي", "Джибути"),
+    ("KEMBA", "Mombasa", "مومباسا", "Момбаса"),
+    ("LYBEN", "Benghazi", "بنغازي", "Бенгази"),
+    ("TDNDJ", "N'Djaména", "انجامينا", "Нджамена"),
+    ("MLBKO", "Bamako", "باماكو", "Бамако"),
+    ("NENIM", "Niamey", "نيامي", "Ниамей"),
+    ("CFBGF", "Bangui", "بانغي", "Банги"),
+    ("ETADD", "Addis-Abeba", "أديس أبابا", "Аддис-Абеба"),
+    ("SSJUB", "Djouba", "جوبا", "Джуба"),
+    ("SOMGQ", "Mogadiscio", "مقديشو", "Могадишо"),
+    ("CDFIH", "Kinshasa", "كينشاسا", "Киншаса"),
+];
+
+fn translated(table: &[(&str, &str, &str, &str)], code: &str) -> Names {
+    table
+        .iter()
+        .find(|(c, ..)| *c == code)
+        .map_or_else(Names::default, |(_, fr, ar, ru)| names(fr, ar, ru))
 }
 
 /// Donors, the recipient agencies of the built-in destinations, and the hub.
 pub fn organisations() -> Vec<Organisation> {
+    let mut all = standard_organisations();
+    for org in &mut all {
+        org.names = translated(ORGANISATION_NAMES, &org.code);
+    }
+    all
+}
+
+fn standard_organisations() -> Vec<Organisation> {
     use OrganisationKind::{Donor, Hub, Recipient};
     vec![
         organisation("RU-EMERCOM", "EMERCOM of Russia", Donor, "RU"),
@@ -475,6 +756,8 @@ fn destination(
         latitude_deg,
         longitude_deg,
         seaport: SEAPORTS.contains(&locode),
+        airport: true,
+        names: translated(DESTINATION_NAMES, locode),
     }
 }
 
@@ -551,5 +834,33 @@ mod tests {
             assert!(donor_countries.contains(country), "{country}");
         }
         assert_eq!(data.nodes.len(), 2);
+    }
+
+    #[test]
+    fn the_seed_has_a_value_and_four_names_for_every_item() {
+        for item in catalogue() {
+            let value = item.value_usd_per_unit.unwrap_or(0.0);
+            assert!(value > 0.0, "{} has no value per unit", item.code);
+            for lang in ["fr", "ar", "ru"] {
+                assert_ne!(item.name_in(lang), item.name, "{} in {lang}", item.code);
+            }
+            assert_eq!(item.name_in("en"), item.name);
+            assert_eq!(
+                item.un_class.is_some(),
+                item.un_number.is_some(),
+                "{}",
+                item.code
+            );
+        }
+        for destination in destinations() {
+            assert!(destination.names.ar.is_some(), "{}", destination.locode);
+            assert_eq!(destination.name_in("xx"), destination.name);
+        }
+        let extra: HashSet<_> = CATALOGUE_EXTRA.iter().map(|e| e.0).collect();
+        assert_eq!(
+            extra.len(),
+            catalogue().len(),
+            "one row per item, no stray code"
+        );
     }
 }

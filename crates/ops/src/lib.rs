@@ -328,7 +328,7 @@ impl Ops {
                         .collect::<Result<_, StoreError>>()?,
                     destination_ports: conn
                         .query(
-                            "SELECT locode, seaport, CASE WHEN iata IS NULL AND icao IS NULL THEN 0 ELSE 1 END FROM destinations",
+                            "SELECT locode, seaport, COALESCE(airport, CASE WHEN iata IS NULL AND icao IS NULL THEN 0 ELSE 1 END) FROM destinations",
                             &[],
                         )?
                         .iter()

@@ -18,7 +18,10 @@ pub use log::{
 };
 pub use migrations::MIGRATIONS;
 pub use reliefhub_core::ledger::Hash32;
-pub use store::{Applied, BalanceRow, Compaction, Store, StreamedBatch};
+pub use store::{
+    insert_destination, insert_item, insert_organisation, read_destinations, read_items,
+    read_organisations, Applied, BalanceRow, Compaction, Store, StreamedBatch,
+};
 
 use reliefhub_core::LedgerError;
 

@@ -57,6 +57,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("migrations/postgres/0007_rules.sql"),
     },
     Migration {
+        version: 8,
+        name: "master_data",
+        sqlite: include_str!("migrations/sqlite/0008_master_data.sql"),
+        postgres: include_str!("migrations/postgres/0008_master_data.sql"),
+    },
+    Migration {
         version: 9,
         name: "operation_log",
         sqlite: include_str!("migrations/sqlite/0009_operation_log.sql"),

@@ -10,7 +10,8 @@ use reliefhub_core::ledger::{
 use reliefhub_core::reference::ReferenceData;
 use reliefhub_core::verify::{Verifier, VerifyFailure, VerifySummary};
 use reliefhub_core::{
-    Account, Airport, Batch, Country, Item, Lot, LotRef, LotSpec, OrganisationKind,
+    Account, Airport, Batch, Country, Destination, Item, Lot, LotRef, LotSpec, Names, Organisation,
+    OrganisationKind,
 };
 
 use crate::db::{self, Backend, Conn, Row, Value};
@@ -529,28 +530,21 @@ impl Store {
     pub fn load_reference_data(&mut self, data: &ReferenceData) -> Result<(), StoreError> {
         self.write(|conn| {
             for item in &data.items {
-                conn.execute(
-                    "INSERT INTO items (code, name, category, unit, unit_weight_kg, unit_volume_m3, cold_chain, un_number, min_shelf_life_days, needs_expiry) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (code) DO NOTHING",
-                    &[
-                        (&item.code).into(),
-                        (&item.name).into(),
-                        (&item.category).into(),
-                        (&item.unit).into(),
-                        item.unit_weight_kg.into(),
-                        item.unit_volume_m3.into(),
-                        item.cold_chain.into(),
-                        item.un_number.as_deref().into(),
-                        i64::from(item.min_shelf_life_days).into(),
-                        item.needs_expiry.into(),
-                    ],
-                )?;
+                insert_item(conn, item, false)?;
             }
             for org in &data.organisations {
                 conn.execute(
-                    "INSERT INTO organisations (code, name, kind, country) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, country = excluded.country",
-                    &[(&org.code).into(), (&org.name).into(), org.kind.code().into(), (&org.country).into()],
+                    "INSERT INTO organisations (code, name, kind, country, name_fr, name_ar, name_ru) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (code) DO NOTHING",
+                    &[
+                        (&org.code).into(),
+                        (&org.name).into(),
+                        org.kind.code().into(),
+                        (&org.country).into(),
+                        org.names.fr.as_deref().into(),
+                        org.names.ar.as_deref().into(),
+                        org.names.ru.as_deref().into(),
+                    ],
                 )?;
             }
             for node in &data.nodes {
@@ -572,20 +566,7 @@ impl Store {
                 )?;
             }
             for destination in &data.destinations {
-                conn.execute(
-                    "INSERT INTO destinations (locode, name, country, iata, icao, latitude_deg, longitude_deg, seaport) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (locode) DO NOTHING",
-                    &[
-                        (&destination.locode).into(),
-                        (&destination.name).into(),
-                        destination.country().into(),
-                        destination.iata.as_deref().into(),
-                        destination.icao.as_deref().into(),
-                        destination.latitude_deg.into(),
-                        destination.longitude_deg.into(),
-                        destination.seaport.into(),
-                    ],
-                )?;
+                insert_destination(conn, destination, false)?;
             }
             Ok(())
         })
@@ -715,26 +696,15 @@ impl Store {
     }
 
     pub fn items(&mut self) -> Result<Vec<Item>, StoreError> {
-        let rows = self.conn.query(
-            "SELECT code, name, category, unit, unit_weight_kg, unit_volume_m3, cold_chain, un_number, min_shelf_life_days, needs_expiry FROM items ORDER BY code",
-            &[],
-        )?;
-        rows.iter()
-            .map(|r| {
-                Ok(Item {
-                    code: r[0].text()?,
-                    name: r[1].text()?,
-                    category: r[2].text()?,
-                    unit: r[3].text()?,
-                    unit_weight_kg: r[4].real()?,
-                    unit_volume_m3: r[5].real()?,
-                    cold_chain: r[6].int()? != 0,
-                    un_number: r[7].opt_text()?,
-                    min_shelf_life_days: u32::try_from(r[8].int()?).unwrap_or(0),
-                    needs_expiry: r[9].int()? != 0,
-                })
-            })
-            .collect()
+        read_items(self.conn.as_mut(), None)
+    }
+
+    pub fn organisations(&mut self) -> Result<Vec<Organisation>, StoreError> {
+        read_organisations(self.conn.as_mut(), None)
+    }
+
+    pub fn destinations(&mut self) -> Result<Vec<Destination>, StoreError> {
+        read_destinations(self.conn.as_mut(), None)
     }
 
     /// Applies a batch all or nothing, once per idempotency key.
@@ -1856,4 +1826,244 @@ impl StreamedBatch<'_> {
     pub fn batch_id(&self) -> i64 {
         self.pending.header.id
     }
+}
+
+const ITEM_COLUMNS: &str = "code, name, category, unit, unit_weight_kg, unit_volume_m3, cold_chain, un_number, \
+     min_shelf_life_days, needs_expiry, name_fr, name_ar, name_ru, pack_size, gtins, un_class, value_usd_per_unit";
+
+/// Items of the catalogue, all or the one with `code`, by code.
+pub fn read_items(conn: &mut dyn Conn, code: Option<&str>) -> Result<Vec<Item>, StoreError> {
+    let rows = match code {
+        None => conn.query(
+            &format!("SELECT {ITEM_COLUMNS} FROM items ORDER BY code"),
+            &[],
+        )?,
+        Some(code) => conn.query(
+            &format!("SELECT {ITEM_COLUMNS} FROM items WHERE code = $1"),
+            &[code.into()],
+        )?,
+    };
+    rows.iter()
+        .map(|r| {
+            Ok(Item {
+                code: r[0].text()?,
+                name: r[1].text()?,
+                category: r[2].text()?,
+                unit: r[3].text()?,
+                unit_weight_kg: r[4].real()?,
+                unit_volume_m3: r[5].real()?,
+                cold_chain: r[6].int()? != 0,
+                un_number: r[7].opt_text()?,
+                min_shelf_life_days: u32::try_from(r[8].int()?).unwrap_or(0),
+                needs_expiry: r[9].int()? != 0,
+                names: Names {
+                    fr: r[10].opt_text()?,
+                    ar: r[11].opt_text()?,
+                    ru: r[12].opt_text()?,
+                },
+                pack_size: match &r[13] {
+                    Value::Null => 1,
+                    v => u32::try_from(v.int()?).unwrap_or(1),
+                },
+                gtins: r[14]
+                    .opt_text()?
+                    .map(|g| g.split_whitespace().map(str::to_string).collect())
+                    .unwrap_or_default(),
+                un_class: r[15].opt_text()?,
+                value_usd_per_unit: match &r[16] {
+                    Value::Null => None,
+                    v => Some(v.real()?),
+                },
+            })
+        })
+        .collect()
+}
+
+/// Writes an item: a new one (`replace` false: an existing code is kept as
+/// it is) or a new version of an existing one (`replace` true).
+pub fn insert_item(conn: &mut dyn Conn, item: &Item, replace: bool) -> Result<(), StoreError> {
+    let conflict = if replace {
+        "ON CONFLICT (code) DO UPDATE SET name = excluded.name, category = excluded.category, unit = excluded.unit, \
+         unit_weight_kg = excluded.unit_weight_kg, unit_volume_m3 = excluded.unit_volume_m3, cold_chain = excluded.cold_chain, \
+         un_number = excluded.un_number, min_shelf_life_days = excluded.min_shelf_life_days, needs_expiry = excluded.needs_expiry, \
+         name_fr = excluded.name_fr, name_ar = excluded.name_ar, name_ru = excluded.name_ru, pack_size = excluded.pack_size, \
+         gtins = excluded.gtins, un_class = excluded.un_class, value_usd_per_unit = excluded.value_usd_per_unit"
+    } else {
+        "ON CONFLICT (code) DO NOTHING"
+    };
+    let gtins = (!item.gtins.is_empty()).then(|| item.gtins.join(" "));
+    conn.execute(
+        &format!(
+            "INSERT INTO items ({ITEM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) {conflict}"
+        ),
+        &[
+            (&item.code).into(),
+            (&item.name).into(),
+            (&item.category).into(),
+            (&item.unit).into(),
+            item.unit_weight_kg.into(),
+            item.unit_volume_m3.into(),
+            item.cold_chain.into(),
+            item.un_number.as_deref().into(),
+            i64::from(item.min_shelf_life_days).into(),
+            item.needs_expiry.into(),
+            item.names.fr.as_deref().into(),
+            item.names.ar.as_deref().into(),
+            item.names.ru.as_deref().into(),
+            i64::from(item.pack_size).into(),
+            gtins.as_deref().into(),
+            item.un_class.as_deref().into(),
+            match item.value_usd_per_unit {
+                Some(v) => Value::Real(v),
+                None => Value::Null,
+            },
+        ],
+    )?;
+    Ok(())
+}
+
+/// Organisations, all or the one with `code`, by code.
+pub fn read_organisations(
+    conn: &mut dyn Conn,
+    code: Option<&str>,
+) -> Result<Vec<Organisation>, StoreError> {
+    const COLUMNS: &str = "code, name, kind, country, name_fr, name_ar, name_ru";
+    let rows = match code {
+        None => conn.query(
+            &format!("SELECT {COLUMNS} FROM organisations ORDER BY code"),
+            &[],
+        )?,
+        Some(code) => conn.query(
+            &format!("SELECT {COLUMNS} FROM organisations WHERE code = $1"),
+            &[code.into()],
+        )?,
+    };
+    rows.iter()
+        .map(|r| {
+            let kind = r[2].text()?;
+            Ok(Organisation {
+                code: r[0].text()?,
+                name: r[1].text()?,
+                kind: OrganisationKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("organisation kind `{kind}`")))?,
+                country: r[3].text()?,
+                names: Names {
+                    fr: r[4].opt_text()?,
+                    ar: r[5].opt_text()?,
+                    ru: r[6].opt_text()?,
+                },
+            })
+        })
+        .collect()
+}
+
+/// Writes an organisation, new or (`replace`) a new version of one.
+pub fn insert_organisation(
+    conn: &mut dyn Conn,
+    org: &Organisation,
+    replace: bool,
+) -> Result<(), StoreError> {
+    let conflict = if replace {
+        "ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, country = excluded.country, \
+         name_fr = excluded.name_fr, name_ar = excluded.name_ar, name_ru = excluded.name_ru"
+    } else {
+        "ON CONFLICT (code) DO NOTHING"
+    };
+    conn.execute(
+        &format!(
+            "INSERT INTO organisations (code, name, kind, country, name_fr, name_ar, name_ru) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) {conflict}"
+        ),
+        &[
+            (&org.code).into(),
+            (&org.name).into(),
+            org.kind.code().into(),
+            (&org.country).into(),
+            org.names.fr.as_deref().into(),
+            org.names.ar.as_deref().into(),
+            org.names.ru.as_deref().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+const DESTINATION_COLUMNS: &str =
+    "locode, name, country, iata, icao, latitude_deg, longitude_deg, seaport, airport, name_fr, name_ar, name_ru";
+
+/// Destinations, all or the one with `locode`, by UN/LOCODE.
+pub fn read_destinations(
+    conn: &mut dyn Conn,
+    locode: Option<&str>,
+) -> Result<Vec<Destination>, StoreError> {
+    let rows = match locode {
+        None => conn.query(
+            &format!("SELECT {DESTINATION_COLUMNS} FROM destinations ORDER BY locode"),
+            &[],
+        )?,
+        Some(code) => conn.query(
+            &format!("SELECT {DESTINATION_COLUMNS} FROM destinations WHERE locode = $1"),
+            &[code.into()],
+        )?,
+    };
+    rows.iter()
+        .map(|r| {
+            let iata = r[3].opt_text()?;
+            let icao = r[4].opt_text()?;
+            let airport = match &r[8] {
+                Value::Null => iata.is_some() || icao.is_some(),
+                v => v.int()? != 0,
+            };
+            Ok(Destination {
+                locode: r[0].text()?,
+                name: r[1].text()?,
+                iata,
+                icao,
+                latitude_deg: r[5].real()?,
+                longitude_deg: r[6].real()?,
+                seaport: r[7].int()? != 0,
+                airport,
+                names: Names {
+                    fr: r[9].opt_text()?,
+                    ar: r[10].opt_text()?,
+                    ru: r[11].opt_text()?,
+                },
+            })
+        })
+        .collect()
+}
+
+/// Writes a destination, new or (`replace`) a new version of one.
+pub fn insert_destination(
+    conn: &mut dyn Conn,
+    destination: &Destination,
+    replace: bool,
+) -> Result<(), StoreError> {
+    let conflict = if replace {
+        "ON CONFLICT (locode) DO UPDATE SET name = excluded.name, country = excluded.country, iata = excluded.iata, \
+         icao = excluded.icao, latitude_deg = excluded.latitude_deg, longitude_deg = excluded.longitude_deg, \
+         seaport = excluded.seaport, airport = excluded.airport, name_fr = excluded.name_fr, name_ar = excluded.name_ar, \
+         name_ru = excluded.name_ru"
+    } else {
+        "ON CONFLICT (locode) DO NOTHING"
+    };
+    conn.execute(
+        &format!(
+            "INSERT INTO destinations ({DESTINATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) {conflict}"
+        ),
+        &[
+            (&destination.locode).into(),
+            (&destination.name).into(),
+            destination.country().into(),
+            destination.iata.as_deref().into(),
+            destination.icao.as_deref().into(),
+            destination.latitude_deg.into(),
+            destination.longitude_deg.into(),
+            destination.seaport.into(),
+            destination.airport.into(),
+            destination.names.fr.as_deref().into(),
+            destination.names.ar.as_deref().into(),
+            destination.names.ru.as_deref().into(),
+        ],
+    )?;
+    Ok(())
 }

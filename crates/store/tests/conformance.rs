@@ -84,6 +84,30 @@ fn init_is_idempotent_and_loads_reference_data(url: &str) {
     assert!(store.verify(|_, _| {}).unwrap().is_ok());
 }
 
+/// The seed's master data reads back whole (names in four languages, value
+/// per unit, UN class, airports) on both databases.
+fn master_data_reads_back_as_seeded(url: &str) {
+    let mut store = open(url);
+    let seed = reliefhub_core::reference::builtin();
+    let mut items = seed.items.clone();
+    items.sort_by(|a, b| a.code.cmp(&b.code));
+    assert_eq!(store.items().unwrap(), items);
+    let mut organisations = seed.organisations.clone();
+    organisations.sort_by(|a, b| a.code.cmp(&b.code));
+    assert_eq!(store.organisations().unwrap(), organisations);
+    let mut destinations = seed.destinations.clone();
+    destinations.sort_by(|a, b| a.locode.cmp(&b.locode));
+    assert_eq!(store.destinations().unwrap(), destinations);
+    let rutf = store
+        .items()
+        .unwrap()
+        .into_iter()
+        .find(|i| i.code == "RUTF-150")
+        .unwrap();
+    assert_eq!(rutf.value_usd_per_unit, Some(50.0));
+    assert!(rutf.name_in("ar").starts_with("أغذية"));
+}
+
 fn uninitialised_database_is_reported(url: &str) {
     let mut store = Store::open(url).unwrap();
     let error = store.ensure_ready().unwrap_err();
@@ -505,6 +529,7 @@ fn balances_are_exact_across_stores_and_folds(url: &str) {
 both_backends!(
     balances_are_exact_across_stores_and_folds,
     init_is_idempotent_and_loads_reference_data,
+    master_data_reads_back_as_seeded,
     uninitialised_database_is_reported,
     transfers_move_stock_and_conserve_it,
     replaying_a_key_returns_the_first_result_and_changes_nothing,
