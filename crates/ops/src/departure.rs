@@ -712,6 +712,15 @@ impl Ops {
                         &[code.into()],
                     )?;
                 }
+                // Each line keeps its item's kg and m³ per unit as loaded:
+                // a later edit of the item leaves this departure's history.
+                conn.execute(
+                    "UPDATE loading_lines SET \
+                     unit_weight_kg = (SELECT i.unit_weight_kg FROM lots l JOIN items i ON i.code = l.item WHERE l.id = loading_lines.lot_id), \
+                     unit_volume_m3 = (SELECT i.unit_volume_m3 FROM lots l JOIN items i ON i.code = l.item WHERE l.id = loading_lines.lot_id) \
+                     WHERE batch_id = $1",
+                    &[applied.batch_id.into()],
+                )?;
                 for m in &moves {
                     crate::transfer::record_dispatch(conn, m, applied.batch_id)?;
                 }
