@@ -231,9 +231,21 @@ fn workflow(url: &str) {
         .find(|l| l["lot_id"] == rutf_lot)
         .unwrap();
     assert_eq!(lot["shipments"][0]["delivered"], 298);
+    // The flows by stage: what the leg brought in (590 + 200 counted at the
+    // airfield), what was delivered at Port Sudan (298 of 300).
     let flows = ok(&c.get("/api/flows", &donor), 200, "flows");
-    assert_eq!(flows[0]["destination"], "SDPZU");
-    assert_eq!(flows[0]["units"], 300);
+    let flows = flows.as_array().unwrap();
+    assert!(flows.iter().all(|f| f["donor"] == DONOR_A), "{flows:?}");
+    let stage =
+        |name: &str| -> Vec<&Value> { flows.iter().filter(|f| f["stage"] == name).collect() };
+    let received = stage("received");
+    assert_eq!(received.len(), 1, "{flows:?}");
+    assert_eq!(received[0]["node"], "HMEIMIM-AIR");
+    assert_eq!(received[0]["units"], 790);
+    let delivered = stage("delivered");
+    assert_eq!(delivered.len(), 1, "{flows:?}");
+    assert_eq!(delivered[0]["destination"], "SDPZU");
+    assert_eq!(delivered[0]["units"], 298);
     ok(
         &c.get("/api/reports/inbound-pipeline", &op),
         200,

@@ -80,9 +80,72 @@ pub struct LoadingLineView {
     pub unloaded: bool,
 }
 
-/// Goods shipped from one donor through one node to one destination.
+/// Where goods stand on their way from a donor through the hub to a
+/// destination; a [`Flow`] is one donor's goods at one stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FlowStage {
+    /// Promised and not yet received (the pledge's outstanding balance); no node.
+    Pledged,
+    /// Manifested on an inbound leg to a node, not yet received.
+    InTransit,
+    /// Counted in at a node's receipt.
+    Received,
+    /// At a node now, available or in quarantine.
+    AtHub,
+    /// On the road between the nodes; `node` is where it is going.
+    BetweenNodes,
+    /// On a departure from a node that has not left.
+    Loaded,
+    /// On a departure that has left and is not yet delivered.
+    Departed,
+    /// Received at the destination (the proof of delivery's count).
+    Delivered,
+}
+
+impl FlowStage {
+    pub const ALL: [FlowStage; 8] = [
+        FlowStage::Pledged,
+        FlowStage::InTransit,
+        FlowStage::Received,
+        FlowStage::AtHub,
+        FlowStage::BetweenNodes,
+        FlowStage::Loaded,
+        FlowStage::Departed,
+        FlowStage::Delivered,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            FlowStage::Pledged => "pledged",
+            FlowStage::InTransit => "in_transit",
+            FlowStage::Received => "received",
+            FlowStage::AtHub => "at_hub",
+            FlowStage::BetweenNodes => "between_nodes",
+            FlowStage::Loaded => "loaded",
+            FlowStage::Departed => "departed",
+            FlowStage::Delivered => "delivered",
+        }
+    }
+
+    /// Donor -> hub stages (no destination).
+    pub fn is_inbound(self) -> bool {
+        matches!(self, FlowStage::InTransit | FlowStage::Received)
+    }
+
+    /// Hub -> destination stages.
+    pub fn is_outbound(self) -> bool {
+        matches!(
+            self,
+            FlowStage::Loaded | FlowStage::Departed | FlowStage::Delivered
+        )
+    }
+}
+
+/// One donor's goods at one stage: at or through one node (empty for a
+/// pledge), to one destination (empty before the goods are on a departure).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flow {
+    pub stage: FlowStage,
     pub donor: String,
     pub donor_country: String,
     pub node: String,
@@ -392,37 +455,121 @@ impl Ops {
         })?)
     }
 
-    /// Goods on departures (loaded and not unloaded), from each donor
-    /// through each node to each destination.
+    /// Every donor's goods by stage, in units and kg: pledged and not yet
+    /// received, inbound on a leg, received at a node, still at a node or
+    /// between the nodes, loaded, departed and delivered. Each query groups
+    /// by donor, node and destination; the rows come in stage order.
     pub fn flows(&mut self) -> Result<Vec<Flow>, OpsError> {
-        let rows = self.store().read(|conn| {
-            conn.query(
-                "SELECT l.donor, COALESCE(o.country, ''), d.node, d.destination, COALESCE(t.country, ''), \
-                 CAST(SUM(x.quantity) AS BIGINT), SUM(x.quantity * i.unit_weight_kg) \
+        // Each query selects: donor, node, destination, units, kg.
+        let queries: [(FlowStage, &str); 8] = [
+            (
+                FlowStage::Pledged,
+                "SELECT p.donor, '', '', CAST(SUM(b.quantity) AS BIGINT), SUM(b.quantity * i.unit_weight_kg) \
+                 FROM pledge_lines pl JOIN pledges p ON p.code = pl.pledge_code \
+                 JOIN balances b ON b.lot_id = pl.lot_id AND b.account = 'pledged:' || p.donor \
+                 JOIN items i ON i.code = pl.item WHERE b.quantity > 0 GROUP BY p.donor",
+            ),
+            (
+                FlowStage::InTransit,
+                "SELECT l.donor, g.node, '', CAST(SUM(m.quantity) AS BIGINT), SUM(m.quantity * i.unit_weight_kg) \
+                 FROM manifest_lines m JOIN inbound_legs g ON g.code = m.leg_code \
+                 JOIN lots l ON l.id = m.lot_id JOIN items i ON i.code = l.item \
+                 WHERE NOT EXISTS (SELECT 1 FROM receipt_lines r WHERE r.leg_code = m.leg_code AND r.line_no = m.line_no) \
+                 GROUP BY l.donor, g.node",
+            ),
+            (
+                FlowStage::Received,
+                "SELECT l.donor, g.node, '', CAST(SUM(r.counted) AS BIGINT), SUM(r.counted * i.unit_weight_kg) \
+                 FROM receipt_lines r JOIN inbound_legs g ON g.code = r.leg_code \
+                 JOIN lots l ON l.id = r.lot_id JOIN items i ON i.code = l.item \
+                 GROUP BY l.donor, g.node",
+            ),
+            (
+                FlowStage::AtHub,
+                "SELECT l.donor, n.code, '', CAST(SUM(b.quantity) AS BIGINT), SUM(b.quantity * i.unit_weight_kg) \
+                 FROM nodes n JOIN balances b ON b.account IN ('at:' || n.code, 'quarantine:' || n.code) \
+                 JOIN lots l ON l.id = b.lot_id JOIN items i ON i.code = l.item \
+                 WHERE b.quantity > 0 GROUP BY l.donor, n.code",
+            ),
+            (
+                FlowStage::BetweenNodes,
+                "SELECT l.donor, h.to_node, '', CAST(SUM(b.quantity) AS BIGINT), SUM(b.quantity * i.unit_weight_kg) \
+                 FROM hub_transfers h JOIN balances b ON b.account = 'transfer:' || h.code \
+                 JOIN lots l ON l.id = b.lot_id JOIN items i ON i.code = l.item \
+                 WHERE b.quantity > 0 GROUP BY l.donor, h.to_node",
+            ),
+            (
+                FlowStage::Loaded,
+                "SELECT l.donor, d.node, d.destination, CAST(SUM(x.quantity) AS BIGINT), SUM(x.quantity * i.unit_weight_kg) \
                  FROM loading_lines x JOIN departures d ON d.code = x.departure_code \
                  JOIN lots l ON l.id = x.lot_id JOIN items i ON i.code = l.item \
-                 LEFT JOIN organisations o ON o.code = l.donor \
-                 LEFT JOIN destinations t ON t.locode = d.destination \
-                 WHERE x.unloaded_batch IS NULL \
-                 GROUP BY l.donor, o.country, d.node, d.destination, t.country \
-                 ORDER BY l.donor, d.node, d.destination",
+                 WHERE x.unloaded_batch IS NULL AND d.status IN ('open', 'loaded') \
+                 GROUP BY l.donor, d.node, d.destination",
+            ),
+            (
+                FlowStage::Departed,
+                "SELECT l.donor, d.node, d.destination, CAST(SUM(x.quantity) AS BIGINT), SUM(x.quantity * i.unit_weight_kg) \
+                 FROM loading_lines x JOIN departures d ON d.code = x.departure_code \
+                 JOIN lots l ON l.id = x.lot_id JOIN items i ON i.code = l.item \
+                 WHERE x.unloaded_batch IS NULL AND d.status = 'departed' \
+                 GROUP BY l.donor, d.node, d.destination",
+            ),
+            (
+                FlowStage::Delivered,
+                "SELECT l.donor, d.node, d.destination, CAST(SUM(v.received) AS BIGINT), SUM(v.received * i.unit_weight_kg) \
+                 FROM delivery_lines v JOIN departures d ON d.code = v.departure_code \
+                 JOIN lots l ON l.id = v.lot_id JOIN items i ON i.code = l.item \
+                 WHERE v.received > 0 GROUP BY l.donor, d.node, d.destination",
+            ),
+        ];
+        let (results, donor_countries, dest_countries) = self.store().read(|conn| {
+            let mut results = Vec::with_capacity(queries.len());
+            for (stage, sql) in queries {
+                results.push((stage, conn.query(sql, &[])?));
+            }
+            let donors =
+                conn.query("SELECT code, COALESCE(country, '') FROM organisations", &[])?;
+            let dests = conn.query(
+                "SELECT locode, COALESCE(country, '') FROM destinations",
                 &[],
-            )
+            )?;
+            Ok((results, donors, dests))
         })?;
-        rows.iter()
-            .map(|row| {
-                Ok(Flow {
-                    donor: row[0].text()?,
-                    donor_country: row[1].text()?,
-                    node: row[2].text()?,
-                    destination: row[3].text()?,
-                    country: row[4].text()?,
-                    units: row[5].int()?,
-                    weight_kg: (row[6].real()? * 10.0).round() / 10.0,
+        let lookup = |rows: Vec<Vec<Value>>| -> Result<BTreeMap<String, String>, StoreError> {
+            rows.iter()
+                .map(|r| Ok((r[0].text()?, r[1].text()?)))
+                .collect()
+        };
+        let donor_countries = lookup(donor_countries)?;
+        let dest_countries = lookup(dest_countries)?;
+        let mut flows = Vec::new();
+        for (stage, rows) in results {
+            let mut stage_rows = rows
+                .iter()
+                .map(|row| {
+                    let donor = row[0].text()?;
+                    let destination = row[2].text()?;
+                    Ok(Flow {
+                        stage,
+                        donor_country: donor_countries.get(&donor).cloned().unwrap_or_default(),
+                        country: dest_countries
+                            .get(&destination)
+                            .cloned()
+                            .unwrap_or_default(),
+                        donor,
+                        node: row[1].text()?,
+                        destination,
+                        units: row[3].int()?,
+                        weight_kg: (row[4].real()? * 10.0).round() / 10.0,
+                    })
                 })
-            })
-            .collect::<Result<_, StoreError>>()
-            .map_err(OpsError::from)
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            stage_rows.sort_by(|a, b| {
+                (&a.donor, &a.node, &a.destination).cmp(&(&b.donor, &b.node, &b.destination))
+            });
+            flows.extend(stage_rows.into_iter().filter(|f| f.units != 0));
+        }
+        Ok(flows)
     }
 
     /// A donor's pledges and, per lot that arrived on a leg, where it went.

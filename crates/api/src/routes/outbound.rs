@@ -802,6 +802,11 @@ pub async fn donor_statement(
 
 #[derive(Serialize, ToSchema)]
 pub struct FlowJson {
+    /// Where the goods stand: `pledged` (no node), `in_transit` (on an
+    /// inbound leg to the node), `received` (counted in at the node),
+    /// `at_hub` (at the node now), `between_nodes` (on the road to the
+    /// node), `loaded`, `departed`, `delivered` (to the destination).
+    pub stage: String,
     pub donor: String,
     pub donor_country: String,
     pub node: String,
@@ -811,8 +816,10 @@ pub struct FlowJson {
     pub weight_kg: f64,
 }
 
-/// Goods on their way or delivered: donor -> hub node -> destination (a
-/// donor: their own; a recipient: to their country).
+/// Every donor's goods by stage, in units and kg: donor -> hub node
+/// (pledged, in transit, received), at the hub, hub node -> destination
+/// (loaded, departed, delivered). A donor sees their own; a recipient the
+/// goods on departures to their country.
 #[utoipa::path(get, path = "/api/flows", tag = "reports",
     responses((status = 200, description = "Flows for the map", body = Vec<FlowJson>)))]
 pub async fn flows(State(state): State<Shared>, user: Principal) -> Result<Response, ApiError> {
@@ -828,9 +835,10 @@ pub async fn flows(State(state): State<Shared>, user: Principal) -> Result<Respo
                 .filter(|f| {
                     country
                         .as_deref()
-                        .is_none_or(|c| country_of(&f.destination) == c)
+                        .is_none_or(|c| f.stage.is_outbound() && country_of(&f.destination) == c)
                 })
                 .map(|f| FlowJson {
+                    stage: f.stage.code().to_string(),
                     donor: f.donor,
                     donor_country: f.donor_country,
                     node: f.node,
