@@ -1,10 +1,17 @@
 // The map of flows: donors -> hub (Tartus port, Hmeimim airfield) -> African
-// destinations, drawn with d3-geo over the world-atlas 110m countries.
+// destinations, drawn with d3-geo over the world-atlas 110m countries, from
+// every stage of the goods (/api/flows): received and still inbound, at the
+// hub, delivered and on the way; figures in kg.
 
 import { api, ref } from "../api.js";
 import { t, num } from "../i18n.js";
 import { el, svg, dataTable, loading, loadVendor, vendorUrl } from "../ui.js";
 import { NUMERIC } from "../countries.js";
+
+// The stages of /api/flows, by where they draw.
+const INBOUND = new Set(["in_transit", "received"]);
+const AT_HUB = new Set(["at_hub", "between_nodes"]);
+const OUTBOUND = new Set(["loaded", "departed", "delivered"]);
 
 // Where a donor country's flows start: its main port or capital (lon, lat).
 // Countries not listed start at the centroid of their shape.
@@ -92,28 +99,40 @@ export async function renderMap(root, ctx) {
   const nodeByCode = new Map(nodes.filter((n) => n.lat != null && n.lon != null).map((n) => [n.code, n]));
   const destByCode = new Map(destinations.map((d) => [d.locode, d]));
 
-  // Aggregate flows: donor country -> node, node -> destination.
+  // Aggregate the flows by stage (kg): donor country -> node (received, in
+  // transit), what is at each node, node -> destination (delivered, on the way).
+  const inboundRows = flows.filter((f) => INBOUND.has(f.stage));
+  // A recipient sees only the goods on departures to their country: their
+  // donors' lines into the hub are drawn from those.
+  const sourceRows = inboundRows.length ? inboundRows : flows.filter((f) => OUTBOUND.has(f.stage));
   const inbound = new Map();
-  const outbound = new Map();
-  for (const f of flows) {
-    const kg = Number(f.weight_kg) || 0;
-    const units = Number(f.units) || 0;
-    const ik = `${f.donor_country}|${f.node}`;
-    const i = inbound.get(ik) || { country: f.donor_country, node: f.node, kg: 0, units: 0, donors: new Set() };
-    i.kg += kg;
-    i.units += units;
+  for (const f of sourceRows) {
+    const key = `${f.donor_country}|${f.node}`;
+    const i = inbound.get(key) || { country: f.donor_country, node: f.node, received: 0, in_transit: 0, donors: new Set() };
+    i[f.stage === "in_transit" ? "in_transit" : "received"] += Number(f.weight_kg) || 0;
     i.donors.add(f.donor);
-    inbound.set(ik, i);
-    if (f.destination) {
-      const ok = `${f.node}|${f.destination}`;
-      const o = outbound.get(ok) || { node: f.node, destination: f.destination, kg: 0, units: 0 };
-      o.kg += kg;
-      o.units += units;
-      outbound.set(ok, o);
-    }
+    inbound.set(key, i);
   }
-  const maxKg = Math.max(1, ...[...inbound.values(), ...outbound.values()].map((x) => x.kg));
+  const hub = new Map();
+  for (const f of flows.filter((x) => AT_HUB.has(x.stage))) {
+    const h = hub.get(f.node) || { node: f.node, at_hub: 0, between_nodes: 0 };
+    h[f.stage] += Number(f.weight_kg) || 0;
+    hub.set(f.node, h);
+  }
+  const outbound = new Map();
+  for (const f of flows.filter((x) => OUTBOUND.has(x.stage) && x.destination)) {
+    const key = `${f.node}|${f.destination}`;
+    const o = outbound.get(key) || { node: f.node, destination: f.destination, delivered: 0, on_the_way: 0 };
+    o[f.stage === "delivered" ? "delivered" : "on_the_way"] += Number(f.weight_kg) || 0;
+    outbound.set(key, o);
+  }
+  const maxKg = Math.max(
+    1,
+    ...[...inbound.values()].map((x) => Math.max(x.received, x.in_transit)),
+    ...[...outbound.values()].map((x) => Math.max(x.delivered, x.on_the_way))
+  );
   const width = (kg) => 1.2 + 7 * Math.sqrt(kg / maxKg);
+  const kg = (value) => t("map.kg", { kg: num(value, 0) });
 
   const title = svg("title", { id: "map-title" }, t("map.title"));
   const desc = svg(
@@ -138,40 +157,38 @@ export async function renderMap(root, ctx) {
   }
   map.append(gCountries);
 
+  // One line per stage that carries goods: solid for what arrived, dashed for what is on its way.
   const gFlows = svg("g", { id: "map-flows" });
+  const line = (kind, stage, d, value, label) =>
+    svg(
+      "path",
+      { class: `flow ${kind} ${stage}`, d, "stroke-width": width(value).toFixed(2), "data-testid": `flow-${kind}`, "data-stage": stage, "data-kg": value.toFixed(1) },
+      svg("title", {}, `${label}: ${t(`map.stage.${stage}`)} ${kg(value)}`)
+    );
   for (const i of inbound.values()) {
     const a = anchorOf(i.country);
     const n = nodeByCode.get(i.node);
     if (!a || !n) continue;
-    const pa = projection(a);
-    const pb = projection([n.lon, n.lat]);
-    gFlows.append(
-      svg(
-        "path",
-        { class: "flow inbound", d: curve(pa, pb, 0.18), "stroke-width": width(i.kg).toFixed(2), "data-testid": "flow-inbound" },
-        svg("title", {}, `${[...i.donors].join(", ")} → ${n.name || n.code}: ${num(i.kg / 1000, 1)} t`)
-      )
-    );
+    const from = projection(a);
+    const to = projection([n.lon, n.lat]);
+    const label = `${[...i.donors].join(", ")} → ${n.name || n.code}`;
+    if (i.received > 0) gFlows.append(line("inbound", "received", curve(from, to, 0.18), i.received, label));
+    if (i.in_transit > 0) gFlows.append(line("inbound", "in_transit", curve(from, to, 0.24), i.in_transit, label));
   }
   for (const o of outbound.values()) {
     const n = nodeByCode.get(o.node);
     const d = destByCode.get(o.destination);
     if (!n || !d || d.lat == null || d.lon == null) continue;
-    gFlows.append(
-      svg(
-        "path",
-        {
-          class: "flow outbound",
-          d: curve(projection([n.lon, n.lat]), projection([d.lon, d.lat]), -0.12),
-          "stroke-width": width(o.kg).toFixed(2),
-          "data-testid": "flow-outbound",
-        },
-        svg("title", {}, `${n.name || n.code} → ${d.name}: ${num(o.kg / 1000, 1)} t`)
-      )
-    );
+    const from = projection([n.lon, n.lat]);
+    const to = projection([d.lon, d.lat]);
+    const label = `${n.name || n.code} → ${d.name}`;
+    if (o.delivered > 0) gFlows.append(line("outbound", "delivered", curve(from, to, -0.12), o.delivered, label));
+    if (o.on_the_way > 0) gFlows.append(line("outbound", "on_the_way", curve(from, to, -0.18), o.on_the_way, label));
   }
   map.append(gFlows);
 
+  // Markers, then their labels (placed once the map is on the page and the text can be measured).
+  const labels = [];
   const gDonors = svg("g", { id: "map-donors" });
   for (const c of donorCountries) {
     const a = anchorOf(c);
@@ -180,26 +197,31 @@ export async function renderMap(root, ctx) {
     const names = organisations.filter((o) => o.country === c && o.kind === "donor").map((o) => o.code);
     gDonors.append(
       svg("circle", { class: "donor-marker", cx: x.toFixed(1), cy: y.toFixed(1), r: 6, "data-testid": "donor-marker", "data-country": c },
-        svg("title", {}, names.length ? names.join(", ") : c)),
-      svg("text", { x: (x + 8).toFixed(1), y: (y + 4).toFixed(1) }, c)
+        svg("title", {}, names.length ? names.join(", ") : c))
     );
+    labels.push({ group: gDonors, x, y, r: 6, text: c });
   }
   map.append(gDonors);
 
   const gHub = svg("g", { id: "map-hub" });
   for (const n of nodeByCode.values()) {
     const [x, y] = projection([n.lon, n.lat]);
+    const h = hub.get(n.code);
+    const here = h ? ` — ${t("map.stage.at_hub")} ${kg(h.at_hub)}` : "";
     gHub.append(
       svg("rect", {
         class: "hub-marker", x: (x - 6).toFixed(1), y: (y - 6).toFixed(1), width: 12, height: 12,
         transform: `rotate(45 ${x.toFixed(1)} ${y.toFixed(1)})`, "data-testid": "hub-marker", "data-node": n.code,
-      }, svg("title", {}, n.name || n.code))
+      }, svg("title", {}, `${n.name || n.code}${here}`))
     );
   }
   const hubPoints = [...nodeByCode.values()].map((n) => projection([n.lon, n.lat]));
   if (hubPoints.length) {
-    const [hx, hy] = hubPoints[0];
-    gHub.append(svg("text", { x: (hx + 10).toFixed(1), y: (hy + 16).toFixed(1), "font-weight": 700 }, t("map.hub_label")));
+    // The hub's label stands for both nodes: placed around the point between them, clear of both.
+    const hx = hubPoints.reduce((s, p) => s + p[0], 0) / hubPoints.length;
+    const hy = hubPoints.reduce((s, p) => s + p[1], 0) / hubPoints.length;
+    const spread = Math.max(...hubPoints.map((p) => Math.hypot(p[0] - hx, p[1] - hy)));
+    labels.unshift({ group: gHub, x: hx, y: hy, r: spread + 9, text: t("map.hub_label"), bold: true });
   }
   map.append(gHub);
 
@@ -207,13 +229,14 @@ export async function renderMap(root, ctx) {
   for (const d of destinations) {
     if (d.lat == null || d.lon == null) continue;
     const [x, y] = projection([d.lon, d.lat]);
-    const kg = [...outbound.values()].filter((o) => o.destination === d.locode).reduce((s, o) => s + o.kg, 0);
+    const out = [...outbound.values()].filter((o) => o.destination === d.locode);
+    const delivered = out.reduce((s, o) => s + o.delivered, 0);
     gDest.append(
       svg("circle", {
         class: "dest-marker", cx: x.toFixed(1), cy: y.toFixed(1), r: 7, "data-testid": "destination-marker", "data-locode": d.locode,
-      }, svg("title", {}, `${d.name} (${d.locode})${kg ? ` — ${num(kg / 1000, 1)} t` : ""}`)),
-      svg("text", { x: (x + 9).toFixed(1), y: (y + 4).toFixed(1) }, d.name)
+      }, svg("title", {}, `${d.name} (${d.locode})${delivered ? ` — ${t("map.stage.delivered")} ${kg(delivered)}` : ""}`))
     );
+    labels.push({ group: gDest, x, y, r: 7, text: d.name });
   }
   map.append(gDest);
 
@@ -221,47 +244,143 @@ export async function renderMap(root, ctx) {
     "div.legend",
     el("span", el("i", { style: "background:#2b7a3d" }), t("map.legend_donor")),
     el("span", el("i", { style: "background:#5b2a86" }), t("map.legend_hub")),
-    el("span", el("i", { style: "background:#b3450e;border-radius:50%" }), t("map.legend_destination"))
+    el("span", el("i", { style: "background:#b3450e;border-radius:50%" }), t("map.legend_destination")),
+    el("span", el("i.dashed"), t("map.legend_on_the_way"))
   );
-
-  const byDest = [...outbound.values()]
-    .reduce((m, o) => m.set(o.destination, (m.get(o.destination) || 0) + o.kg), new Map());
-  const destRows = destinations
-    .map((d) => ({ name: d.name, locode: d.locode, kg: byDest.get(d.locode) || 0 }))
-    .sort((a, b) => b.kg - a.kg);
-  const byDonor = new Map();
-  for (const f of flows) byDonor.set(f.donor, (byDonor.get(f.donor) || 0) + (Number(f.weight_kg) || 0));
-  const donorRows = [...byDonor].map(([donor, kg]) => ({ donor, kg })).sort((a, b) => b.kg - a.kg);
-
   mapCard.append(map, legend);
+  placeLabels(map, labels, W, H);
+
+  const sum = (stages, pick) => flows.filter((f) => stages.includes(f.stage) && pick(f)).reduce((s, f) => s + (Number(f.weight_kg) || 0), 0);
+  const kgCell = (key, label) => ({ key, label, num: 0, render: (r) => num(r[key], 0) });
+  const destRows = destinations
+    .map((d) => ({
+      name: d.name,
+      locode: d.locode,
+      delivered: sum(["delivered"], (f) => f.destination === d.locode),
+      on_the_way: sum(["loaded", "departed"], (f) => f.destination === d.locode),
+    }))
+    .sort((a, b) => b.delivered + b.on_the_way - (a.delivered + a.on_the_way) || a.name.localeCompare(b.name));
+  const hubRows = [...nodeByCode.values()].map((n) => ({
+    node: n.name || n.code,
+    at_hub: sum(["at_hub"], (f) => f.node === n.code),
+    between_nodes: sum(["between_nodes"], (f) => f.node === n.code),
+  }));
+  const donorRows = [...new Set(flows.map((f) => f.donor))]
+    .map((donor) => ({
+      donor,
+      pledged: sum(["pledged"], (f) => f.donor === donor),
+      in_transit: sum(["in_transit"], (f) => f.donor === donor),
+      received: sum(["received"], (f) => f.donor === donor),
+      at_hub: sum(["at_hub", "between_nodes"], (f) => f.donor === donor),
+    }))
+    .filter((r) => r.pledged || r.in_transit || r.received || r.at_hub)
+    .sort((a, b) => b.received - a.received || a.donor.localeCompare(b.donor));
+
   side.append(
+    el(
+      "div",
       el(
-        "div",
-        el(
-          "div.card",
-          el("h2", t("map.destinations")),
-          dataTable(
-            [
-              { key: "name", label: t("col.destination"), render: (r) => el("span", r.name, " ", el("code.muted", r.locode)) },
-              { key: "kg", label: t("map.shipped_t"), num: 1, render: (r) => num(r.kg / 1000, 1) },
-            ],
-            destRows,
-            { testid: "map-destination-table" }
-          )
-        ),
-        donorRows.length
-          ? el(
-              "div.card",
-              el("h2", t("map.donors")),
-              dataTable(
-                [
-                  { key: "donor", label: t("col.donor"), render: (r) => el("code", r.donor) },
-                  { key: "kg", label: t("map.weight_t"), num: 1, render: (r) => num(r.kg / 1000, 1) },
-                ],
-                donorRows
-              )
+        "div.card",
+        el("h2", t("map.destinations")),
+        dataTable(
+          [
+            { key: "name", label: t("col.destination"), render: (r) => el("span", r.name, " ", el("code.muted", r.locode)) },
+            kgCell("delivered", t("map.delivered_kg")),
+            kgCell("on_the_way", t("map.on_the_way_kg")),
+          ],
+          destRows,
+          { testid: "map-destination-table" }
+        )
+      ),
+      hubRows.some((r) => r.at_hub || r.between_nodes)
+        ? el(
+            "div.card",
+            el("h2", t("map.hub")),
+            dataTable(
+              [{ key: "node", label: t("col.node") }, kgCell("at_hub", t("map.at_hub_kg")), kgCell("between_nodes", t("map.between_nodes_kg"))],
+              hubRows,
+              { testid: "map-hub-table" }
             )
-          : null
-      )
+          )
+        : null,
+      donorRows.length
+        ? el(
+            "div.card",
+            el("h2", t("map.donors")),
+            dataTable(
+              [
+                { key: "donor", label: t("col.donor"), render: (r) => el("code", r.donor) },
+                kgCell("received", t("map.received_kg")),
+                kgCell("in_transit", t("map.in_transit_kg")),
+                kgCell("at_hub", t("map.at_hub_kg")),
+                kgCell("pledged", t("map.pledged_kg")),
+              ],
+              donorRows,
+              { testid: "map-donor-table", rowTestid: "map-donor-row" }
+            )
+          )
+        : null
+    )
   );
+}
+
+/**
+ * Places each label beside its marker where it covers no marker and, if it
+ * can, no other label: right, left, above, below, then further out. The
+ * text is centred on the box chosen (`text-anchor: middle`), so the place
+ * does not depend on the writing direction (Arabic labels stay clear too).
+ */
+function placeLabels(map, labels, W, H) {
+  const markers = [...map.querySelectorAll(".donor-marker, .dest-marker, .hub-marker")].map((m) => {
+    if (m.tagName === "circle") {
+      const cx = Number(m.getAttribute("cx"));
+      const cy = Number(m.getAttribute("cy"));
+      const r = Number(m.getAttribute("r")) + 1;
+      return { x0: cx - r, y0: cy - r, x1: cx + r, y1: cy + r };
+    }
+    // A 12 px square turned 45°: 8.5 px each way from its centre, and its stroke.
+    const cx = Number(m.getAttribute("x")) + 6;
+    const cy = Number(m.getAttribute("y")) + 6;
+    return { x0: cx - 9.5, y0: cy - 9.5, x1: cx + 9.5, y1: cy + 9.5 };
+  });
+  const overlap = (a, b) => Math.max(0, Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0)) * Math.max(0, Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0));
+  const placed = [];
+  for (const l of labels) {
+    const text = svg("text", { x: 0, y: 0, "text-anchor": "middle", "font-weight": l.bold ? 700 : null, "data-testid": "map-label" }, l.text);
+    l.group.append(text);
+    const box = text.getBBox();
+    const w = box.width;
+    const h = box.height;
+    const gap = 3;
+    const tries = [];
+    for (const step of [0, 1, 2, 3]) {
+      const far = step * (h + 2);
+      tries.push(
+        { x0: l.x + l.r + gap + far, y0: l.y - h / 2 },
+        { x0: l.x - l.r - gap - w - far, y0: l.y - h / 2 },
+        { x0: l.x - w / 2, y0: l.y - l.r - gap - h - far },
+        { x0: l.x - w / 2, y0: l.y + l.r + gap + far },
+        { x0: l.x + l.r + gap, y0: l.y - h / 2 - (step + 1) * h },
+        { x0: l.x + l.r + gap, y0: l.y - h / 2 + (step + 1) * h },
+        { x0: l.x - l.r - gap - w, y0: l.y - h / 2 - (step + 1) * h },
+        { x0: l.x - l.r - gap - w, y0: l.y - h / 2 + (step + 1) * h }
+      );
+    }
+    const score = (p) => {
+      const b = { x0: p.x0, y0: p.y0, x1: p.x0 + w, y1: p.y0 + h };
+      const outside = b.x0 < 0 || b.y0 < 0 || b.x1 > W || b.y1 > H ? 1 : 0;
+      const onMarkers = markers.reduce((s, m) => s + overlap(b, m), 0);
+      const onLabels = placed.reduce((s, o) => s + overlap(b, o), 0);
+      return { b, cost: onMarkers * 1e6 + outside * 1e4 + onLabels };
+    };
+    let best = null;
+    for (const p of tries) {
+      const c = score(p);
+      if (!best || c.cost < best.cost) best = c;
+      if (c.cost === 0) break;
+    }
+    placed.push(best.b);
+    text.setAttribute("x", (best.b.x0 + w / 2).toFixed(1));
+    text.setAttribute("y", (best.b.y0 - box.y).toFixed(1));
+  }
 }
