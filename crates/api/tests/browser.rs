@@ -396,6 +396,37 @@ fn assert_no_errors(browser: &Session, view: &str) {
     );
 }
 
+/// Every label of the flow map stands clear of every marker (donor, hub
+/// node, destination), measured on the page.
+fn assert_map_labels_clear(browser: &Session, language: &str) {
+    let found = browser.exec(
+        "const box = (e) => e.getBoundingClientRect();
+         const markers = [...document.querySelectorAll('#flow-map .donor-marker, #flow-map .dest-marker, #flow-map .hub-marker')];
+         const labels = [...document.querySelectorAll('#flow-map [data-testid=map-label]')];
+         const covered = [];
+         for (const l of labels) {
+           const a = box(l);
+           for (const m of markers) {
+             const b = box(m);
+             const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+             const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+             if (w > 0.5 && h > 0.5) covered.push(l.textContent + ' covers ' + (m.dataset.locode || m.dataset.node || m.dataset.country));
+           }
+         }
+         return {markers: markers.length, labels: labels.length, covered};",
+        vec![],
+    );
+    assert!(
+        found["markers"].as_u64().unwrap() > 10 && found["labels"].as_u64().unwrap() > 10,
+        "the map has its markers and labels: {found}"
+    );
+    assert_eq!(
+        found["covered"],
+        json!([]),
+        "in {language}, map labels cover markers"
+    );
+}
+
 fn count(browser: &Session, css: &str) -> u64 {
     browser
         .exec(
@@ -602,9 +633,65 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         count(&browser, "#flow-map [data-testid=flow-outbound]") > 0,
         "flows out to destinations"
     );
+    // Donor -> hub lines carry everything received, not only what was shipped on since.
+    let flows = api_get(&base, &operator_token, "/flows");
+    let stage_kg = |stages: &[&str]| -> f64 {
+        flows
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| stages.iter().any(|s| f["stage"] == json!(s)))
+            .map(|f| f["weight_kg"].as_f64().unwrap())
+            .sum()
+    };
+    let received_kg = stage_kg(&["received"]);
+    let shipped_kg = stage_kg(&["loaded", "departed", "delivered"]);
+    assert!(
+        received_kg > shipped_kg && shipped_kg > 0.0,
+        "the demo received {received_kg} kg and shipped {shipped_kg} kg"
+    );
+    let drawn_kg = |stage: &str| -> f64 {
+        browser
+            .exec(
+                "return [...document.querySelectorAll('#flow-map [data-stage=' + arguments[0] + ']')]
+                        .reduce((s, p) => s + Number(p.dataset.kg), 0)",
+                vec![json!(stage)],
+            )
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        (drawn_kg("received") - received_kg).abs() < 1.0,
+        "the donor -> hub lines carry the {received_kg} kg received, drawn: {}",
+        drawn_kg("received")
+    );
+    assert!(
+        (drawn_kg("delivered") - stage_kg(&["delivered"])).abs() < 1.0,
+        "the hub -> destination lines carry what was delivered"
+    );
+    assert_map_labels_clear(&browser, "English");
     let shot = artifacts.join("dashboard.png");
     browser.screenshot(&shot);
     println!("dashboard screenshot: {}", shot.display());
+    // In Arabic (right to left) the labels still stand beside their markers.
+    browser.exec(
+        "document.querySelector('[data-view=map]').dataset.before = 'ar'",
+        vec![],
+    );
+    choose_language(&browser, "ar");
+    browser.wait_for(
+        "the map drawn again in Arabic",
+        Duration::from_secs(30),
+        "const v = document.querySelector('[data-view=map]');
+         return document.documentElement.dir === 'rtl' && v && !v.dataset.before
+                && document.getElementById('main').dataset.ready === 'map'
+                && document.querySelectorAll('#flow-map [data-testid=map-label]').length > 0",
+        vec![],
+    );
+    assert_no_errors(&browser, "map (Arabic)");
+    assert_map_labels_clear(&browser, "Arabic");
+    browser.screenshot(&artifacts.join("dashboard-map-ar.png"));
+    choose_language(&browser, "en");
 
     // The inbound pipeline and the fulfilment views render their data.
     open_view(&browser, "pipeline");
@@ -1044,11 +1131,37 @@ fn choose_language(browser: &Session, lang: &str) {
     );
 }
 
-/// The operator's half of the chain: a leg registered, its manifest checked
-/// (one bad line shown), fixed and imported, received with one line scanned,
-/// part transferred to the port and its arrival recorded, a plan built and
-/// accepted and the transfers it dispatched recorded as arrived.
-fn operator_inbound(browser: &Session, base: &str, dir: &Path, lang: &str, n: u32) {
+/// An item of the catalogue (neither cold chain nor dangerous) with no stock
+/// at the airfield now: the chain brings some in by air and trucks all of it
+/// to the port, so a flight from the airfield can carry it only after a road
+/// transfer back, which the accepted plan dispatches.
+fn item_missing_at_the_airfield(base: &str, token: &str) -> String {
+    let stock = api_get(base, token, "/stock");
+    let at_airfield: Vec<&str> = stock
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["node"] == json!("HMEIMIM-AIR"))
+        .map(|s| s["item"].as_str().unwrap())
+        .collect();
+    [
+        "SLEEPING-MAT-10",
+        "SOAP-CTN",
+        "ORS-CTN",
+        "LENTILS-50KG",
+        "JERRYCAN-10L-X10",
+    ]
+    .into_iter()
+    .find(|item| !at_airfield.contains(item))
+    .unwrap_or_else(|| panic!("every candidate item is at the airfield: {at_airfield:?}"))
+    .to_string()
+}
+
+/// The operator's inbound half of the chain: a leg registered, its manifest
+/// checked (one bad line shown), fixed and imported, received with one line
+/// scanned, and the second line (`item`) trucked to the port and its
+/// arrival recorded.
+fn operator_inbound(browser: &Session, base: &str, dir: &Path, lang: &str, n: u32, item: &str) {
     let leg = format!("IN-E2E-{n}");
     sign_in(browser, base, OPERATOR.0, OPERATOR.1);
     choose_language(browser, lang);
@@ -1096,7 +1209,7 @@ fn operator_inbound(browser: &Session, base: &str, dir: &Path, lang: &str, n: u3
     set_value(
         browser,
         "#manifest-text",
-        &bad.replace("NO-SUCH-ITEM", "SLEEPING-MAT-10"),
+        &bad.replace("NO-SUCH-ITEM", item),
     );
     browser.click("[data-testid=manifest-check]");
     wait(
@@ -1130,7 +1243,7 @@ fn operator_inbound(browser: &Session, base: &str, dir: &Path, lang: &str, n: u3
     );
     shot(browser, dir, &format!("{lang}-04-grn"));
 
-    // Part of the lot to the port by road, and its arrival.
+    // The second line, all 48, to the port by road, and its arrival.
     let transfer = format!("TR-E2E-{n}");
     open_view(browser, "transfers");
     open_card(browser, "transfer-form");
@@ -1138,8 +1251,8 @@ fn operator_inbound(browser: &Session, base: &str, dir: &Path, lang: &str, n: u3
     choose(browser, "#transfer-form-from_node", "HMEIMIM-AIR");
     choose(browser, "#transfer-form-to_node", "TARTUS-PORT");
     browser.type_into("#transfer-form-vehicle", "Truck SY-4471");
-    choose(browser, "#transfer-form-lot_id", &format!("E2E-B1-{n}"));
-    browser.type_into("#transfer-form-quantity", "100");
+    choose(browser, "#transfer-form-lot_id", &format!("E2E-B2-{n}"));
+    browser.type_into("#transfer-form-quantity", "48");
     browser.click("[data-testid=transfer-form-submit]");
     let arrive = format!("[data-testid=transfer-arrive][data-code={transfer}]");
     wait(
@@ -1157,52 +1270,6 @@ fn operator_inbound(browser: &Session, base: &str, dir: &Path, lang: &str, n: u3
         ),
     );
     shot(browser, dir, &format!("{lang}-05-transfer"));
-
-    // A plan, accepted; the road transfers it dispatched recorded as arrived.
-    open_view(browser, "plan");
-    browser.type_into("#plan-time-limit", "2");
-    browser.click("[data-testid=build-plan]");
-    wait(
-        browser,
-        "the new plan",
-        "return document.querySelector('[data-testid=plan-built]') !== null && document.querySelector('[data-testid=plan]') !== null",
-    );
-    browser.click("[data-testid=accept-plan]");
-    wait(
-        browser,
-        "the accepted plan",
-        "return document.querySelector('[data-testid=plan-status]')?.dataset.status === 'accepted'",
-    );
-    shot(browser, dir, &format!("{lang}-06-plan-accepted"));
-    let dispatched = count(browser, "[data-testid=plan-transfer]");
-    open_view(browser, "transfers");
-    let waiting = count(browser, "[data-testid=transfer-arrive][data-code^=PLAN-]");
-    assert_eq!(
-        waiting, dispatched,
-        "each road transfer the acceptance dispatched waits for its arrival"
-    );
-    if waiting > 0 {
-        assert_eq!(
-            count(browser, "[data-testid=waiting-road]"),
-            1,
-            "the page says transfers wait for the road"
-        );
-    }
-    for left in (0..waiting).rev() {
-        browser.click("[data-testid=transfer-arrive][data-code^=PLAN-]");
-        browser.wait_for(
-            "one more transfer recorded",
-            Duration::from_secs(30),
-            "return document.getElementById('main').dataset.ready === 'transfers'
-                    && document.querySelectorAll('[data-testid=transfer-arrive][data-code^=PLAN-]').length === arguments[0]",
-            vec![json!(left)],
-        );
-    }
-    assert_eq!(
-        count(browser, "[data-testid=transfer-arrive][data-code^=PLAN-]"),
-        0
-    );
-    assert_no_errors(browser, "transfers");
     sign_out(browser);
 }
 
@@ -1212,6 +1279,7 @@ fn recipient_files_request(
     dir: &Path,
     lang: &str,
     n: u32,
+    item: &str,
 ) -> String {
     let code = format!("RQ-E2E-{n}");
     sign_in(browser, base, RECIPIENT.0, RECIPIENT.1);
@@ -1220,9 +1288,10 @@ fn recipient_files_request(
     open_card(browser, "request-form");
     browser.type_into("#request-form-code", &code);
     choose(browser, "#request-form-destination", "SDPZU");
-    choose(browser, "#request-form-item", "BLANKET-BALE-10");
-    browser.type_into("#request-form-quantity", "80");
-    shot(browser, dir, &format!("{lang}-07-recipient-request"));
+    choose(browser, "#request-form-item", item);
+    browser.type_into("#request-form-quantity", "40");
+    choose(browser, "#request-form-priority", "1");
+    shot(browser, dir, &format!("{lang}-06-recipient-request"));
     browser.click("[data-testid=request-form-submit]");
     wait(
         browser,
@@ -1233,6 +1302,12 @@ fn recipient_files_request(
     code
 }
 
+/// The operator's outbound half: space on a flight booked, a plan built and
+/// accepted (it trucks the requested item from the port to the airfield),
+/// the road transfers it dispatched recorded as arrived, the request's
+/// stock loaded as the plan says, the flight departed and delivered with a
+/// shortfall of 5, the waybill printed. Returns the departure and the units
+/// delivered for the request.
 fn operator_outbound(
     browser: &Session,
     base: &str,
@@ -1240,56 +1315,195 @@ fn operator_outbound(
     lang: &str,
     n: u32,
     request: &str,
-) -> String {
-    let departure = format!("DEP-E2E-{n}");
+) -> (String, i64) {
+    let flight = format!("DEP-E2E-{n}");
+    let token = api_login(base, OPERATOR.0, OPERATOR.1);
     sign_in(browser, base, OPERATOR.0, OPERATOR.1);
     choose_language(browser, lang);
     open_view(browser, "departures");
     open_card(browser, "departure-form");
-    browser.type_into("#departure-form-code", &departure);
+    browser.type_into("#departure-form-code", &flight);
     choose(browser, "#departure-form-node", "HMEIMIM-AIR");
     choose(browser, "#departure-form-destination", "SDPZU");
     choose(browser, "#departure-form-mode", "air");
-    choose(browser, "#departure-form-service", "charter");
+    // Space on a scheduled cargo flight, paid by the kg.
+    choose(browser, "#departure-form-service", "scheduled");
     browser.type_into("#departure-form-vehicle", &format!("IL-76 RA-7{n}810"));
-    set_value(browser, "#departure-form-departs", "2025-03-31");
-    set_value(browser, "#departure-form-arrives", "2025-04-01");
+    set_value(browser, "#departure-form-departs", "2025-04-01");
+    set_value(browser, "#departure-form-arrives", "2025-04-02");
     browser.type_into("#departure-form-payload_kg", "20000");
     browser.type_into("#departure-form-volume_m3", "120");
-    browser.type_into("#departure-form-fixed_cost_usd", "42000");
+    browser.type_into("#departure-form-cost_per_kg_usd", "2.6");
     browser.click("[data-testid=departure-form-submit]");
     wait(
         browser,
         "the departure's page",
         "return document.querySelector('[data-testid=load-form]') !== null",
     );
-    choose(browser, "#load-form-lot_id", &format!("E2E-B1-{n}"));
-    browser.type_into("#load-form-quantity", "60");
-    choose(browser, "#load-form-request", request);
-    browser.click("[data-testid=load-form-submit]");
+    shot(browser, dir, &format!("{lang}-07-departure"));
+
+    // A plan, accepted: the request's stock is at the port, its flight at the airfield.
+    open_view(browser, "plan");
+    browser.type_into("#plan-time-limit", "2");
+    browser.click("[data-testid=build-plan]");
     wait(
         browser,
-        "the loaded line",
-        "return document.querySelectorAll('[data-testid=loading-row]').length === 1 && document.querySelector('[data-testid=depart-form]') !== null",
+        "the new plan",
+        "return document.querySelector('[data-testid=plan-built]') !== null && document.querySelector('[data-testid=plan]') !== null",
     );
-    shot(browser, dir, &format!("{lang}-08-loaded"));
+    let plan_id = browser
+        .exec(
+            "return document.querySelector('[data-testid=plan]').dataset.planId",
+            vec![],
+        )
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser.click("[data-testid=accept-plan]");
+    wait(
+        browser,
+        "the accepted plan",
+        "return document.querySelector('[data-testid=plan-status]')?.dataset.status === 'accepted'",
+    );
+    shot(browser, dir, &format!("{lang}-08-plan-accepted"));
+    let plan = api_get(base, &token, &format!("/plans/{plan_id}"));
+    let mut departure = None;
+    let mut allocations = Vec::new();
+    for d in plan["departures"].as_array().unwrap() {
+        for a in d["allocations"].as_array().unwrap() {
+            if a["request"] == json!(request) {
+                departure = Some(d["code"].as_str().unwrap().to_string());
+                allocations.push((
+                    a["lot_id"].as_i64().unwrap(),
+                    a["quantity"].as_i64().unwrap(),
+                ));
+                assert_eq!(
+                    (&a["ready"], &a["stock_at"]),
+                    (&json!(false), &json!("TARTUS-PORT")),
+                    "the plan takes {request} from the port to a flight: {a}"
+                );
+                assert_eq!(d["node"], json!("HMEIMIM-AIR"));
+            }
+        }
+    }
+    let departure = departure.unwrap_or_else(|| panic!("the plan carries {request}: {plan}"));
+    let road = format!("PLAN-{plan_id}-TARTUS-PORT-HMEIMIM-AIR");
+    assert_eq!(
+        browser.exec(
+            "return [...document.querySelectorAll('[data-testid=plan-transfer]')].filter(l => l.textContent.includes(arguments[0])).length",
+            vec![json!(road)],
+        ),
+        json!(1),
+        "the accepted plan lists the road transfer it dispatched"
+    );
+
+    // The road transfers the plan dispatched, recorded as arrived.
+    open_view(browser, "transfers");
+    let waiting = count(browser, "[data-testid=transfer-arrive][data-code^=PLAN-]");
+    assert!(
+        waiting >= 1
+            && count(
+                browser,
+                &format!("[data-testid=transfer-arrive][data-code={road}]")
+            ) == 1,
+        "the plan's road transfer waits for its arrival"
+    );
+    assert_eq!(
+        count(browser, "[data-testid=waiting-road]"),
+        1,
+        "the page says transfers wait for the road"
+    );
+    shot(browser, dir, &format!("{lang}-09-road-transfer"));
+    for left in (0..waiting).rev() {
+        browser.click("[data-testid=transfer-arrive][data-code^=PLAN-]");
+        browser.wait_for(
+            "one more transfer recorded",
+            Duration::from_secs(30),
+            "return document.getElementById('main').dataset.ready === 'transfers'
+                    && document.querySelectorAll('[data-testid=transfer-arrive][data-code^=PLAN-]').length === arguments[0]",
+            vec![json!(left)],
+        );
+    }
+    assert_no_errors(browser, "transfers");
+
+    // Load what the plan put on the flight for the request, now at the airfield.
+    browser.exec(
+        "location.hash = '#/departures?code=' + encodeURIComponent(arguments[0])",
+        vec![json!(departure)],
+    );
+    wait(
+        browser,
+        "the departure's load form",
+        &format!("return document.getElementById('main').dataset.ready === 'departures'
+                  && document.querySelector('[data-testid=departure-facts]') !== null
+                  && location.hash.includes('{departure}') && document.querySelector('[data-testid=load-form]') !== null"),
+    );
+    for (lot_id, quantity) in &allocations {
+        let before = count(browser, "[data-testid=loading-row]");
+        choose(browser, "#load-form-lot_id", &format!("#{lot_id} ·"));
+        browser.type_into("#load-form-quantity", &quantity.to_string());
+        choose(browser, "#load-form-request", request);
+        browser.click("[data-testid=load-form-submit]");
+        browser.wait_for(
+            "the loaded line",
+            Duration::from_secs(60),
+            "return document.querySelectorAll('[data-testid=loading-row]').length === arguments[0]
+                    && document.querySelector('[data-testid=depart-form]') !== null",
+            vec![json!(before + 1)],
+        );
+    }
+    let ours = browser.exec(
+        "return [...document.querySelectorAll('[data-testid=loading-row]')]
+                .filter(r => r.textContent.includes(arguments[0])).map(r => r.cells[0].textContent)",
+        vec![json!(request)],
+    );
+    let ours: Vec<String> = ours
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ours.len(),
+        allocations.len(),
+        "one loading line per allocation"
+    );
+    let loaded: i64 = allocations.iter().map(|(_, q)| q).sum();
+    shot(browser, dir, &format!("{lang}-10-loaded"));
     browser.click("[data-testid=depart-form-submit]");
     wait(
         browser,
         "the departed status",
         "return document.querySelector('[data-testid=departure-status]')?.dataset.status === 'departed' && document.querySelector('[data-testid=deliver-form]') !== null",
     );
-    // Delivered with a shortfall of 5.
+    // Delivered with a shortfall of 5 on the request's largest line.
+    let largest = (0..allocations.len())
+        .max_by_key(|&i| allocations[i].1)
+        .unwrap();
+    let first = &ours[largest];
+    let (_, first_quantity) = allocations[largest];
+    assert!(
+        first_quantity > 5,
+        "the plan loads more than 5 units on {first}"
+    );
     browser.type_into("#deliver-form-received_by", "WFP Port Sudan, A. Osman");
-    browser.type_into("[data-testid=deliver-received][data-line=\"1\"]", "55");
-    shot(browser, dir, &format!("{lang}-09-deliver"));
+    browser.type_into(
+        &format!("[data-testid=deliver-received][data-line=\"{first}\"]"),
+        &(first_quantity - 5).to_string(),
+    );
+    shot(browser, dir, &format!("{lang}-11-deliver"));
     browser.click("[data-testid=deliver-form-submit]");
     let short = wait(
         browser,
         "the proof of delivery",
-        "const r = document.querySelector('[data-testid=pod-row]'); return r ? [...r.cells].map(c => c.textContent) : null",
+        &format!("const r = [...document.querySelectorAll('[data-testid=pod-row]')].find(r => r.cells[0].textContent === '{first}');
+                  return r ? [...r.cells].map(c => c.textContent) : null"),
     );
-    assert_eq!(short[4], json!("55"), "received");
+    assert_eq!(
+        short[4],
+        json!((first_quantity - 5).to_string()),
+        "received"
+    );
     assert_eq!(short[5], json!("5"), "short");
     browser.click("[data-testid=print-waybill]");
     wait(
@@ -1298,9 +1512,9 @@ fn operator_outbound(
         "return document.querySelector('[data-testid=print-waybill]').dataset.done === 'true'",
     );
     assert_no_errors(browser, "departure");
-    shot(browser, dir, &format!("{lang}-10-pod"));
+    shot(browser, dir, &format!("{lang}-12-pod"));
     sign_out(browser);
-    departure
+    (departure, loaded - 5)
 }
 
 fn recipient_follows(
@@ -1310,6 +1524,7 @@ fn recipient_follows(
     lang: &str,
     request: &str,
     departure: &str,
+    delivered: i64,
 ) {
     sign_in(browser, base, RECIPIENT.0, RECIPIENT.1);
     choose_language(browser, lang);
@@ -1322,7 +1537,7 @@ fn recipient_follows(
     );
     assert_eq!(
         row[7],
-        json!("55"),
+        json!(delivered.to_string()),
         "the recipient sees what was delivered: {row}"
     );
     open_view(browser, "departures");
@@ -1335,7 +1550,7 @@ fn recipient_follows(
         "the recipient sees the departure that carried the goods"
     );
     open_view(browser, "documents");
-    shot(browser, dir, &format!("{lang}-11-recipient-documents"));
+    shot(browser, dir, &format!("{lang}-13-recipient-documents"));
     sign_out(browser);
 }
 
@@ -1344,7 +1559,7 @@ fn donor_statement(browser: &Session, base: &str, dir: &Path, lang: &str) {
     choose_language(browser, lang);
     open_view(browser, "journey");
     assert!(count(browser, "[data-testid=journey-lot]") > 0);
-    shot(browser, dir, &format!("{lang}-12-donor-journey"));
+    shot(browser, dir, &format!("{lang}-14-donor-journey"));
     open_view(browser, "documents");
     browser.click("[data-testid=print-statement]");
     wait(
@@ -1369,15 +1584,34 @@ fn the_whole_chain_by_clicking_in_english_and_in_arabic() {
     let browser = Session::new(&driver, &chromium, &profile.0, 1366, 900);
     let operator = api_login(&base, OPERATOR.0, OPERATOR.1);
     for (n, lang) in [(1u32, "en"), (2, "ar")] {
-        operator_inbound(&browser, &base, &dir, lang, n);
-        let request = recipient_files_request(&browser, &base, &dir, lang, n);
-        let departure = operator_outbound(&browser, &base, &dir, lang, n, &request);
-        recipient_follows(&browser, &base, &dir, lang, &request, &departure);
+        let item = item_missing_at_the_airfield(&base, &operator);
+        operator_inbound(&browser, &base, &dir, lang, n, &item);
+        let request = recipient_files_request(&browser, &base, &dir, lang, n, &item);
+        let (departure, delivered) = operator_outbound(&browser, &base, &dir, lang, n, &request);
+        recipient_follows(&browser, &base, &dir, lang, &request, &departure, delivered);
         donor_statement(&browser, &base, &dir, lang);
         // The server's record agrees with what the pages showed.
         let pod = api_get(&base, &operator, &format!("/departures/{departure}/pod"));
-        assert_eq!(pod["lines"][0]["received"], json!(55));
-        assert_eq!(pod["lines"][0]["short"], json!(5));
+        let lines: Vec<&Value> = pod["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["request"] == json!(request))
+            .collect();
+        assert_eq!(
+            lines
+                .iter()
+                .map(|l| l["received"].as_i64().unwrap())
+                .sum::<i64>(),
+            delivered
+        );
+        assert_eq!(
+            lines
+                .iter()
+                .map(|l| l["short"].as_i64().unwrap())
+                .sum::<i64>(),
+            5
+        );
         let requests = api_get(&base, &operator, "/requests");
         let filed = requests
             .as_array()
@@ -1385,7 +1619,7 @@ fn the_whole_chain_by_clicking_in_english_and_in_arabic() {
             .iter()
             .find(|r| r["code"] == json!(request))
             .expect("the recipient's request");
-        assert_eq!(filed["delivered"], json!(55));
+        assert_eq!(filed["delivered"], json!(delivered));
     }
     drop(browser);
     drop(driver);

@@ -134,9 +134,11 @@ async function renderDeparture(root, ctx, code) {
   const staff = STAFF.has(ctx.user.role);
   const detail = await api.get(`/departures/${encodeURIComponent(code)}`);
   const dep = detail.departure;
+  // More can be loaded until the departure leaves (after a plan loaded part of it, too).
+  const loadable = staff && (dep.status === "open" || dep.status === "loaded");
   const [stock, requests, pod] = await Promise.all([
-    staff && dep.status === "open" ? api.get("/stock") : [],
-    staff && dep.status === "open" ? api.get("/requests") : [],
+    loadable ? api.get("/stock") : [],
+    loadable ? api.get("/requests") : [],
     dep.status === "delivered" ? api.get(`/departures/${encodeURIComponent(code)}/pod`) : null,
   ]);
   if (!ctx.isCurrent()) return;
@@ -158,7 +160,7 @@ async function renderDeparture(root, ctx, code) {
   );
   const lines = detail.lines || [];
   if (lines.some((l) => !l.unloaded)) root.append(el("div.card", el("h2", t("departures.documents")), printLinks("waybill", code, "loading-list", code, ...(dep.status === "delivered" ? ["pod", code] : []))));
-  if (staff && dep.status === "open") root.append(formCard(t("departures.load"), loadForm(dep, stock, requests, ctx), true));
+  if (loadable) root.append(formCard(t("departures.load"), loadForm(dep, stock, requests, ctx), true));
   root.append(
     el(
       "div.card",
