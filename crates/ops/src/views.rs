@@ -457,8 +457,9 @@ impl Ops {
 
     /// Every donor's goods by stage, in units and kg: pledged and not yet
     /// received, inbound on a leg, received at a node, still at a node or
-    /// between the nodes, loaded, departed and delivered. Each query groups
-    /// by donor, node and destination; the rows come in stage order.
+    /// between the nodes, loaded, departed and delivered (at the kg per unit
+    /// each loading line kept). Each query groups by donor, node and
+    /// destination; the rows come in stage order.
     pub fn flows(&mut self) -> Result<Vec<Flow>, OpsError> {
         // Each query selects: donor, node, destination, units, kg.
         let queries: [(FlowStage, &str); 8] = [
@@ -500,7 +501,7 @@ impl Ops {
             ),
             (
                 FlowStage::Loaded,
-                "SELECT l.donor, d.node, d.destination, CAST(SUM(x.quantity) AS BIGINT), SUM(x.quantity * i.unit_weight_kg) \
+                "SELECT l.donor, d.node, d.destination, CAST(SUM(x.quantity) AS BIGINT), SUM(x.quantity * COALESCE(x.unit_weight_kg, i.unit_weight_kg)) \
                  FROM loading_lines x JOIN departures d ON d.code = x.departure_code \
                  JOIN lots l ON l.id = x.lot_id JOIN items i ON i.code = l.item \
                  WHERE x.unloaded_batch IS NULL AND d.status IN ('open', 'loaded') \
@@ -508,7 +509,7 @@ impl Ops {
             ),
             (
                 FlowStage::Departed,
-                "SELECT l.donor, d.node, d.destination, CAST(SUM(x.quantity) AS BIGINT), SUM(x.quantity * i.unit_weight_kg) \
+                "SELECT l.donor, d.node, d.destination, CAST(SUM(x.quantity) AS BIGINT), SUM(x.quantity * COALESCE(x.unit_weight_kg, i.unit_weight_kg)) \
                  FROM loading_lines x JOIN departures d ON d.code = x.departure_code \
                  JOIN lots l ON l.id = x.lot_id JOIN items i ON i.code = l.item \
                  WHERE x.unloaded_batch IS NULL AND d.status = 'departed' \
@@ -516,8 +517,9 @@ impl Ops {
             ),
             (
                 FlowStage::Delivered,
-                "SELECT l.donor, d.node, d.destination, CAST(SUM(v.received) AS BIGINT), SUM(v.received * i.unit_weight_kg) \
+                "SELECT l.donor, d.node, d.destination, CAST(SUM(v.received) AS BIGINT), SUM(v.received * COALESCE(x.unit_weight_kg, i.unit_weight_kg)) \
                  FROM delivery_lines v JOIN departures d ON d.code = v.departure_code \
+                 LEFT JOIN loading_lines x ON x.departure_code = v.departure_code AND x.line_no = v.line_no \
                  JOIN lots l ON l.id = v.lot_id JOIN items i ON i.code = l.item \
                  WHERE v.received > 0 GROUP BY l.donor, d.node, d.destination",
             ),
