@@ -70,6 +70,40 @@ pub struct AppState {
     today: Option<time::Date>,
     /// The key tree heads are signed with (none: no heads, no proofs).
     hub_key: RwLock<Option<Arc<reliefhub_ops::trust::HubKey>>>,
+    /// SQLite: a connection of its own that tells, before a cached token
+    /// is trusted, whether any other connection committed since
+    /// (`PRAGMA data_version`, no disk read), so a user disabled or a
+    /// token revoked by another process is refused on the next request.
+    access_watch: Mutex<Option<AccessWatch>>,
+}
+
+/// What [`AppState::access_watch`] last saw.
+struct AccessWatch {
+    store: reliefhub_store::Store,
+    data_version: Option<i64>,
+    fingerprint: String,
+}
+
+impl AccessWatch {
+    /// True when the users or tokens changed since the last look.
+    fn changed(&mut self) -> bool {
+        let version = self
+            .store
+            .conn()
+            .query("PRAGMA data_version", &[])
+            .ok()
+            .and_then(|rows| rows.first().and_then(|r| r[0].int().ok()));
+        if version.is_some() && version == self.data_version {
+            return false;
+        }
+        self.data_version = version;
+        let fingerprint = auth::access_fingerprint(&mut self.store).unwrap_or_default();
+        if fingerprint == self.fingerprint && version.is_some() {
+            return false;
+        }
+        self.fingerprint = fingerprint;
+        true
+    }
 }
 
 pub type Shared = Arc<AppState>;
@@ -109,7 +143,23 @@ impl AppState {
             fill_locks: (0..16).map(|_| tokio::sync::Mutex::new(())).collect(),
             today,
             hub_key: RwLock::new(None),
+            access_watch: Mutex::new(None),
         });
+        if backend == Backend::Sqlite {
+            let mut store = reliefhub_store::Store::open(db_url)?;
+            let fingerprint = auth::access_fingerprint(&mut store).unwrap_or_default();
+            let mut watch = AccessWatch {
+                store,
+                data_version: None,
+                fingerprint,
+            };
+            watch.changed();
+            if let Ok(mut slot) = state.access_watch.lock() {
+                *slot = Some(watch);
+            }
+        } else {
+            listen_for_access_changes(Arc::downgrade(&state), db_url);
+        }
         let mut ops = Ops::open(db_url)?;
         // The fingerprints as the server starts: nothing is cached yet, so
         // only later changes need to clear the cache.
@@ -162,6 +212,19 @@ impl AppState {
     pub fn forget_tokens(&self) {
         if let Ok(mut tokens) = self.tokens.write() {
             tokens.clear();
+        }
+    }
+
+    /// Forgets the valid tokens when the users or tokens changed since the
+    /// last request (SQLite; PostgreSQL notifies [`listen_for_access_changes`]).
+    fn check_access(&self) {
+        let changed = self
+            .access_watch
+            .lock()
+            .ok()
+            .is_some_and(|mut watch| watch.as_mut().is_some_and(AccessWatch::changed));
+        if changed {
+            self.forget_tokens();
         }
     }
 
@@ -237,6 +300,7 @@ impl AppState {
             return Ok(None);
         }
         if !fresh {
+            self.check_access();
             if let Some((principal, expires)) = self
                 .tokens
                 .read()
@@ -352,6 +416,59 @@ fn poll(state: Weak<AppState>, url: &str, ops: &mut Ops, initial: (String, Strin
             Ok(_) => {}
             Err(e) => tracing::warn!("cannot read the access fingerprint: {e}"),
         }
+    }
+}
+
+/// PostgreSQL: a connection of its own listens on `reliefhub_access`
+/// (migration 16 notifies it on every change of the users or tokens) and
+/// forgets the cached tokens at each notification; it reconnects when the
+/// database restarts (and forgets them then too).
+fn listen_for_access_changes(state: std::sync::Weak<AppState>, url: &str) {
+    let url = url.to_string();
+    let spawned = std::thread::Builder::new()
+        .name("reliefhub-access".into())
+        .spawn(move || {
+            let mut store: Option<reliefhub_store::Store> = None;
+            loop {
+                let Some(current) = state.upgrade() else {
+                    return;
+                };
+                if store.as_ref().is_none_or(|s| s.is_broken()) {
+                    match reliefhub_store::Store::open(&url).and_then(|mut s| {
+                        s.conn().batch_execute("LISTEN reliefhub_access")?;
+                        Ok(s)
+                    }) {
+                        Ok(s) => {
+                            store = Some(s);
+                            current.forget_tokens();
+                        }
+                        Err(e) => {
+                            tracing::warn!("cannot listen for access changes: {e}");
+                            drop(current);
+                            std::thread::sleep(POLL_INTERVAL);
+                            continue;
+                        }
+                    }
+                }
+                drop(current);
+                let Some(s) = store.as_mut() else { continue };
+                match s.conn().wait_notification(Duration::from_millis(500)) {
+                    Ok(true) => {
+                        if let Some(current) = state.upgrade() {
+                            current.forget_tokens();
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!("access change notifications stopped: {e}");
+                        store = None;
+                        std::thread::sleep(POLL_INTERVAL);
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start the access listener: {e}");
     }
 }
 

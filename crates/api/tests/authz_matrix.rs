@@ -220,13 +220,13 @@ fn build(
         }
         "/api/pledges" if method == "POST" => {
             body = Some(
-                json!({"code": unique("PL-M"), "donor": donor, "lines": [{"item": "RUTF-150", "quantity": 10}]}),
+                json!({"code": unique(&format!("{donor}-PL-M")), "donor": donor, "lines": [{"item": "RUTF-150", "quantity": 10}]}),
             );
             template.to_string()
         }
         "/api/pledges/{code}" => format!("/api/pledges/{}", o.pledges[side]),
         "/api/pledges/{code}/cancel" => {
-            let code = unique("PL-C");
+            let code = unique(&format!("{donor}-PL-C"));
             let made = c.post("/api/pledges", op, &unique("k"),
                 &json!({"code": code, "donor": donor, "lines": [{"item": "RUTF-150", "quantity": 10}]}));
             assert_eq!(made.status, 201, "{}", made.text);

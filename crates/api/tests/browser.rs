@@ -487,6 +487,10 @@ impl Server {
         // The hub's date is the demo's last day, so next week's departures are ahead.
         let today = time::Date::from_calendar_date(2025, time::Month::March, 31).unwrap();
         let state = reliefhub_api::AppState::open_on(db_url, Some(today)).unwrap();
+        let key_dir = tempfile::tempdir().unwrap();
+        state.set_hub_key(
+            reliefhub_ops::trust::HubKey::create(&key_dir.path().join("hub.key")).unwrap(),
+        );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (bound, addr) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -860,6 +864,36 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         );
     }
     browser.screenshot(&artifacts.join("dashboard-donor.png"));
+    // The donor downloads their own proof from their page.
+    browser.click("[data-testid=donor-download-proof]");
+    let said = browser.wait_for(
+        "the donor's proof downloaded",
+        Duration::from_secs(60),
+        "const s = document.querySelector('[data-testid=donor-proof-status]')?.textContent || '';
+         return s === 'Downloaded.' || s.startsWith('Could not') ? s : '';",
+        vec![],
+    );
+    assert_eq!(said, json!("Downloaded."), "the proof button's answer");
+    // The same file, as the donor gets it: valid, and only their entries.
+    let mut r = http()
+        .get(&format!("{base}/api/donors/{}/proof", DONOR.2))
+        .header("Authorization", &format!("Bearer {donor_token}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_vec()
+        .unwrap();
+    let summary = reliefhub_ops::trust::verify_proof(&bytes, None).unwrap();
+    assert!(summary.entries > 0, "the donor's proof proves entries");
+    let proof: reliefhub_ops::trust::DonorProof = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        proof.donors_shown().into_iter().collect::<Vec<_>>(),
+        vec![DONOR.2.to_string()]
+    );
     // A donor's stock and inbound legs: their own lots only, from the routes open to donors.
     let own_lots = api_get(&base, &donor_token, "/stock");
     assert!(own_lots

@@ -128,6 +128,57 @@ fn a_user_disabled_elsewhere_cannot_write_a_moment_later(url: &str) {
     );
 }
 
+/// A user disabled by another process is refused on the very next request,
+/// a read included (no window while the server's token cache is stale).
+fn a_user_disabled_elsewhere_is_refused_on_the_next_read(url: &str) {
+    common::seed(url, false);
+    let server = Server::start(url);
+    let c = server.client();
+    let mut store = reliefhub_store::Store::open(url).unwrap();
+    for round in 0..20 {
+        let username = format!("reader{round}");
+        let made = reliefhub_api::auth::NewUser {
+            username: username.clone(),
+            password: "a-long-password".into(),
+            role: "auditor".into(),
+            organisation: None,
+            country: None,
+        };
+        reliefhub_api::auth::add_user(&mut store, &made, reliefhub_store::now_unix_ms()).unwrap();
+        let token = c.login_with(&username, "a-long-password");
+        // The token is cached as valid by a first read.
+        assert_eq!(c.get("/api/me", &token).status, 200);
+        assert_eq!(c.get("/api/me", &token).status, 200);
+        reliefhub_api::auth::disable_user(
+            &mut store,
+            &username,
+            None,
+            reliefhub_store::now_unix_ms(),
+        )
+        .unwrap();
+        let r = c.get("/api/me", &token);
+        if url.starts_with("sqlite:") {
+            // The server looks at `PRAGMA data_version` before trusting its cache.
+            assert_eq!(r.status, 401, "round {round}: {}", r.text);
+        } else {
+            // PostgreSQL notifies the server (LISTEN/NOTIFY): refused within
+            // the notification's delivery, far below the old 250 ms poll.
+            let start = Instant::now();
+            let mut status = r.status;
+            while status != 401 && start.elapsed() < Duration::from_millis(20) {
+                std::thread::sleep(Duration::from_millis(1));
+                status = c.get("/api/me", &token).status;
+            }
+            assert_eq!(
+                status,
+                401,
+                "round {round}: still served after {:?}",
+                start.elapsed()
+            );
+        }
+    }
+}
+
 fn invalid_tokens_cost_one_lookup(url: &str) {
     common::seed(url, false);
     let state = reliefhub_api::AppState::open(url).unwrap();
@@ -478,6 +529,182 @@ fn bodies_are_objects_with_known_fields_and_bounded_text(url: &str) {
     assert_eq!(r.status, 201, "{}", r.text);
 }
 
+// ------------------------------------------------------ existence oracles
+
+/// A donor learns nothing of another donor's pledge codes: a code in
+/// another donor's range is refused exactly as a code nobody used, and a
+/// donor's own range never meets another donor's pledge.
+fn a_donor_learns_no_other_donors_pledge_codes(url: &str) {
+    common::seed(url, false);
+    let server = Server::start(url);
+    let c = server.client();
+    let op = c.login("operator");
+    let donor_b = c.login("donor-b");
+    let pledge = |code: &str, donor: &str| json!({"code": code, "donor": donor, "lines": [{"item": "ORS-CTN", "quantity": 3}]});
+    // Donor A's pledge, recorded by the hub's staff.
+    let taken = format!("{DONOR_A}-1");
+    let r = c.post("/api/pledges", &op, "o-1", &pledge(&taken, DONOR_A));
+    assert_eq!(r.status, 201, "{}", r.text);
+    // Staff cannot put a pledge in a donor's range for another donor.
+    let r = c.post(
+        "/api/pledges",
+        &op,
+        "o-2",
+        &pledge(&format!("{DONOR_A}-2"), common::DONOR_B),
+    );
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json["error"]["problems"][0]["code"], "pledge_code_scope");
+    // Donor B trying A's code and a code nobody used gets the same answer.
+    let unused = format!("{DONOR_A}-999");
+    let a = c.post(
+        "/api/pledges",
+        &donor_b,
+        "b-1",
+        &pledge(&taken, common::DONOR_B),
+    );
+    let b = c.post(
+        "/api/pledges",
+        &donor_b,
+        "b-2",
+        &pledge(&unused, common::DONOR_B),
+    );
+    assert_eq!(a.status, b.status, "{} / {}", a.text, b.text);
+    assert_eq!(
+        a.text.replace(&taken, "CODE"),
+        b.text.replace(&unused, "CODE")
+    );
+    assert!(!a.text.contains("exists"), "{}", a.text);
+    // The same for a staff-made code outside every donor's range.
+    let r = c.post("/api/pledges", &op, "o-3", &pledge("PL-HUB-1", DONOR_A));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let a = c.post(
+        "/api/pledges",
+        &donor_b,
+        "b-3",
+        &pledge("PL-HUB-1", common::DONOR_B),
+    );
+    let b = c.post(
+        "/api/pledges",
+        &donor_b,
+        "b-4",
+        &pledge("PL-HUB-2", common::DONOR_B),
+    );
+    assert_eq!(a.status, 422, "{}", a.text);
+    assert_eq!(
+        a.text.replace("PL-HUB-1", "CODE"),
+        b.text.replace("PL-HUB-2", "CODE")
+    );
+    // In its own range a donor pledges freely.
+    let own = format!("{}-1", common::DONOR_B);
+    let r = c.post(
+        "/api/pledges",
+        &donor_b,
+        "b-5",
+        &pledge(&own, common::DONOR_B),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+// ------------------------------------------------------------ donor proofs
+
+/// A donor fetches their own proof; it proves operations that moved other
+/// donors' goods too, yet shows none of their lots, pledge codes or
+/// quantities. Another donor's code answers as an unknown one.
+fn a_donors_proof_shows_no_other_donor(url: &str) {
+    common::seed(url, true);
+    let server = Server::start(url);
+    let c = server.client();
+    let donor = c.login("donor-a");
+    // An operation of the demo that moved donor A's and others' lots.
+    let mut store = reliefhub_store::Store::open(url).unwrap();
+    let shared: Vec<(i64, i64)> = store
+        .read(|conn| {
+            conn.query(
+                "SELECT j.batch_id, SUM(CASE WHEN l.donor = $1 THEN 1 ELSE 0 END) FROM journal j \
+                 JOIN lots l ON l.id = j.lot_id GROUP BY j.batch_id \
+                 HAVING COUNT(DISTINCT l.donor) > 1 AND SUM(CASE WHEN l.donor = $1 THEN 1 ELSE 0 END) > 0",
+                &[DONOR_A.into()],
+            )?
+            .iter()
+            .map(|r| Ok((r[0].int()?, r[1].int()?)))
+            .collect()
+        })
+        .unwrap();
+    assert!(
+        !shared.is_empty(),
+        "the demo moves several donors' lots in one operation"
+    );
+    let others: Vec<(String, String, String)> = store
+        .read(|conn| {
+            conn.query(
+                "SELECT l.donor, l.batch, p.code FROM lots l LEFT JOIN pledges p ON p.donor = l.donor WHERE l.donor <> $1 \
+                 AND l.batch NOT IN (SELECT batch FROM lots WHERE donor = $1)",
+                &[DONOR_A.into()],
+            )?
+            .iter()
+            .map(|r| Ok((r[0].text()?, r[1].text()?, r[2].opt_text()?.unwrap_or_default())))
+            .collect()
+        })
+        .unwrap();
+
+    let r = c.get(&format!("/api/donors/{DONOR_A}/proof"), &donor);
+    assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(300)]);
+    let summary = reliefhub_ops::trust::verify_proof(r.text.as_bytes(), None).unwrap();
+    assert_eq!(summary.donor, DONOR_A);
+    let proof: reliefhub_ops::trust::DonorProof = serde_json::from_str(&r.text).unwrap();
+    for (batch_id, own_entries) in &shared {
+        let item = proof
+            .items
+            .iter()
+            .find(|i| {
+                i.operation
+                    .batch
+                    .as_ref()
+                    .is_some_and(|b| b.id == *batch_id)
+            })
+            .unwrap_or_else(|| panic!("the proof proves the shared batch {batch_id}"));
+        let batch = item.operation.batch.as_ref().unwrap();
+        assert_eq!(batch.entries.len() as i64, *own_entries, "batch {batch_id}");
+        assert!(batch.entries.len() < batch.transfer_count as usize);
+    }
+    for item in &proof.items {
+        for entry in &item.operation.batch.as_ref().unwrap().entries {
+            assert_eq!(entry.donor, DONOR_A, "operation {}", item.leaf_index);
+        }
+    }
+    for (other, lot_batch, pledge_code) in &others {
+        assert!(
+            !r.text.contains(other.as_str()),
+            "the proof names donor {other}"
+        );
+        assert!(
+            !r.text.contains(&format!("\"{lot_batch}\"")),
+            "the proof shows {other}'s lot {lot_batch}"
+        );
+        if !pledge_code.is_empty() {
+            assert!(
+                !r.text.contains(pledge_code.as_str()),
+                "the proof shows {other}'s pledge {pledge_code}"
+            );
+        }
+    }
+    // Another donor's proof: the same 404 as a donor that does not exist.
+    let a = c.get(&format!("/api/donors/{}/proof", common::DONOR_B), &donor);
+    let b = c.get("/api/donors/XX-NOBODY/proof", &donor);
+    assert_eq!(a.status, 404, "{}", a.text);
+    assert_eq!(
+        a.text.replace(common::DONOR_B, "CODE"),
+        b.text.replace("XX-NOBODY", "CODE")
+    );
+    // Staff fetch any donor's.
+    let op = c.login("operator");
+    assert_eq!(
+        c.get(&format!("/api/donors/{}/proof", common::DONOR_B), &op)
+            .status,
+        200
+    );
+}
+
 // ------------------------------------------------------- request quantity
 
 fn a_recipient_cannot_stop_planning_with_a_huge_request(url: &str) {
@@ -520,6 +747,9 @@ fn a_recipient_cannot_stop_planning_with_a_huge_request(url: &str) {
 }
 
 both_backends!(
+    a_donor_learns_no_other_donors_pledge_codes,
+    a_donors_proof_shows_no_other_donor,
+    a_user_disabled_elsewhere_is_refused_on_the_next_read,
     a_recipient_cannot_stop_planning_with_a_huge_request,
     admins_cannot_disable_themselves_or_the_last_admin,
     a_user_disabled_elsewhere_cannot_write_a_moment_later,

@@ -42,7 +42,7 @@ fn workflow(url: &str) {
 
     // A pledge by donor A's own user.
     let donor = c.login("donor-a");
-    let pledge = json!({"code": "PL-T1", "donor": DONOR_A, "pledged_on": "2025-03-01",
+    let pledge = json!({"code": format!("{DONOR_A}-T1"), "donor": DONOR_A, "pledged_on": "2025-03-01",
         "lines": [{"item": "RUTF-150", "quantity": 1000, "earmark": ["SD"]}, {"item": "ORS-CTN", "quantity": 200}]});
     ok(
         &c.post("/api/pledges", &donor, "pledge-1", &pledge),

@@ -286,6 +286,52 @@ pub fn append<E>(
     Ok(out)
 }
 
+/// The root of a tree whose leaves arrive one by one, in O(log n) memory:
+/// the hashes of its complete subtrees, largest first (the binary digits of
+/// the leaf count). [`Frontier::root`] is the RFC 6962 tree hash.
+#[derive(Debug, Clone, Default)]
+pub struct Frontier {
+    /// (level, hash) of each complete subtree, left to right.
+    subtrees: Vec<(u32, Hash)>,
+    len: u64,
+}
+
+impl Frontier {
+    pub fn new() -> Frontier {
+        Frontier::default()
+    }
+    pub fn push(&mut self, leaf: Hash) {
+        let (mut level, mut hash) = (0u32, leaf);
+        while let Some(&(last_level, last)) = self.subtrees.last() {
+            if last_level != level {
+                break;
+            }
+            self.subtrees.pop();
+            hash = node_hash(&last, &hash);
+            level += 1;
+        }
+        self.subtrees.push((level, hash));
+        self.len += 1;
+    }
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// The tree hash of the leaves pushed so far.
+    pub fn root(&self) -> Hash {
+        let mut iter = self.subtrees.iter().rev();
+        let Some(&(_, mut hash)) = iter.next() else {
+            return empty_root();
+        };
+        for (_, left) in iter {
+            hash = node_hash(left, &hash);
+        }
+        hash
+    }
+}
+
 /// A whole tree in memory: its leaf hashes, with every complete subtree's
 /// hash computed on demand. For tests and small proofs.
 #[derive(Debug, Clone, Default)]
@@ -330,6 +376,25 @@ impl Nodes for MemoryTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The streamed root is the tree hash, for every size up to 70.
+    #[test]
+    fn frontier_root_is_the_tree_hash() {
+        let mut tree = MemoryTree::new();
+        let mut frontier = Frontier::new();
+        assert_eq!(frontier.root(), empty_root());
+        for i in 0..70u8 {
+            let leaf = leaf_hash(&[i]);
+            tree.push(leaf);
+            frontier.push(leaf);
+            assert_eq!(
+                Ok(frontier.root()),
+                root(&mut tree, tree.len()),
+                "size {}",
+                i + 1
+            );
+        }
+    }
 
     fn h(text: &str) -> Hash {
         let bytes = hex::decode(text).expect("hex");

@@ -23,12 +23,33 @@
 //! The journal hash after the batch commits to every entry of the batch, its
 //! header and its lots (the journal is hash-chained), so a leaf covers the
 //! stock it moved without repeating it.
+//!
+//! Leaf encoding `reliefhub-operation/2` (operations recorded since the log
+//! keeps per-operation contents): the same fields up to the journal hash
+//! after the batch, then
+//!
+//! ```text
+//! u64  number of documents
+//! 32   contents root: the RFC 6962 tree hash over the operation's journal
+//!      entries (in seq order) and then its documents (in (table, key) order),
+//!      each leaf salted (see [`contents_salt`], [`entry_leaf_bytes`],
+//!      [`document_leaf_bytes`])
+//! ```
+//!
+//! so one entry can be proved with its audit path inside the operation
+//! without showing the others: a donor's proof shows that donor's entries
+//! only, and the salts (secret per operation, kept by the hub) keep the
+//! hashes of the others from being guessed.
 
 use crate::ledger::Hash32;
 use crate::merkle;
 
-/// The format tag of a leaf.
+/// The format tag of a leaf that lists its documents.
 pub const LEAF_FORMAT: &str = "reliefhub-operation/1";
+/// The format tag of a leaf that commits to its contents through a root.
+pub const LEAF_FORMAT_V2: &str = "reliefhub-operation/2";
+/// The format tag of a leaf of an operation's contents tree.
+pub const CONTENTS_FORMAT: &str = "reliefhub-contents/1";
 /// The format tag of a signed tree head.
 pub const TREE_HEAD_FORMAT: &str = "reliefhub-tree-head/1";
 
@@ -67,6 +88,127 @@ pub struct OperationRecord {
     pub chain: Hash32,
     /// Sorted by (table, key).
     pub documents: Vec<DocumentDigest>,
+    /// The root of the contents tree (leaf format 2); None for a format-1
+    /// leaf, which lists its documents.
+    pub contents_root: Option<Hash32>,
+}
+
+/// One journal entry as a leaf of its operation's contents tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryContent {
+    pub seq: i64,
+    pub lot_id: i64,
+    pub item: String,
+    pub donor: String,
+    pub batch: String,
+    /// `YYYY-MM-DD`, as the lot stores it.
+    pub expiry: Option<String>,
+    pub earmark: Vec<String>,
+    pub from: String,
+    pub to: String,
+    pub quantity: i64,
+    pub corrects: Option<i64>,
+}
+
+/// The salt of the contents leaf at `position`: SHA-256 of the text
+/// `reliefhub-contents-salt/1` (length-prefixed), the operation's 32-byte
+/// secret and the position (u64). Shown only with the leaf it salts.
+pub fn contents_salt(secret: &Hash32, position: u64) -> Hash32 {
+    use sha2::{Digest, Sha256};
+    let mut buf = Vec::with_capacity(72);
+    put_text(&mut buf, "reliefhub-contents-salt/1");
+    buf.extend_from_slice(secret);
+    buf.extend_from_slice(&position.to_be_bytes());
+    Sha256::digest(&buf).into()
+}
+
+/// A journal entry's contents leaf: text `reliefhub-contents/1`, text
+/// `entry`, the 32-byte salt, seq, lot id, item, donor, batch, expiry (a
+/// byte 0 when none, else 1 and the text), the earmark's count and texts,
+/// from, to, quantity, corrects (a byte 0 when none, else 1 and the seq).
+pub fn entry_leaf_bytes(salt: &Hash32, e: &EntryContent) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(192);
+    put_text(&mut buf, CONTENTS_FORMAT);
+    put_text(&mut buf, "entry");
+    buf.extend_from_slice(salt);
+    buf.extend_from_slice(&e.seq.to_be_bytes());
+    buf.extend_from_slice(&e.lot_id.to_be_bytes());
+    put_text(&mut buf, &e.item);
+    put_text(&mut buf, &e.donor);
+    put_text(&mut buf, &e.batch);
+    match &e.expiry {
+        None => buf.push(0),
+        Some(text) => {
+            buf.push(1);
+            put_text(&mut buf, text);
+        }
+    }
+    buf.extend_from_slice(&(e.earmark.len() as u64).to_be_bytes());
+    for country in &e.earmark {
+        put_text(&mut buf, country);
+    }
+    put_text(&mut buf, &e.from);
+    put_text(&mut buf, &e.to);
+    buf.extend_from_slice(&e.quantity.to_be_bytes());
+    match e.corrects {
+        None => buf.push(0),
+        Some(seq) => {
+            buf.push(1);
+            buf.extend_from_slice(&seq.to_be_bytes());
+        }
+    }
+    buf
+}
+
+/// A document's contents leaf: text `reliefhub-contents/1`, text
+/// `document`, the 32-byte salt, table, key and the 32-byte digest.
+pub fn document_leaf_bytes(salt: &Hash32, d: &DocumentDigest) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(128);
+    put_text(&mut buf, CONTENTS_FORMAT);
+    put_text(&mut buf, "document");
+    buf.extend_from_slice(salt);
+    put_text(&mut buf, &d.table);
+    put_text(&mut buf, &d.key);
+    buf.extend_from_slice(&d.digest);
+    buf
+}
+
+/// Builds an operation's contents tree leaf by leaf: its entries first, in
+/// seq order, then its documents.
+#[derive(Debug, Clone)]
+pub struct ContentsBuilder {
+    secret: Hash32,
+    frontier: merkle::Frontier,
+}
+
+impl ContentsBuilder {
+    pub fn new(secret: Hash32) -> ContentsBuilder {
+        ContentsBuilder {
+            secret,
+            frontier: merkle::Frontier::new(),
+        }
+    }
+    /// Adds a journal entry (entries come first, in seq order).
+    pub fn push_entry(&mut self, entry: &EntryContent) {
+        let salt = contents_salt(&self.secret, self.frontier.len());
+        self.frontier
+            .push(merkle::leaf_hash(&entry_leaf_bytes(&salt, entry)));
+    }
+    /// Adds a document (after the entries, in (table, key) order).
+    pub fn push_document(&mut self, document: &DocumentDigest) {
+        let salt = contents_salt(&self.secret, self.frontier.len());
+        self.frontier
+            .push(merkle::leaf_hash(&document_leaf_bytes(&salt, document)));
+    }
+    pub fn len(&self) -> u64 {
+        self.frontier.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.frontier.is_empty()
+    }
+    pub fn root(&self) -> Hash32 {
+        self.frontier.root()
+    }
 }
 
 fn put_text(buf: &mut Vec<u8>, text: &str) {
@@ -78,7 +220,14 @@ impl OperationRecord {
     /// The canonical bytes of the leaf (see the module documentation).
     pub fn leaf_bytes(&self) -> Vec<u8> {
         let mut buf = Vec::with_capacity(256 + self.documents.len() * 96);
-        put_text(&mut buf, LEAF_FORMAT);
+        put_text(
+            &mut buf,
+            if self.contents_root.is_some() {
+                LEAF_FORMAT_V2
+            } else {
+                LEAF_FORMAT
+            },
+        );
         buf.extend_from_slice(&self.leaf_index.to_be_bytes());
         put_text(&mut buf, &self.kind);
         put_text(&mut buf, &self.key);
@@ -100,6 +249,10 @@ impl OperationRecord {
         buf.extend_from_slice(&before);
         buf.extend_from_slice(&after);
         buf.extend_from_slice(&(self.documents.len() as u64).to_be_bytes());
+        if let Some(root) = &self.contents_root {
+            buf.extend_from_slice(root);
+            return buf;
+        }
         for document in &self.documents {
             put_text(&mut buf, &document.table);
             put_text(&mut buf, &document.key);
@@ -147,7 +300,73 @@ mod tests {
                 key: "1".into(),
                 digest: [3; 32],
             }],
+            contents_root: None,
         }
+    }
+
+    fn entry() -> EntryContent {
+        EntryContent {
+            seq: 10,
+            lot_id: 2,
+            item: "RUTF-150".into(),
+            donor: "AE-UAEAID".into(),
+            batch: "B1".into(),
+            expiry: Some("2027-01-31".into()),
+            earmark: vec!["SD".into()],
+            from: "at:HUB".into(),
+            to: "outbound:DEP-1".into(),
+            quantity: 40,
+            corrects: None,
+        }
+    }
+
+    /// A format-2 leaf commits to its contents root and document count.
+    #[test]
+    fn every_field_is_in_the_format_2_leaf() {
+        let mut base = record();
+        base.contents_root = Some([9; 32]);
+        let hash = base.leaf_hash();
+        assert_ne!(hash, record().leaf_hash(), "the formats differ");
+        let mut changed = base.clone();
+        changed.contents_root = Some([8; 32]);
+        assert_ne!(changed.leaf_hash(), hash);
+        let mut changed = base.clone();
+        changed.documents.clear();
+        assert_ne!(changed.leaf_hash(), hash);
+        let mut changed = base.clone();
+        changed.actor.push('x');
+        assert_ne!(changed.leaf_hash(), hash);
+    }
+
+    /// Each field of an entry, and its salt, changes its contents leaf.
+    #[test]
+    fn every_field_is_in_an_entry_leaf() {
+        let salt = contents_salt(&[7; 32], 0);
+        assert_ne!(salt, contents_salt(&[7; 32], 1));
+        assert_ne!(salt, contents_salt(&[6; 32], 0));
+        let base = entry_leaf_bytes(&salt, &entry());
+        let changes: Vec<Box<dyn Fn(&mut EntryContent)>> = vec![
+            Box::new(|e| e.seq += 1),
+            Box::new(|e| e.lot_id += 1),
+            Box::new(|e| e.item.push('x')),
+            Box::new(|e| e.donor.push('x')),
+            Box::new(|e| e.batch.push('x')),
+            Box::new(|e| e.expiry = None),
+            Box::new(|e| e.earmark.clear()),
+            Box::new(|e| e.from.push('x')),
+            Box::new(|e| e.to.push('x')),
+            Box::new(|e| e.quantity += 1),
+            Box::new(|e| e.corrects = Some(1)),
+        ];
+        for (i, change) in changes.iter().enumerate() {
+            let mut changed = entry();
+            change(&mut changed);
+            assert_ne!(entry_leaf_bytes(&salt, &changed), base, "change {i}");
+        }
+        assert_ne!(
+            entry_leaf_bytes(&contents_salt(&[7; 32], 1), &entry()),
+            base
+        );
     }
 
     /// Each field of the record changes the leaf hash.

@@ -73,6 +73,7 @@ codes! {
     OriginUnknown => "origin_unknown": "a leg's origin is an IATA airport code or a UN/LOCODE (of an imported airport when airports are imported)",
     // Documents and their life.
     DuplicateCode => "duplicate_code": "a document with that code already exists with other details",
+    PledgeCodeScope => "pledge_code_scope": "a donor's pledge code begins with its own organisation's code and `-`; no pledge code begins with another donor's",
     AlreadyDone => "already_done": "the operation was already done; nothing changed",
     WrongStatus => "wrong_status": "the document is not in a state that allows the operation",
     LineNamedTwice => "line_named_twice": "a line is named twice in one document",

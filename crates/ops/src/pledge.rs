@@ -47,6 +47,21 @@ impl Ops {
         let mut errors = Vec::new();
         check_code("pledge", &pledge.code, &mut errors);
         refs.check_donor("donor", &pledge.donor, &mut errors);
+        // A code that begins with a donor's code and `-` is that donor's
+        // alone: a donor choosing codes in its own range never meets
+        // another donor's pledge, so a refusal tells it nothing of them.
+        if let Some(other) = refs
+            .donors
+            .iter()
+            .find(|d| **d != pledge.donor && pledge.code.starts_with(&format!("{d}-")))
+        {
+            errors.push(Problem::new(
+                Code::PledgeCodeScope,
+                "code",
+                &pledge.code,
+                format!("a pledge code that begins with `{other}-` is for that donor's pledges only; give this pledge another code"),
+            ));
+        }
         check_date("pledged_on", pledge.pledged_on, at, &mut errors);
         if pledge.lines.is_empty() {
             errors.push(Problem::new(

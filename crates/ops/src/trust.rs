@@ -19,7 +19,8 @@ use reliefhub_core::domain::{format_date, parse_date};
 use reliefhub_core::ledger::{entry_hash, BatchHeader, Hash32};
 use reliefhub_core::merkle;
 use reliefhub_core::oplog::{
-    tree_head_message, BatchLink, DocumentDigest, OperationRecord, TREE_HEAD_FORMAT,
+    contents_salt, document_leaf_bytes, entry_leaf_bytes, tree_head_message, BatchLink,
+    DocumentDigest, EntryContent, OperationRecord, TREE_HEAD_FORMAT,
 };
 use reliefhub_core::LotSpec;
 use reliefhub_store::{OperationRow, StoredHead};
@@ -28,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Ops, OpsError};
 
 /// The format tag of a donor proof.
-pub const PROOF_FORMAT: &str = "reliefhub-proof/1";
+pub const PROOF_FORMAT: &str = "reliefhub-proof/2";
 
 /// The hub's signing key (the private half stays in its file).
 pub struct HubKey {
@@ -234,7 +235,10 @@ pub struct ConsistencyProof {
     pub proof: Vec<String>,
 }
 
-/// One journal entry in a proof, with its lot.
+/// One journal entry in a proof, with its lot. In an operation of leaf
+/// format 2 it carries its salt and its audit path inside the operation's
+/// contents tree; in one of format 1 both are null and the operation shows
+/// every entry (the journal's hash chain needs them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProofEntry {
@@ -249,27 +253,40 @@ pub struct ProofEntry {
     pub to: String,
     pub quantity: i64,
     pub corrects: Option<i64>,
+    pub salt: Option<String>,
+    pub contents_path: Option<Vec<String>>,
 }
 
-/// The stock an operation moved: its batch header and journal entries.
+/// The stock an operation moved: its batch and the journal entries shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProofBatch {
     pub id: i64,
-    pub content_digest: String,
     pub first_seq: i64,
+    pub transfer_count: i64,
     pub chain_before: String,
     pub chain_after: String,
+    /// The batch header's content digest (format 1, to recompute the chain).
+    pub content_digest: Option<String>,
     pub entries: Vec<ProofEntry>,
 }
 
-/// A document an operation wrote, by digest.
+/// A document an operation wrote, by digest (format 1 only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProofDocument {
     pub table: String,
     pub key: String,
     pub digest: String,
+}
+
+/// What a format-2 operation's leaf commits to instead of listing its
+/// entries and documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofContents {
+    pub document_count: u64,
+    pub root: String,
 }
 
 /// An operation's readable content.
@@ -283,7 +300,10 @@ pub struct ProofOperation {
     /// The journal hash the operation was recorded after (no stock moved).
     pub chain: Option<String>,
     pub batch: Option<ProofBatch>,
-    pub documents: Vec<ProofDocument>,
+    /// Format 1: every document the operation wrote, by digest.
+    pub documents: Option<Vec<ProofDocument>>,
+    /// Format 2: the contents root and the number of documents.
+    pub contents: Option<ProofContents>,
 }
 
 /// One proved operation.
@@ -316,7 +336,7 @@ pub struct ProofStatement {
     pub items: Vec<StatementItem>,
 }
 
-/// A donor proof (`reliefhub-proof/1`).
+/// A donor proof (`reliefhub-proof/2`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DonorProof {
@@ -333,6 +353,16 @@ impl DonorProof {
         let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
         text.push('\n');
         text
+    }
+
+    /// The donors whose entries the proof shows (the statement's donor
+    /// and, through operations of leaf format 1, possibly others).
+    pub fn donors_shown(&self) -> std::collections::BTreeSet<String> {
+        self.items
+            .iter()
+            .filter_map(|i| i.operation.batch.as_ref())
+            .flat_map(|b| b.entries.iter().map(|e| e.donor.clone()))
+            .collect()
     }
 }
 
@@ -387,20 +417,46 @@ fn statement_items(figures: BTreeMap<String, BTreeMap<String, i64>>) -> Vec<Stat
 
 fn operation_record(item: &ProofItem) -> Result<OperationRecord, String> {
     let op = &item.operation;
-    let mut documents = Vec::new();
-    for d in &op.documents {
-        documents.push(DocumentDigest {
-            table: d.table.clone(),
-            key: d.key.clone(),
-            digest: hex32(&d.digest, "a document digest")?,
-        });
-    }
+    let (documents, contents_root) = match (&op.documents, &op.contents) {
+        (Some(listed), None) => {
+            let mut documents = Vec::new();
+            for d in listed {
+                documents.push(DocumentDigest {
+                    table: d.table.clone(),
+                    key: d.key.clone(),
+                    digest: hex32(&d.digest, "a document digest")?,
+                });
+            }
+            (documents, None)
+        }
+        (None, Some(contents)) => {
+            // A format-2 leaf encodes only the number of documents.
+            let count = usize::try_from(contents.document_count)
+                .ok()
+                .filter(|n| *n <= 1_000_000)
+                .ok_or("the document count is out of range")?;
+            let placeholder = DocumentDigest {
+                table: String::new(),
+                key: String::new(),
+                digest: [0; 32],
+            };
+            (
+                vec![placeholder; count],
+                Some(hex32(&contents.root, "the contents root")?),
+            )
+        }
+        _ => {
+            return Err(
+                "an operation has either documents (format 1) or contents (format 2)".to_string(),
+            )
+        }
+    };
     let (batch, chain) = match (&op.batch, &op.chain) {
         (Some(b), None) => {
             let link = BatchLink {
                 batch_id: b.id,
                 first_seq: b.first_seq,
-                transfer_count: b.entries.len() as i64,
+                transfer_count: b.transfer_count,
                 chain_before: hex32(&b.chain_before, "chain_before")?,
                 chain_after: hex32(&b.chain_after, "chain_after")?,
             };
@@ -419,37 +475,115 @@ fn operation_record(item: &ProofItem) -> Result<OperationRecord, String> {
         batch,
         chain,
         documents,
+        contents_root,
     })
+}
+
+fn entry_expiry(e: &ProofEntry) -> Result<Option<time::Date>, String> {
+    let expiry = match &e.expiry {
+        None => None,
+        Some(text) => Some(
+            parse_date(text)
+                .ok_or_else(|| format!("entry {}: expiry `{text}` is not a date", e.seq))?,
+        ),
+    };
+    if expiry.map(format_date).as_deref() != e.expiry.as_deref() {
+        return Err(format!(
+            "entry {}: expiry is not written as YYYY-MM-DD",
+            e.seq
+        ));
+    }
+    Ok(expiry)
+}
+
+/// Format 2: each shown entry, salted, is in the operation's contents tree
+/// at its place (seq - first_seq) by its audit path.
+fn check_contents(batch: &ProofBatch, contents: &ProofContents) -> Result<(), String> {
+    let root = hex32(&contents.root, "the contents root")?;
+    let count = u64::try_from(batch.transfer_count)
+        .map_err(|_| "the transfer count is negative".to_string())?;
+    let size = count
+        .checked_add(contents.document_count)
+        .ok_or("the contents tree is too large")?;
+    let mut last = None;
+    for e in &batch.entries {
+        entry_expiry(e)?;
+        if last.is_some_and(|l| e.seq <= l) {
+            return Err(format!("entry {} is out of order or repeated", e.seq));
+        }
+        last = Some(e.seq);
+        let position = e
+            .seq
+            .checked_sub(batch.first_seq)
+            .and_then(|p| u64::try_from(p).ok())
+            .filter(|p| *p < count)
+            .ok_or_else(|| format!("entry {} is not in batch {}", e.seq, batch.id))?;
+        let (Some(salt), Some(path)) = (&e.salt, &e.contents_path) else {
+            return Err(format!(
+                "entry {} lacks its salt or its contents path",
+                e.seq
+            ));
+        };
+        let salt = hex32(salt, "an entry's salt")?;
+        let mut hashes = Vec::with_capacity(path.len());
+        for p in path {
+            hashes.push(hex32(p, "a contents path hash")?);
+        }
+        let leaf = merkle::leaf_hash(&entry_leaf_bytes(
+            &salt,
+            &EntryContent {
+                seq: e.seq,
+                lot_id: e.lot_id,
+                item: e.item.clone(),
+                donor: e.donor.clone(),
+                batch: e.batch.clone(),
+                expiry: e.expiry.clone(),
+                earmark: e.earmark.clone(),
+                from: e.from.clone(),
+                to: e.to.clone(),
+                quantity: e.quantity,
+                corrects: e.corrects,
+            },
+        ));
+        merkle::verify_inclusion(position, size, &leaf, &hashes, &root)
+            .map_err(|err| format!("entry {}: not in the operation's contents: {err}", e.seq))?;
+    }
+    Ok(())
 }
 
 /// Recomputes a batch's journal entries from the hash before it; they must
 /// end in the hash after it.
 fn check_entries(op: &ProofOperation, batch: &ProofBatch) -> Result<(), String> {
+    let Some(content_digest) = &batch.content_digest else {
+        return Err("a format-1 batch needs its content_digest".to_string());
+    };
     let header = BatchHeader {
         id: batch.id,
         key: op.key.clone(),
         kind: op.kind.clone(),
-        content_digest: hex32(&batch.content_digest, "content_digest")?,
+        content_digest: hex32(content_digest, "content_digest")?,
         recorded_at_unix_ms: op.recorded_at_unix_ms,
     };
     let mut previous = hex32(&batch.chain_before, "chain_before")?;
+    if batch.entries.len() as i64 != batch.transfer_count {
+        return Err(format!(
+            "batch {} shows {} entries of {}",
+            batch.id,
+            batch.entries.len(),
+            batch.transfer_count
+        ));
+    }
     for (i, e) in batch.entries.iter().enumerate() {
         if e.seq != batch.first_seq + i as i64 {
             return Err(format!("entry {} is out of sequence", e.seq));
         }
-        let expiry = match &e.expiry {
-            None => None,
-            Some(text) => Some(
-                parse_date(text)
-                    .ok_or_else(|| format!("entry {}: expiry `{text}` is not a date", e.seq))?,
-            ),
-        };
-        if expiry.map(format_date).as_deref() != e.expiry.as_deref() {
+        if e.salt.is_some() || e.contents_path.is_some() {
             return Err(format!(
-                "entry {}: expiry is not written as YYYY-MM-DD",
+                "entry {}: a format-1 entry has no salt or contents path",
                 e.seq
             ));
         }
+        let expiry = entry_expiry(e)?;
         let lot = LotSpec {
             item: e.item.clone(),
             donor: e.donor.clone(),
@@ -508,8 +642,23 @@ pub fn verify_proof(bytes: &[u8], expected_key: Option<&str>) -> Result<ProofSum
         let record =
             operation_record(item).map_err(|e| format!("operation {}: {e}", item.leaf_index))?;
         if let Some(batch) = &item.operation.batch {
-            check_entries(&item.operation, batch)
-                .map_err(|e| format!("operation {}: {e}", item.leaf_index))?;
+            match &item.operation.contents {
+                Some(contents) => check_contents(batch, contents),
+                None => {
+                    if batch.content_digest.is_none() {
+                        Err("a format-1 batch needs its content_digest".to_string())
+                    } else {
+                        check_entries(&item.operation, batch)
+                    }
+                }
+            }
+            .map_err(|e| format!("operation {}: {e}", item.leaf_index))?;
+            if item.operation.contents.is_some() && batch.content_digest.is_some() {
+                return Err(format!(
+                    "operation {}: a format-2 batch shows no content_digest",
+                    item.leaf_index
+                ));
+            }
             for entry in &batch.entries {
                 add_to_statement(&mut figures, &proof.statement.donor, entry);
             }
@@ -680,7 +829,7 @@ impl Ops {
         let ops = self.store().log_operations_of_donor(donor)?;
         let mut items = Vec::with_capacity(ops.len());
         for op in ops.into_iter().filter(|op| op.leaf_index < head.tree_size) {
-            items.push(self.proof_item(&op, head.tree_size)?);
+            items.push(self.proof_item(&op, head.tree_size, donor)?);
         }
         // The statement is read from the balances, so a proof whose
         // operations do not account for them cannot be made valid.
@@ -723,11 +872,67 @@ impl Ops {
         Ok(figures)
     }
 
-    fn proof_item(&mut self, op: &OperationRow, size: u64) -> Result<ProofItem, OpsError> {
+    fn proof_item(
+        &mut self,
+        op: &OperationRow,
+        size: u64,
+        donor: &str,
+    ) -> Result<ProofItem, OpsError> {
         let path = self.store().log_inclusion_proof(op.leaf_index, size)?;
-        let batch = match &op.batch {
-            None => None,
-            Some(link) => {
+        let batch = match (&op.batch, &op.contents) {
+            (None, _) => None,
+            (Some(link), Some((secret, _))) => {
+                // Format 2: the donor's own entries, each with its salt and
+                // its path in the operation's contents tree.
+                let all = self
+                    .store()
+                    .entry_contents(link.first_seq, link.transfer_count)?;
+                let mut tree = LevelTree::default();
+                for (position, e) in all.iter().enumerate() {
+                    let salt = contents_salt(secret, position as u64);
+                    tree.push(merkle::leaf_hash(&entry_leaf_bytes(&salt, e)));
+                }
+                for document in &op.documents {
+                    let salt = contents_salt(secret, tree.len());
+                    tree.push(merkle::leaf_hash(&document_leaf_bytes(&salt, document)));
+                }
+                let tree_size = tree.len();
+                let mut entries = Vec::new();
+                for (position, e) in all.into_iter().enumerate() {
+                    if e.donor != donor {
+                        continue;
+                    }
+                    let position = position as u64;
+                    let path =
+                        merkle::inclusion_proof(&mut tree, position, tree_size).unwrap_or_default();
+                    entries.push(ProofEntry {
+                        seq: e.seq,
+                        lot_id: e.lot_id,
+                        item: e.item,
+                        donor: e.donor,
+                        batch: e.batch,
+                        expiry: e.expiry,
+                        earmark: e.earmark,
+                        from: e.from,
+                        to: e.to,
+                        quantity: e.quantity,
+                        corrects: e.corrects,
+                        salt: Some(hex::encode(contents_salt(secret, position))),
+                        contents_path: Some(path.iter().map(hex::encode).collect()),
+                    });
+                }
+                Some(ProofBatch {
+                    id: link.batch_id,
+                    first_seq: link.first_seq,
+                    transfer_count: link.transfer_count,
+                    chain_before: hex::encode(link.chain_before),
+                    chain_after: hex::encode(link.chain_after),
+                    content_digest: None,
+                    entries,
+                })
+            }
+            (Some(link), None) => {
+                // Format 1: every entry (the journal's chain needs them).
                 let header = self.store().batch_header(link.batch_id)?.ok_or_else(|| {
                     OpsError::NotFound {
                         what: "batch",
@@ -750,17 +955,42 @@ impl Ops {
                         to: p.entry.to.to_string(),
                         quantity: p.entry.quantity,
                         corrects: p.entry.corrects,
+                        salt: None,
+                        contents_path: None,
                     })
                     .collect();
                 Some(ProofBatch {
                     id: link.batch_id,
-                    content_digest: hex::encode(header.content_digest),
                     first_seq: link.first_seq,
+                    transfer_count: link.transfer_count,
                     chain_before: hex::encode(link.chain_before),
                     chain_after: hex::encode(link.chain_after),
+                    content_digest: Some(hex::encode(header.content_digest)),
                     entries,
                 })
             }
+        };
+        let (documents, contents) = match &op.contents {
+            Some((_, root)) => (
+                None,
+                Some(ProofContents {
+                    document_count: op.documents.len() as u64,
+                    root: hex::encode(root),
+                }),
+            ),
+            None => (
+                Some(
+                    op.documents
+                        .iter()
+                        .map(|d| ProofDocument {
+                            table: d.table.clone(),
+                            key: d.key.clone(),
+                            digest: hex::encode(d.digest),
+                        })
+                        .collect(),
+                ),
+                None,
+            ),
         };
         Ok(ProofItem {
             leaf_index: op.leaf_index,
@@ -777,16 +1007,50 @@ impl Ops {
                     None
                 },
                 batch,
-                documents: op
-                    .documents
-                    .iter()
-                    .map(|d| ProofDocument {
-                        table: d.table.clone(),
-                        key: d.key.clone(),
-                        digest: hex::encode(d.digest),
-                    })
-                    .collect(),
+                documents,
+                contents,
             },
         })
+    }
+}
+
+/// A tree in memory with every complete subtree's hash computed once, so
+/// that many audit paths cost no re-hashing.
+#[derive(Default)]
+struct LevelTree {
+    levels: Vec<Vec<merkle::Hash>>,
+}
+
+impl LevelTree {
+    fn len(&self) -> u64 {
+        self.levels.first().map_or(0, |l| l.len() as u64)
+    }
+    fn push(&mut self, leaf: merkle::Hash) {
+        let mut hash = leaf;
+        let mut level = 0;
+        loop {
+            if self.levels.len() == level {
+                self.levels.push(Vec::new());
+            }
+            self.levels[level].push(hash);
+            let n = self.levels[level].len();
+            if n % 2 == 1 {
+                break;
+            }
+            hash = merkle::node_hash(&self.levels[level][n - 2], &self.levels[level][n - 1]);
+            level += 1;
+        }
+    }
+}
+
+impl merkle::Nodes for LevelTree {
+    type Error = std::convert::Infallible;
+    fn node(&mut self, level: u32, index: u64) -> Result<merkle::Hash, Self::Error> {
+        Ok(self
+            .levels
+            .get(level as usize)
+            .and_then(|l| l.get(index as usize))
+            .copied()
+            .unwrap_or([0; 32]))
     }
 }

@@ -134,6 +134,13 @@ pub trait Conn: Send {
     fn rollback(&mut self) -> Result<(), StoreError> {
         self.batch_execute("ROLLBACK")
     }
+    /// Waits up to `timeout` for a notification on a channel this
+    /// connection listens on (PostgreSQL LISTEN); true when one came. The
+    /// embedded database has none: it waits and says false.
+    fn wait_notification(&mut self, timeout: std::time::Duration) -> Result<bool, StoreError> {
+        std::thread::sleep(timeout);
+        Ok(false)
+    }
     /// True when the connection is gone for good (the server closed it or
     /// restarted): the holder should open a new one.
     fn is_broken(&self) -> bool {
@@ -589,6 +596,16 @@ impl Conn for PgConn {
     }
     fn is_broken(&self) -> bool {
         self.client.is_closed()
+    }
+    fn wait_notification(&mut self, timeout: std::time::Duration) -> Result<bool, StoreError> {
+        use fallible_iterator::FallibleIterator;
+        let mut notifications = self.client.notifications();
+        let mut waiting = notifications.timeout_iter(timeout);
+        match waiting.next() {
+            Ok(Some(_)) => Ok(true),
+            Ok(None) => Ok(false),
+            Err(e) => Err(pg_err(e)),
+        }
     }
     fn batch_execute(&mut self, sql: &str) -> Result<(), StoreError> {
         self.client.batch_execute(sql).map_err(pg_err)

@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use reliefhub_core::ledger::{Hash32, GENESIS_HASH};
 use reliefhub_core::merkle::{self, Nodes};
-use reliefhub_core::oplog::{BatchLink, DocumentDigest, OperationRecord};
+use reliefhub_core::oplog::{
+    BatchLink, ContentsBuilder, DocumentDigest, EntryContent, OperationRecord,
+};
 use sha2::{Digest, Sha256};
 
 use crate::db::{Backend, Conn, Value};
@@ -248,6 +250,79 @@ pub(crate) struct NewOperation<'a> {
     pub actor: &'a str,
     pub recorded_at_unix_ms: i64,
     pub batch: Option<BatchLink>,
+    /// Commit to a salted contents tree (leaf format 2; migration 17).
+    pub contents: bool,
+}
+
+/// The journal entries `first_seq .. first_seq + count` with their lots,
+/// in seq order, handed to `each` a chunk at a time.
+pub(crate) fn each_entry_content(
+    conn: &mut dyn Conn,
+    first_seq: i64,
+    count: i64,
+    mut each: impl FnMut(EntryContent),
+) -> Result<(), StoreError> {
+    let end = first_seq + count;
+    let mut at = first_seq;
+    while at < end {
+        let to = (at + 10_000).min(end);
+        let rows = conn.query(
+            "SELECT j.seq, j.lot_id, l.item, l.donor, l.batch, l.expiry, l.earmark, \
+             j.from_account, j.to_account, j.quantity, j.corrects \
+             FROM journal j JOIN lots l ON l.id = j.lot_id WHERE j.seq >= $1 AND j.seq < $2 ORDER BY j.seq",
+            &[at.into(), to.into()],
+        )?;
+        for r in rows {
+            let earmark = r[6].text()?;
+            each(EntryContent {
+                seq: r[0].int()?,
+                lot_id: r[1].int()?,
+                item: r[2].text()?,
+                donor: r[3].text()?,
+                batch: r[4].text()?,
+                expiry: r[5].opt_text()?,
+                earmark: if earmark.is_empty() {
+                    Vec::new()
+                } else {
+                    earmark.split(',').map(str::to_string).collect()
+                },
+                from: r[7].text()?,
+                to: r[8].text()?,
+                quantity: r[9].int()?,
+                corrects: r[10].opt_int()?,
+            });
+        }
+        at = to;
+    }
+    Ok(())
+}
+
+/// The root of an operation's contents tree, from the journal and its
+/// documents (sorted by (table, key)).
+pub(crate) fn contents_root(
+    conn: &mut dyn Conn,
+    secret: &Hash32,
+    batch: Option<&BatchLink>,
+    documents: &[DocumentDigest],
+) -> Result<Hash32, StoreError> {
+    let mut builder = ContentsBuilder::new(*secret);
+    if let Some(link) = batch {
+        each_entry_content(conn, link.first_seq, link.transfer_count, |e| {
+            builder.push_entry(&e);
+        })?;
+        if builder.len() != link.transfer_count.max(0) as u64 {
+            return Err(StoreError::Corrupt(format!(
+                "batch {} has {} journal entries, its operation says {}",
+                link.batch_id,
+                builder.len(),
+                link.transfer_count
+            )));
+        }
+    }
+    for document in documents {
+        builder.push_document(document);
+    }
+    Ok(builder.root())
 }
 
 /// Appends one operation inside the caller's write transaction: takes the
@@ -325,6 +400,16 @@ pub(crate) fn append(
         Some(link) => link.chain_after,
         None => journal_head(conn)?,
     };
+    let (secret, contents_root) = if op.contents {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| {
+            StoreError::Database(format!("no randomness for an operation's salts: {e}"))
+        })?;
+        let root = contents_root(conn, &secret, op.batch.as_ref(), &documents)?;
+        (Some(secret), Some(root))
+    } else {
+        (None, None)
+    };
     let record = OperationRecord {
         leaf_index: index,
         kind,
@@ -334,6 +419,7 @@ pub(crate) fn append(
         batch: op.batch,
         chain,
         documents,
+        contents_root,
     };
     let leaf = record.leaf_hash();
     let (batch_id, first_seq, count, before, after) = match &record.batch {
@@ -346,23 +432,33 @@ pub(crate) fn append(
         ),
         None => (Value::Null, 0, 0, chain, chain),
     };
-    conn.execute(
-        "INSERT INTO operations (leaf_index, kind, op_key, actor, recorded_at_unix_ms, batch_id, first_seq, \
-         transfer_count, chain_before, chain_after, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        &[
-            (index as i64).into(),
-            record.kind.as_str().into(),
-            record.key.as_str().into(),
-            record.actor.as_str().into(),
-            record.recorded_at_unix_ms.into(),
-            batch_id,
-            first_seq.into(),
-            count.into(),
-            Value::Bytes(before.to_vec()),
-            Value::Bytes(after.to_vec()),
-            Value::Bytes(leaf.to_vec()),
-        ],
-    )?;
+    let mut params = vec![
+        (index as i64).into(),
+        record.kind.as_str().into(),
+        record.key.as_str().into(),
+        record.actor.as_str().into(),
+        record.recorded_at_unix_ms.into(),
+        batch_id,
+        first_seq.into(),
+        count.into(),
+        Value::Bytes(before.to_vec()),
+        Value::Bytes(after.to_vec()),
+        Value::Bytes(leaf.to_vec()),
+    ];
+    let sql = match (secret, contents_root) {
+        (Some(secret), Some(root)) => {
+            params.push(Value::Bytes(secret.to_vec()));
+            params.push(Value::Bytes(root.to_vec()));
+            "INSERT INTO operations (leaf_index, kind, op_key, actor, recorded_at_unix_ms, batch_id, first_seq, \
+             transfer_count, chain_before, chain_after, leaf_hash, contents_secret, contents_root) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        }
+        _ => {
+            "INSERT INTO operations (leaf_index, kind, op_key, actor, recorded_at_unix_ms, batch_id, first_seq, \
+             transfer_count, chain_before, chain_after, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        }
+    };
+    conn.execute(sql, &params)?;
     for document in &record.documents {
         conn.execute(
             "INSERT INTO operation_documents (doc_table, doc_key, leaf_index, digest) VALUES ($1, $2, $3, $4)",
@@ -402,6 +498,9 @@ pub struct OperationRow {
     pub chain: Hash32,
     pub documents: Vec<DocumentDigest>,
     pub leaf_hash: Hash32,
+    /// Leaf format 2: the secret its salts derive from and its contents
+    /// root (None for format 1).
+    pub contents: Option<(Hash32, Hash32)>,
 }
 
 impl OperationRow {
@@ -415,13 +514,23 @@ impl OperationRow {
             batch: self.batch.clone(),
             chain: self.chain,
             documents: self.documents.clone(),
+            contents_root: self.contents.map(|(_, root)| root),
         }
     }
 }
 
-const OPERATION_COLUMNS: &str =
+/// The columns of an operation; the last two exist from migration 17 on.
+const OPERATION_COLUMNS_V1: &str =
     "leaf_index, kind, op_key, actor, recorded_at_unix_ms, batch_id, first_seq, \
     transfer_count, chain_before, chain_after, leaf_hash";
+const OPERATION_COLUMNS: &str =
+    "leaf_index, kind, op_key, actor, recorded_at_unix_ms, batch_id, first_seq, \
+    transfer_count, chain_before, chain_after, leaf_hash, contents_secret, contents_root";
+
+/// Whether the operations table has the contents columns (migration 17).
+fn has_contents(conn: &mut dyn Conn) -> Result<bool, StoreError> {
+    Ok(crate::migrations::current_version(conn)? >= crate::migrations::CONTENTS_VERSION)
+}
 
 fn operation_from_row(row: &[Value]) -> Result<OperationRow, StoreError> {
     let bad =
@@ -448,6 +557,14 @@ fn operation_from_row(row: &[Value]) -> Result<OperationRow, StoreError> {
         chain: after,
         documents: Vec::new(),
         leaf_hash: hash32(&row[10].bytes()?).ok_or_else(|| bad("leaf_hash"))?,
+        contents: match (row.get(11), row.get(12)) {
+            (Some(Value::Null) | None, Some(Value::Null) | None) => None,
+            (Some(secret), Some(root)) => Some((
+                hash32(&secret.bytes()?).ok_or_else(|| bad("contents_secret"))?,
+                hash32(&root.bytes()?).ok_or_else(|| bad("contents_root"))?,
+            )),
+            _ => return Err(bad("contents_secret or contents_root")),
+        },
     })
 }
 
@@ -459,9 +576,14 @@ pub(crate) fn operations(
 ) -> Result<Vec<OperationRow>, StoreError> {
     let mut out = Vec::new();
     let mut at = from;
+    let columns = if has_contents(conn)? {
+        OPERATION_COLUMNS
+    } else {
+        OPERATION_COLUMNS_V1
+    };
     while at < to {
         let rows = conn.query(
-            &format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index LIMIT 10000"),
+            &format!("SELECT {columns} FROM operations WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index LIMIT 10000"),
             &[(at as i64).into(), (to as i64).into()],
         )?;
         if rows.is_empty() {
@@ -604,6 +726,19 @@ pub(crate) fn verify(
                 "operation {position} is missing from the log (operation {} stands in its place)",
                 op.leaf_index
             ))));
+        }
+        if let Some((secret, root)) = &op.contents {
+            let recomputed = match contents_root(conn, secret, op.batch.as_ref(), &op.documents) {
+                Ok(recomputed) => recomputed,
+                Err(StoreError::Corrupt(reason)) => return Ok(Err(LogFailure::of(op, reason))),
+                Err(e) => return Err(e),
+            };
+            if recomputed != *root {
+                return Ok(Err(LogFailure::of(
+                    op,
+                    "its journal entries or documents do not hash to the contents root it recorded; they were altered",
+                )));
+            }
         }
         let leaf = op.record().leaf_hash();
         if leaf != op.leaf_hash || stored_nodes.get(&(0, op.leaf_index)) != Some(&leaf) {
@@ -858,6 +993,20 @@ impl crate::Store {
         })
     }
 
+    /// Journal entries `first_seq .. first_seq + count` as the leaves of an
+    /// operation's contents tree show them.
+    pub fn entry_contents(
+        &mut self,
+        first_seq: i64,
+        count: i64,
+    ) -> Result<Vec<EntryContent>, StoreError> {
+        self.read_as_stored(|conn| {
+            let mut out = Vec::new();
+            each_entry_content(conn, first_seq, count, |e| out.push(e))?;
+            Ok(out)
+        })
+    }
+
     /// Journal entries `first_seq .. first_seq + count` with their lots.
     pub fn journal_entries(
         &mut self,
@@ -1029,6 +1178,7 @@ pub(crate) fn backfill(
         "SELECT id, idem_key, kind, recorded_at_unix_ms, first_seq, transfer_count FROM batches ORDER BY id",
         &[],
     )?;
+    let contents = has_contents(conn)?;
     if logged == 0 {
         let mut chain = GENESIS_HASH;
         for b in &batches {
@@ -1064,6 +1214,7 @@ pub(crate) fn backfill(
                         chain_before: chain,
                         chain_after: after,
                     }),
+                    contents,
                 },
             )?;
             chain = after;
@@ -1093,6 +1244,7 @@ pub(crate) fn backfill(
                 actor: BEFORE,
                 recorded_at_unix_ms: now_unix_ms,
                 batch: None,
+                contents,
             },
         )?;
     }

@@ -80,6 +80,18 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0011_login_attempts.sql"),
         postgres: include_str!("migrations/postgres/0011_login_attempts.sql"),
     },
+    Migration {
+        version: 16,
+        name: "access_notify",
+        sqlite: include_str!("migrations/sqlite/0016_access_notify.sql"),
+        postgres: include_str!("migrations/postgres/0016_access_notify.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "operation_contents",
+        sqlite: include_str!("migrations/sqlite/0017_operation_contents.sql"),
+        postgres: include_str!("migrations/postgres/0017_operation_contents.sql"),
+    },
 ];
 
 /// The version that adds the balance checkpoint (`ledger_checkpoint`).
@@ -90,6 +102,10 @@ pub const LOG_VERSION: i64 = 9;
 
 /// The version that puts the documents in the chain (`op_touched`).
 pub const DOCUMENTS_VERSION: i64 = 10;
+
+/// The version from which operations commit to a contents tree (leaf
+/// format 2).
+pub const CONTENTS_VERSION: i64 = 17;
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)

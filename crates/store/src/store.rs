@@ -52,6 +52,8 @@ pub struct Store {
     clock_unix_ms: Option<i64>,
     /// How much of the operation log the schema has (known once complete).
     log_level: Option<LogLevel>,
+    /// Whether new operations commit to a contents tree (migration 17).
+    log_contents: bool,
     /// Whether operations are logged (always, but for benchmarks).
     log_enabled: bool,
 }
@@ -296,6 +298,7 @@ impl Store {
             actor: String::new(),
             clock_unix_ms: None,
             log_level: None,
+            log_contents: false,
             log_enabled: true,
         }
     }
@@ -341,7 +344,8 @@ impl Store {
         } else {
             LogLevel::None
         };
-        if level == LogLevel::Documents {
+        self.log_contents = version >= migrations::CONTENTS_VERSION;
+        if self.log_contents {
             self.log_level = Some(level);
         }
         Ok(level)
@@ -363,6 +367,7 @@ impl Store {
                 actor: &self.actor,
                 recorded_at_unix_ms: now,
                 batch: None,
+                contents: self.log_contents,
             },
         )?;
         Ok(())
@@ -806,6 +811,7 @@ impl Store {
             LogLevel::None
         };
         let actor = self.actor.as_str();
+        let contents = self.log_contents;
         let conn = self.conn.as_mut();
         conn.begin_write()?;
         let result = (|| match start_batch(conn, &self.cache, key, kind, digest, now_unix_ms)? {
@@ -829,6 +835,7 @@ impl Store {
                                 chain_before,
                                 chain_after: pending.previous,
                             }),
+                            contents,
                         },
                     )?;
                 }

@@ -166,6 +166,17 @@ pub async fn add_pledge(
                 "a donor may pledge only for their own organisation",
             ));
         }
+        // Codes are scoped per donor, so that a donor never learns another
+        // donor's pledge codes from a refusal: decided without the database.
+        if !input.code.starts_with(&format!("{own}-")) {
+            return Err(ApiError::validation(vec![reliefhub_ops::Problem::new(
+                reliefhub_ops::Code::PledgeCodeScope,
+                "code",
+                &input.code,
+                format!("a donor's pledge code begins with its organisation's code and `-` (`{own}-...`)"),
+            )
+            .into()]));
+        }
     }
     let at = state.now();
     let mut problems = Problems::default();

@@ -110,23 +110,39 @@ pub async fn consistency(
     Ok(axum::Json(ConsistencyJson::from(proof)).into_response())
 }
 
-/// A donor's proof (`reliefhub-proof/1`): a head signed now, every
-/// operation that moved the donor's lots with its audit path, and the
-/// donor's statement; check it with `reliefhub proof verify` (staff: an
-/// operation that moved several donors' goods shows all of its entries, so
-/// the hub reviews a proof before handing it to the donor).
+/// A donor's proof (`reliefhub-proof/2`): a head signed now, every
+/// operation that moved the donor's lots with its audit path, the donor's
+/// own entries of each with their paths inside the operation (no other
+/// donor's entries), and the donor's statement; check it with `reliefhub
+/// proof verify`. Staff and auditors may fetch any donor's; a donor only
+/// their own (another code answers 404, as an unknown one does).
 #[utoipa::path(get, path = "/api/donors/{code}/proof", tag = "log", params(("code" = String, Path)),
-    responses((status = 200, description = "The proof file", body = Object)))]
+    responses((status = 200, description = "The proof file", body = Object),
+        (status = 404, description = "No such donor (or not the caller's own)"),
+        (status = 409, description = "The proof would show another donor's entries (operations recorded before leaf format 2)")))]
 pub async fn donor_proof(
     State(state): State<Shared>,
     user: Principal,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    user.require(&[Role::Admin, Role::Operator, Role::Auditor])?;
+    user.require(&[Role::Admin, Role::Operator, Role::Auditor, Role::Donor])?;
+    let own_only = user.role == Role::Donor;
+    if own_only && user.donor_scope() != Some(code.as_str()) {
+        return Err(ApiError::not_found("donor", &code));
+    }
     let key = state.hub_key().ok_or_else(no_key)?;
     let text = state
         .pool
-        .run(move |ops| Ok(ops.donor_proof(&key, &code, now_unix_ms())?.to_canonical()))
+        .run(move |ops| {
+            let proof = ops.donor_proof(&key, &code, now_unix_ms())?;
+            if own_only && proof.donors_shown().iter().any(|d| *d != code) {
+                return Err(ApiError::conflict(
+                    "proof_shows_others",
+                    "this proof includes operations recorded before the log's format 2 that moved other donors' goods too; the hub's staff can give it to you after review",
+                ));
+            }
+            Ok(proof.to_canonical())
+        })
         .await?;
     Ok((
         StatusCode::OK,

@@ -4,6 +4,7 @@
 import { api, ref, tableRows } from "../api.js";
 import { t, num } from "../i18n.js";
 import { el, dataTable, kpi, loading, errorBox, statusBadge } from "../ui.js";
+import { downloadProof } from "./log.js";
 
 const STAGES = ["pledge", "leg", "receipt", "stock", "departure", "delivery"];
 
@@ -121,6 +122,17 @@ export async function renderJourney(root, ctx) {
         kpi(t("journey.shipped"), num(s.shipped)),
         kpi(t("journey.delivered"), num(s.delivered), null, "donor-delivered"),
         kpi(t("journey.lost"), num(s.lost_total), s.lost_total ? "warn" : null)
+      )
+    );
+    const proofStatus = el("span.muted", { role: "status", "data-testid": "donor-proof-status" });
+    root.append(
+      el(
+        "div.card",
+        el("h2", t("journey.proof_title")),
+        el("p", t("journey.proof_lead")),
+        el("button", { type: "button", "data-testid": "donor-download-proof", onclick: () => downloadProof(statement.donor, proofStatus) }, t("journey.download_proof")),
+        " ",
+        proofStatus
       )
     );
     if (destinationsRows.length) {

@@ -8,7 +8,7 @@ import { el, dataTable, kpi, loading, errorBox } from "../ui.js";
 
 const STAFF = ["admin", "operator", "auditor"];
 
-async function downloadProof(code, status) {
+export async function downloadProof(code, status) {
   status.textContent = t("log.proof_preparing");
   try {
     const res = await fetch(`/api/donors/${encodeURIComponent(code)}/proof`, {
