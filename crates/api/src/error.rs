@@ -227,7 +227,7 @@ impl From<OpsError> for ApiError {
             },
             OpsError::Input(_) => ApiError::validation(problems),
             OpsError::KeyReused(key) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::CONFLICT,
                 "idempotency_key_reused",
                 format!("idempotency key `{}` was already used for a different request; nothing was written", shown_key(&key)),
             ),
@@ -242,7 +242,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::Rejected(_) => OpsError::from(error).into(),
             StoreError::KeyReused { key, .. } => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::CONFLICT,
                 "idempotency_key_reused",
                 format!("idempotency key `{}` was already used for a different operation; nothing was written", shown_key(&key)),
             ),

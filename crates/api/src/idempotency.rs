@@ -13,8 +13,9 @@
 //! The first request under a (user, key) runs and its answer (status and
 //! body) is stored with a digest of the request (method, path, body). A
 //! replay with the same digest gets the stored answer and has no effect; a
-//! different request under a used key gets 422; a request whose key is still
-//! running in this process gets 409.
+//! different request under a used key gets 409 (the request is well formed;
+//! it conflicts with what the key already stands for); a request whose key
+//! is still running in this process gets 409 too.
 //!
 //! Stock moves are idempotent in the ledger itself: the handler passes the
 //! operations layer the key `api:<user id>:<Idempotency-Key>`, so even if
@@ -324,7 +325,7 @@ async fn guarded(state: Shared, request: Request, next: Next) -> Result<Response
     if let Some((stored_digest, status, body)) = stored {
         if stored_digest != digest {
             return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::CONFLICT,
                 "idempotency_key_reused",
                 format!("Idempotency-Key `{key}` was already used for a different request; use a new key for a new operation"),
             ));
