@@ -387,9 +387,10 @@ mod tests {
             let leaf = leaf_hash(&[i]);
             tree.push(leaf);
             frontier.push(leaf);
+            let size = tree.len();
             assert_eq!(
                 Ok(frontier.root()),
-                root(&mut tree, tree.len()),
+                root(&mut tree, size),
                 "size {}",
                 i + 1
             );
