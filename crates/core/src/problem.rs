@@ -112,6 +112,18 @@ codes! {
     MissingColumn => "missing_column": "a required column is missing from the header",
     DuplicateColumn => "duplicate_column": "a column appears twice in the header",
     BadRow => "bad_row": "the row cannot be read",
+    // Master data.
+    BadLocode => "bad_locode": "a UN/LOCODE is two letters of country and three letters or digits 2-9 of place",
+    ValueNotPositive => "value_not_positive": "the value must be above 0 (kg and m³ per unit, units per pack)",
+    BadGtin => "bad_gtin": "a GTIN is 8, 12, 13 or 14 digits whose last is the GS1 check digit",
+    DuplicateGtin => "duplicate_gtin": "a GTIN names one item only",
+    BadUnNumber => "bad_un_number": "a UN number is `UN` and four digits, such as UN3481",
+    BadUnClass => "bad_un_class": "a dangerous-goods class is 1 to 9 with an optional division, such as 9 or 4.1, and goes with a UN number",
+    UnknownCategory => "unknown_category": "an item's category is food, shelter, wash, health, nutrition, logistics or energy",
+    NotAnOrganisationKind => "not_an_organisation_kind": "an organisation is a donor or a recipient",
+    BadAirportCode => "bad_airport_code": "an IATA code is 3 letters, an ICAO code 4 letters or digits",
+    CountryMismatch => "country_mismatch": "a destination's country is the first two letters of its UN/LOCODE",
+    ShelfLifeNeedsExpiry => "shelf_life_needs_expiry": "a minimum shelf life needs lots with an expiry date",
     // The ledger's own rules, when an operation reaches them.
     LedgerRule => "ledger_rule": "the ledger refused the movement (a rule of the ledger itself)",
 }

@@ -1127,7 +1127,8 @@ pub(crate) fn load_departure(
         return Ok(None);
     };
     let loaded = conn.query(
-        "SELECT COALESCE(SUM(x.quantity * i.unit_weight_kg), 0), COALESCE(SUM(x.quantity * i.unit_volume_m3), 0), CAST(COALESCE(SUM(x.quantity), 0) AS BIGINT) \
+        "SELECT COALESCE(SUM(x.quantity * COALESCE(x.unit_weight_kg, i.unit_weight_kg)), 0), \
+         COALESCE(SUM(x.quantity * COALESCE(x.unit_volume_m3, i.unit_volume_m3)), 0), CAST(COALESCE(SUM(x.quantity), 0) AS BIGINT) \
          FROM loading_lines x JOIN lots l ON l.id = x.lot_id JOIN items i ON i.code = l.item \
          WHERE x.departure_code = $1 AND x.unloaded_batch IS NULL",
         &[code.into()],

@@ -16,6 +16,7 @@
 pub mod demo;
 mod departure;
 mod inbound;
+pub mod master;
 pub mod parse;
 pub mod planning;
 mod pledge;
@@ -45,6 +46,7 @@ pub use departure::{
     NewDeparture, ProofOfDelivery, Service,
 };
 pub use inbound::{FileSource, Leg, ManifestImported, ManifestSource, MemorySource, Mode, NewLeg};
+pub use master::{Change, DestinationFields, ItemFields, MasterChange, OrganisationFields};
 pub use pledge::{NewPledge, PledgeLine};
 pub use receipt::{DamagedTo, GoodsReceivedNote, GrnLine, NewReceipt, ReceiptLine};
 pub use request::{NewRequest, RequestRow, RequestStatus};

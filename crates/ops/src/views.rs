@@ -747,7 +747,7 @@ impl Ops {
                  (SELECT COUNT(*) FROM departures), \
                  (SELECT COALESCE(SUM(CASE status WHEN 'open' THEN 1 WHEN 'loaded' THEN 2 WHEN 'departed' THEN 3 ELSE 4 END), 0) FROM departures), \
                  (SELECT COUNT(*) FROM organisations), (SELECT COUNT(*) FROM items), \
-                 (SELECT COUNT(*) FROM destinations)",
+                 (SELECT COUNT(*) FROM destinations), (SELECT COUNT(*) FROM operations)",
                 &[],
             )
         })?;

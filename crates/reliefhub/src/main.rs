@@ -3,6 +3,7 @@
 
 mod backup_cmd;
 mod bench;
+mod master_cmd;
 mod ops_cmd;
 mod plan_cmd;
 mod print_cmd;
@@ -118,6 +119,15 @@ enum Command {
     /// surges would change it, and compare with the plan as it is (writes
     /// nothing to the database).
     Whatif(whatif_cmd::WhatIfArgs),
+    /// The catalogue: add, edit, list and show items.
+    #[command(subcommand)]
+    Item(master_cmd::ItemCommand),
+    /// Donors and recipient agencies: add, edit, list and show.
+    #[command(subcommand)]
+    Org(master_cmd::OrgCommand),
+    /// Destinations by UN/LOCODE: add, edit, list and show.
+    #[command(subcommand)]
+    Destination(master_cmd::DestinationCommand),
     #[command(flatten)]
     Ops(ops_cmd::OpsCommand),
 }
@@ -290,6 +300,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Print(args) => print_cmd::run(args, &cli.db),
         Command::User(command) => user_cmd::run(command, &cli.db),
         Command::Whatif(args) => Ok(whatif_cmd::run(args, &cli.db, cli.quiet)),
+        Command::Item(command) => master_cmd::item(command, &cli.db, &actor),
+        Command::Org(command) => master_cmd::org(command, &cli.db, &actor),
+        Command::Destination(command) => master_cmd::destination(command, &cli.db, &actor),
         Command::Ops(command) => ops_cmd::run(command, &cli.db, cli.quiet, &actor),
     }
 }

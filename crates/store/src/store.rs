@@ -353,7 +353,7 @@ impl Store {
 
     /// Inside a write transaction: records what it wrote (documents only)
     /// as one operation, if anything changed.
-    fn log_documents(&mut self) -> Result<(), StoreError> {
+    fn log_documents(&mut self, kind: &str, key: &str) -> Result<(), StoreError> {
         if !self.log_enabled || self.log_level()? != LogLevel::Documents {
             return Ok(());
         }
@@ -362,8 +362,8 @@ impl Store {
             self.conn.as_mut(),
             true,
             crate::log::NewOperation {
-                kind: "",
-                key: "",
+                kind,
+                key,
                 actor: &self.actor,
                 recorded_at_unix_ms: now,
                 batch: None,
@@ -420,6 +420,18 @@ impl Store {
         &mut self,
         work: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.write_named("", "", work)
+    }
+
+    /// Like [`Store::write`], and the operation it records (when it changed
+    /// a document) is named `kind` with key `key` (such as `item.edit`,
+    /// `item:RUTF-150`) rather than after the first document it wrote.
+    pub fn write_named<T>(
+        &mut self,
+        kind: &str,
+        key: &str,
+        work: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         self.conn.begin_write()?;
         let settled = match self.settle_in_write() {
             Ok(settled) => settled,
@@ -428,7 +440,9 @@ impl Store {
                 return Err(e);
             }
         };
-        match work(self.conn.as_mut()).and_then(|value| self.log_documents().map(|()| value)) {
+        match work(self.conn.as_mut())
+            .and_then(|value| self.log_documents(kind, key).map(|()| value))
+        {
             Ok(value) => {
                 self.conn.commit()?;
                 self.settled(settled);
