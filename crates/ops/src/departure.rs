@@ -1159,3 +1159,40 @@ pub(crate) fn load_departure(
         loaded_units: loaded[0][2].int()?,
     }))
 }
+
+impl Ops {
+    /// Cancels a departure that has not left and carries nothing (unload a
+    /// loaded one first). Cancelling a cancelled departure again changes
+    /// nothing. Plans made afterwards no longer offer it.
+    pub fn cancel_departure(&mut self, code: &str, reason: &str) -> Result<bool, OpsError> {
+        let mut problems = Vec::new();
+        check_required("reason", reason, &mut problems);
+        refuse_if(problems)?;
+        let departure = self.departure(code)?;
+        match departure.status.as_str() {
+            "cancelled" => return Ok(false),
+            "open" if departure.loaded_units == 0 => {}
+            "open" | "loaded" => {
+                return Err(wrong_status(
+                    code,
+                    &departure,
+                    "unload a departure before cancelling it",
+                ))
+            }
+            _ => {
+                return Err(wrong_status(
+                    code,
+                    &departure,
+                    "only a departure that has not left can be cancelled",
+                ))
+            }
+        }
+        self.store.write(|conn| {
+            conn.execute(
+                "UPDATE departures SET status = 'cancelled' WHERE code = $1 AND status = 'open'",
+                &[code.into()],
+            )
+        })?;
+        Ok(true)
+    }
+}

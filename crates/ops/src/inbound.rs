@@ -537,3 +537,29 @@ pub(crate) fn load_leg(
         donor: row[7].opt_text()?,
     }))
 }
+
+impl Ops {
+    /// Moves an inbound leg's expected arrival (a ship or flight running
+    /// late or early). Returns true if the date changed.
+    pub fn reschedule_leg(
+        &mut self,
+        code: &str,
+        expected_arrival: Date,
+        at: Moment,
+    ) -> Result<bool, OpsError> {
+        let mut errors = Vec::new();
+        check_calendar("expected_arrival", expected_arrival, at, &mut errors);
+        refuse_if(errors)?;
+        let leg = self.leg(code)?;
+        if leg.expected_arrival == expected_arrival {
+            return Ok(false);
+        }
+        self.store.write(|conn| {
+            conn.execute(
+                "UPDATE inbound_legs SET expected_arrival = $1 WHERE code = $2",
+                &[date_text(expected_arrival).into(), code.into()],
+            )
+        })?;
+        Ok(true)
+    }
+}

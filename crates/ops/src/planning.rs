@@ -23,7 +23,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use reliefhub_core::domain::{format_date, parse_date};
-use reliefhub_planner::{plan as planfmt, solve, Clock, Instance, Progress, SolveOptions};
+use reliefhub_planner::keep::{plan_keeping, DropReason, KeptOutcome};
+use reliefhub_planner::{
+    plan as planfmt, solve, Allocation, Clock, Instance, Progress, SolveOptions,
+};
 use reliefhub_store::Value;
 use serde::Serialize;
 use serde_json::json;
@@ -132,6 +135,45 @@ pub struct PlanView {
     pub upper_bound: Option<f64>,
     pub departures: Vec<PlanDeparture>,
     pub unmet: Vec<PlanUnmet>,
+    /// For a plan built with `--keep-accepted`: the accepted plan it keeps
+    /// and what became of each of that plan's loads.
+    pub changes: Option<PlanChanges>,
+}
+
+/// What became of one load of the accepted plan in a plan that keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct PlanChange {
+    /// `kept` (on the same departure, maybe fewer units), `moved` (the
+    /// request now travels on other departures) or `dropped`.
+    pub change: String,
+    pub request: String,
+    pub departure: String,
+    pub lot_id: i64,
+    /// Units the accepted plan put on the departure.
+    pub quantity: i64,
+    /// Units still on that departure in the new plan.
+    pub kept: i64,
+    /// True when the units are already on board (loaded when the plan was
+    /// accepted).
+    pub loaded: bool,
+    /// For a moved load: the departures that now carry its request.
+    pub moved_to: Vec<String>,
+    /// Why a load was moved, dropped or cut (a stable code), and in words.
+    pub reason_code: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The change list of a plan that keeps an accepted plan's loads.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct PlanChanges {
+    /// The accepted plan whose loads were kept.
+    pub based_on: i64,
+    pub kept: usize,
+    pub moved: usize,
+    pub dropped: usize,
+    /// Allocations of the new plan that were not in the accepted one.
+    pub added: usize,
+    pub changes: Vec<PlanChange>,
 }
 
 /// The loading list one departure got when a plan was accepted.
@@ -430,18 +472,37 @@ impl Ops {
             &WallClock(Instant::now()),
             progress,
         );
-        let plan_text = planfmt::to_json(&instance, &plan);
+        self.store_plan(at, &instance, &text, &plan, None)
+    }
+
+    /// Stores a plan as `proposed` and returns its view.
+    fn store_plan(
+        &mut self,
+        at: Moment,
+        instance: &Instance,
+        instance_text: &str,
+        plan: &reliefhub_planner::Plan,
+        changes: Option<&PlanChanges>,
+    ) -> Result<PlanView, OpsError> {
+        let plan_text = planfmt::to_json(instance, plan);
+        let based_on = changes.map(|c| c.based_on);
+        let changes_text = changes
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| OpsError::Store(reliefhub_store::StoreError::Corrupt(e.to_string())))?;
         let id = self.store.write(|conn| {
             conn.execute(
-                "INSERT INTO plans (created_at_unix_ms, planned_on, status, objective, upper_bound, instance_json, plan_json) \
-                 VALUES ($1, $2, 'proposed', $3, $4, $5, $6)",
+                "INSERT INTO plans (created_at_unix_ms, planned_on, status, objective, upper_bound, instance_json, plan_json, based_on, changes_json) \
+                 VALUES ($1, $2, 'proposed', $3, $4, $5, $6, $7, $8)",
                 &[
                     at.unix_ms.into(),
                     day(at.date).into(),
                     plan.objective.into(),
                     plan.upper_bound.into(),
-                    (&text).into(),
+                    instance_text.into(),
                     (&plan_text).into(),
+                    based_on.into(),
+                    changes_text.as_deref().into(),
                 ],
             )?;
             conn.query("SELECT MAX(id) FROM plans", &[])?[0][0].int()
@@ -520,7 +581,7 @@ impl Ops {
     pub fn plan_view(&mut self, id: i64) -> Result<PlanView, OpsError> {
         let rows = self.store.read(|conn| {
             conn.query(
-                "SELECT id, created_at_unix_ms, planned_on, status, objective, upper_bound, instance_json, plan_json \
+                "SELECT id, created_at_unix_ms, planned_on, status, objective, upper_bound, instance_json, plan_json, changes_json \
                  FROM plans WHERE id = $1",
                 &[id.into()],
             )
@@ -540,7 +601,11 @@ impl Ops {
             serde_json::from_str(&row[6].text()?).map_err(|_| corrupt("instance"))?;
         let plan: serde_json::Value =
             serde_json::from_str(&row[7].text()?).map_err(|_| corrupt("plan"))?;
-        view_of(
+        let changes = match row[8].opt_text()? {
+            None => None,
+            Some(text) => Some(serde_json::from_str(&text).map_err(|_| corrupt("changes"))?),
+        };
+        let mut view = view_of(
             id,
             row[3].text()?,
             row[2].text()?,
@@ -550,7 +615,9 @@ impl Ops {
             &instance,
             &plan,
         )
-        .ok_or_else(|| corrupt("allocations do not match the instance"))
+        .ok_or_else(|| corrupt("allocations do not match the instance"))?;
+        view.changes = changes;
+        Ok(view)
     }
 
     /// Accepts a plan: loads every allocation whose stock is at its
@@ -819,6 +886,7 @@ fn view_of(
         upper_bound,
         departures,
         unmet,
+        changes: None,
     })
 }
 
@@ -841,5 +909,305 @@ impl Ops {
             )?;
             Ok(format!("plan:{id}"))
         })
+    }
+}
+
+/// Words for a reason a kept load was cut or dropped.
+fn keep_reason(reason: DropReason, line: &PlanLine, departure: &str) -> String {
+    match reason {
+        DropReason::StockLate => format!(
+            "lot {} ({}) no longer reaches {departure}'s node before it leaves",
+            line.lot_id, line.stock_at
+        ),
+        DropReason::Expires => format!(
+            "lot {} expires too soon for {departure}'s arrival",
+            line.lot_id
+        ),
+        DropReason::StockShort => format!("less of lot {} is left than the load took", line.lot_id),
+        DropReason::TooLate => format!(
+            "{departure} now arrives after request {}'s grace",
+            line.request
+        ),
+        DropReason::RequestSmaller => {
+            format!("request {} needs fewer units than the load", line.request)
+        }
+        DropReason::NoRoom => format!("{departure} has no room left for it"),
+        DropReason::Override => format!("a manager's override keeps it off {departure}"),
+        DropReason::Mismatch => format!("lot {} no longer matches {departure}", line.lot_id),
+    }
+}
+
+impl Ops {
+    /// Re-plans after a change, keeping the loads of the newest accepted
+    /// plan that still fit: loads already on board stay; loads waiting for
+    /// their stock stay on their departures when the stock, the request and
+    /// the departure still allow it; the rest of the hub's state is planned
+    /// around them. The plan lists what became of each accepted load.
+    pub fn propose_plan_keeping(
+        &mut self,
+        at: Moment,
+        options: &PlanOptions,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<PlanView, OpsError> {
+        if !(options.time_limit_s.is_finite() && options.time_limit_s > 0.0) {
+            return Err(OpsError::refused(
+                crate::Code::OutOfRange,
+                "time_limit_s",
+                options.time_limit_s,
+                "must be a positive number of seconds",
+            ));
+        }
+        let accepted = self.store.read(|conn| {
+            conn.query(
+                "SELECT id, accept_batch FROM plans WHERE status = 'accepted' ORDER BY id DESC LIMIT 1",
+                &[],
+            )
+        })?;
+        let Some(row) = accepted.first() else {
+            return Err(OpsError::NotFound {
+                what: "accepted plan",
+                code: "(none yet: build and accept a plan first)".to_string(),
+            });
+        };
+        let based_on = row[0].int()?;
+        let accept_batch = row[1].opt_int()?;
+        let old = self.plan_view(based_on)?;
+        // Units still on board from the acceptance, by (departure, lot, request).
+        let mut on_board: HashMap<(String, i64, String), i64> = HashMap::new();
+        if let Some(batch) = accept_batch {
+            let rows = self.store.read(|conn| {
+                conn.query(
+                    "SELECT departure_code, lot_id, request_code, quantity FROM loading_lines \
+                     WHERE batch_id = $1 AND unloaded_batch IS NULL",
+                    &[batch.into()],
+                )
+            })?;
+            for r in rows {
+                let key = (
+                    r[0].text()?,
+                    r[1].int()?,
+                    r[2].opt_text()?.unwrap_or_default(),
+                );
+                *on_board.entry(key).or_insert(0) += r[3].int()?;
+            }
+        }
+        let statuses: HashMap<String, String> = self
+            .departures()?
+            .into_iter()
+            .map(|d| (d.departure.code, d.status))
+            .collect();
+
+        let instance_json = self.plan_instance(at)?;
+        let text = instance_json.to_string();
+        let instance = Instance::from_json(&text).map_err(|e| {
+            OpsError::refused(
+                crate::Code::LedgerRule,
+                "",
+                "",
+                format!("the hub's state does not make a valid instance: {e}"),
+            )
+        })?;
+        let departure_index: HashMap<&str, usize> = instance
+            .departures
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.as_str(), i))
+            .collect();
+        let request_index: HashMap<&str, usize> = instance
+            .requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        // The instance's lots by ledger lot, in the instance's order.
+        let mut lots_of: HashMap<i64, Vec<usize>> = HashMap::new();
+        for (i, lot) in instance_json["lots"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            if let Some(id) = lot["lot_id"].as_i64() {
+                lots_of.entry(id).or_default().push(i);
+            }
+        }
+
+        // Each accepted load: on board, to keep, or gone with a reason.
+        let mut changes: Vec<PlanChange> = Vec::new();
+        let mut keep: Vec<Allocation> = Vec::new();
+        let mut keep_change: Vec<usize> = Vec::new();
+        for d in &old.departures {
+            for line in &d.allocations {
+                let mut change = PlanChange {
+                    change: "kept".to_string(),
+                    request: line.request.clone(),
+                    departure: d.code.clone(),
+                    lot_id: line.lot_id,
+                    quantity: line.quantity,
+                    kept: 0,
+                    loaded: false,
+                    moved_to: Vec::new(),
+                    reason_code: None,
+                    reason: None,
+                };
+                let key = (d.code.clone(), line.lot_id, line.request.clone());
+                if let Some(units) = on_board.get_mut(&key).filter(|u| **u > 0) {
+                    let loaded = (*units).min(line.quantity);
+                    *units -= loaded;
+                    change.kept = loaded;
+                    change.loaded = true;
+                    if loaded == line.quantity {
+                        changes.push(change);
+                        continue;
+                    }
+                }
+                let gone = |code: &str, why: String| (Some(code.to_string()), Some(why));
+                let (reason_code, reason) = match (
+                    departure_index.get(d.code.as_str()),
+                    request_index.get(line.request.as_str()),
+                    lots_of.get(&line.lot_id),
+                ) {
+                    (None, _, _) => match statuses.get(&d.code).map(String::as_str) {
+                        Some("cancelled") => gone(
+                            "departure_cancelled",
+                            format!("departure {} was cancelled", d.code),
+                        ),
+                        _ => gone(
+                            "departure_closed",
+                            format!("departure {} no longer takes cargo", d.code),
+                        ),
+                    },
+                    (_, None, _) => gone(
+                        "request_closed",
+                        format!("request {} is met or cancelled", line.request),
+                    ),
+                    (_, _, None) => gone(
+                        "stock_gone",
+                        format!("lot {} is no longer in stock", line.lot_id),
+                    ),
+                    (Some(&dep), Some(&request), Some(lots)) => {
+                        // The lot's largest place from which it still makes
+                        // the departure, if any.
+                        let departs = instance.departures[dep].departs;
+                        let node = instance.departures[dep].node;
+                        let lot = lots
+                            .iter()
+                            .copied()
+                            .filter(|&l| {
+                                let lot = &instance.lots[l];
+                                instance.transfer_days[lot.node][node]
+                                    .is_some_and(|days| lot.available + days <= departs)
+                            })
+                            .max_by_key(|&l| (instance.lots[l].quantity, std::cmp::Reverse(l)))
+                            .unwrap_or(lots[0]);
+                        keep.push(Allocation {
+                            lot,
+                            departure: dep,
+                            request,
+                            quantity: line.quantity - change.kept,
+                        });
+                        keep_change.push(changes.len());
+                        (None, None)
+                    }
+                };
+                change.reason_code = reason_code;
+                change.reason = reason;
+                changes.push(change);
+            }
+        }
+
+        let solve_options = SolveOptions {
+            seed: options.seed,
+            time_limit: Some(Duration::from_secs_f64(options.time_limit_s.min(3600.0))),
+            cores: std::thread::available_parallelism().ok().map(|n| n.get()),
+            ..SolveOptions::default()
+        };
+        let kept = plan_keeping(
+            &instance,
+            &keep,
+            &solve_options,
+            &WallClock(Instant::now()),
+            progress,
+        );
+        let lines: Vec<&PlanLine> = old.departures.iter().flat_map(|d| &d.allocations).collect();
+        for (k, outcome) in kept.outcomes.iter().enumerate() {
+            let change = &mut changes[keep_change[k]];
+            let line = lines[keep_change[k]];
+            match *outcome {
+                KeptOutcome::Kept { units, reduced_by } => {
+                    change.kept += units;
+                    if let Some(reason) = reduced_by {
+                        change.reason_code = Some(reason.code().to_string());
+                        change.reason = Some(keep_reason(reason, line, &change.departure));
+                    }
+                }
+                KeptOutcome::Dropped(reason) => {
+                    change.reason_code = Some(reason.code().to_string());
+                    change.reason = Some(keep_reason(reason, line, &change.departure));
+                }
+            }
+        }
+        // Where the requests of loads not kept in full travel now.
+        let kept_count = keep
+            .iter()
+            .zip(&kept.outcomes)
+            .filter(|(_, o)| matches!(o, KeptOutcome::Kept { .. }))
+            .count();
+        let added = &kept.plan.allocations[kept_count..];
+        let mut carriers: HashMap<&str, Vec<String>> = HashMap::new();
+        for a in added {
+            let list = carriers
+                .entry(instance.requests[a.request].id.as_str())
+                .or_default();
+            let code = &instance.departures[a.departure].id;
+            if !list.contains(code) {
+                list.push(code.clone());
+            }
+        }
+        for change in &mut changes {
+            if change.kept >= change.quantity {
+                continue;
+            }
+            let elsewhere: Vec<String> = carriers
+                .get(change.request.as_str())
+                .map(|list| {
+                    list.iter()
+                        .filter(|c| **c != change.departure)
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            if change.kept > 0 {
+                change.moved_to = elsewhere;
+            } else if elsewhere.is_empty() {
+                change.change = "dropped".to_string();
+            } else {
+                change.change = "moved".to_string();
+                change.moved_to = elsewhere;
+            }
+        }
+        let count = |what: &str| changes.iter().filter(|c| c.change == what).count();
+        let summary = PlanChanges {
+            based_on,
+            kept: count("kept"),
+            moved: count("moved"),
+            dropped: count("dropped"),
+            added: added.len(),
+            changes,
+        };
+        // The joined plan must hold as any other: check it before storing.
+        let plan_text = planfmt::to_json(&instance, &kept.plan);
+        let report = reliefhub_planner::check::check_plan_json(&instance, &plan_text, None)
+            .map_err(|e| OpsError::Store(reliefhub_store::StoreError::Corrupt(e.to_string())))?;
+        if !report.is_feasible() {
+            return Err(OpsError::Store(reliefhub_store::StoreError::Corrupt(
+                format!(
+                    "the re-plan breaks a rule: {}",
+                    report.violations.join("; ")
+                ),
+            )));
+        }
+        self.store_plan(at, &instance, &text, &kept.plan, Some(&summary))
     }
 }

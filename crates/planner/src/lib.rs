@@ -14,6 +14,7 @@ mod explain;
 pub mod generate;
 pub mod greedy;
 pub mod instance;
+pub mod keep;
 mod knapsack;
 mod model;
 pub mod plan;

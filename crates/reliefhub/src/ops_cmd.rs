@@ -145,6 +145,12 @@ pub enum LegCommand {
         #[arg(long)]
         donor: Option<String>,
     },
+    /// Move a leg's expected arrival (running late or early).
+    Reschedule {
+        code: String,
+        #[arg(long)]
+        expected_arrival: String,
+    },
     /// List legs.
     List {
         #[command(flatten)]
@@ -327,6 +333,12 @@ pub enum DepartureCommand {
         reason: String,
         #[command(flatten)]
         when: When,
+    },
+    /// Cancel a departure that carries nothing (unload it first).
+    Cancel {
+        code: String,
+        #[arg(long)]
+        reason: String,
     },
     /// Record that a loaded departure left.
     Depart {
@@ -613,6 +625,21 @@ pub fn run(command: OpsCommand, db: &str, quiet: bool, actor: &str) -> anyhow::R
                     "registered"
                 } else {
                     "already registered; nothing changed"
+                }
+            );
+        }
+        OpsCommand::Leg(LegCommand::Reschedule {
+            code,
+            expected_arrival,
+        }) => {
+            let date = date_arg(&expected_arrival, "--expected-arrival")?;
+            let changed = ops.reschedule_leg(&code, date, today())?;
+            println!(
+                "leg {code} {}",
+                if changed {
+                    format!("now expected on {}", format_date(date))
+                } else {
+                    "already expected then; nothing changed".to_string()
                 }
             );
         }
@@ -1144,6 +1171,17 @@ fn departure(ops: &mut Ops, command: DepartureCommand) -> anyhow::Result<()> {
             println!(
                 "departure {} unloaded (batch {})",
                 done.reference, done.applied.batch_id
+            );
+        }
+        DepartureCommand::Cancel { code, reason } => {
+            let changed = ops.cancel_departure(&code, &reason)?;
+            println!(
+                "departure {code} {}",
+                if changed {
+                    "cancelled"
+                } else {
+                    "was already cancelled; nothing changed"
+                }
             );
         }
         DepartureCommand::Depart { code, on } => {

@@ -47,11 +47,17 @@ pub enum PlanCommand {
         /// The hub date to plan for (YYYY-MM-DD); today by default.
         #[arg(long)]
         on: Option<String>,
-        /// Stop searching after this many seconds.
-        #[arg(long, default_value_t = 5.0)]
-        time_limit: f64,
+        /// Stop searching after this many seconds (5, or 0.5 with
+        /// --keep-accepted).
+        #[arg(long)]
+        time_limit: Option<f64>,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Keep the loads of the newest accepted plan that still fit and
+        /// plan the rest around them; the plan lists what was kept, moved
+        /// and dropped, and why.
+        #[arg(long)]
+        keep_accepted: bool,
         /// Also write the instance built from the database to this file.
         #[arg(long)]
         instance_out: Option<PathBuf>,
@@ -363,6 +369,29 @@ fn print_view(view: &PlanView) {
     if unused > 0 {
         println!("{unused} departures carry nothing in this plan");
     }
+    if let Some(changes) = &view.changes {
+        println!(
+            "against accepted plan {}: {} loads kept, {} moved, {} dropped, {} new",
+            changes.based_on, changes.kept, changes.moved, changes.dropped, changes.added
+        );
+        for c in changes.changes.iter().filter(|c| c.kept < c.quantity) {
+            let to = if c.moved_to.is_empty() {
+                String::new()
+            } else {
+                format!(" -> {}", c.moved_to.join(", "))
+            };
+            println!(
+                "  {} {} x{} of lot {} on {}: kept {}{to} ({})",
+                c.change,
+                c.request,
+                c.quantity,
+                c.lot_id,
+                c.departure,
+                c.kept,
+                c.reason.as_deref().unwrap_or("")
+            );
+        }
+    }
     if !view.unmet.is_empty() {
         println!("requests not fully met:");
         for u in &view.unmet {
@@ -382,6 +411,7 @@ fn run_hub(command: PlanCommand, db: &str, quiet: bool, actor: &str) -> anyhow::
             on,
             time_limit,
             seed,
+            keep_accepted,
             instance_out,
             plan_out,
             json,
@@ -402,19 +432,21 @@ fn run_hub(command: PlanCommand, db: &str, quiet: bool, actor: &str) -> anyhow::
                 }
                 bar
             });
-            let view = ops.propose_plan_with(
-                at,
-                &PlanOptions {
-                    time_limit_s: time_limit,
-                    seed,
-                },
-                &mut |progress| {
-                    if let Some(bar) = &bar {
-                        bar.set_position((progress.fraction_done * 1000.0) as u64);
-                        bar.set_message(format!("objective {:.0}", progress.objective));
-                    }
-                },
-            )?;
+            let options = PlanOptions {
+                time_limit_s: time_limit.unwrap_or(if keep_accepted { 0.5 } else { 5.0 }),
+                seed,
+            };
+            let mut report = |progress: &reliefhub_planner::Progress| {
+                if let Some(bar) = &bar {
+                    bar.set_position((progress.fraction_done * 1000.0) as u64);
+                    bar.set_message(format!("objective {:.0}", progress.objective));
+                }
+            };
+            let view = if keep_accepted {
+                ops.propose_plan_keeping(at, &options, &mut report)?
+            } else {
+                ops.propose_plan_with(at, &options, &mut report)?
+            };
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }

@@ -81,6 +81,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("migrations/postgres/0011_login_attempts.sql"),
     },
     Migration {
+        version: 14,
+        name: "plan_changes",
+        sqlite: include_str!("migrations/sqlite/0014_plan_changes.sql"),
+        postgres: include_str!("migrations/postgres/0014_plan_changes.sql"),
+    },
+    Migration {
         version: 16,
         name: "access_notify",
         sqlite: include_str!("migrations/sqlite/0016_access_notify.sql"),

@@ -86,6 +86,35 @@ pub struct PlanViewJson {
     pub upper_bound: Option<f64>,
     pub departures: Vec<PlanDepartureJson>,
     pub unmet: Vec<PlanUnmetJson>,
+    /// For a plan that keeps an accepted plan's loads: what became of them.
+    pub changes: Option<PlanChangesJson>,
+}
+
+/// What became of one load of the accepted plan.
+#[derive(Serialize, ToSchema)]
+pub struct PlanChangeJson {
+    /// kept, moved or dropped.
+    pub change: String,
+    pub request: String,
+    pub departure: String,
+    pub lot_id: i64,
+    pub quantity: i64,
+    pub kept: i64,
+    pub loaded: bool,
+    pub moved_to: Vec<String>,
+    pub reason_code: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The change list of a plan that keeps an accepted plan's loads.
+#[derive(Serialize, ToSchema)]
+pub struct PlanChangesJson {
+    pub based_on: i64,
+    pub kept: u64,
+    pub moved: u64,
+    pub dropped: u64,
+    pub added: u64,
+    pub changes: Vec<PlanChangeJson>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -124,6 +153,10 @@ pub struct PlanInput {
     pub time_limit_s: Option<f64>,
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Keep the loads of the newest accepted plan that still fit and plan
+    /// the rest around them (default 0.5 s); the plan lists the changes.
+    #[serde(default)]
+    pub keep_accepted: Option<bool>,
 }
 
 /// Every stored plan, newest first.
@@ -149,7 +182,10 @@ pub async fn propose_plan(
     Body(input): Body<PlanInput>,
 ) -> Result<Response, ApiError> {
     user.require(&STAFF)?;
-    let time_limit_s = input.time_limit_s.unwrap_or(5.0);
+    let keep_accepted = input.keep_accepted.unwrap_or(false);
+    let time_limit_s = input
+        .time_limit_s
+        .unwrap_or(if keep_accepted { 0.5 } else { 5.0 });
     let mut problems = Problems::default();
     if !(0.1..=120.0).contains(&time_limit_s) {
         problems.push(
@@ -167,7 +203,13 @@ pub async fn propose_plan(
     let at = state.now();
     let plan = state
         .pool
-        .run(move |ops| Ok(ops.propose_plan(at, &options)?))
+        .run(move |ops| {
+            Ok(if keep_accepted {
+                ops.propose_plan_keeping(at, &options, &mut |_| {})?
+            } else {
+                ops.propose_plan(at, &options)?
+            })
+        })
         .await?;
     Ok(json(StatusCode::CREATED, &plan))
 }
