@@ -18,9 +18,9 @@ use reliefhub_formats::manifest::ManifestFormat;
 use time::{Date, Duration, Month};
 
 use crate::{
-    DamagedTo, DeliveryLine, LoadLine, MemorySource, Mode, Moment, NewDelivery, NewDeparture,
-    NewLeg, NewPledge, NewReceipt, NewRequest, NewTransfer, Ops, OpsError, PledgeLine, ReceiptLine,
-    RequestStatus, Service,
+    DamagedTo, DeliveryLine, DepartureStatus, LoadLine, MemorySource, Mode, Moment, NewDelivery,
+    NewDeparture, NewLeg, NewPledge, NewReceipt, NewRequest, NewTransfer, Ops, OpsError,
+    PledgeLine, ReceiptLine, RequestStatus, Service,
 };
 
 /// SplitMix64: a small, well-mixed deterministic generator.
@@ -802,7 +802,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
         }
         for dep in departures.iter().filter(|d| d.day == day) {
             let d = sim.ops.departure(&dep.code)?;
-            if d.status == "loaded" {
+            if d.status == DepartureStatus::Loaded {
                 sim.staff(DISPATCH, day);
                 sim.ops.depart(&dep.code, sim.at(day))?;
                 let text = format!(
@@ -826,7 +826,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
         }
         for dep in departures.iter().filter(|d| d.arrival_day == day) {
             let d = sim.ops.departure(&dep.code)?;
-            if d.status != "departed" {
+            if d.status != DepartureStatus::Departed {
                 continue;
             }
             let agency = DESTINATIONS
@@ -1395,17 +1395,17 @@ fn report(sim: &mut Sim<'_>) -> Result<String, OpsError> {
     let departures = sim.ops.departures()?;
     let freight: f64 = departures
         .iter()
-        .filter(|d| d.status != "open")
+        .filter(|d| d.status != DepartureStatus::Open)
         .map(|d| d.departure.fixed_cost_usd + d.departure.cost_per_kg_usd * d.loaded_kg)
         .sum();
     let _ = writeln!(
         out,
         "Outbound: {} departures flown or sailed, {} still open; freight committed {:.0} USD.",
+        departures.iter().filter(|d| d.status.has_left()).count(),
         departures
             .iter()
-            .filter(|d| d.status == "departed" || d.status == "delivered")
+            .filter(|d| d.status == DepartureStatus::Open)
             .count(),
-        departures.iter().filter(|d| d.status == "open").count(),
         freight
     );
     Ok(out)

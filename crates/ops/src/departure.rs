@@ -17,10 +17,11 @@ use crate::inbound::Mode;
 use crate::rules::{
     check_calendar, check_count, check_date, check_quantity, check_required, refuse_if,
 };
+use crate::status::DepartureStatus;
 use crate::stock::node_account;
 use crate::{
-    balance_of, check_code, date, date_text, insert_rows, lot_specs, opt_date, request_digest,
-    Aborted, Code, Done, Moment, Ops, OpsError, Problem,
+    balance_of, check_code, date, date_text, insert_rows, lot_specs, opt_date, Aborted, Code, Done,
+    Moment, Ops, OpsError, Problem,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,8 +68,7 @@ pub struct NewDeparture {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Departure {
     pub departure: NewDeparture,
-    /// open, loaded, departed, delivered, cancelled.
-    pub status: String,
+    pub status: DepartureStatus,
     pub departed_on: Option<Date>,
     pub loaded_kg: f64,
     pub loaded_m3: f64,
@@ -502,7 +502,7 @@ impl Ops {
             conn.execute(
                 "INSERT INTO departures (code, node, destination, mode, service, vehicle, departs_on, arrives_on, payload_kg, volume_m3, \
                  cold_volume_m3, dangerous_goods_allowed, fixed_cost_usd, cost_per_kg_usd, status, recorded_at_unix_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'open', $15)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15)",
                 &[
                     (&d.code).into(),
                     (&d.node).into(),
@@ -519,6 +519,7 @@ impl Ops {
                     d.fixed_cost_usd.into(),
                     d.cost_per_kg_usd.into(),
                     at.unix_ms.into(),
+                    DepartureStatus::Open.as_code().into(),
                 ],
             )?;
             Ok(true)
@@ -563,7 +564,7 @@ impl Ops {
         key: Option<&str>,
         at: Moment,
     ) -> Result<Done, OpsError> {
-        let digest = request_digest("load", &(code, lines));
+        let digest = crate::digest::load(code, lines);
         let key = key.map_or_else(|| format!("load:{code}:{}", &digest[..16]), str::to_string);
         self.load_many(&[(code.to_string(), lines.to_vec())], &key, at)
     }
@@ -577,9 +578,9 @@ impl Ops {
         at: Moment,
     ) -> Result<Done, OpsError> {
         let digest = if let [(code, lines)] = lists {
-            request_digest("load", &(code.as_str(), lines.as_slice()))
+            crate::digest::load(code, lines)
         } else {
-            request_digest("load-many", &lists)
+            crate::digest::load_many(lists)
         };
         let codes: Vec<String> = lists.iter().map(|(c, _)| c.clone()).collect();
         self.load_lists(
@@ -708,8 +709,8 @@ impl Ops {
                         &rows,
                     )?;
                     conn.execute(
-                        "UPDATE departures SET status = 'loaded' WHERE code = $1",
-                        &[code.into()],
+                        "UPDATE departures SET status = $2 WHERE code = $1",
+                        &[code.into(), DepartureStatus::Loaded.as_code().into()],
                     )?;
                 }
                 // Each line keeps its item's kg and m³ per unit as loaded:
@@ -742,7 +743,7 @@ impl Ops {
         check_required("reason", reason, &mut problems);
         check_date("on", at.date, at, &mut problems);
         refuse_if(problems)?;
-        let digest = request_digest("unload", &(code, reason, at.date));
+        let digest = crate::digest::unload(code, reason, at.date);
         let key = key.map_or_else(
             || format!("unload:{code}:{}", &digest[..16]),
             str::to_string,
@@ -756,7 +757,7 @@ impl Ops {
             at.unix_ms,
             |conn| {
                 let departure = load_departure(conn, &code)?.ok_or_else(|| OpsError::NotFound { what: "departure", code: code.clone() })?;
-                if departure.status != "loaded" {
+                if departure.status != DepartureStatus::Loaded {
                     return Err(wrong_status(&code, &departure, "only a loaded departure can be unloaded"));
                 }
                 let rows = conn.query(
@@ -784,7 +785,7 @@ impl Ops {
                     "UPDATE loading_lines SET unloaded_batch = $1 WHERE departure_code = $2 AND unloaded_batch IS NULL",
                     &[applied.batch_id.into(), (&code).into()],
                 )?;
-                conn.execute("UPDATE departures SET status = 'open' WHERE code = $1", &[(&code).into()])?;
+                conn.execute("UPDATE departures SET status = $2 WHERE code = $1", &[(&code).into(), DepartureStatus::Open.as_code().into()])?;
                 for (seq, quantity) in seqs {
                     conn.execute(
                         "INSERT INTO corrections (batch_id, corrects_seq, quantity, reason, recorded_on) VALUES ($1, $2, $3, $4, $5)",
@@ -800,9 +801,9 @@ impl Ops {
     pub fn depart(&mut self, code: &str, at: Moment) -> Result<(), OpsError> {
         let on = at.date;
         let departure = self.departure(code)?;
-        match departure.status.as_str() {
-            "loaded" => {}
-            "departed" if departure.departed_on == Some(on) => return Ok(()),
+        match departure.status {
+            DepartureStatus::Loaded => {}
+            DepartureStatus::Departed if departure.departed_on == Some(on) => return Ok(()),
             _ => {
                 return Err(wrong_status(
                     code,
@@ -816,8 +817,13 @@ impl Ops {
         refuse_if(problems)?;
         self.store.write(|conn| {
             conn.execute(
-                "UPDATE departures SET status = 'departed', departed_on = $1 WHERE code = $2 AND status = 'loaded'",
-                &[date_text(on).into(), code.into()],
+                "UPDATE departures SET status = $3, departed_on = $1 WHERE code = $2 AND status = $4",
+                &[
+                    date_text(on).into(),
+                    code.into(),
+                    DepartureStatus::Departed.as_code().into(),
+                    DepartureStatus::Loaded.as_code().into(),
+                ],
             )
         })?;
         Ok(())
@@ -842,7 +848,7 @@ impl Ops {
             );
         }
         refuse_if(problems)?;
-        let digest = request_digest("delivery", delivery);
+        let digest = crate::digest::delivery(delivery);
         let key = key.map_or_else(
             || format!("delivery:{}", delivery.departure),
             str::to_string,
@@ -856,10 +862,10 @@ impl Ops {
             |conn| {
                 let departure = load_departure(conn, &d.departure)?
                     .ok_or_else(|| OpsError::NotFound { what: "departure", code: d.departure.clone() })?;
-                if departure.status == "delivered" {
+                if departure.status == DepartureStatus::Delivered {
                     return Err(wrong_status(&d.departure, &departure, "nothing changed"));
                 }
-                if departure.status != "departed" {
+                if departure.status != DepartureStatus::Departed {
                     return Err(wrong_status(&d.departure, &departure, "record its departure before its delivery"));
                 }
                 if let Some(departed) = departure.departed_on {
@@ -944,7 +950,7 @@ impl Ops {
                     })
                     .collect();
                 insert_rows(conn, "delivery_lines", &["departure_code", "line_no", "lot_id", "loaded", "received", "short_quantity", "request_code"], &rows)?;
-                conn.execute("UPDATE departures SET status = 'delivered' WHERE code = $1", &[(&d.departure).into()])?;
+                conn.execute("UPDATE departures SET status = $2 WHERE code = $1", &[(&d.departure).into(), DepartureStatus::Delivered.as_code().into()])?;
                 Ok(format!("POD-{}", d.departure))
             },
         )
@@ -1006,21 +1012,21 @@ impl Ops {
 
 /// A refusal for a departure in the wrong state, saying what happened.
 fn wrong_status(code: &str, departure: &Departure, rule: &str) -> OpsError {
-    let what = match (departure.status.as_str(), departure.departed_on) {
-        ("departed", Some(on)) => {
+    let what = match (departure.status, departure.departed_on) {
+        (DepartureStatus::Departed, Some(on)) => {
             format!("departure `{code}` already departed on {}", date_text(on))
         }
-        ("delivered", _) => format!("departure `{code}` was already delivered"),
+        (DepartureStatus::Delivered, _) => format!("departure `{code}` was already delivered"),
         (status, _) => format!("departure `{code}` is {status}"),
     };
-    let code_of = if matches!(departure.status.as_str(), "departed" | "delivered") {
+    let code_of = if departure.status.has_left() {
         Code::AlreadyDone
     } else {
         Code::WrongStatus
     };
     OpsError::problem(
         Problem::new(code_of, "code", code, format!("{what}; {rule}"))
-            .with("status", &departure.status),
+            .with("status", departure.status.as_code()),
     )
 }
 
@@ -1034,7 +1040,7 @@ fn check_in(
         what: "departure",
         code: code.to_string(),
     })?;
-    if departure.status != "open" && departure.status != "loaded" {
+    if !departure.status.takes_cargo() {
         return Err(wrong_status(
             code,
             &departure,
@@ -1152,7 +1158,12 @@ pub(crate) fn load_departure(
             fixed_cost_usd: row[12].real()?,
             cost_per_kg_usd: row[13].real()?,
         },
-        status: row[14].text()?,
+        status: {
+            let text = row[14].text()?;
+            DepartureStatus::parse(&text).ok_or_else(|| {
+                StoreError::Corrupt(format!("departure `{code}` has the status `{text}`"))
+            })?
+        },
         departed_on: opt_date(&row[15])?,
         loaded_kg: loaded[0][0].real()?,
         loaded_m3: loaded[0][1].real()?,

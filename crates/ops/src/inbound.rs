@@ -69,6 +69,13 @@ pub struct Leg {
     pub in_transit_quantity: i64,
 }
 
+impl Leg {
+    /// Expected, manifested, partly received or received.
+    pub fn status(&self) -> crate::LegStatus {
+        crate::LegStatus::of(self.manifest_lines, self.received_lines)
+    }
+}
+
 /// Where a manifest's bytes come from; opened once per pass.
 pub trait ManifestSource {
     fn name(&self) -> String;

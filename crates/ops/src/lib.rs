@@ -15,6 +15,7 @@
 
 pub mod demo;
 mod departure;
+pub mod digest;
 mod inbound;
 pub mod master;
 pub mod parse;
@@ -24,6 +25,7 @@ mod receipt;
 pub mod report;
 mod request;
 mod rules;
+pub mod status;
 mod stock;
 pub mod table;
 mod transfer;
@@ -38,7 +40,6 @@ pub use reliefhub_core::{Code, Problem};
 use reliefhub_formats::InputError;
 use reliefhub_store::{Applied, Conn, Store, StoreError, Value};
 pub(crate) use rules::account;
-use sha2::{Digest, Sha256};
 use time::Date;
 
 pub use departure::{
@@ -49,7 +50,10 @@ pub use inbound::{FileSource, Leg, ManifestImported, ManifestSource, MemorySourc
 pub use master::{Change, DestinationFields, ItemFields, MasterChange, OrganisationFields};
 pub use pledge::{NewPledge, PledgeLine};
 pub use receipt::{DamagedTo, GoodsReceivedNote, GrnLine, NewReceipt, ReceiptLine};
-pub use request::{NewRequest, RequestRow, RequestStatus};
+pub use request::{NewRequest, RequestRow};
+pub use status::{
+    DepartureStatus, ExpiryState, LegStatus, PledgeStatus, RequestStatus, TransferStatus,
+};
 pub use stock::{ExpiryAlert, StockRow};
 pub use transfer::NewTransfer;
 
@@ -457,15 +461,6 @@ pub fn require_existing(url: &str) -> Result<(), OpsError> {
     Err(OpsError::Store(StoreError::Connect(format!(
         "no database at `{path}`: check --db, or run `reliefhub init` to create one (only init creates a database)"
     ))))
-}
-
-/// A digest of a request: SHA-256 over its kind and canonical debug text.
-pub(crate) fn request_digest(kind: &str, request: &impl std::fmt::Debug) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(kind.as_bytes());
-    hasher.update([0]);
-    hasher.update(format!("{request:?}").as_bytes());
-    hex::encode(hasher.finalize())
 }
 
 /// Checks a document code: it becomes part of ledger account names.

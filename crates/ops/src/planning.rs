@@ -338,7 +338,7 @@ impl Ops {
         // Departures that have not gone, with what is left of them.
         let mut departures = Vec::new();
         for d in self.departures()? {
-            if !(d.status == "open" || d.status == "loaded") || d.departure.departs_on < today {
+            if !d.status.takes_cargo() || d.departure.departs_on < today {
                 continue;
             }
             let code = d.departure.code.clone();
@@ -901,7 +901,7 @@ impl Ops {
         key: &str,
         at: Moment,
     ) -> Result<crate::Done, OpsError> {
-        let digest = crate::request_digest("plan.accept", &(id, lists, moves));
+        let digest = crate::digest::plan_accept(id, lists, moves);
         self.load_lists(lists, moves, key, &digest, "plan.accept", at, move |conn, applied| {
             conn.execute(
                 "UPDATE plans SET status = 'accepted', accepted_at_unix_ms = $1, accept_batch = $2 WHERE id = $3",

@@ -14,8 +14,7 @@ use time::Date;
 
 use crate::rules::{check_date, check_quantity};
 use crate::{
-    account, check_code, date_text, insert_rows, request_digest, Code, Done, Moment, Ops, OpsError,
-    Problem,
+    account, check_code, date_text, insert_rows, Code, Done, Moment, Ops, OpsError, Problem,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +80,7 @@ impl Ops {
             return Err(OpsError::Refused(errors));
         }
         let key = key.map_or_else(|| format!("pledge:{}", pledge.code), str::to_string);
-        let digest = request_digest("pledge", pledge);
+        let digest = crate::digest::pledge(pledge);
         let pledge = pledge.clone();
         self.run(
             &key,
@@ -176,7 +175,7 @@ impl Ops {
         check_date("on", at.date, at, &mut problems);
         crate::rules::refuse_if(problems)?;
         let key = key.map_or_else(|| format!("pledge-cancel:{code}"), str::to_string);
-        let digest = request_digest("pledge.cancel", &(code, reason));
+        let digest = crate::digest::pledge_cancel(code, reason);
         let code = code.to_string();
         self.run(
             &key,

@@ -21,8 +21,8 @@ use crate::inbound::load_leg;
 use crate::pledge::fulfil_pledges;
 use crate::rules::{check_count, check_date, check_required, refuse_if};
 use crate::{
-    account, date_text, insert_rows, lot_specs, opt_date, request_digest, Code, Done, Moment, Ops,
-    OpsError, Problem,
+    account, date_text, insert_rows, lot_specs, opt_date, Code, Done, Moment, Ops, OpsError,
+    Problem,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +123,7 @@ impl Ops {
             );
         }
         refuse_if(problems)?;
-        let digest = request_digest("receipt", receipt);
+        let digest = crate::digest::receipt(receipt);
         let key = key.map_or_else(
             || format!("receipt:{}:{}", receipt.leg, &digest[..16]),
             str::to_string,

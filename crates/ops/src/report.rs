@@ -291,15 +291,7 @@ impl Ops {
             ],
         );
         for leg in self.legs()? {
-            let status = if leg.manifest_lines == 0 {
-                "expected"
-            } else if leg.received_lines == 0 {
-                "manifested"
-            } else if leg.received_lines < leg.manifest_lines {
-                "partly received"
-            } else {
-                "received"
-            };
+            let status = leg.status();
             let l = &leg.leg;
             table.push(vec![
                 l.code.as_str().into(),
@@ -313,7 +305,7 @@ impl Ops {
                 leg.manifested_quantity.into(),
                 leg.received_lines.into(),
                 leg.in_transit_quantity.into(),
-                status.into(),
+                status.as_code().into(),
             ]);
         }
         Ok(table)
@@ -360,7 +352,7 @@ impl Ops {
                 r.loaded.into(),
                 r.delivered.into(),
                 outstanding.into(),
-                r.status.code().into(),
+                r.status.as_code().into(),
             ]);
         }
         Ok(table)

@@ -24,26 +24,7 @@ pub struct NewRequest {
     pub requested_by: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestStatus {
-    Open,
-    Planned,
-    PartlyMet,
-    Met,
-    Cancelled,
-}
-
-impl RequestStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            RequestStatus::Open => "open",
-            RequestStatus::Planned => "planned",
-            RequestStatus::PartlyMet => "partly met",
-            RequestStatus::Met => "met",
-            RequestStatus::Cancelled => "cancelled",
-        }
-    }
-}
+pub use crate::status::RequestStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRow {
@@ -196,17 +177,8 @@ impl Ops {
                 let cancelled_on = opt_date(&row[8])?;
                 let loaded = row[9].int()?;
                 let delivered = row[10].int()?;
-                let status = if cancelled_on.is_some() {
-                    RequestStatus::Cancelled
-                } else if delivered >= request.quantity {
-                    RequestStatus::Met
-                } else if delivered > 0 {
-                    RequestStatus::PartlyMet
-                } else if loaded > 0 {
-                    RequestStatus::Planned
-                } else {
-                    RequestStatus::Open
-                };
+                let status =
+                    RequestStatus::of(cancelled_on.is_some(), request.quantity, loaded, delivered);
                 Ok(RequestRow {
                     request,
                     loaded,

@@ -8,8 +8,7 @@ use time::Date;
 
 use crate::rules::{check_count, check_date, check_quantity, check_required};
 use crate::{
-    account, balance_of, date_text, lot_specs, request_digest, Code, Done, Moment, Ops, OpsError,
-    Problem,
+    account, balance_of, date_text, lot_specs, Code, Done, Moment, Ops, OpsError, Problem,
 };
 
 /// Stock of one lot in one place at a node.
@@ -34,6 +33,13 @@ pub struct ExpiryAlert {
     pub row: StockRow,
     /// Negative when already expired.
     pub days_left: i64,
+}
+
+impl ExpiryAlert {
+    /// Expired, or expiring within the window asked for.
+    pub fn state(&self) -> crate::ExpiryState {
+        crate::ExpiryState::of(self.days_left)
+    }
 }
 
 impl Ops {
@@ -151,17 +157,16 @@ impl Ops {
         if !problems.is_empty() {
             return Err(OpsError::Refused(problems));
         }
-        let request = (
+        let digest = crate::digest::stock_move(
             kind,
             node,
             lot_id,
             quantity,
-            from.canonical().to_string(),
-            to.canonical().to_string(),
+            &from.canonical().to_string(),
+            &to.canonical().to_string(),
             reason,
             at.date,
         );
-        let digest = request_digest(kind, &request);
         let key = key.map_or_else(
             || format!("{kind}:{node}:{lot_id}:{}", &digest[..16]),
             str::to_string,
@@ -315,7 +320,7 @@ impl Ops {
             return Err(OpsError::Refused(problems));
         }
         let at_node = node_account(Account::at_node, node)?;
-        let digest = request_digest("stock.count", &(node, counts, reason, at.date));
+        let digest = crate::digest::count(node, counts, reason, at.date);
         let key = key.map_or_else(
             || format!("stock.count:{node}:{}", &digest[..16]),
             str::to_string,
@@ -408,7 +413,7 @@ impl Ops {
         if !problems.is_empty() {
             return Err(OpsError::Refused(problems));
         }
-        let digest = request_digest("correction", &(seq, quantity, reason));
+        let digest = crate::digest::correction(seq, quantity, reason);
         let key = key.map_or_else(
             || format!("correct:{seq}:{}", &digest[..16]),
             str::to_string,

@@ -8,10 +8,7 @@ use time::Date;
 
 use crate::rules::{check_date, check_quantity, refuse_if};
 use crate::stock::node_account;
-use crate::{
-    check_code, date, date_text, insert_rows, request_digest, Code, Done, Moment, Ops, OpsError,
-    Problem,
-};
+use crate::{check_code, date, date_text, insert_rows, Code, Done, Moment, Ops, OpsError, Problem};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTransfer {
@@ -125,7 +122,7 @@ impl Ops {
             }
         }
         refuse_if(errors)?;
-        let digest = request_digest("transfer", transfer);
+        let digest = crate::digest::transfer(transfer);
         let key = key.map_or_else(|| format!("transfer:{}", transfer.code), str::to_string);
         let transfers = dispatch_transfers(transfer)?;
         let t = transfer.clone();
@@ -160,7 +157,7 @@ impl Ops {
         key: Option<&str>,
         at: Moment,
     ) -> Result<Done, OpsError> {
-        let digest = request_digest("transfer.arrive", &code);
+        let digest = crate::digest::transfer_arrive(code);
         let key = key.map_or_else(|| format!("transfer-arrival:{code}"), str::to_string);
         let code = code.to_string();
         self.run(

@@ -26,6 +26,14 @@ pub struct PledgeView {
     pub lines: Vec<PledgeLineView>,
 }
 
+impl PledgeView {
+    /// Open, fulfilled (nothing outstanding) or cancelled.
+    pub fn status(&self) -> crate::PledgeStatus {
+        let outstanding: i64 = self.lines.iter().map(|l| l.outstanding).sum();
+        crate::PledgeStatus::of(self.cancelled_on.is_some(), outstanding)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PledgeLineView {
     pub line_no: i64,
@@ -65,6 +73,13 @@ pub struct TransferView {
     pub arrived_on: Option<Date>,
     /// (lot id, quantity)
     pub lines: Vec<(i64, i64)>,
+}
+
+impl TransferView {
+    /// On the road, or arrived.
+    pub fn status(&self) -> crate::TransferStatus {
+        crate::TransferStatus::of(self.arrived_on.is_some())
+    }
 }
 
 /// A loading line of a departure with its lot's item and donor.
@@ -178,7 +193,7 @@ pub struct JourneyShipment {
     pub departure: String,
     pub destination: String,
     pub departs_on: Date,
-    pub status: String,
+    pub status: crate::DepartureStatus,
     pub loaded: i64,
     pub delivered: Option<i64>,
 }
@@ -623,7 +638,12 @@ impl Ops {
                     departure: row[1].text()?,
                     destination: row[2].text()?,
                     departs_on: date(&row[3])?,
-                    status: row[4].text()?,
+                    status: {
+                        let text = row[4].text()?;
+                        crate::DepartureStatus::parse(&text).ok_or_else(|| {
+                            StoreError::Corrupt(format!("a departure has the status `{text}`"))
+                        })?
+                    },
                     loaded: row[5].int()?,
                     delivered: row[6].opt_int()?,
                 });

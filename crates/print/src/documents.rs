@@ -221,7 +221,7 @@ fn departure_doc(ops: &mut Ops, code: &str, lang: Lang, waybill: bool) -> Result
             fact(lang, "mode", Cell::code(n.mode.code())),
             fact(lang, "departs", Cell::code(format_date(n.departs_on))),
             fact(lang, "arrives", Cell::code(format_date(n.arrives_on))),
-            fact(lang, "status", Cell::code(&dep.status)),
+            fact(lang, "status", Cell::code(dep.status.as_code())),
         ],
         columns,
         rows,

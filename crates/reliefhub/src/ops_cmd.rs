@@ -1004,12 +1004,7 @@ fn stock(ops: &mut Ops, command: StockCommand) -> anyhow::Result<()> {
                         .map_or(Cell::Empty, |e| Cell::Text(format_date(e))),
                     a.days_left.into(),
                     a.row.quantity.into(),
-                    (if a.days_left < 0 {
-                        "EXPIRED"
-                    } else {
-                        "expiring"
-                    })
-                    .into(),
+                    reliefhub_ops::ExpiryState::of(a.days_left).as_code().into(),
                 ]);
             }
             print_table(&table, format.output());
@@ -1224,7 +1219,7 @@ fn departure(ops: &mut Ops, command: DepartureCommand) -> anyhow::Result<()> {
                 println!(
                     "{:<14} {:<11} -> {} {:<4} {:<9} {:<18} {} .. {}  {:>9.1}/{:.0} kg  {:>7.2}/{:.1} m3  {}",
                     x.code, x.node, x.destination, x.mode.code(), x.service.code(), x.vehicle, format_date(x.departs_on), format_date(x.arrives_on),
-                    d.loaded_kg, x.payload_kg, d.loaded_m3, x.volume_m3, d.status
+                    d.loaded_kg, x.payload_kg, d.loaded_m3, x.volume_m3, d.status.as_code()
                 );
             }
         }

@@ -46,14 +46,7 @@ pub struct PledgeJson {
 }
 
 fn pledge_json(p: reliefhub_ops::views::PledgeView) -> PledgeJson {
-    let outstanding: i64 = p.lines.iter().map(|l| l.outstanding).sum();
-    let status = if p.cancelled_on.is_some() {
-        "cancelled"
-    } else if outstanding == 0 {
-        "fulfilled"
-    } else {
-        "open"
-    };
+    let status = p.status().as_code();
     PledgeJson {
         code: p.code,
         donor: p.donor,
@@ -260,18 +253,6 @@ pub struct LegJson {
     pub in_transit_units: i64,
 }
 
-fn leg_status(lines: i64, received: i64) -> &'static str {
-    if lines == 0 {
-        "expected"
-    } else if received == 0 {
-        "manifested"
-    } else if received < lines {
-        "partly received"
-    } else {
-        "received"
-    }
-}
-
 fn list_legs_for(ops: &mut Ops, donor: Option<&str>) -> Result<Vec<LegJson>, ApiError> {
     let legs = ops.legs()?;
     let (donors, totals) = match donor {
@@ -300,7 +281,7 @@ fn list_legs_for(ops: &mut Ops, donor: Option<&str>) -> Result<Vec<LegJson>, Api
             reference: l.vehicle_ref.clone(),
             expected_arrival: day(l.expected_arrival),
             donor: l.donor.clone(),
-            status: leg_status(leg.manifest_lines, leg.received_lines).into(),
+            status: leg.status().as_code().into(),
             lines,
             units,
             received_lines: if donor.is_some() {
@@ -831,12 +812,7 @@ pub async fn stock_expiry(
                         expiry: opt_day(a.row.expiry),
                         quantity: a.row.quantity,
                         days_left: a.days_left,
-                        state: if a.days_left < 0 {
-                            "expired"
-                        } else {
-                            "expiring"
-                        }
-                        .into(),
+                        state: reliefhub_ops::ExpiryState::of(a.days_left).as_code().into(),
                     })
                     .collect::<Vec<_>>())
             },
@@ -1026,12 +1002,7 @@ pub async fn list_transfers(
                 .transfers()?
                 .into_iter()
                 .map(|t| TransferJson {
-                    status: if t.arrived_on.is_some() {
-                        "arrived"
-                    } else {
-                        "in transit"
-                    }
-                    .into(),
+                    status: t.status().as_code().into(),
                     code: t.code,
                     from_node: t.from_node,
                     to_node: t.to_node,

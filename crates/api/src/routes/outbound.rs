@@ -51,7 +51,7 @@ fn requests_for(ops: &mut Ops, country: Option<&str>) -> Result<Vec<RequestJson>
         .map(|r| RequestJson {
             country: country_of(&r.request.destination).to_string(),
             met: r.delivered >= r.request.quantity,
-            status: r.status.code().to_string(),
+            status: r.status.as_code().to_string(),
             code: r.request.code,
             destination: r.request.destination,
             item: r.request.item,
@@ -239,7 +239,7 @@ fn departure_json(d: reliefhub_ops::Departure) -> DepartureJson {
         dangerous_goods: n.dangerous_goods_allowed,
         fixed_cost_usd: n.fixed_cost_usd,
         cost_per_kg_usd: n.cost_per_kg_usd,
-        status: d.status,
+        status: d.status.as_code().to_string(),
         departed_on: opt_day(d.departed_on),
         loaded_kg: (d.loaded_kg * 10.0).round() / 10.0,
         loaded_m3: (d.loaded_m3 * 1000.0).round() / 1000.0,
@@ -534,7 +534,7 @@ pub async fn depart(
             ops.depart(&code, at)?;
             Ok(StatusJson {
                 code,
-                status: "departed".into(),
+                status: reliefhub_ops::DepartureStatus::Departed.as_code().into(),
             })
         })
         .await?;
@@ -967,7 +967,7 @@ pub async fn journey(
                                 departure: s.departure,
                                 destination: s.destination,
                                 departs: day(s.departs_on),
-                                status: s.status,
+                                status: s.status.as_code().to_string(),
                                 loaded: s.loaded,
                                 delivered: s.delivered,
                             })
