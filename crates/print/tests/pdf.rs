@@ -97,7 +97,7 @@ fn printed_documents_read_back(url: &str) {
     let departures = ops.departures().unwrap();
     let delivered = departures
         .iter()
-        .find(|d| d.status == "delivered")
+        .find(|d| d.status == reliefhub_ops::DepartureStatus::Delivered)
         .expect("the demo delivers departures")
         .departure
         .code
