@@ -134,7 +134,7 @@ fn flows_follow_the_goods_through_every_stage(url: &str) {
     // Hub -> destination: delivered as the proofs of delivery counted.
     let mut delivered: BTreeMap<String, Amount> = BTreeMap::new();
     for departure in ops.departures().unwrap() {
-        if departure.status != "delivered" {
+        if departure.status != reliefhub_ops::DepartureStatus::Delivered {
             continue;
         }
         let pod = ops.proof_of_delivery(&departure.departure.code).unwrap();
