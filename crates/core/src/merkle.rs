@@ -388,12 +388,7 @@ mod tests {
             tree.push(leaf);
             frontier.push(leaf);
             let size = tree.len();
-            assert_eq!(
-                Ok(frontier.root()),
-                root(&mut tree, size),
-                "size {}",
-                i + 1
-            );
+            assert_eq!(Ok(frontier.root()), root(&mut tree, size), "size {}", i + 1);
         }
     }
 

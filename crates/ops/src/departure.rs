@@ -1180,10 +1180,10 @@ impl Ops {
         check_required("reason", reason, &mut problems);
         refuse_if(problems)?;
         let departure = self.departure(code)?;
-        match departure.status.as_str() {
-            "cancelled" => return Ok(false),
-            "open" if departure.loaded_units == 0 => {}
-            "open" | "loaded" => {
+        match departure.status {
+            DepartureStatus::Cancelled => return Ok(false),
+            DepartureStatus::Open if departure.loaded_units == 0 => {}
+            DepartureStatus::Open | DepartureStatus::Loaded => {
                 return Err(wrong_status(
                     code,
                     &departure,
@@ -1200,8 +1200,12 @@ impl Ops {
         }
         self.store.write(|conn| {
             conn.execute(
-                "UPDATE departures SET status = 'cancelled' WHERE code = $1 AND status = 'open'",
-                &[code.into()],
+                "UPDATE departures SET status = $2 WHERE code = $1 AND status = $3",
+                &[
+                    code.into(),
+                    DepartureStatus::Cancelled.as_code().into(),
+                    DepartureStatus::Open.as_code().into(),
+                ],
             )
         })?;
         Ok(true)

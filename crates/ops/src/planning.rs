@@ -991,7 +991,7 @@ impl Ops {
                 *on_board.entry(key).or_insert(0) += r[3].int()?;
             }
         }
-        let statuses: HashMap<String, String> = self
+        let statuses: HashMap<String, crate::DepartureStatus> = self
             .departures()?
             .into_iter()
             .map(|d| (d.departure.code, d.status))
@@ -1068,8 +1068,8 @@ impl Ops {
                     request_index.get(line.request.as_str()),
                     lots_of.get(&line.lot_id),
                 ) {
-                    (None, _, _) => match statuses.get(&d.code).map(String::as_str) {
-                        Some("cancelled") => gone(
+                    (None, _, _) => match statuses.get(&d.code) {
+                        Some(crate::DepartureStatus::Cancelled) => gone(
                             "departure_cancelled",
                             format!("departure {} was cancelled", d.code),
                         ),

@@ -59,12 +59,14 @@ statuses! {
 
 statuses! {
     /// An outbound departure (stored in `departures.status`): scheduled
-    /// with nothing on board, loaded, left the hub, delivered.
+    /// with nothing on board, loaded, left the hub, delivered; or
+    /// cancelled before it left.
     DepartureStatus {
         Open => "open",
         Loaded => "loaded",
         Departed => "departed",
         Delivered => "delivered",
+        Cancelled => "cancelled",
     }
 }
 
