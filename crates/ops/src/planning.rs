@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use reliefhub_core::domain::{format_date, parse_date};
+use reliefhub_planner::instance::parse_day;
 use reliefhub_planner::keep::{plan_keeping, DropReason, KeptOutcome};
 use reliefhub_planner::{
     plan as planfmt, solve, Allocation, Clock, Instance, Progress, SolveOptions,
@@ -105,6 +106,14 @@ pub struct PlanDeparture {
     pub volume_m3: f64,
     pub cold_volume_m3: f64,
     pub fixed_cost: f64,
+    /// `scheduled` or `charter`.
+    pub service: String,
+    /// The aid value of the cargo the plan puts on it (value per unit ×
+    /// units × timeliness), in the departures' cost unit.
+    pub value_carried: f64,
+    /// Freight of that cargo (cost per kg × kg); with the fixed cost, what
+    /// using the departure costs.
+    pub freight_cost: f64,
     pub load_kg: f64,
     pub load_m3: f64,
     pub load_cold_m3: f64,
@@ -138,6 +147,9 @@ pub struct PlanView {
     /// For a plan built with `--keep-accepted`: the accepted plan it keeps
     /// and what became of each of that plan's loads.
     pub changes: Option<PlanChanges>,
+    /// The manager's overrides the plan was built under (the instance
+    /// format's `overrides` object), stored with it.
+    pub overrides: Option<serde_json::Value>,
 }
 
 /// What became of one load of the accepted plan in a plan that keeps it.
@@ -442,6 +454,99 @@ impl Ops {
         options: &PlanOptions,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<PlanView, OpsError> {
+        self.propose_plan_overriding(at, options, None, progress)
+    }
+
+    /// The instance of [`Ops::plan_instance`] with a manager's overrides:
+    /// the instance format's `overrides` object (`pin`, `forbid`, `force`,
+    /// `hold`), naming requests and departures by code and lots by the
+    /// instance's ids (`L<lot>@<place>`).
+    pub fn plan_instance_with(
+        &mut self,
+        at: Moment,
+        overrides: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, OpsError> {
+        let mut instance = self.plan_instance(at)?;
+        if let Some(overrides) = overrides {
+            if !overrides.is_object() {
+                return Err(OpsError::refused(
+                    crate::Code::NotJson,
+                    "overrides",
+                    overrides,
+                    "overrides are a JSON object with pin, forbid, force and hold lists",
+                ));
+            }
+            instance["overrides"] = overrides.clone();
+        }
+        Ok(instance)
+    }
+
+    /// Reads the instance built from the hub's state; a manager's override
+    /// that names what the instance lacks is refused with every problem.
+    fn hub_instance(
+        &mut self,
+        at: Moment,
+        overrides: Option<&serde_json::Value>,
+    ) -> Result<(String, Instance), OpsError> {
+        let text = self.plan_instance_with(at, overrides)?.to_string();
+        match Instance::from_json(&text) {
+            Ok(instance) => Ok((text, instance)),
+            Err(e) => {
+                let problems: Vec<crate::Problem> = e
+                    .issues()
+                    .into_iter()
+                    .filter(|i| i.object.starts_with("overrides"))
+                    .map(|i| {
+                        // The value named: `overrides.pin[0]` and `request`
+                        // point into the overrides object.
+                        let value = i
+                            .object
+                            .strip_prefix("overrides.")
+                            .and_then(|rest| rest.split_once('['))
+                            .and_then(|(list, k)| {
+                                let k: usize = k.trim_end_matches(']').parse().ok()?;
+                                overrides?.get(list)?.get(k)?.get(&i.field).cloned()
+                            })
+                            .map_or_else(String::new, |v| match v {
+                                serde_json::Value::String(text) => text,
+                                other => other.to_string(),
+                            });
+                        let code = match i.field.as_str() {
+                            "request" => crate::Code::UnknownRequest,
+                            "lot" => crate::Code::UnknownLot,
+                            _ => crate::Code::NotJson,
+                        };
+                        crate::Problem::new(
+                            code,
+                            format!("{}.{}", i.object, i.field),
+                            value,
+                            i.message.clone(),
+                        )
+                    })
+                    .collect();
+                if problems.is_empty() {
+                    return Err(OpsError::refused(
+                        crate::Code::LedgerRule,
+                        "",
+                        "",
+                        format!("the hub's state does not make a valid instance: {e}"),
+                    ));
+                }
+                crate::rules::refuse_if(problems)?;
+                unreachable!("refuse_if refuses a non-empty list")
+            }
+        }
+    }
+
+    /// [`Ops::propose_plan_with`] under a manager's overrides, which are
+    /// stored with the plan (see [`Ops::plan_instance_with`]).
+    pub fn propose_plan_overriding(
+        &mut self,
+        at: Moment,
+        options: &PlanOptions,
+        overrides: Option<&serde_json::Value>,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<PlanView, OpsError> {
         if !(options.time_limit_s.is_finite() && options.time_limit_s > 0.0) {
             return Err(OpsError::refused(
                 crate::Code::OutOfRange,
@@ -450,16 +555,7 @@ impl Ops {
                 "must be a positive number of seconds",
             ));
         }
-        let instance_json = self.plan_instance(at)?;
-        let text = instance_json.to_string();
-        let instance = Instance::from_json(&text).map_err(|e| {
-            OpsError::refused(
-                crate::Code::LedgerRule,
-                "",
-                "",
-                format!("the hub's state does not make a valid instance: {e}"),
-            )
-        })?;
+        let (text, instance) = self.hub_instance(at, overrides)?;
         let solve_options = SolveOptions {
             seed: options.seed,
             time_limit: Some(Duration::from_secs_f64(options.time_limit_s.min(3600.0))),
@@ -814,6 +910,9 @@ fn view_of(
             volume_m3: num(d, "volume_m3"),
             cold_volume_m3: num(d, "cold_volume_m3"),
             fixed_cost: num(d, "fixed_cost"),
+            service: text(d, "service"),
+            value_carried: 0.0,
+            freight_cost: 0.0,
             load_kg: 0.0,
             load_m3: 0.0,
             load_cold_m3: 0.0,
@@ -821,6 +920,10 @@ fn view_of(
             used: false,
             allocations: Vec::new(),
         })
+        .collect();
+    let cost_per_kg: HashMap<String, f64> = list("departures")
+        .iter()
+        .map(|d| (text(d, "id"), num(d, "cost_per_kg")))
         .collect();
     let index: HashMap<String, usize> = departures
         .iter()
@@ -835,6 +938,27 @@ fn view_of(
         let units = quantity as f64;
         let weight = num(item, "unit_weight_kg") * units;
         let volume = num(item, "unit_volume_m3") * units;
+        let request = requests.get(a.get("request")?.as_str()?)?;
+        let late = match (
+            parse_day(&d.arrives),
+            parse_day(
+                request
+                    .get("needed_by")
+                    .and_then(|x| x.as_str())
+                    .unwrap_or(""),
+            ),
+        ) {
+            (Some(arrives), Some(needed)) => (arrives - needed).max(0),
+            _ => 0,
+        };
+        let grace = request
+            .get("grace_days")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0);
+        d.value_carried += units
+            * num(request, "value_per_unit")
+            * planfmt::timeliness(late, i32::try_from(grace).unwrap_or(0));
+        d.freight_cost += weight * cost_per_kg.get(&d.code).copied().unwrap_or(0.0);
         d.load_kg += weight;
         d.load_m3 += volume;
         if item.get("cold_chain").and_then(serde_json::Value::as_bool) == Some(true) {
@@ -887,6 +1011,7 @@ fn view_of(
         departures,
         unmet,
         changes: None,
+        overrides: instance.get("overrides").cloned(),
     })
 }
 
@@ -947,6 +1072,7 @@ impl Ops {
         &mut self,
         at: Moment,
         options: &PlanOptions,
+        overrides: Option<&serde_json::Value>,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<PlanView, OpsError> {
         if !(options.time_limit_s.is_finite() && options.time_limit_s > 0.0) {
@@ -997,16 +1123,9 @@ impl Ops {
             .map(|d| (d.departure.code, d.status))
             .collect();
 
-        let instance_json = self.plan_instance(at)?;
-        let text = instance_json.to_string();
-        let instance = Instance::from_json(&text).map_err(|e| {
-            OpsError::refused(
-                crate::Code::LedgerRule,
-                "",
-                "",
-                format!("the hub's state does not make a valid instance: {e}"),
-            )
-        })?;
+        let (text, instance) = self.hub_instance(at, overrides)?;
+        let instance_json: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| OpsError::Store(reliefhub_store::StoreError::Corrupt(e.to_string())))?;
         let departure_index: HashMap<&str, usize> = instance
             .departures
             .iter()

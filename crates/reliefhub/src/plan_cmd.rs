@@ -58,6 +58,11 @@ pub enum PlanCommand {
         /// and dropped, and why.
         #[arg(long)]
         keep_accepted: bool,
+        /// A manager's overrides (JSON: the instance format's `overrides`
+        /// object, with request and departure codes and lots as
+        /// `L<lot>@<place>`), taken as constraints and stored with the plan.
+        #[arg(long)]
+        overrides: Option<PathBuf>,
         /// Also write the instance built from the database to this file.
         #[arg(long)]
         instance_out: Option<PathBuf>,
@@ -91,12 +96,17 @@ pub enum PlanCommand {
         #[arg(long)]
         on: Option<String>,
     },
-    /// check a plan against an instance
+    /// check a plan against an instance, or against a stored plan's
+    /// instance and overrides (`--id`; the stored plan itself unless
+    /// `--plan` is given)
     Check {
-        #[arg(long)]
-        instance: PathBuf,
-        #[arg(long)]
-        plan: PathBuf,
+        #[arg(long, required_unless_present = "id")]
+        instance: Option<PathBuf>,
+        #[arg(long, required_unless_present = "id")]
+        plan: Option<PathBuf>,
+        /// A stored plan's number.
+        #[arg(long, conflicts_with = "instance")]
+        id: Option<i64>,
     },
     /// generate a realistic instance
     Generate {
@@ -148,7 +158,38 @@ pub fn run(args: PlanArgs, db: &str, quiet: bool, actor: &str) -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Some(PlanCommand::Check { instance, plan }) => run_check(&instance, &plan),
+        Some(PlanCommand::Check { instance, plan, id }) => match (instance, plan, id) {
+            (Some(instance), Some(plan), _) => run_check(&instance, &plan),
+            (_, plan, Some(id)) => match stored_documents(db, actor, id) {
+                Ok((instance, stored)) => {
+                    let text = match plan {
+                        None => stored,
+                        Some(path) => match std::fs::read_to_string(&path) {
+                            Ok(text) => text,
+                            Err(error) => {
+                                eprintln!("error: cannot read {}: {error}", path.display());
+                                return ExitCode::from(2);
+                            }
+                        },
+                    };
+                    match Instance::from_json(&instance) {
+                        Ok(instance) => check_text(&instance, &text, &format!("plan {id}")),
+                        Err(error) => {
+                            eprintln!("error: plan {id}'s instance: {error}");
+                            ExitCode::from(2)
+                        }
+                    }
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    ExitCode::from(2)
+                }
+            },
+            _ => {
+                eprintln!("error: `plan check` needs --instance and --plan, or --id");
+                ExitCode::from(2)
+            }
+        },
         Some(PlanCommand::Generate {
             size,
             lots,
@@ -256,10 +297,21 @@ fn run_check(instance_path: &Path, plan_path: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let report = match check::check_plan_json(&instance, &text, None) {
+    check_text(&instance, &text, &plan_path.display().to_string())
+}
+
+/// The instance and plan documents of a stored plan.
+fn stored_documents(db: &str, actor: &str, id: i64) -> anyhow::Result<(String, String)> {
+    let mut ops = Ops::open(db)?;
+    ops.set_actor(actor);
+    Ok(ops.plan_documents(id)?)
+}
+
+fn check_text(instance: &Instance, text: &str, name: &str) -> ExitCode {
+    let report = match check::check_plan_json(instance, text, None) {
         Ok(report) => report,
         Err(error) => {
-            eprintln!("error: {}: {error}", plan_path.display());
+            eprintln!("error: {name}: {error}");
             return ExitCode::from(2);
         }
     };
@@ -369,6 +421,45 @@ fn print_view(view: &PlanView) {
     if unused > 0 {
         println!("{unused} departures carry nothing in this plan");
     }
+    if let Some(overrides) = view.overrides.as_ref().and_then(|o| o.as_object()) {
+        let count = |k: &str| {
+            overrides
+                .get(k)
+                .and_then(|v| v.as_array())
+                .map_or(0, Vec::len)
+        };
+        println!(
+            "overrides stored with the plan: {} pinned, {} forbidden, {} forced, {} held",
+            count("pin"),
+            count("forbid"),
+            count("force"),
+            count("hold")
+        );
+    }
+    let charters: Vec<_> = view
+        .departures
+        .iter()
+        .filter(|d| d.service == "charter")
+        .collect();
+    if !charters.is_empty() {
+        println!("charters: value carried against cost");
+        for d in charters {
+            println!(
+                "  {:<14} {:<8} {:<6} value {:>12.0}  fixed {:>10.0}  freight {:>10.0}  net {:>12.0}",
+                d.code,
+                d.destination,
+                if d.used { "used" } else { "unused" },
+                d.value_carried,
+                d.fixed_cost,
+                d.freight_cost,
+                if d.used {
+                    d.value_carried - d.fixed_cost - d.freight_cost
+                } else {
+                    0.0
+                }
+            );
+        }
+    }
     if let Some(changes) = &view.changes {
         println!(
             "against accepted plan {}: {} loads kept, {} moved, {} dropped, {} new",
@@ -412,13 +503,25 @@ fn run_hub(command: PlanCommand, db: &str, quiet: bool, actor: &str) -> anyhow::
             time_limit,
             seed,
             keep_accepted,
+            overrides,
             instance_out,
             plan_out,
             json,
         } => {
             let at = hub_moment(&on)?;
+            let overrides: Option<serde_json::Value> = match &overrides {
+                None => None,
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                    Some(
+                        serde_json::from_str(&text)
+                            .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", path.display()))?,
+                    )
+                }
+            };
             if let Some(path) = &instance_out {
-                let instance = ops.plan_instance(at)?;
+                let instance = ops.plan_instance_with(at, overrides.as_ref())?;
                 std::fs::write(path, serde_json::to_string_pretty(&instance)?)
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
             }
@@ -443,9 +546,9 @@ fn run_hub(command: PlanCommand, db: &str, quiet: bool, actor: &str) -> anyhow::
                 }
             };
             let view = if keep_accepted {
-                ops.propose_plan_keeping(at, &options, &mut report)?
+                ops.propose_plan_keeping(at, &options, overrides.as_ref(), &mut report)?
             } else {
-                ops.propose_plan_with(at, &options, &mut report)?
+                ops.propose_plan_overriding(at, &options, overrides.as_ref(), &mut report)?
             };
             if let Some(bar) = bar {
                 bar.finish_and_clear();

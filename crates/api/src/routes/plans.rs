@@ -59,6 +59,12 @@ pub struct PlanDepartureJson {
     pub volume_m3: f64,
     pub cold_volume_m3: f64,
     pub fixed_cost: f64,
+    /// scheduled or charter.
+    pub service: String,
+    /// The aid value of the cargo the plan puts on it.
+    pub value_carried: f64,
+    /// The freight of that cargo; with the fixed cost, what using it costs.
+    pub freight_cost: f64,
     pub load_kg: f64,
     pub load_m3: f64,
     pub load_cold_m3: f64,
@@ -88,6 +94,9 @@ pub struct PlanViewJson {
     pub unmet: Vec<PlanUnmetJson>,
     /// For a plan that keeps an accepted plan's loads: what became of them.
     pub changes: Option<PlanChangesJson>,
+    /// The manager's overrides the plan was built under.
+    #[schema(value_type = Option<Object>)]
+    pub overrides: Option<serde_json::Value>,
 }
 
 /// What became of one load of the accepted plan.
@@ -157,6 +166,13 @@ pub struct PlanInput {
     /// the rest around them (default 0.5 s); the plan lists the changes.
     #[serde(default)]
     pub keep_accepted: Option<bool>,
+    /// A manager's overrides, taken as constraints and stored with the
+    /// plan: `{"pin": [{"request", "departure"}], "forbid": [{"departure"}],
+    /// "force": [{"departure"}], "hold": [{"lot", "quantity"}]}` (lots as
+    /// `L<lot>@<place>`).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub overrides: Option<serde_json::Value>,
 }
 
 /// Every stored plan, newest first.
@@ -201,13 +217,14 @@ pub async fn propose_plan(
         seed: input.seed.unwrap_or(1),
     };
     let at = state.now();
+    let overrides = input.overrides;
     let plan = state
         .pool
         .run(move |ops| {
             Ok(if keep_accepted {
-                ops.propose_plan_keeping(at, &options, &mut |_| {})?
+                ops.propose_plan_keeping(at, &options, overrides.as_ref(), &mut |_| {})?
             } else {
-                ops.propose_plan(at, &options)?
+                ops.propose_plan_overriding(at, &options, overrides.as_ref(), &mut |_| {})?
             })
         })
         .await?;

@@ -98,6 +98,13 @@ function planView(plan, destName, departures = [], requests = []) {
       kpi(t("plan.unmet"), num(unmet.length), unmet.length ? "warn" : null, "plan-unmet-count")
     )
   );
+  const overrides = plan.overrides;
+  if (overrides && typeof overrides === "object") {
+    const n = (k) => (Array.isArray(overrides[k]) ? overrides[k].length : 0);
+    box.append(
+      el("p.alert.alert-info", { "data-testid": "plan-overrides" }, t("plan.overrides", { pin: num(n("pin")), forbid: num(n("forbid")), force: num(n("force")), hold: num(n("hold")) }))
+    );
+  }
   box.append(
     el(
       "div.card",
@@ -144,6 +151,11 @@ function planView(plan, destName, departures = [], requests = []) {
                 ? t("plan.would_cost", { fixed: num(c.fixed, 0), per_kg: num(c.perKg, 2), payload: num(d.payload_kg, 0) })
                 : num(c.total, 0);
             },
+          },
+          {
+            key: "value_carried",
+            label: t("plan.value_carried"),
+            render: (d) => (d.value_carried === undefined ? "—" : num(d.value_carried, 0)),
           },
           { key: "used", label: t("plan.used"), render: (d) => (d.used === false ? statusBadge("unused") : statusBadge("planned")) },
         ],

@@ -1,0 +1,173 @@
+//! A manager's overrides stored with a plan built from the hub's state, and
+//! the plan's per-departure review (value carried against cost), through
+//! the real binary on SQLite and PostgreSQL: the overrides come back with
+//! the plan, the planner honours them, `plan check --id` refuses a plan
+//! that breaks a stored override, and the departures' figures add up to the
+//! plan's objective.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{json, ok, refused, run_in};
+use reliefhub_testkit::both_backends;
+
+const ON: &str = "2025-03-31";
+
+fn shared() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+fn stored_overrides(db: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, db, &["demo", "--no-serve"]);
+    let first = json(
+        d,
+        db,
+        &[
+            "plan",
+            "build",
+            "--on",
+            ON,
+            "--time-limit",
+            "1",
+            "--plan-out",
+            "p1.json",
+            "--json",
+        ],
+    );
+    let used: Vec<&serde_json::Value> = first["departures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["used"] == true)
+        .collect();
+    assert!(used.len() >= 2, "{first}");
+    let forbidden = used[0]["code"].as_str().unwrap().to_string();
+    let pinned_to = used[1]["code"].as_str().unwrap().to_string();
+    let pinned = used[1]["allocations"][0]["request"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let overrides = serde_json::json!({
+        "forbid": [{"departure": forbidden}],
+        "pin": [{"request": pinned, "departure": pinned_to}],
+    });
+    std::fs::write(d.join("overrides.json"), overrides.to_string()).unwrap();
+    let second = json(
+        d,
+        db,
+        &[
+            "plan",
+            "build",
+            "--on",
+            ON,
+            "--time-limit",
+            "1",
+            "--overrides",
+            "overrides.json",
+            "--instance-out",
+            "i2.json",
+            "--plan-out",
+            "p2.json",
+            "--json",
+        ],
+    );
+    let id = second["id"].as_i64().unwrap().to_string();
+    assert_eq!(second["overrides"], overrides);
+    let shown = json(d, db, &["plan", "show", &id, "--json"]);
+    assert_eq!(shown["overrides"], overrides, "stored with the plan");
+    for x in second["departures"].as_array().unwrap() {
+        for a in x["allocations"].as_array().unwrap() {
+            assert!(x["code"] != forbidden.as_str(), "forbidden: {x}");
+            if a["request"] == pinned.as_str() {
+                assert_eq!(x["code"], pinned_to.as_str(), "pinned: {a}");
+            }
+        }
+    }
+    let checker = Command::new("python3")
+        .arg(shared().join("tools/check_plan.py"))
+        .arg(d.join("i2.json"))
+        .arg(d.join("p2.json"))
+        .output()
+        .expect("python3 runs the independent checker");
+    assert!(
+        checker.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checker.stdout)
+    );
+    ok(d, db, &["plan", "check", "--id", &id]);
+    ok(
+        d,
+        db,
+        &[
+            "plan",
+            "check",
+            "--instance",
+            "i2.json",
+            "--plan",
+            "p2.json",
+        ],
+    );
+    // The first plan, made without the overrides, uses the forbidden
+    // departure: checked against the second plan's stored overrides, it is
+    // refused, and the rule is named.
+    let r = run_in(d, db, &["plan", "check", "--id", &id, "--plan", "p1.json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains(&format!("departure {forbidden} is forbidden")),
+        "{}",
+        r.stdout
+    );
+    // An override naming what the hub does not have is refused, all of it.
+    std::fs::write(
+        d.join("bad.json"),
+        r#"{"pin": [{"request": "RQ-NOPE", "departure": "NOPE"}]}"#,
+    )
+    .unwrap();
+    let error = refused(
+        d,
+        db,
+        &["plan", "build", "--on", ON, "--overrides", "bad.json"],
+    );
+    assert!(
+        error.contains("field `request`") && error.contains("field `departure`"),
+        "{error}"
+    );
+    assert!(
+        error.contains("RQ-NOPE") && error.contains("NOPE"),
+        "{error}"
+    );
+
+    // The review: every departure's value carried, freight and fixed cost;
+    // the used ones' net figures add up to the plan's objective.
+    let mut net = 0.0;
+    for x in second["departures"].as_array().unwrap() {
+        let value = x["value_carried"].as_f64().unwrap();
+        let freight = x["freight_cost"].as_f64().unwrap();
+        assert!(value >= 0.0 && freight >= 0.0, "{x}");
+        if x["used"] == true {
+            assert!(value > 0.0, "{x}");
+            net += value - freight - x["fixed_cost"].as_f64().unwrap();
+        } else {
+            assert_eq!(value, 0.0, "{x}");
+        }
+    }
+    let objective = second["objective"].as_f64().unwrap();
+    assert!(
+        (net - objective).abs() <= 1e-6 * (1.0 + objective.abs()),
+        "{net} against {objective}"
+    );
+    let text = ok(d, db, &["plan", "show", &id]);
+    assert!(
+        text.contains("overrides stored with the plan: 1 pinned, 1 forbidden"),
+        "{text}"
+    );
+}
+
+both_backends!(stored_overrides);
