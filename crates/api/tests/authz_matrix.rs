@@ -346,6 +346,42 @@ fn build(
         "/api/plans/{id}" | "/api/plans/{id}/accept" => {
             template.replace("{id}", &o.plan_id.to_string())
         }
+        "/api/items" if method == "POST" => {
+            body = Some(
+                json!({"code": unique("ITEM"), "name": "Test item", "category": "wash",
+                "unit": "piece", "unit_weight_kg": 1.5, "unit_volume_m3": 0.01}),
+            );
+            template.to_string()
+        }
+        "/api/items/{code}" => {
+            body = Some(json!({"value_usd_per_unit": 51.0}));
+            template.replace("{code}", "RUTF-150")
+        }
+        "/api/organisations" if method == "POST" => {
+            body = Some(
+                json!({"code": unique("ORG"), "name": "Test donor", "kind": "donor", "country": "JP"}),
+            );
+            template.to_string()
+        }
+        "/api/organisations/{code}" => {
+            body = Some(json!({"name_fr": "Commission d'aide humanitaire, Soudan"}));
+            template.replace("{code}", "SD-HAC")
+        }
+        "/api/destinations" if method == "POST" => {
+            // A UN/LOCODE of its own per call: JP and three letters.
+            let n = NEXT.fetch_add(1, Ordering::SeqCst);
+            let place: String = [n / 676 % 26, n / 26 % 26, n % 26]
+                .iter()
+                .map(|d| char::from(b'A' + *d as u8))
+                .collect();
+            body = Some(json!({"locode": format!("JP{place}"), "name": "Test place",
+                "latitude_deg": 35.0, "longitude_deg": 139.0}));
+            template.to_string()
+        }
+        "/api/destinations/{locode}" => {
+            body = Some(json!({"name_fr": "Kinshasa"}));
+            template.replace("{locode}", "CDFIH")
+        }
         "/api/users" if method == "POST" => {
             body = Some(
                 json!({"username": unique("user"), "password": "a-long-password", "role": "auditor"}),

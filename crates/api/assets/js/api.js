@@ -2,6 +2,8 @@
 // ends with the browser tab), an Idempotency-Key on every POST, errors in the
 // contract's shape ({"error": {status, code, message, problems[]}}).
 
+import { lang } from "./i18n.js";
+
 const TOKEN_KEY = "reliefhub.token";
 const USER_KEY = "reliefhub.user";
 
@@ -133,7 +135,11 @@ export function hubToday() {
 // Reference data (items, nodes, destinations, organisations) changes rarely:
 // one request per page load, shared by every view.
 const refs = new Map();
-/** GET `path` once per page load (reference lists). */
+/**
+ * GET `path` once per page load (reference lists). Items, organisations and
+ * destinations come with their names in the user's language as `name`
+ * (English when they have none in it; `name_en` keeps the English one).
+ */
 export function ref(path) {
   if (!refs.has(path)) {
     refs.set(
@@ -144,7 +150,18 @@ export function ref(path) {
       })
     );
   }
-  return refs.get(path);
+  return refs.get(path).then(localNames);
+}
+
+function localNames(list) {
+  if (!Array.isArray(list)) return list;
+  const l = lang();
+  return list.map((r) => (r && typeof r === "object" && "name_fr" in r ? { ...r, name_en: r.name, name: (l !== "en" && r[`name_${l}`]) || r.name } : r));
+}
+
+/** Forgets the reference lists (after master data changed). */
+export function forgetRefs() {
+  refs.clear();
 }
 
 /** The query parameters of the current view's address (`#/view?code=X`). */

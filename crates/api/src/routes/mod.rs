@@ -4,6 +4,7 @@
 mod documents;
 mod hub;
 mod log;
+mod master;
 mod outbound;
 mod plans;
 mod session;
@@ -25,10 +26,13 @@ pub fn api_router() -> OpenApiRouter<Shared> {
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
-        .routes(routes!(session::items))
+        .routes(routes!(session::items, master::add_item))
+        .routes(routes!(master::edit_item))
         .routes(routes!(session::nodes))
-        .routes(routes!(session::destinations))
-        .routes(routes!(session::organisations))
+        .routes(routes!(session::destinations, master::add_destination))
+        .routes(routes!(master::edit_destination))
+        .routes(routes!(session::organisations, master::add_organisation))
+        .routes(routes!(master::edit_organisation))
         .routes(routes!(session::verify))
         .routes(routes!(session::list_users, session::add_user))
         .routes(routes!(session::disable_user))

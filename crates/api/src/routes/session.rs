@@ -175,15 +175,51 @@ pub async fn me(user: Principal) -> Result<Response, ApiError> {
 #[derive(Serialize, ToSchema)]
 pub struct ItemJson {
     pub code: String,
+    /// The name in English.
     pub name: String,
+    /// The name in French, Arabic and Russian (null: the English name).
+    pub name_fr: Option<String>,
+    pub name_ar: Option<String>,
+    pub name_ru: Option<String>,
     pub category: String,
     pub unit: String,
     pub unit_weight_kg: f64,
     pub unit_volume_m3: f64,
+    pub pack_size: u32,
+    pub gtins: Vec<String>,
     pub cold_chain: bool,
     pub dangerous_goods: bool,
     pub un_number: Option<String>,
+    pub un_class: Option<String>,
+    pub needs_expiry: bool,
     pub min_shelf_life_days: i64,
+    /// Value of one unit in US dollars (null: not known).
+    pub value_usd_per_unit: Option<f64>,
+}
+
+impl From<reliefhub_core::Item> for ItemJson {
+    fn from(i: reliefhub_core::Item) -> ItemJson {
+        ItemJson {
+            dangerous_goods: i.un_number.is_some(),
+            code: i.code,
+            name: i.name,
+            name_fr: i.names.fr,
+            name_ar: i.names.ar,
+            name_ru: i.names.ru,
+            category: i.category,
+            unit: i.unit,
+            unit_weight_kg: i.unit_weight_kg,
+            unit_volume_m3: i.unit_volume_m3,
+            pack_size: i.pack_size,
+            gtins: i.gtins,
+            cold_chain: i.cold_chain,
+            un_number: i.un_number,
+            un_class: i.un_class,
+            needs_expiry: i.needs_expiry,
+            min_shelf_life_days: i64::from(i.min_shelf_life_days),
+            value_usd_per_unit: i.value_usd_per_unit,
+        }
+    }
 }
 
 /// The catalogue.
@@ -197,18 +233,7 @@ pub async fn items(State(state): State<Shared>, user: Principal) -> Result<Respo
                 .store()
                 .items()?
                 .into_iter()
-                .map(|i| ItemJson {
-                    dangerous_goods: i.un_number.is_some(),
-                    code: i.code,
-                    name: i.name,
-                    category: i.category,
-                    unit: i.unit,
-                    unit_weight_kg: i.unit_weight_kg,
-                    unit_volume_m3: i.unit_volume_m3,
-                    cold_chain: i.cold_chain,
-                    un_number: i.un_number,
-                    min_shelf_life_days: i64::from(i.min_shelf_life_days),
-                })
+                .map(ItemJson::from)
                 .collect::<Vec<_>>())
         })
         .await
@@ -250,12 +275,38 @@ pub async fn nodes(State(state): State<Shared>, user: Principal) -> Result<Respo
 #[derive(Serialize, ToSchema)]
 pub struct DestinationJson {
     pub locode: String,
+    /// The name in English.
     pub name: String,
+    /// The name in French, Arabic and Russian (null: the English name).
+    pub name_fr: Option<String>,
+    pub name_ar: Option<String>,
+    pub name_ru: Option<String>,
     pub country: String,
     pub iata: Option<String>,
     pub icao: Option<String>,
+    pub seaport: bool,
+    pub airport: bool,
     pub lat: f64,
     pub lon: f64,
+}
+
+impl From<reliefhub_core::Destination> for DestinationJson {
+    fn from(d: reliefhub_core::Destination) -> DestinationJson {
+        DestinationJson {
+            country: d.country().to_string(),
+            locode: d.locode,
+            name: d.name,
+            name_fr: d.names.fr,
+            name_ar: d.names.ar,
+            name_ru: d.names.ru,
+            iata: d.iata,
+            icao: d.icao,
+            seaport: d.seaport,
+            airport: d.airport,
+            lat: d.latitude_deg,
+            lon: d.longitude_deg,
+        }
+    }
 }
 
 /// The destinations (UN/LOCODE) with their coordinates.
@@ -269,17 +320,9 @@ pub async fn destinations(
     state
         .cached("destinations".into(), |ops| {
             Ok(ops
-                .destinations()?
+                .destination_records()?
                 .into_iter()
-                .map(|d| DestinationJson {
-                    locode: d.locode,
-                    name: d.name,
-                    country: d.country,
-                    iata: d.iata,
-                    icao: d.icao,
-                    lat: d.lat,
-                    lon: d.lon,
-                })
+                .map(DestinationJson::from)
                 .collect::<Vec<_>>())
         })
         .await
@@ -288,9 +331,28 @@ pub async fn destinations(
 #[derive(Serialize, ToSchema)]
 pub struct OrganisationJson {
     pub code: String,
+    /// The name in English.
     pub name: String,
+    /// The name in French, Arabic and Russian (null: the English name).
+    pub name_fr: Option<String>,
+    pub name_ar: Option<String>,
+    pub name_ru: Option<String>,
     pub kind: String,
     pub country: String,
+}
+
+impl From<reliefhub_core::Organisation> for OrganisationJson {
+    fn from(o: reliefhub_core::Organisation) -> OrganisationJson {
+        OrganisationJson {
+            kind: o.kind.code().to_string(),
+            code: o.code,
+            name: o.name,
+            name_fr: o.names.fr,
+            name_ar: o.names.ar,
+            name_ru: o.names.ru,
+            country: o.country,
+        }
+    }
 }
 
 /// Donors and recipient agencies.
@@ -304,14 +366,9 @@ pub async fn organisations(
     state
         .cached("organisations".into(), |ops| {
             Ok(ops
-                .organisations()?
+                .organisation_records()?
                 .into_iter()
-                .map(|o| OrganisationJson {
-                    code: o.code,
-                    name: o.name,
-                    kind: o.kind,
-                    country: o.country,
-                })
+                .map(OrganisationJson::from)
                 .collect::<Vec<_>>())
         })
         .await

@@ -3,6 +3,7 @@
 import { api, ref } from "../api.js";
 import { t } from "../i18n.js";
 import { el, dataTable, loading, statusBadge, form, formCard, options, errorBox } from "../ui.js";
+import { renderMasterData } from "./master.js";
 
 const ROLES = ["admin", "operator", "donor", "recipient", "auditor"];
 
@@ -46,6 +47,10 @@ export async function renderAdmin(root, ctx) {
     },
   });
   root.append(formCard(t("users.add"), userForm));
+  const master = el("section", { "data-testid": "master-data" });
+  root.append(master);
+  await renderMasterData(master, ctx);
+  if (!ctx.isCurrent()) return;
   const message = el("div", { "aria-live": "polite" });
   root.append(
     message,
