@@ -300,8 +300,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        let axum::Json(value) =
+        let axum::Json(mut value) =
             axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        whole_numbers(&mut value);
         if !value.is_object() {
             return Err(ApiError::validation(vec![Problem::new(
                 Code::BadBody,
@@ -325,6 +326,28 @@ where
                 .to_string();
             ApiError::validation(vec![Problem::new(Code::BadBody, field, "", text)])
         })
+    }
+}
+
+/// JSON does not tell `592` from `592.0`, and JSON Schema calls both an
+/// integer: a number with no fraction is read as the whole number it is
+/// (within the range of i64), so that integer fields take either spelling.
+fn whole_numbers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64() {
+                // 2^63 itself does not fit an i64.
+                if f.fract() == 0.0
+                    && f >= -9_223_372_036_854_775_808.0
+                    && f < 9_223_372_036_854_775_808.0
+                {
+                    *value = serde_json::Value::from(f as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 

@@ -732,12 +732,14 @@ impl Ops {
     pub fn consistency(&mut self, from: u64, to: u64) -> Result<ConsistencyProof, OpsError> {
         let size = self.store().log_size()?;
         if from > to || to > size {
-            return Err(OpsError::refused(
-                crate::Code::OutOfRange,
-                "to",
-                to,
-                format!("from ({from}) must be at most to ({to}), and to at most the log's size ({size})"),
-            ));
+            // No such proof: the log has no tree of that size, or the
+            // sizes are the wrong way round.
+            return Err(OpsError::NotFound {
+                what: "consistency proof between the log's sizes",
+                code: format!(
+                    "{from}..{to} (the log has {size} operations; from must be at most to)"
+                ),
+            });
         }
         let proof = self.store().log_consistency_proof(from, to)?;
         Ok(ConsistencyProof {

@@ -17,6 +17,7 @@ use crate::{Principal, Role, Shared};
 #[derive(Deserialize, IntoParams)]
 pub struct LangQuery {
     /// en (default), fr, ar or ru.
+    #[param(pattern = "^(en|fr|ar|ru)?$")]
     pub lang: Option<String>,
 }
 

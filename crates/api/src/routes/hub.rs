@@ -758,6 +758,7 @@ pub async fn stock_position(
 #[into_params(parameter_in = Query)]
 pub struct ExpiryQuery {
     /// Days ahead (0 to 3650, default 90).
+    #[param(minimum = 0, maximum = 3650)]
     pub days: Option<i64>,
 }
 

@@ -67,7 +67,7 @@ pub async fn head(State(state): State<Shared>, user: Principal) -> Result<Respon
 pub struct ConsistencyQuery {
     /// The smaller tree size (a head you kept).
     pub from: u64,
-    /// The larger tree size (at most the log's size).
+    /// The larger tree size (at most the log's size; otherwise 404).
     pub to: u64,
 }
 
@@ -162,6 +162,7 @@ pub async fn donor_proof(
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {
     /// Only operations on or after this date (YYYY-MM-DD, UTC).
+    #[param(format = Date)]
     pub since: Option<String>,
     pub actor: Option<String>,
     pub kind: Option<String>,
