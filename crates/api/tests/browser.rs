@@ -1459,6 +1459,7 @@ fn operator_outbound(
         );
     }
     assert_no_errors(browser, "transfers");
+    shot(browser, dir, &format!("{lang}-10-road-transfer-arrived"));
 
     // Load what the plan put on the flight for the request, now at the airfield.
     browser.exec(
@@ -1503,7 +1504,7 @@ fn operator_outbound(
         "one loading line per allocation"
     );
     let loaded: i64 = allocations.iter().map(|(_, q)| q).sum();
-    shot(browser, dir, &format!("{lang}-10-loaded"));
+    shot(browser, dir, &format!("{lang}-11-loaded"));
     browser.click("[data-testid=depart-form-submit]");
     wait(
         browser,
@@ -1525,7 +1526,7 @@ fn operator_outbound(
         &format!("[data-testid=deliver-received][data-line=\"{first}\"]"),
         &(first_quantity - 5).to_string(),
     );
-    shot(browser, dir, &format!("{lang}-11-deliver"));
+    shot(browser, dir, &format!("{lang}-12-deliver"));
     browser.click("[data-testid=deliver-form-submit]");
     let short = wait(
         browser,
@@ -1546,7 +1547,7 @@ fn operator_outbound(
         "return document.querySelector('[data-testid=print-waybill]').dataset.done === 'true'",
     );
     assert_no_errors(browser, "departure");
-    shot(browser, dir, &format!("{lang}-12-pod"));
+    shot(browser, dir, &format!("{lang}-13-pod"));
     sign_out(browser);
     (departure, loaded - 5)
 }
@@ -1574,6 +1575,7 @@ fn recipient_follows(
         json!(delivered.to_string()),
         "the recipient sees what was delivered: {row}"
     );
+    shot(browser, dir, &format!("{lang}-14-recipient-delivered"));
     open_view(browser, "departures");
     assert!(
         browser
@@ -1584,16 +1586,24 @@ fn recipient_follows(
         "the recipient sees the departure that carried the goods"
     );
     open_view(browser, "documents");
-    shot(browser, dir, &format!("{lang}-13-recipient-documents"));
+    shot(browser, dir, &format!("{lang}-15-recipient-documents"));
     sign_out(browser);
 }
 
-fn donor_statement(browser: &Session, base: &str, dir: &Path, lang: &str) {
+fn donor_statement(browser: &Session, base: &str, dir: &Path, lang: &str, n: u32) {
     sign_in(browser, base, DONOR.0, DONOR.1);
     choose_language(browser, lang);
     open_view(browser, "journey");
     assert!(count(browser, "[data-testid=journey-lot]") > 0);
-    shot(browser, dir, &format!("{lang}-14-donor-journey"));
+    // The donor finds the consignment the chain brought in.
+    let batch = format!("E2E-B1-{n}");
+    set_value(browser, "#journey-filter", &batch);
+    wait(
+        browser,
+        "the chain's lot in the donor's journey",
+        &format!("return [...document.querySelectorAll('[data-testid=journey-lot]')].some(l => l.textContent.includes('{batch}'))"),
+    );
+    shot(browser, dir, &format!("{lang}-16-donor-journey"));
     open_view(browser, "documents");
     browser.click("[data-testid=print-statement]");
     wait(
@@ -1602,18 +1612,30 @@ fn donor_statement(browser: &Session, base: &str, dir: &Path, lang: &str) {
         "return document.querySelector('[data-testid=print-statement]').dataset.done === 'true'",
     );
     assert_no_errors(browser, "documents (donor)");
+    shot(browser, dir, &format!("{lang}-17-donor-statement"));
     sign_out(browser);
 }
 
-#[test]
-fn the_whole_chain_by_clicking_in_english_and_in_arabic() {
+/// The acceptance chain of the dashboard, on SQLite and on PostgreSQL
+/// (the PostgreSQL run's screenshots go to `target/artifacts/postgres/`).
+fn the_whole_chain_by_clicking_in_english_and_in_arabic(url: &str) {
     let (chromium, chromedriver) = webdriver::programs();
-    let db = reliefhub_testkit::TestDb::sqlite();
-    seed_demo(&db.url);
-    let server = Server::start(&db.url);
+    seed_demo(url);
+    let server = Server::start(url);
     let base = server.base_url();
-    let dir = artifacts_dir();
-    let profile = Profile::named("chain");
+    let backend = if url.starts_with("postgres") {
+        "pg"
+    } else {
+        "sqlite"
+    };
+    let dir = if backend == "pg" {
+        let dir = artifacts_dir().join("postgres");
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    } else {
+        artifacts_dir()
+    };
+    let profile = Profile::named(&format!("chain-{backend}"));
     let driver = Driver::start(&chromedriver);
     let browser = Session::new(&driver, &chromium, &profile.0, 1366, 900);
     let operator = api_login(&base, OPERATOR.0, OPERATOR.1);
@@ -1623,7 +1645,7 @@ fn the_whole_chain_by_clicking_in_english_and_in_arabic() {
         let request = recipient_files_request(&browser, &base, &dir, lang, n, &item);
         let (departure, delivered) = operator_outbound(&browser, &base, &dir, lang, n, &request);
         recipient_follows(&browser, &base, &dir, lang, &request, &departure, delivered);
-        donor_statement(&browser, &base, &dir, lang);
+        donor_statement(&browser, &base, &dir, lang, n);
         // The server's record agrees with what the pages showed.
         let pod = api_get(&base, &operator, &format!("/departures/{departure}/pod"));
         let lines: Vec<&Value> = pod["lines"]
@@ -1658,6 +1680,8 @@ fn the_whole_chain_by_clicking_in_english_and_in_arabic() {
     drop(browser);
     drop(driver);
 }
+
+reliefhub_testkit::both_backends!(the_whole_chain_by_clicking_in_english_and_in_arabic);
 
 /// Every view of every role at 390 px: no sideways scroll, no failed
 /// request, no script error; a screenshot of each.
