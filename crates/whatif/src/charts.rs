@@ -3,6 +3,7 @@
 //! scenario, a fan chart of the random runs, the shortfall per destination
 //! and a timeline of departures per node with the closures.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -64,6 +65,40 @@ fn short(x: f64) -> String {
     }
 }
 
+/// The name of the item at a whole axis position; nothing between them.
+fn at_whole<T>(items: &[T], x: f64, name: impl Fn(&T) -> String) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 {
+        items.get(i as usize).map(name).unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+/// A day of the report's axis as month-day (`03-31`).
+fn day_label(days: &[String], x: f64) -> String {
+    days.get(x.round().max(0.0) as usize)
+        .map(|d| d.get(5..).unwrap_or(d).to_string())
+        .unwrap_or_default()
+}
+
+/// The legend box of a chart: its series' labels on a white ground.
+fn legend<'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    position: SeriesLabelPosition,
+    font_size: u32,
+    chart_name: &'static str,
+) -> Result<(), ChartError> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .label_font(("sans-serif", font_size))
+        .draw()
+        .map_err(err(chart_name))
+}
+
 fn label(c: &ScenarioReport) -> String {
     if c.random && c.runs > 1 {
         format!("{} ({} runs)", c.name, c.runs)
@@ -105,17 +140,7 @@ pub fn value_chart(report: &Report) -> Result<String, ChartError> {
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    columns
-                        .get(i as usize)
-                        .map(|c| label(c))
-                        .unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| at_whole(&columns, *x, |c| label(c)))
             .y_label_formatter(&|y| short(*y))
             .y_desc("value delivered")
             .draw()
@@ -196,12 +221,7 @@ pub fn fan_chart(report: &Report) -> Result<String, ChartError> {
         chart
             .configure_mesh()
             .x_labels(8)
-            .x_label_formatter(&|x| {
-                day_names
-                    .get(x.round().max(0.0) as usize)
-                    .map(|d| d.get(5..).unwrap_or(d).to_string())
-                    .unwrap_or_default()
-            })
+            .x_label_formatter(&|x| day_label(day_names, *x))
             .y_label_formatter(&|y| short(*y))
             .x_desc("arrival day")
             .y_desc("value delivered")
@@ -234,14 +254,7 @@ pub fn fan_chart(report: &Report) -> Result<String, ChartError> {
                 .label(name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(&e)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft, 14, NAME)?;
         root.present().map_err(&e)?;
     }
     Ok(svg)
@@ -287,14 +300,7 @@ pub fn shortfall_chart(report: &Report) -> Result<String, ChartError> {
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    destinations.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| at_whole(&destinations, *x, String::clone))
             .y_desc("tonnes short")
             .draw()
             .map_err(&e)?;
@@ -331,14 +337,7 @@ pub fn shortfall_chart(report: &Report) -> Result<String, ChartError> {
                     .map_err(&e)?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(&e)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight, 14, NAME)?;
         root.present().map_err(&e)?;
     }
     Ok(svg)
@@ -373,20 +372,8 @@ pub fn timeline_chart(report: &Report) -> Result<String, ChartError> {
             .disable_y_mesh()
             .x_labels(8)
             .y_labels(nodes.len().max(1))
-            .y_label_formatter(&|y| {
-                let i = y.round();
-                if (y - i).abs() < 1e-6 && i >= 0.0 {
-                    nodes.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
-            .x_label_formatter(&|x| {
-                day_names
-                    .get(x.round().max(0.0) as usize)
-                    .map(|d| d.get(5..).unwrap_or(d).to_string())
-                    .unwrap_or_default()
-            })
+            .y_label_formatter(&|y| at_whole(nodes, *y, String::clone))
+            .x_label_formatter(&|x| day_label(day_names, *x))
             .x_desc("departure day")
             .draw()
             .map_err(&e)?;
@@ -484,14 +471,7 @@ pub fn timeline_chart(report: &Report) -> Result<String, ChartError> {
             .map_err(&e)?
             .label("cancelled in a scenario")
             .legend(|(x, y)| Cross::new((x + 7, y), 6, CLOSED.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(&e)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight, 13, NAME)?;
         root.present().map_err(&e)?;
     }
     Ok(svg)
