@@ -37,7 +37,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{bin, json, ok, run_in, verify};
+use common::{bin, json, ok, run_in, verify, Run};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use reliefhub_core::account::Account;
@@ -355,29 +355,52 @@ fn t2_concurrent_processes(url: &str) {
 
 // ------------------------------------------------------------------- T1
 
+/// `leg add` of a sea leg to the port.
+fn leg_add_args(leg: &str) -> [&str; 16] {
+    [
+        "leg",
+        "add",
+        "--code",
+        leg,
+        "--mode",
+        "sea",
+        "--origin",
+        "KWSWK",
+        "--node",
+        NODE,
+        "--carrier",
+        "c",
+        "--vehicle",
+        "v",
+        "--expected-arrival",
+        "2025-03-10",
+    ]
+}
+
 fn leg_add(dir: &Path, url: &str, leg: &str) {
-    ok(
-        dir,
-        url,
-        &[
-            "leg",
-            "add",
-            "--code",
-            leg,
-            "--mode",
-            "sea",
-            "--origin",
-            "KWSWK",
-            "--node",
-            NODE,
-            "--carrier",
-            "c",
-            "--vehicle",
-            "v",
-            "--expected-arrival",
-            "2025-03-10",
-        ],
+    ok(dir, url, &leg_add_args(leg));
+}
+
+/// The leg's row of `leg list --json`, if it is listed.
+fn leg_row(dir: &Path, url: &str, leg: &str) -> Option<Value> {
+    json(dir, url, &["leg", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["leg"] == leg)
+        .cloned()
+}
+
+/// A command that failed, saying so in one of `words` (lower case), without a panic.
+fn assert_failed_saying(r: &Run, words: &[&str], what: &str) {
+    assert_ne!(r.code, 0, "{what} succeeded: {}", r.stdout);
+    let said = r.stderr.to_lowercase();
+    assert!(
+        words.iter().any(|w| said.contains(w)),
+        "the error does not say {what}: {}",
+        r.stderr
     );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
 }
 
 fn write_manifest(path: &Path, lines: u64) -> i64 {
@@ -420,14 +443,7 @@ fn t1_killed_imports(url: &str) {
         std::thread::sleep(Duration::from_millis(rng.below(full_ms + full_ms / 5)));
         child.kill().unwrap();
         child.wait().unwrap();
-        let legs = json(d, url, &["leg", "list", "--json"]);
-        let row = legs
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["leg"] == leg.as_str())
-            .unwrap()
-            .clone();
+        let row = leg_row(d, url, &leg).unwrap();
         let lines = row["manifest_lines"].as_i64().unwrap();
         let in_transit = row["in_transit"].as_i64().unwrap();
         if lines == 0 {
@@ -805,25 +821,8 @@ fn t5_disk_full_and_read_only() {
         &url,
         &["manifest", "import", "FULL", manifest.to_str().unwrap()],
     );
-    assert_ne!(
-        r.code, 0,
-        "an import larger than the disk succeeded: {}",
-        r.stdout
-    );
-    assert!(
-        r.stderr.contains("full"),
-        "the error does not say the disk is full: {}",
-        r.stderr
-    );
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    let legs = json(d, &url, &["leg", "list", "--json"]);
-    let row = legs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["leg"] == "FULL")
-        .unwrap()
-        .clone();
+    assert_failed_saying(&r, &["full"], "an import larger than the disk");
+    let row = leg_row(d, &url, "FULL").unwrap();
     assert_eq!(
         row["manifest_lines"], 0,
         "half an import was written: {row}"
@@ -841,39 +840,14 @@ fn t5_disk_full_and_read_only() {
 
     // Read-only: writes fail clearly, nothing changes, it verifies after.
     fs.remount("ro");
-    let r = run_in(
-        d,
-        &url,
-        &[
-            "leg",
-            "add",
-            "--code",
-            "RO",
-            "--mode",
-            "sea",
-            "--origin",
-            "KWSWK",
-            "--node",
-            NODE,
-            "--carrier",
-            "c",
-            "--vehicle",
-            "v",
-            "--expected-arrival",
-            "2025-03-10",
-        ],
+    let r = run_in(d, &url, &leg_add_args("RO"));
+    assert_failed_saying(
+        &r,
+        &["read-only", "readonly"],
+        "a write to a read-only database",
     );
-    assert_ne!(r.code, 0, "a write to a read-only database succeeded");
-    assert!(
-        r.stderr.to_lowercase().contains("read-only")
-            || r.stderr.to_lowercase().contains("readonly"),
-        "the error does not say the database is read-only: {}",
-        r.stderr
-    );
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     fs.remount("rw");
-    let legs = json(d, &url, &["leg", "list", "--json"]);
-    assert!(!legs.as_array().unwrap().iter().any(|l| l["leg"] == "RO"));
+    assert!(leg_row(d, &url, "RO").is_none());
     verify(d, &url);
     println!("T5: disk full during a 250,000-line import and a read-only file system: clear errors, nothing half-written, verify passes");
 }
@@ -884,12 +858,17 @@ fn fuzz_cases() -> u32 {
     2_000 * soak() as u32
 }
 
-fn runner() -> TestRunner {
+/// A property runner of `cases` cases that keeps no failure files.
+fn runner_of(cases: u32) -> TestRunner {
     TestRunner::new(Config {
-        cases: fuzz_cases(),
+        cases,
         failure_persistence: None,
         ..Config::default()
     })
+}
+
+fn runner() -> TestRunner {
+    runner_of(fuzz_cases())
 }
 
 /// Arbitrary bytes, and bytes that look like the format (so the fuzzing
@@ -998,11 +977,7 @@ fn t6_api_bodies(url: &str) {
     let mut executions = 0_u64;
     let n = std::cell::Cell::new(0_u64);
     for (path, _) in &routes {
-        let mut runner = TestRunner::new(Config {
-            cases,
-            failure_persistence: None,
-            ..Config::default()
-        });
+        let mut runner = runner_of(cases);
         let result = runner.run(&bytes_like(JSON_SAMPLES), |bytes| {
             n.set(n.get() + 1);
             let key = format!("t6-{}", n.get());
