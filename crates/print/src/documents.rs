@@ -65,10 +65,35 @@ pub fn doc(ops: &mut Ops, kind: Kind, code: &str, lang: Lang) -> Result<Doc, Pri
     }
 }
 
-fn col(lang: Lang, key: &'static str, weight: f32) -> Column {
-    Column {
-        heading: lang.word(key).to_string(),
-        weight,
+/// Columns headed by their words in the document's language, each with its width weight.
+fn cols(lang: Lang, spec: &[(&'static str, f32)]) -> Vec<Column> {
+    spec.iter()
+        .map(|&(key, weight)| Column {
+            heading: lang.word(key).to_string(),
+            weight,
+        })
+        .collect()
+}
+
+/// Words in the document's language (signature blocks).
+fn words(lang: Lang, keys: &[&'static str]) -> Vec<String> {
+    keys.iter().map(|k| lang.word(k).to_string()).collect()
+}
+
+/// What every document of the hub shares: its language, title and code,
+/// the hub's name at the foot, no QR code; the rest is filled in.
+fn hub_doc(lang: Lang, title: &'static str, code: &str) -> Doc {
+    Doc {
+        lang,
+        title: lang.word(title).to_string(),
+        code: code.to_string(),
+        facts: Vec::new(),
+        columns: Vec::new(),
+        rows: Vec::new(),
+        notes: Vec::new(),
+        signatures: Vec::new(),
+        qr: None,
+        footer: lang.word("hub").to_string(),
     }
 }
 
@@ -172,21 +197,24 @@ fn departure_doc(ops: &mut Ops, code: &str, lang: Lang, waybill: bool) -> Result
         }
         rows.push(row);
     }
-    let mut columns = vec![
-        col(lang, "line", 0.6),
-        col(lang, "lot", 0.7),
-        col(lang, "item", 1.8),
-        col(lang, "donor", 1.3),
-        col(lang, "batch", 1.3),
-        col(lang, "expiry", 1.2),
-        col(lang, "packs", 0.8),
-        col(lang, "quantity", 0.9),
-        col(lang, "kg", 0.9),
-        col(lang, "m3", 0.8),
-        col(lang, "un", 1.0),
-    ];
+    let mut columns = cols(
+        lang,
+        &[
+            ("line", 0.6),
+            ("lot", 0.7),
+            ("item", 1.8),
+            ("donor", 1.3),
+            ("batch", 1.3),
+            ("expiry", 1.2),
+            ("packs", 0.8),
+            ("quantity", 0.9),
+            ("kg", 0.9),
+            ("m3", 0.8),
+            ("un", 1.0),
+        ],
+    );
     if !waybill {
-        columns.push(col(lang, "request", 1.4));
+        columns.extend(cols(lang, &[("request", 1.4)]));
     }
     let mut notes = vec![format!(
         "{}: {} · {} {} · {} {}",
@@ -201,11 +229,6 @@ fn departure_doc(ops: &mut Ops, code: &str, lang: Lang, waybill: bool) -> Result
         notes.push(lang.word("dangerous").to_string());
     }
     let mut doc = Doc {
-        lang,
-        title: lang
-            .word(if waybill { "waybill" } else { "loading_list" })
-            .to_string(),
-        code: code.to_string(),
         facts: vec![
             fact(
                 lang,
@@ -226,13 +249,8 @@ fn departure_doc(ops: &mut Ops, code: &str, lang: Lang, waybill: bool) -> Result
         columns,
         rows,
         notes,
-        signatures: vec![
-            lang.word("dispatcher").to_string(),
-            lang.word("driver").to_string(),
-            lang.word("receiver").to_string(),
-        ],
-        qr: None,
-        footer: lang.word("hub").to_string(),
+        signatures: words(lang, &["dispatcher", "driver", "receiver"]),
+        ..hub_doc(lang, if waybill { "waybill" } else { "loading_list" }, code)
     };
     if waybill {
         // The QR code names the departure and the document's hash, so a phone
@@ -322,9 +340,6 @@ fn grn(ops: &mut Ops, code: &str, lang: Lang) -> Result<Doc, PrintError> {
         ));
     }
     Ok(Doc {
-        lang,
-        title: lang.word("grn").to_string(),
-        code: code.to_string(),
         facts: vec![
             fact(lang, "leg", Cell::code(&note.leg.code)),
             fact(lang, "node", Cell::code(&note.leg.node)),
@@ -333,27 +348,26 @@ fn grn(ops: &mut Ops, code: &str, lang: Lang) -> Result<Doc, PrintError> {
             fact(lang, "received_on", Cell::code(dates.join(", "))),
             fact(lang, "received_by", Cell::words(received_by.join(", "))),
         ],
-        columns: vec![
-            col(lang, "line", 0.6),
-            col(lang, "lot", 0.7),
-            col(lang, "item", 1.8),
-            col(lang, "batch", 1.3),
-            col(lang, "expiry", 1.2),
-            col(lang, "manifested", 1.0),
-            col(lang, "counted", 0.9),
-            col(lang, "good", 0.8),
-            col(lang, "damaged", 0.9),
-            col(lang, "short", 0.8),
-            col(lang, "over", 0.8),
-        ],
+        columns: cols(
+            lang,
+            &[
+                ("line", 0.6),
+                ("lot", 0.7),
+                ("item", 1.8),
+                ("batch", 1.3),
+                ("expiry", 1.2),
+                ("manifested", 1.0),
+                ("counted", 0.9),
+                ("good", 0.8),
+                ("damaged", 0.9),
+                ("short", 0.8),
+                ("over", 0.8),
+            ],
+        ),
         rows,
         notes,
-        signatures: vec![
-            lang.word("receiver").to_string(),
-            lang.word("driver").to_string(),
-        ],
-        qr: None,
-        footer: lang.word("hub").to_string(),
+        signatures: words(lang, &["receiver", "driver"]),
+        ..hub_doc(lang, "grn", code)
     })
 }
 
@@ -394,9 +408,6 @@ fn pod(ops: &mut Ops, code: &str, lang: Lang) -> Result<Doc, PrintError> {
         notes.push(format!("{}: {}", lang.word("note"), pod.note));
     }
     Ok(Doc {
-        lang,
-        title: lang.word("pod").to_string(),
-        code: code.to_string(),
         facts: vec![
             fact(lang, "destination", Cell::code(&n.destination)),
             fact(lang, "vehicle", Cell::code(&n.vehicle)),
@@ -408,25 +419,24 @@ fn pod(ops: &mut Ops, code: &str, lang: Lang) -> Result<Doc, PrintError> {
             ),
             fact(lang, "received_by", Cell::words(&pod.received_by)),
         ],
-        columns: vec![
-            col(lang, "line", 0.6),
-            col(lang, "lot", 0.7),
-            col(lang, "item", 1.8),
-            col(lang, "donor", 1.3),
-            col(lang, "batch", 1.3),
-            col(lang, "loaded", 0.9),
-            col(lang, "received", 0.9),
-            col(lang, "short", 0.8),
-            col(lang, "request", 1.4),
-        ],
+        columns: cols(
+            lang,
+            &[
+                ("line", 0.6),
+                ("lot", 0.7),
+                ("item", 1.8),
+                ("donor", 1.3),
+                ("batch", 1.3),
+                ("loaded", 0.9),
+                ("received", 0.9),
+                ("short", 0.8),
+                ("request", 1.4),
+            ],
+        ),
         rows,
         notes,
-        signatures: vec![
-            lang.word("driver").to_string(),
-            lang.word("receiver").to_string(),
-        ],
-        qr: None,
-        footer: lang.word("hub").to_string(),
+        signatures: words(lang, &["driver", "receiver"]),
+        ..hub_doc(lang, "pod", code)
     })
 }
 
@@ -476,27 +486,25 @@ fn statement(ops: &mut Ops, donor: &str, lang: Lang) -> Result<Doc, PrintError> 
         })
         .collect();
     Ok(Doc {
-        lang,
-        title: lang.word("statement").to_string(),
-        code: s.donor.clone(),
         facts: vec![fact(
             lang,
             "donor",
             Cell::words(format!("{} ({})", s.name, s.donor)),
         )],
-        columns: vec![
-            col(lang, "item", 2.0),
-            col(lang, "pledged", 1.0),
-            col(lang, "received", 1.0),
-            col(lang, "in_stock", 1.0),
-            col(lang, "shipped", 1.0),
-            col(lang, "delivered", 1.0),
-            col(lang, "lost", 1.0),
-        ],
+        columns: cols(
+            lang,
+            &[
+                ("item", 2.0),
+                ("pledged", 1.0),
+                ("received", 1.0),
+                ("in_stock", 1.0),
+                ("shipped", 1.0),
+                ("delivered", 1.0),
+                ("lost", 1.0),
+            ],
+        ),
         rows,
         notes,
-        signatures: Vec::new(),
-        qr: None,
-        footer: lang.word("hub").to_string(),
+        ..hub_doc(lang, "statement", &s.donor)
     })
 }
