@@ -370,6 +370,33 @@ fn sign_out(browser: &Session) {
     );
 }
 
+/// Waits until the view `view` is drawn (the home view after signing in, or
+/// after a reload).
+fn wait_ready(browser: &Session, view: &str) {
+    browser.wait_for(
+        &format!("the {view} view"),
+        Duration::from_secs(30),
+        "return document.getElementById('main').dataset.ready === arguments[0]",
+        vec![json!(view)],
+    );
+}
+
+/// Signs in and waits for the role's home view, drawn without an error.
+fn sign_in_home(browser: &Session, base: &str, username: &str, password: &str, home: &str) {
+    sign_in(browser, base, username, password);
+    wait_ready(browser, home);
+    assert_no_errors(browser, home);
+}
+
+/// The navigation offers no link to `view`.
+fn assert_no_nav(browser: &Session, view: &str, why: &str) {
+    assert_eq!(
+        count(browser, &format!("[data-testid=nav-{view}]")),
+        0,
+        "{why}"
+    );
+}
+
 /// Opens a view and waits until it has rendered without an error.
 fn open_view(browser: &Session, view: &str) {
     browser.exec("location.hash = '#/' + arguments[0]", vec![json!(view)]);
@@ -535,6 +562,33 @@ impl Drop for Server {
     }
 }
 
+/// Headless Chromium on the real server over a database seeded with the
+/// demo; when dropped, the browser ends first, then chromedriver, its
+/// profile and the server.
+struct Rig {
+    browser: Session,
+    _driver: Driver,
+    _profile: Profile,
+    server: Server,
+}
+
+impl Rig {
+    fn start(url: &str, profile: &str, width: u32, height: u32) -> Rig {
+        let (chromium, chromedriver) = webdriver::programs();
+        seed_demo(url);
+        let server = Server::start(url);
+        let profile = Profile::named(profile);
+        let driver = Driver::start(&chromedriver);
+        let browser = Session::new(&driver, &chromium, &profile.0, width, height);
+        Rig {
+            browser,
+            _driver: driver,
+            _profile: profile,
+            server,
+        }
+    }
+}
+
 fn http() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -577,33 +631,20 @@ fn table_len(v: &Value) -> usize {
 #[test]
 fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_and_shows_the_donor_view(
 ) {
-    let (chromium, chromedriver) = webdriver::programs();
     let db = reliefhub_testkit::TestDb::sqlite();
-    seed_demo(&db.url);
-    let server = Server::start(&db.url);
-    let base = server.base_url();
+    let rig = Rig::start(&db.url, "dashboard", 1366, 768);
+    let (browser, base) = (&rig.browser, rig.server.base_url());
     let operator_token = api_login(&base, OPERATOR.0, OPERATOR.1);
     let donor_token = api_login(&base, DONOR.0, DONOR.1);
-
     let artifacts = artifacts_dir();
-    let profile = Profile::new();
-    let driver = Driver::start(&chromedriver);
-    let browser = Session::new(&driver, &chromium, &profile.0, 1366, 768);
 
     // Operator: stock by node and item.
-    sign_in(&browser, &base, OPERATOR.0, OPERATOR.1);
-    browser.wait_for(
-        "the operator's home view (stock)",
-        Duration::from_secs(30),
-        "return document.getElementById('main').dataset.ready === 'stock'",
-        vec![],
-    );
-    assert_no_errors(&browser, "stock");
+    sign_in_home(browser, &base, OPERATOR.0, OPERATOR.1, "stock");
     let position = api_get(&base, &operator_token, "/stock/position");
     let rows = table_len(&position);
     assert!(rows > 0, "the demo leaves stock at the hub");
     assert_eq!(
-        count(&browser, "[data-testid=stock-row]") as usize,
+        count(browser, "[data-testid=stock-row]") as usize,
         rows,
         "the stock table shows every node and item line of /api/stock/position"
     );
@@ -611,7 +652,7 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
     browser.screenshot(&artifacts.join("dashboard-stock.png"));
 
     // The flow map: one marker per destination, flows drawn.
-    open_view(&browser, "map");
+    open_view(browser, "map");
     let destinations = api_get(&base, &operator_token, "/destinations");
     let destinations = destinations.as_array().unwrap().len();
     assert!(destinations >= 10, "the built-in destinations");
@@ -622,19 +663,19 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         vec![json!(destinations)],
     );
     assert!(
-        count(&browser, "#flow-map #map-countries path.country") > 100,
+        count(browser, "#flow-map #map-countries path.country") > 100,
         "the world's countries are drawn"
     );
     assert!(
-        count(&browser, "#flow-map [data-testid=hub-marker]") == 2,
+        count(browser, "#flow-map [data-testid=hub-marker]") == 2,
         "the port and the airfield"
     );
     assert!(
-        count(&browser, "#flow-map [data-testid=flow-inbound]") > 0,
+        count(browser, "#flow-map [data-testid=flow-inbound]") > 0,
         "donor flows into the hub"
     );
     assert!(
-        count(&browser, "#flow-map [data-testid=flow-outbound]") > 0,
+        count(browser, "#flow-map [data-testid=flow-outbound]") > 0,
         "flows out to destinations"
     );
     // Donor -> hub lines carry everything received, not only what was shipped on since.
@@ -673,7 +714,7 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         (drawn_kg("delivered") - stage_kg(&["delivered"])).abs() < 1.0,
         "the hub -> destination lines carry what was delivered"
     );
-    assert_map_labels_clear(&browser, "English");
+    assert_map_labels_clear(browser, "English");
     let shot = artifacts.join("dashboard.png");
     browser.screenshot(&shot);
     println!("dashboard screenshot: {}", shot.display());
@@ -682,7 +723,7 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         "document.querySelector('[data-view=map]').dataset.before = 'ar'",
         vec![],
     );
-    choose_language(&browser, "ar");
+    choose_language(browser, "ar");
     browser.wait_for(
         "the map drawn again in Arabic",
         Duration::from_secs(30),
@@ -692,13 +733,13 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
                 && document.querySelectorAll('#flow-map [data-testid=map-label]').length > 0",
         vec![],
     );
-    assert_no_errors(&browser, "map (Arabic)");
-    assert_map_labels_clear(&browser, "Arabic");
+    assert_no_errors(browser, "map (Arabic)");
+    assert_map_labels_clear(browser, "Arabic");
     browser.screenshot(&artifacts.join("dashboard-map-ar.png"));
-    choose_language(&browser, "en");
+    choose_language(browser, "en");
 
     // The inbound pipeline and the fulfilment views render their data.
-    open_view(&browser, "pipeline");
+    open_view(browser, "pipeline");
     let legs = table_len(&api_get(
         &base,
         &operator_token,
@@ -712,14 +753,14 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         vec![],
     );
     assert_eq!(
-        count(&browser, "[data-testid=pipeline-table] tbody tr") as usize,
+        count(browser, "[data-testid=pipeline-table] tbody tr") as usize,
         legs
     );
-    open_view(&browser, "requests");
-    assert!(count(&browser, "[data-testid=fulfilment-row]") > 0);
+    open_view(browser, "requests");
+    assert!(count(browser, "[data-testid=fulfilment-row]") > 0);
 
     // The dispatch plan: build, then accept.
-    open_view(&browser, "plan");
+    open_view(browser, "plan");
     browser.type_into("#plan-time-limit", "2");
     browser.click("[data-testid=build-plan]");
     browser.wait_for(
@@ -729,7 +770,7 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
                 && document.querySelector('[data-testid=plan]') !== null",
         vec![],
     );
-    assert_no_errors(&browser, "plan (built)");
+    assert_no_errors(browser, "plan (built)");
     let plan_id = browser.exec(
         "return document.querySelector('[data-testid=plan]').dataset.planId",
         vec![],
@@ -744,12 +785,12 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
     );
     let plan = api_get(&base, &operator_token, &format!("/plans/{plan_id}"));
     assert_eq!(
-        count(&browser, "[data-testid=plan-departure]") as usize,
+        count(browser, "[data-testid=plan-departure]") as usize,
         plan["departures"].as_array().unwrap().len(),
         "one row per departure of the plan"
     );
     assert!(
-        count(&browser, "[data-testid=plan-departure]") > 0,
+        count(browser, "[data-testid=plan-departure]") > 0,
         "the demo has departures to plan"
     );
     browser.click("[data-testid=accept-plan]");
@@ -760,7 +801,7 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
                 && document.querySelector('[data-testid=plan-status]')?.dataset.status === 'accepted'",
         vec![],
     );
-    assert_no_errors(&browser, "plan (accepted)");
+    assert_no_errors(browser, "plan (accepted)");
     // Each hub transfer the acceptance dispatched is listed on the page.
     let transfers = api_get(&base, &operator_token, "/transfers");
     let prefix = format!("PLAN-{plan_id}-");
@@ -779,7 +820,7 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         "the demo's plan loads port stock on flights, so its acceptance dispatches hub transfers"
     );
     assert_eq!(
-        count(&browser, "[data-testid=plan-transfer]") as usize,
+        count(browser, "[data-testid=plan-transfer]") as usize,
         dispatched,
         "one line per hub transfer dispatched by the acceptance"
     );
@@ -792,7 +833,7 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
     browser.screenshot(&artifacts.join("dashboard-plan.png"));
 
     // What if: run the "port closed for a week" example, see its charts.
-    open_view(&browser, "whatif");
+    open_view(browser, "whatif");
     browser.exec(
         "const p = document.querySelector('[data-testid=whatif-preset]'); p.value = 'storm'; p.dispatchEvent(new Event('change'));",
         vec![],
@@ -809,29 +850,14 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
                 && document.querySelectorAll('[data-testid=whatif-table] tbody tr').length > 3",
         vec![],
     );
-    assert_no_errors(&browser, "whatif");
+    assert_no_errors(browser, "whatif");
     browser.screenshot(&artifacts.join("dashboard-whatif.png"));
-    sign_out(&browser);
+    sign_out(browser);
 
     // The donor: their journey view, and no hub-only views.
-    sign_in(&browser, &base, DONOR.0, DONOR.1);
-    browser.wait_for(
-        "the donor's home view (journey)",
-        Duration::from_secs(30),
-        "return document.getElementById('main').dataset.ready === 'journey'",
-        vec![],
-    );
-    assert_no_errors(&browser, "journey");
-    assert_eq!(
-        count(&browser, "[data-testid=nav-plan]"),
-        0,
-        "donors see no plan"
-    );
-    assert_eq!(
-        count(&browser, "[data-testid=nav-requests]"),
-        0,
-        "donors see no requests"
-    );
+    sign_in_home(browser, &base, DONOR.0, DONOR.1, "journey");
+    assert_no_nav(browser, "plan", "donors see no plan");
+    assert_no_nav(browser, "requests", "donors see no requests");
     let journey = api_get(&base, &donor_token, "/donor/journey");
     let lots = journey["lots"]
         .as_array()
@@ -839,12 +865,12 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         .map_or(0, Vec::len);
     assert!(lots > 0, "the donor has consignments in the demo");
     assert_eq!(
-        count(&browser, "[data-testid=journey-lot]") as usize,
+        count(browser, "[data-testid=journey-lot]") as usize,
         lots.min(200)
     );
     assert!(
         count(
-            &browser,
+            browser,
             "[data-testid=journey-lot] [data-stage=delivery]:not([data-state=todo])"
         ) > 0,
         "some of the donor's lots have reached delivery"
@@ -901,17 +927,17 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
         .unwrap()
         .iter()
         .all(|l| l["donor"] == json!(DONOR.2)));
-    open_view(&browser, "stock");
+    open_view(browser, "stock");
     assert!(
-        count(&browser, "[data-testid=stock-row]") > 0,
+        count(browser, "[data-testid=stock-row]") > 0,
         "the donor has stock at the hub"
     );
-    open_view(&browser, "pipeline");
+    open_view(browser, "pipeline");
     assert!(
-        count(&browser, "[data-testid=pipeline-table] tbody tr") > 0,
+        count(browser, "[data-testid=pipeline-table] tbody tr") > 0,
         "the donor's legs"
     );
-    open_view(&browser, "journey");
+    open_view(browser, "journey");
 
     // Arabic: right to left, headings and navigation translated.
     browser.exec(
@@ -926,24 +952,13 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
                 && document.getElementById('main').dataset.ready === 'journey'",
         vec![],
     );
-    assert_no_errors(&browser, "journey (Arabic)");
+    assert_no_errors(browser, "journey (Arabic)");
     browser.screenshot(&artifacts.join("dashboard-donor-ar.png"));
-    sign_out(&browser);
+    sign_out(browser);
 
     // A recipient agency: their country's requests (the language stays Arabic).
-    sign_in(&browser, &base, RECIPIENT.0, RECIPIENT.1);
-    browser.wait_for(
-        "the recipient's home view (requests)",
-        Duration::from_secs(30),
-        "return document.getElementById('main').dataset.ready === 'requests'",
-        vec![],
-    );
-    assert_no_errors(&browser, "requests (recipient)");
-    assert_eq!(
-        count(&browser, "[data-testid=nav-stock]"),
-        0,
-        "recipients see no hub stock"
-    );
+    sign_in_home(browser, &base, RECIPIENT.0, RECIPIENT.1, "requests");
+    assert_no_nav(browser, "stock", "recipients see no hub stock");
     let shown = browser.exec(
         "return [...document.querySelectorAll('[data-testid=fulfilment-row] code')].map(c => c.textContent)",
         vec![],
@@ -960,19 +975,12 @@ fn dashboard_in_headless_chromium_signs_in_shows_stock_and_map_accepts_a_plan_an
             .all(|c| c.as_str().unwrap().starts_with(RECIPIENT.2)),
         "a recipient sees only their country's destinations: {shown:?}"
     );
-
-    drop(browser);
-    drop(driver);
 }
 
 /// A fresh Chromium profile directory, removed when dropped (also when the test fails).
 struct Profile(PathBuf);
 
 impl Profile {
-    fn new() -> Profile {
-        Profile::named("dashboard")
-    }
-
     /// A profile of its own for each test (tests of one binary run at once).
     fn named(name: &str) -> Profile {
         let dir =
@@ -1619,10 +1627,6 @@ fn donor_statement(browser: &Session, base: &str, dir: &Path, lang: &str, n: u32
 /// The acceptance chain of the dashboard, on SQLite and on PostgreSQL
 /// (the PostgreSQL run's screenshots go to `target/artifacts/postgres/`).
 fn the_whole_chain_by_clicking_in_english_and_in_arabic(url: &str) {
-    let (chromium, chromedriver) = webdriver::programs();
-    seed_demo(url);
-    let server = Server::start(url);
-    let base = server.base_url();
     let backend = if url.starts_with("postgres") {
         "pg"
     } else {
@@ -1635,17 +1639,16 @@ fn the_whole_chain_by_clicking_in_english_and_in_arabic(url: &str) {
     } else {
         artifacts_dir()
     };
-    let profile = Profile::named(&format!("chain-{backend}"));
-    let driver = Driver::start(&chromedriver);
-    let browser = Session::new(&driver, &chromium, &profile.0, 1366, 900);
+    let rig = Rig::start(url, &format!("chain-{backend}"), 1366, 900);
+    let (browser, base) = (&rig.browser, rig.server.base_url());
     let operator = api_login(&base, OPERATOR.0, OPERATOR.1);
     for (n, lang) in [(1u32, "en"), (2, "ar")] {
         let item = item_missing_at_the_airfield(&base, &operator);
-        operator_inbound(&browser, &base, &dir, lang, n, &item);
-        let request = recipient_files_request(&browser, &base, &dir, lang, n, &item);
-        let (departure, delivered) = operator_outbound(&browser, &base, &dir, lang, n, &request);
-        recipient_follows(&browser, &base, &dir, lang, &request, &departure, delivered);
-        donor_statement(&browser, &base, &dir, lang, n);
+        operator_inbound(browser, &base, &dir, lang, n, &item);
+        let request = recipient_files_request(browser, &base, &dir, lang, n, &item);
+        let (departure, delivered) = operator_outbound(browser, &base, &dir, lang, n, &request);
+        recipient_follows(browser, &base, &dir, lang, &request, &departure, delivered);
+        donor_statement(browser, &base, &dir, lang, n);
         // The server's record agrees with what the pages showed.
         let pod = api_get(&base, &operator, &format!("/departures/{departure}/pod"));
         let lines: Vec<&Value> = pod["lines"]
@@ -1677,8 +1680,6 @@ fn the_whole_chain_by_clicking_in_english_and_in_arabic(url: &str) {
             .expect("the recipient's request");
         assert_eq!(filed["delivered"], json!(delivered));
     }
-    drop(browser);
-    drop(driver);
 }
 
 reliefhub_testkit::both_backends!(the_whole_chain_by_clicking_in_english_and_in_arabic);
@@ -1687,15 +1688,10 @@ reliefhub_testkit::both_backends!(the_whole_chain_by_clicking_in_english_and_in_
 /// request, no script error; a screenshot of each.
 #[test]
 fn every_view_of_every_role_fits_a_phone_without_errors() {
-    let (chromium, chromedriver) = webdriver::programs();
     let db = reliefhub_testkit::TestDb::sqlite();
-    seed_demo(&db.url);
-    let server = Server::start(&db.url);
-    let base = server.base_url();
+    let rig = Rig::start(&db.url, "phone", 390, 844);
+    let (browser, base) = (&rig.browser, rig.server.base_url());
     let dir = artifacts_dir();
-    let profile = Profile::named("phone");
-    let driver = Driver::start(&chromedriver);
-    let browser = Session::new(&driver, &chromium, &profile.0, 390, 844);
     let mut problems = Vec::new();
     for lang in ["en", "ar"] {
         for (user, password) in [
@@ -1705,8 +1701,8 @@ fn every_view_of_every_role_fits_a_phone_without_errors() {
             (DONOR.0, DONOR.1),
             (RECIPIENT.0, RECIPIENT.1),
         ] {
-            sign_in(&browser, &base, user, password);
-            choose_language(&browser, lang);
+            sign_in(browser, &base, user, password);
+            choose_language(browser, lang);
             let views = browser.exec(
                 "return [...document.querySelectorAll('#nav a')].map(a => a.getAttribute('href').slice(2))",
                 vec![],
@@ -1772,7 +1768,7 @@ fn every_view_of_every_role_fits_a_phone_without_errors() {
                 let name = view.replace(['?', '='], "-");
                 browser.screenshot(&dir.join(format!("phone-{lang}-{user}-{name}.png")));
             }
-            sign_out(&browser);
+            sign_out(browser);
         }
     }
     assert!(
@@ -1786,14 +1782,9 @@ fn every_view_of_every_role_fits_a_phone_without_errors() {
 /// The barcode field's GS1 parser (assets/js/gs1.js), run in the browser on a table of scans.
 #[test]
 fn gs1_element_strings_are_read_as_a_scanner_types_them() {
-    let (chromium, chromedriver) = webdriver::programs();
     let db = reliefhub_testkit::TestDb::sqlite();
-    seed_demo(&db.url);
-    let server = Server::start(&db.url);
-    let base = server.base_url();
-    let profile = Profile::named("gs1");
-    let driver = Driver::start(&chromedriver);
-    let browser = Session::new(&driver, &chromium, &profile.0, 800, 600);
+    let rig = Rig::start(&db.url, "gs1", 800, 600);
+    let (browser, base) = (&rig.browser, rig.server.base_url());
     browser.goto(&format!("{base}/"));
     browser.wait_for(
         "the page",
@@ -1860,36 +1851,21 @@ fn gs1_element_strings_are_read_as_a_scanner_types_them() {
 /// 10 KB of files (the API's answers are the data itself, reported apart).
 #[test]
 fn page_weight_of_a_first_load_and_a_reload() {
-    let (chromium, chromedriver) = webdriver::programs();
     let db = reliefhub_testkit::TestDb::sqlite();
-    seed_demo(&db.url);
-    let server = Server::start(&db.url);
-    let base = server.base_url();
-    let profile = Profile::named("weight");
-    let driver = Driver::start(&chromedriver);
-    let browser = Session::new(&driver, &chromium, &profile.0, 1366, 768);
+    let rig = Rig::start(&db.url, "weight", 1366, 768);
+    let (browser, base) = (&rig.browser, rig.server.base_url());
     let measure = "const all = [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')];
         const out = {files: 0, api: 0, count: 0, list: []};
         for (const e of all) { if (!e) continue; const api = new URL(e.name).pathname.startsWith('/api/');
             out[api ? 'api' : 'files'] += e.transferSize; out.count += 1; out.list.push([new URL(e.name).pathname, e.transferSize]); }
         return out;";
-    sign_in(&browser, &base, OPERATOR.0, OPERATOR.1);
-    browser.wait_for(
-        "the home view",
-        Duration::from_secs(30),
-        "return document.getElementById('main').dataset.ready === 'stock'",
-        vec![],
-    );
+    sign_in(browser, &base, OPERATOR.0, OPERATOR.1);
+    wait_ready(browser, "stock");
     // The sign-in page and the home view are one page load: its entries hold both.
     let first = browser.exec(measure, vec![]);
     browser.exec("location.reload()", vec![]);
     std::thread::sleep(Duration::from_millis(500));
-    browser.wait_for(
-        "the home view after the reload",
-        Duration::from_secs(30),
-        "return document.getElementById('main').dataset.ready === 'stock'",
-        vec![],
-    );
+    wait_ready(browser, "stock");
     std::thread::sleep(Duration::from_millis(500));
     let reload = browser.exec(measure, vec![]);
     println!(
