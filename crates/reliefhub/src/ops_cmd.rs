@@ -435,9 +435,13 @@ pub enum ReportCommand {
         format: Format,
     },
     /// A donor's statement: pledged, received, in stock, shipped,
-    /// delivered, lost, by item and destination.
+    /// delivered, lost, by item and destination. `--csv` writes one table:
+    /// by item, or by destination with `--by-destination`.
     Donor {
         donor: String,
+        /// With --csv: the table by destination instead of by item.
+        #[arg(long)]
+        by_destination: bool,
         #[command(flatten)]
         format: Format,
     },
@@ -842,12 +846,21 @@ pub fn run(command: OpsCommand, db: &str, quiet: bool, actor: &str) -> anyhow::R
             ReportCommand::Requests { format } => {
                 print_table(&ops.request_fulfilment()?, format.output())
             }
-            ReportCommand::Donor { donor, format } => {
+            ReportCommand::Donor {
+                donor,
+                by_destination,
+                format,
+            } => {
                 let statement = ops.donor_statement(&donor)?;
                 match format.output() {
                     Output::Json => {
                         println!("{}", serde_json::to_string_pretty(&statement.json())?)
                     }
+                    // One table per CSV file, so it reads as one HXL dataset.
+                    Output::Csv if by_destination => {
+                        print_table(&statement.destinations_table(), Output::Csv)
+                    }
+                    Output::Csv => print_table(&statement.items_table(), Output::Csv),
                     output => {
                         print_table(&statement.items_table(), output);
                         if output == Output::Text {
@@ -884,12 +897,12 @@ fn print_grn(ops: &mut Ops, leg: &str) -> anyhow::Result<()> {
             reliefhub_ops::table::column("item", "#item+code"),
             reliefhub_ops::table::column("donor", "#org+funder"),
             reliefhub_ops::table::column("batch", "#meta+batch"),
-            reliefhub_ops::table::column("manifest", "#value+manifest"),
-            reliefhub_ops::table::column("counted", "#value+counted"),
-            reliefhub_ops::table::column("good", "#value+good"),
-            reliefhub_ops::table::column("damaged", "#value+damaged"),
-            reliefhub_ops::table::column("short", "#value+short"),
-            reliefhub_ops::table::column("over", "#value+over"),
+            reliefhub_ops::table::column("manifest", "#indicator+num+manifest"),
+            reliefhub_ops::table::column("counted", "#indicator+num+counted"),
+            reliefhub_ops::table::column("good", "#indicator+num+good"),
+            reliefhub_ops::table::column("damaged", "#indicator+num+damaged"),
+            reliefhub_ops::table::column("short", "#indicator+num+short"),
+            reliefhub_ops::table::column("over", "#indicator+num+over"),
             reliefhub_ops::table::column("flag", "#status"),
         ],
     );
@@ -957,8 +970,8 @@ fn stock(ops: &mut Ops, command: StockCommand) -> anyhow::Result<()> {
                     column("batch", "#meta+batch"),
                     column("expiry", "#date+expiry"),
                     column("earmark", "#country+code+dest"),
-                    column("quantity", "#value"),
-                    column("weight_kg", "#value+weight+kg"),
+                    column("quantity", "#indicator+num"),
+                    column("weight_kg", "#indicator+num+weight+kg"),
                 ],
             );
             for r in ops.stock(node.as_deref(), item.as_deref())? {
@@ -989,8 +1002,8 @@ fn stock(ops: &mut Ops, command: StockCommand) -> anyhow::Result<()> {
                     column("item", "#item+code"),
                     column("lot", "#meta+lot"),
                     column("expiry", "#date+expiry"),
-                    column("days_left", "#value+days"),
-                    column("quantity", "#value"),
+                    column("days_left", "#indicator+num+days"),
+                    column("quantity", "#indicator+num"),
                     column("alert", "#status"),
                 ],
             );

@@ -260,7 +260,7 @@ pub fn log(args: LogArgs, db: &str) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else if args.csv {
         println!("leaf_index,time,actor,kind,key,batch_id,transfer_count,documents");
-        println!("#meta+id,#date,#contact+name,#activity+type,#meta+key,#meta+batch,#value+transfers,#meta+documents");
+        println!("#meta+id,#date,#contact+name,#activity+type,#meta+key,#meta+batch,#indicator+num+transfers,#meta+documents");
         for op in &rows {
             println!(
                 "{},{},{},{},{},{},{},{}",
