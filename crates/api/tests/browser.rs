@@ -229,6 +229,19 @@ mod webdriver {
         }
 
         /// Polls `script` until it returns something truthy, and returns that.
+        /// Like `exec`, but a script that throws (an element the page is
+        /// still re-drawing) is an `Err` with the browser's message.
+        pub fn try_exec(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {
+            self.cmd(
+                "POST",
+                "/execute/sync",
+                Some(json!({ "script": script, "args": args })),
+            )
+        }
+
+        /// Waits until `script` returns a truthy value. A script that throws
+        /// because the page is between two renderings (a JavaScript error)
+        /// counts as not yet; any other failure ends the wait.
         pub fn wait_for(
             &self,
             what: &str,
@@ -238,7 +251,14 @@ mod webdriver {
         ) -> Value {
             let deadline = Instant::now() + timeout;
             loop {
-                let v = self.exec(script, args.clone());
+                let v = match self.try_exec(script, args.clone()) {
+                    Ok(v) => v,
+                    Err(e) if e.contains("javascript error") && Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(150));
+                        continue;
+                    }
+                    Err(e) => panic!("script failed while waiting for {what}: {e}\n{script}"),
+                };
                 let truthy = !(v.is_null()
                     || v == json!(false)
                     || v == json!(0)
