@@ -2,7 +2,7 @@
 // ends with the browser tab), an Idempotency-Key on every POST, errors in the
 // contract's shape ({"error": {status, code, message, problems[]}}).
 
-import { lang } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 
 const TOKEN_KEY = "reliefhub.token";
 const USER_KEY = "reliefhub.user";
@@ -156,7 +156,16 @@ export function ref(path) {
 function localNames(list) {
   if (!Array.isArray(list)) return list;
   const l = lang();
-  return list.map((r) => (r && typeof r === "object" && "name_fr" in r ? { ...r, name_en: r.name, name: (l !== "en" && r[`name_${l}`]) || r.name } : r));
+  return list.map((r) => {
+    if (!r || typeof r !== "object") return r;
+    if ("name_fr" in r) return { ...r, name_en: r.name, name: (l !== "en" && r[`name_${l}`]) || r.name };
+    // The hub's own nodes carry one name; the dashboard's strings name the built-in ones.
+    if ("kind" in r && "locode" in r && typeof r.code === "string") {
+      const key = `node.${r.code}`;
+      return { ...r, name_en: r.name, name: t(key) !== key ? t(key) : r.name };
+    }
+    return r;
+  });
 }
 
 /** Forgets the reference lists (after master data changed). */

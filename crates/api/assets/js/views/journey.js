@@ -47,7 +47,7 @@ function stagesOf(lot, pledgesByItem, allPledges, destName) {
   };
 }
 
-function journeyItem(lot, pledgesByItem, allPledges, destName) {
+function journeyItem(lot, pledgesByItem, allPledges, destName, itemNames) {
   const stages = stagesOf(lot, pledgesByItem, allPledges, destName);
   let last = -1;
   STAGES.forEach((id, i) => {
@@ -57,7 +57,7 @@ function journeyItem(lot, pledgesByItem, allPledges, destName) {
   const shipments = lot.shipments || [];
   const finished =
     last === STAGES.length - 1 && !(Number(lot.in_stock) > 0) && shipments.every((s) => s.delivered !== null && s.delivered !== undefined);
-  const title = [lot.item, `${t("col.lot")} ${lot.lot_id}`, lot.batch, lot.expiry ? `${t("col.expiry")} ${lot.expiry}` : null]
+  const title = [itemNames.has(lot.item) ? `${itemNames.get(lot.item)} (${lot.item})` : lot.item, `${t("col.lot")} ${lot.lot_id}`, lot.batch, lot.expiry ? `${t("col.expiry")} ${lot.expiry}` : null]
     .filter(Boolean)
     .join(" · ");
   return el(
@@ -85,14 +85,20 @@ function journeyItem(lot, pledgesByItem, allPledges, destName) {
 export async function renderJourney(root, ctx) {
   const org = ctx.user.organisation;
   root.append(el("h1", t("journey.title")), el("p.lead", t("journey.lead", { donor: org || "" })), loading());
-  const [journey, statement, destinations, pledgeList] = await Promise.all([
+  const [journey, statement, destinations, pledgeList, organisations, itemList] = await Promise.all([
     api.get("/donor/journey"),
     org ? api.get(`/reports/donor-statement/${encodeURIComponent(org)}`).catch((e) => e) : Promise.resolve(null),
     ref("/destinations").catch(() => []),
     api.get("/pledges").catch(() => []),
+    ref("/organisations").catch(() => []),
+    ref("/items").catch(() => []),
   ]);
+  // Names from the reference lists, in the user's language (the server's
+  // reports name things in English).
   const names = new Map(destinations.map((d) => [d.locode, d.name]));
   const destName = (code) => names.get(code) || code;
+  const orgNames = new Map(organisations.map((o) => [o.code, o.name]));
+  const itemNames = new Map(itemList.map((i) => [i.code, i.name]));
   if (!ctx.isCurrent()) return;
   root.querySelector(".loading")?.remove();
 
@@ -112,7 +118,7 @@ export async function renderJourney(root, ctx) {
     const s = { ...totals, lost_total: totals.lost_total ?? totals.lost };
     const destinationsRows = tableRows(statement.destinations);
     root.append(
-      el("h2", statement.name ? `${statement.name} (${statement.donor})` : statement.donor),
+      el("h2", { "data-testid": "donor-name" }, orgNames.has(statement.donor) ? `${orgNames.get(statement.donor)} (${statement.donor})` : statement.donor),
       el(
         "div.kpis.funnel",
         { "data-testid": "donor-statement" },
@@ -142,8 +148,8 @@ export async function renderJourney(root, ctx) {
           el("h2", t("journey.where_it_went")),
           dataTable(
             [
-              { key: "name", label: t("col.destination"), render: (d) => el("span", d.name || d.destination, " ", el("code.muted", d.destination)) },
-              { key: "item", label: t("col.item"), render: (d) => el("code", d.item) },
+              { key: "name", label: t("col.destination"), render: (d) => el("span", destName(d.destination), " ", el("code.muted", d.destination)) },
+              { key: "item", label: t("col.item"), render: (d) => el("span", el("code", d.item), itemNames.has(d.item) ? ` ${itemNames.get(d.item)}` : "") },
               { key: "shipped", label: t("journey.shipped"), num: 0 },
               { key: "delivered", label: t("journey.delivered"), num: 0 },
               {
@@ -215,7 +221,7 @@ export async function renderJourney(root, ctx) {
   const draw = () => {
     const q = filter.value.trim().toLowerCase();
     const shown = lots.filter((l) => !q || JSON.stringify(l).toLowerCase().includes(q));
-    list.replaceChildren(...shown.slice(0, 200).map((l) => journeyItem(l, pledgesByItem, pledges, destName)));
+    list.replaceChildren(...shown.slice(0, 200).map((l) => journeyItem(l, pledgesByItem, pledges, destName, itemNames)));
     if (!shown.length) list.append(el("li.empty", t("journey.none")));
     else if (shown.length > 200) list.append(el("li.muted", t("journey.more", { n: shown.length - 200 })));
   };

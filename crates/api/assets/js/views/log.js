@@ -2,7 +2,7 @@
 // transfer count (scoped by the server to what the user may see), the log's
 // signed head, and, for hub staff, a donor's proof to download.
 
-import { api, session } from "../api.js";
+import { api, ref, session } from "../api.js";
 import { t, num } from "../i18n.js";
 import { el, dataTable, kpi, loading, errorBox } from "../ui.js";
 
@@ -50,7 +50,7 @@ export async function renderLog(root, ctx) {
     const select = el("select", { id: "proof-donor", "data-testid": "proof-donor" });
     const status = el("span.muted", { role: "status" });
     try {
-      const orgs = await api.get("/organisations");
+      const orgs = await ref("/organisations");
       for (const o of orgs.filter((o) => o.kind === "donor")) select.append(el("option", { value: o.code }, `${o.code} — ${o.name}`));
     } catch (err) {
       root.append(errorBox(err));

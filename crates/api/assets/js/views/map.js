@@ -4,7 +4,7 @@
 // hub, delivered and on the way; figures in kg.
 
 import { api, ref } from "../api.js";
-import { t, num } from "../i18n.js";
+import { t, num, lang } from "../i18n.js";
 import { el, svg, dataTable, loading, loadVendor, vendorUrl } from "../ui.js";
 import { NUMERIC } from "../countries.js";
 
@@ -151,9 +151,21 @@ export async function renderMap(root, ctx) {
   map.append(title, desc);
   const gCountries = svg("g", { id: "map-countries" });
   gCountries.append(svg("path", { class: "graticule", d: path(d3.geoGraticule10()) }));
+  // Country names in the user's language (the atlas names them in English).
+  const alpha = new Map(Object.entries(NUMERIC).map(([a, n]) => [n, a]));
+  let regionNames = null;
+  try {
+    regionNames = new Intl.DisplayNames([lang()], { type: "region" });
+  } catch {
+    regionNames = null;
+  }
+  const countryName = (f) => {
+    const a = alpha.get(String(f.id));
+    return (a && regionNames && regionNames.of(a)) || (lang() === "en" ? f.properties?.name || "" : a || "");
+  };
   for (const f of countries.features) {
     const d = path(f);
-    if (d) gCountries.append(svg("path", { class: classFor(f), d }, svg("title", {}, f.properties?.name || "")));
+    if (d) gCountries.append(svg("path", { class: classFor(f), d }, svg("title", {}, countryName(f))));
   }
   map.append(gCountries);
 

@@ -49,32 +49,82 @@ const REASONS = [
   [/^the remaining eligible stock of (\S+) \((\d+) units\) fits only departures already used by more valuable cargo$/, "reason.fits_only_used", ["item", "units"]],
 ];
 
-/** A planner reason in the user's language (each "; " part on its own). */
+/** One reason sentence in the user's language, or null when its shape is unknown. */
+function reasonShape(sentence) {
+  for (const [re, key, names] of REASONS) {
+    const m = re.exec(sentence);
+    if (m) {
+      const params = Object.fromEntries(names.map((n, i) => [n, m[i + 1]]));
+      const text = t(key, params);
+      return params.fixed === undefined ? text : `${text} (${t("reason.charter_figures", params)})`;
+    }
+  }
+  return null;
+}
+
+/**
+ * A planner reason in the user's language: the whole sentence when its
+ * shape is known (some shapes hold a "; "), else each "; " part on its own.
+ */
 export function reasonText(reason) {
   const code = `reason.${reason}`;
   if (t(code) !== code) return t(code);
-  return String(reason ?? "")
-    .split("; ")
-    .map((part) => {
-      for (const [re, key, names] of REASONS) {
-        const m = re.exec(part);
-        if (m) {
-          const params = Object.fromEntries(names.map((n, i) => [n, m[i + 1]]));
-          const text = t(key, params);
-          return params.fixed === undefined ? text : `${text} (${t("reason.charter_figures", params)})`;
-        }
-      }
-      return part;
-    })
-    .join("; ");
+  const whole = String(reason ?? "");
+  return (
+    reasonShape(whole) ??
+    whole
+      .split("; ")
+      .map((part) => reasonShape(part) ?? part)
+      .join("; ")
+  );
 }
 
-/** What a departure would cost with its load: fixed cost plus cost per kg. */
+/** What a departure costs with its load: fixed cost plus the freight of its cargo. */
 function departureCost(d, byCode) {
   const dep = byCode.get(d.code);
   const perKg = dep ? Number(dep.cost_per_kg_usd) || 0 : 0;
   const fixed = Number(d.fixed_cost ?? dep?.fixed_cost_usd) || 0;
-  return { fixed, perKg, total: d.used === false ? 0 : fixed + perKg * (Number(d.load_kg) || 0) };
+  const freight = d.freight_cost !== undefined && d.freight_cost !== null ? Number(d.freight_cost) || 0 : perKg * (Number(d.load_kg) || 0);
+  return { fixed, perKg, freight, total: d.used === false ? 0 : fixed + freight };
+}
+
+/** Why a kept load was cut, moved or dropped, from its code (keep.rs, planning.rs). */
+function changeReason(c) {
+  if (!c.reason_code) return "";
+  const key = `change.reason.${c.reason_code}`;
+  const text = t(key, { departure: c.departure, request: c.request, lot: c.lot_id });
+  return text === key ? c.reason || c.reason_code : text;
+}
+
+/** The change list of a plan that keeps an accepted plan's loads. */
+function changesCard(changes) {
+  const rows = changes.changes || [];
+  return el(
+    "div.card",
+    { "data-testid": "plan-changes" },
+    el("h2", t("plan.changes_title", { id: changes.based_on })),
+    el(
+      "div.kpis",
+      kpi(t("plan.changes_kept"), num(changes.kept), null, "plan-changes-kept"),
+      kpi(t("plan.changes_moved"), num(changes.moved), changes.moved ? "warn" : null, "plan-changes-moved"),
+      kpi(t("plan.changes_dropped"), num(changes.dropped), changes.dropped ? "warn" : null, "plan-changes-dropped"),
+      kpi(t("plan.changes_added"), num(changes.added), null, "plan-changes-added")
+    ),
+    dataTable(
+      [
+        { key: "change", label: t("plan.change"), render: (c) => el("span", { "data-change": c.change }, statusBadge(c.change)) },
+        { key: "departure", label: t("col.departure"), render: (c) => el("code", c.departure) },
+        { key: "request", label: t("col.request"), render: (c) => el("code", c.request) },
+        { key: "lot_id", label: t("col.lot"), render: (c) => ltr(`#${c.lot_id}`) },
+        { key: "quantity", label: t("plan.change_units"), render: (c) => (c.kept === c.quantity ? num(c.quantity) : `${num(c.kept)} / ${num(c.quantity)}`) },
+        { key: "loaded", label: t("plan.change_loaded"), render: (c) => (c.loaded ? t("plan.change_on_board") : "") },
+        { key: "moved_to", label: t("plan.change_moved_to"), render: (c) => (c.moved_to || []).map((m) => el("code", m, " ")) },
+        { key: "reason", label: t("plan.reason"), render: (c) => el("span", { "data-testid": "plan-change-reason" }, changeReason(c)) },
+      ],
+      rows,
+      { testid: "plan-change-list", rowTestid: "plan-change", empty: t("plan.changes_none") }
+    )
+  );
 }
 
 function planView(plan, destName, departures = [], requests = []) {
@@ -92,12 +142,13 @@ function planView(plan, destName, departures = [], requests = []) {
       "div.kpis",
       kpi(t("plan.status"), el("span", { "data-testid": "plan-status", "data-status": plan.status }, statusBadge(plan.status))),
       kpi(t("plan.value_delivered"), num(plan.objective, 0), null, "plan-value", t("plan.value_help")),
-      kpi(t("plan.cost"), `${num(used.reduce((s, d) => s + departureCost(d, byCode).total, 0), 0)} USD`, null, "plan-cost"),
+      kpi(t("plan.cost"), `${num(used.reduce((s, d) => s + departureCost(d, byCode).total, 0), 0)} USD`, null, "plan-cost", t("plan.cost_help", { fixed: num(used.reduce((s, d) => s + departureCost(d, byCode).fixed, 0), 0), freight: num(used.reduce((s, d) => s + departureCost(d, byCode).freight, 0), 0) })),
       kpi(t("plan.best_possible"), gap === null ? "—" : t("plan.within", { pct: pct(gap) }), null, "plan-gap", plan.upper_bound ? t("plan.best_value", { value: num(plan.upper_bound, 0) }) : null),
       kpi(t("plan.departures_used"), `${num(used.length)} / ${num((plan.departures || []).length)}`),
       kpi(t("plan.unmet"), num(unmet.length), unmet.length ? "warn" : null, "plan-unmet-count")
     )
   );
+  if (plan.changes) box.append(changesCard(plan.changes));
   const overrides = plan.overrides;
   if (overrides && typeof overrides === "object") {
     const n = (k) => (Array.isArray(overrides[k]) ? overrides[k].length : 0);
@@ -196,10 +247,13 @@ export async function renderPlan(root, ctx) {
   const build = el("button.btn.btn-secondary", { type: "button", "data-testid": "build-plan" }, t("plan.build"));
   const accept = el("button.btn.btn-accept", { type: "button", "data-testid": "accept-plan", disabled: true }, t("plan.accept"));
   const select = el("select#plan-select", { "data-testid": "plan-select" });
+  const keep = el("input#plan-keep", { type: "checkbox", "data-testid": "plan-keep-accepted" });
+  const keepField = el("div.field.field-check", { hidden: true }, el("label", { for: "plan-keep" }, keep, " ", t("plan.keep_accepted")));
   const toolbar = el(
     "div.toolbar",
     el("div.field", el("label", { for: "plan-select" }, t("plan.choose")), select),
     canPlan ? el("div.field", el("label", { for: "plan-time-limit" }, t("plan.time_limit")), timeLimit) : null,
+    canPlan ? keepField : null,
     canPlan ? build : null,
     canPlan ? accept : null
   );
@@ -221,6 +275,10 @@ export async function renderPlan(root, ctx) {
   const list = async (selectId) => {
     const plans = (await api.get("/plans")) || [];
     plans.sort((a, b) => Number(b.id) - Number(a.id));
+    // Re-planning around the loads already agreed needs an accepted plan.
+    const accepted = plans.some((p) => p.status === "accepted");
+    keepField.hidden = !accepted;
+    if (!accepted) keep.checked = false;
     const when = (p) => p.planned_on || p.created_at || (p.created_at_unix_ms ? new Date(p.created_at_unix_ms).toISOString().slice(0, 16).replace("T", " ") : "");
     const status = (p) => (t(`status.${p.status}`) === `status.${p.status}` ? p.status : t(`status.${p.status}`));
     select.replaceChildren(...plans.map((p) => el("option", { value: p.id }, `#${p.id} · ${when(p)} · ${status(p)}`)));
@@ -240,12 +298,17 @@ export async function renderPlan(root, ctx) {
     accept.disabled = true;
     try {
       const limit = Math.max(1, Math.min(300, Number(timeLimit.value) || 5));
-      const plan = await api.post("/plans", { time_limit_s: limit }, keyFor("build"));
+      const body = keep.checked ? { time_limit_s: Math.min(limit, 5), keep_accepted: true } : { time_limit_s: limit };
+      const plan = await api.post("/plans", body, keyFor(keep.checked ? "build-keep" : "build"));
+      pendingKeys.delete("build-keep");
       pendingKeys.delete("build");
-      message.replaceChildren(el("p.alert.alert-ok", { role: "status", "data-testid": "plan-built" }, t("plan.built", { id: plan.id })));
+      message.replaceChildren(el("p.alert.alert-ok", { role: "status", "data-testid": "plan-built", "data-plan-id": plan.id }, t("plan.built", { id: plan.id })));
       await list(plan.id);
     } catch (err) {
-      if (err.status && err.status < 500 && err.status !== 409) pendingKeys.delete("build");
+      if (err.status && err.status < 500 && err.status !== 409) {
+        pendingKeys.delete("build");
+        pendingKeys.delete("build-keep");
+      }
       message.replaceChildren(errorBox(err));
     } finally {
       build.disabled = false;
