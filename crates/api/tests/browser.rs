@@ -2100,7 +2100,7 @@ const VIEW_TEXT: &str = "const c = document.body.cloneNode(true);
 
 /// English words that only the server writes: planner reasons, what became
 /// of a kept load, reports' names. None may show in another language.
-const ENGLISH_FROM_THE_SERVER: [&str; 14] = [
+const ENGLISH_FROM_THE_SERVER: [&str; 19] = [
     "no departure to",
     "not worth its fixed cost",
     "is used up",
@@ -2115,6 +2115,11 @@ const ENGLISH_FROM_THE_SERVER: [&str; 14] = [
     "no room left",
     "grace days",
     "shelf life",
+    "departures cancelled",
+    "units on board",
+    "was already gone",
+    "of their capacity",
+    "baseline",
 ];
 
 /// In French, Arabic and Russian, no view of any role shows an item,
@@ -2248,11 +2253,44 @@ fn names_and_messages_read_in_the_users_language() {
                     browser.screenshot(&dir.join(format!("names-{lang}-plan-changes.png")));
                     replanned = true;
                 }
-                let text = browser.exec(VIEW_TEXT, vec![]);
-                let text = text.as_str().unwrap();
-                for (english, what) in &banned {
-                    if text.contains(english.as_str()) {
-                        problems.push(format!("{lang} {user} {view}: {what}: {english:?}"));
+                if view == "whatif" && user == OPERATOR.0 {
+                    // A scenario run: its effects and the baseline's column.
+                    set_value(browser, "#whatif-runs", "1");
+                    browser.click("[data-testid=whatif-run]");
+                    browser.wait_for(
+                        "the what-if's effects",
+                        Duration::from_secs(120),
+                        "return document.querySelectorAll('[data-testid=whatif-effects] li').length > 0",
+                        vec![],
+                    );
+                    browser.screenshot(&dir.join(format!("names-{lang}-whatif.png")));
+                }
+                let mut check = |page: &str| {
+                    let text = browser.exec(VIEW_TEXT, vec![]);
+                    let text = text.as_str().unwrap();
+                    for (english, what) in &banned {
+                        if text.contains(english.as_str()) {
+                            problems.push(format!("{lang} {user} {page}: {what}: {english:?}"));
+                        }
+                    }
+                };
+                check(view);
+                if view == "departures" || view == "legs" {
+                    // The page of the first leg or departure listed, too.
+                    let first = browser.exec(
+                        "return document.querySelector('[data-testid=departure-link], [data-testid=leg-link]')?.getAttribute('href')?.slice(2) || null",
+                        vec![],
+                    );
+                    if let Some(page) = first.as_str() {
+                        browser.exec("location.hash = '#/' + arguments[0]", vec![json!(page)]);
+                        browser.wait_for(
+                            &format!("{page} drawn"),
+                            Duration::from_secs(30),
+                            "return location.hash === '#/' + arguments[0] && document.getElementById('main').dataset.ready === arguments[1]
+                                    && !document.querySelector('.loading')",
+                            vec![json!(page), json!(view)],
+                        );
+                        check(page);
                     }
                 }
             }

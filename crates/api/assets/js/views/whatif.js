@@ -216,7 +216,70 @@ function effectsList(report) {
   );
 }
 
+// What a scenario changed, as the what-if engine says it in English
+// (crates/whatif/src/apply.rs): each sentence shape a string of its own
+// here, filled from the sentence. A sentence of an unknown shape is shown
+// as it came.
+const EFFECTS = [
+  [/^(\d+) charters cancelled at random$/, "effect.charters_cancelled", ["n"]],
+  [/^departures delayed (\d+) days in all$/, "effect.departures_delayed", ["days"]],
+  [/^inbound legs delayed (\d+) days in all$/, "effect.legs_delayed", ["days"]],
+  [/^departure (\S+) cancelled$/, "effect.departure_cancelled", ["departure"]],
+  [/^departure (\S+) was already gone$/, "effect.departure_gone", ["departure"]],
+  [/^departure (\S+) delayed (-?\d+) days \(leaves (\S+)\)$/, "effect.departure_delayed", ["departure", "days", "date"]],
+  [/^inbound leg (\S+) delayed (-?\d+) days \((\d+) units on board\)$/, "effect.leg_delayed", ["leg", "days", "units"]],
+  [/^inbound leg (\S+) lost \((\d+) units on board\)$/, "effect.leg_lost", ["leg", "units"]],
+  [/^departure (\S+) offers ([\d.]+) kg, ([\d.]+) m3$/, "effect.departure_capacity", ["departure", "kg", "m3"]],
+  [/^(\d+) departures from (\S+) (.+) at ([\d.]+) % of their capacity$/, "effect.node_capacity", ["n", "node", "window", "pct"]],
+  [/^requests at (\S+): (\d+) units become (\d+)$/, "effect.requests_multiplied", ["destination", "before", "after"]],
+  [/^request (\S+) added: (\d+) (\S+) to (\S+) by (\S+)$/, "effect.request_added", ["request", "quantity", "item", "destination", "date"]],
+  [/^costs of (\d+) departures x ([\d.]+)$/, "effect.costs", ["n", "factor"]],
+  [/^pledge (\S+) is unknown$/, "effect.pledge_unknown", ["pledge"]],
+  [/^pledge (\S+) withdrawn: nothing of it is inbound, so the plan does not change$/, "effect.pledge_nothing_inbound", ["pledge"]],
+  [/^pledge (\S+) withdrawn: (\d+) units of (\S+) inbound do not come$/, "effect.pledge_withdrawn", ["pledge", "units", "donor"]],
+  [/^(\S+) closed (.+?): (\d+) departures cancelled(?:, (\d+) units wait until it reopens \((\d+) lots\))?(?:, (\d+) units cannot move)?$/, "effect.node_closed", ["node", "window", "n", "held_units", "held_lots", "stuck_units"]],
+];
+
+/** A window of days ("from A to B", "for the whole plan") in the user's language. */
+function windowText(text) {
+  let m;
+  if (text === "for the whole plan") return t("effect.window_all");
+  if ((m = /^from (\S+) to (\S+)$/.exec(text))) return t("effect.window_from_to", { from: m[1], to: m[2] });
+  if ((m = /^from (\S+)$/.exec(text))) return t("effect.window_from", { from: m[1] });
+  if ((m = /^until (\S+)$/.exec(text))) return t("effect.window_until", { to: m[1] });
+  return text;
+}
+
+/** One effect of a scenario in the user's language. */
+export function effectText(effect) {
+  for (const [re, key, names] of EFFECTS) {
+    const m = re.exec(effect);
+    if (!m) continue;
+    const params = Object.fromEntries(names.map((n, i) => [n, m[i + 1]]));
+    // Dates keep their order inside right-to-left text.
+    for (const [k, v] of Object.entries(params)) if (/^\d{4}-\d{2}-\d{2}$/.test(v || "")) params[k] = `\u2066${v}\u2069`;
+    if (params.window !== undefined) params.window = windowText(params.window);
+    let text = t(key, params);
+    if (key === "effect.node_closed") {
+      if (params.held_units !== undefined) text += t("effect.node_closed_held", params);
+      if (params.stuck_units !== undefined) text += t("effect.node_closed_stuck", params);
+    }
+    return text;
+  }
+  return effect;
+}
+
+/** The report with the baseline named and the effects in the user's language. */
+function localReport(report) {
+  return {
+    ...report,
+    baseline: report.baseline ? { ...report.baseline, name: t("whatif.baseline") } : report.baseline,
+    scenarios: (report.scenarios || []).map((s) => ({ ...s, effects: (s.effects || []).map(effectText) })),
+  };
+}
+
 function showReport(box, report) {
+  report = localReport(report);
   const charts = el("div.whatif-charts", { "data-testid": "whatif-charts" });
   const value = el("div.chart", { "data-testid": "whatif-value-chart", role: "img", "aria-label": t("whatif.chart_value") });
   const fan = el("div.chart", { "data-testid": "whatif-fan-chart", role: "img", "aria-label": t("whatif.chart_fan") });
@@ -253,6 +316,8 @@ export async function renderWhatIf(root, ctx) {
     examples.map((p) => el("option", { value: p.id }, p.scenario.name))
   );
   const text = el("textarea#whatif-scenario", {
+    // JSON reads left to right in any language.
+    dir: "ltr",
     "data-testid": "whatif-scenario",
     rows: "12",
     spellcheck: "false",
