@@ -53,7 +53,7 @@ pub trait Nodes {
 /// recursion visits is). Complete subtrees are read, the rest combined.
 fn range_hash<N: Nodes + ?Sized>(nodes: &mut N, start: u64, end: u64) -> Result<Hash, N::Error> {
     let width = end - start;
-    if width.is_power_of_two() && start % width == 0 {
+    if width.is_power_of_two() && start.is_multiple_of(width) {
         return nodes.node(width.trailing_zeros(), start >> width.trailing_zeros());
     }
     let k = split_point(width);

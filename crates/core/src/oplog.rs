@@ -115,11 +115,13 @@ pub struct EntryContent {
 /// secret and the position (u64). Shown only with the leaf it salts.
 pub fn contents_salt(secret: &Hash32, position: u64) -> Hash32 {
     use sha2::{Digest, Sha256};
-    let mut buf = Vec::with_capacity(72);
-    put_text(&mut buf, "reliefhub-contents-salt/1");
-    buf.extend_from_slice(secret);
-    buf.extend_from_slice(&position.to_be_bytes());
-    Sha256::digest(&buf).into()
+    const LABEL: &str = "reliefhub-contents-salt/1";
+    let mut hasher = Sha256::new();
+    hasher.update((LABEL.len() as u64).to_be_bytes());
+    hasher.update(LABEL.as_bytes());
+    hasher.update(secret);
+    hasher.update(position.to_be_bytes());
+    hasher.finalize().into()
 }
 
 /// A journal entry's contents leaf: text `reliefhub-contents/1`, text
@@ -128,27 +130,67 @@ pub fn contents_salt(secret: &Hash32, position: u64) -> Hash32 {
 /// from, to, quantity, corrects (a byte 0 when none, else 1 and the seq).
 pub fn entry_leaf_bytes(salt: &Hash32, e: &EntryContent) -> Vec<u8> {
     let mut buf = Vec::with_capacity(192);
-    put_text(&mut buf, CONTENTS_FORMAT);
-    put_text(&mut buf, "entry");
+    write_entry_leaf(
+        &mut buf,
+        salt,
+        &EntryParts {
+            seq: e.seq,
+            lot_id: e.lot_id,
+            item: &e.item,
+            donor: &e.donor,
+            batch: &e.batch,
+            expiry: e.expiry.as_deref(),
+            earmark: &e.earmark,
+            from: &e.from,
+            to: &e.to,
+            quantity: e.quantity,
+            corrects: e.corrects,
+        },
+    );
+    buf
+}
+
+/// A journal entry's contents, borrowed: what the ledger has in memory
+/// while it writes the entry.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryParts<'a> {
+    pub seq: i64,
+    pub lot_id: i64,
+    pub item: &'a str,
+    pub donor: &'a str,
+    pub batch: &'a str,
+    /// `YYYY-MM-DD`, as the lot stores it.
+    pub expiry: Option<&'a str>,
+    pub earmark: &'a [String],
+    pub from: &'a str,
+    pub to: &'a str,
+    pub quantity: i64,
+    pub corrects: Option<i64>,
+}
+
+/// Appends the bytes of [`entry_leaf_bytes`] to `buf`.
+fn write_entry_leaf(buf: &mut Vec<u8>, salt: &Hash32, e: &EntryParts<'_>) {
+    put_text(buf, CONTENTS_FORMAT);
+    put_text(buf, "entry");
     buf.extend_from_slice(salt);
     buf.extend_from_slice(&e.seq.to_be_bytes());
     buf.extend_from_slice(&e.lot_id.to_be_bytes());
-    put_text(&mut buf, &e.item);
-    put_text(&mut buf, &e.donor);
-    put_text(&mut buf, &e.batch);
-    match &e.expiry {
+    put_text(buf, e.item);
+    put_text(buf, e.donor);
+    put_text(buf, e.batch);
+    match e.expiry {
         None => buf.push(0),
         Some(text) => {
             buf.push(1);
-            put_text(&mut buf, text);
+            put_text(buf, text);
         }
     }
     buf.extend_from_slice(&(e.earmark.len() as u64).to_be_bytes());
-    for country in &e.earmark {
-        put_text(&mut buf, country);
+    for country in e.earmark {
+        put_text(buf, country);
     }
-    put_text(&mut buf, &e.from);
-    put_text(&mut buf, &e.to);
+    put_text(buf, e.from);
+    put_text(buf, e.to);
     buf.extend_from_slice(&e.quantity.to_be_bytes());
     match e.corrects {
         None => buf.push(0),
@@ -157,7 +199,22 @@ pub fn entry_leaf_bytes(salt: &Hash32, e: &EntryContent) -> Vec<u8> {
             buf.extend_from_slice(&seq.to_be_bytes());
         }
     }
-    buf
+}
+
+/// The leaf hash of the journal entry at `position` of an operation's
+/// contents tree, from its parts (the same hash as
+/// [`ContentsBuilder::push_entry`] computes); `buf` is scratch space
+/// reused between calls.
+pub fn entry_leaf_hash(
+    buf: &mut Vec<u8>,
+    secret: &Hash32,
+    position: u64,
+    entry: &EntryParts<'_>,
+) -> Hash32 {
+    let salt = contents_salt(secret, position);
+    buf.clear();
+    write_entry_leaf(buf, &salt, entry);
+    merkle::leaf_hash(buf)
 }
 
 /// A document's contents leaf: text `reliefhub-contents/1`, text
@@ -193,6 +250,14 @@ impl ContentsBuilder {
         let salt = contents_salt(&self.secret, self.frontier.len());
         self.frontier
             .push(merkle::leaf_hash(&entry_leaf_bytes(&salt, entry)));
+    }
+    /// Adds the leaf hash of the next journal entry, computed with
+    /// [`entry_leaf_hash`] at position [`ContentsBuilder::len`].
+    pub fn push_entry_leaf(&mut self, leaf: Hash32) {
+        self.frontier.push(leaf);
+    }
+    pub fn secret(&self) -> &Hash32 {
+        &self.secret
     }
     /// Adds a document (after the entries, in (table, key) order).
     pub fn push_document(&mut self, document: &DocumentDigest) {

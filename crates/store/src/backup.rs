@@ -249,7 +249,7 @@ fn write_portable(
             let values = row.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
             line(&mut writer, &Json::Array(values))?;
             done += 1;
-            if done % 10_000 == 0 {
+            if done.is_multiple_of(10_000) {
                 progress(done, total);
             }
         }

@@ -252,6 +252,10 @@ pub(crate) struct NewOperation<'a> {
     pub batch: Option<BatchLink>,
     /// Commit to a salted contents tree (leaf format 2; migration 17).
     pub contents: bool,
+    /// The contents tree's entry leaves as the batch computed them while
+    /// writing its journal entries (with its secret); when absent or
+    /// incomplete they are read back from the journal.
+    pub entry_leaves: Option<ContentsBuilder>,
 }
 
 /// The journal entries `first_seq .. first_seq + count` with their lots,
@@ -295,6 +299,15 @@ pub(crate) fn each_entry_content(
         at = to;
     }
     Ok(())
+}
+
+/// A fresh secret for an operation's contents salts.
+pub(crate) fn new_contents_secret() -> Result<Hash32, StoreError> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| {
+        StoreError::Database(format!("no randomness for an operation's salts: {e}"))
+    })?;
+    Ok(secret)
 }
 
 /// The root of an operation's contents tree, from the journal and its
@@ -400,13 +413,24 @@ pub(crate) fn append(
         Some(link) => link.chain_after,
         None => journal_head(conn)?,
     };
+    let expected_entries = op
+        .batch
+        .as_ref()
+        .map_or(0, |b| b.transfer_count.max(0) as u64);
     let (secret, contents_root) = if op.contents {
-        let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| {
-            StoreError::Database(format!("no randomness for an operation's salts: {e}"))
-        })?;
-        let root = contents_root(conn, &secret, op.batch.as_ref(), &documents)?;
-        (Some(secret), Some(root))
+        match op.entry_leaves {
+            Some(mut builder) if builder.len() == expected_entries => {
+                for document in &documents {
+                    builder.push_document(document);
+                }
+                (Some(*builder.secret()), Some(builder.root()))
+            }
+            _ => {
+                let secret = new_contents_secret()?;
+                let root = contents_root(conn, &secret, op.batch.as_ref(), &documents)?;
+                (Some(secret), Some(root))
+            }
+        }
     } else {
         (None, None)
     };
@@ -1215,6 +1239,7 @@ pub(crate) fn backfill(
                         chain_after: after,
                     }),
                     contents,
+                    entry_leaves: None,
                 },
             )?;
             chain = after;
@@ -1245,6 +1270,7 @@ pub(crate) fn backfill(
                 recorded_at_unix_ms: now_unix_ms,
                 batch: None,
                 contents,
+                entry_leaves: None,
             },
         )?;
     }

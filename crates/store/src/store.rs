@@ -7,6 +7,7 @@ use reliefhub_core::domain::parse_date;
 use reliefhub_core::ledger::{
     self, BatchHeader, CorrectedEntry, Hash32, JournalEntry, ReferenceCodes, GENESIS_HASH,
 };
+use reliefhub_core::oplog::{self, ContentsBuilder};
 use reliefhub_core::reference::ReferenceData;
 use reliefhub_core::verify::{Verifier, VerifyFailure, VerifySummary};
 use reliefhub_core::{
@@ -368,6 +369,7 @@ impl Store {
                 recorded_at_unix_ms: now,
                 batch: None,
                 contents: self.log_contents,
+                entry_leaves: None,
             },
         )?;
         Ok(())
@@ -832,6 +834,12 @@ impl Store {
             Start::Replay(applied) => Ok((applied, None, None)),
             Start::Fresh(mut pending) => {
                 let chain_before = pending.previous;
+                if log_level == LogLevel::Documents && contents {
+                    // The contents tree's entry leaves are hashed as the
+                    // entries are written, not read back afterwards.
+                    pending.contents =
+                        Some(ContentsBuilder::new(crate::log::new_contents_secret()?));
+                }
                 let (applied, extra) = work(conn, &self.cache, &self.lots, &mut pending)?;
                 if log_level != LogLevel::None {
                     crate::log::append(
@@ -850,6 +858,7 @@ impl Store {
                                 chain_after: pending.previous,
                             }),
                             contents,
+                            entry_leaves: pending.contents.take(),
                         },
                     )?;
                 }
@@ -1344,6 +1353,8 @@ struct Pending {
     new_lots: Option<Vec<(i64, LotSpec)>>,
     /// Stored lots read from the database in this transaction.
     read_lots: Vec<(i64, LotSpec)>,
+    /// The operation's contents tree, entry leaves so far (leaf format 2).
+    contents: Option<ContentsBuilder>,
 }
 
 impl Pending {
@@ -1439,6 +1450,7 @@ fn start_batch(
         dirty: PairMap::default(),
         new_lots: Some(Vec::new()),
         read_lots: Vec::new(),
+        contents: None,
     })))
 }
 
@@ -1650,6 +1662,9 @@ fn push_chunk(
         Ok(())
     };
     let dirty = &mut pending.dirty;
+    let contents = &mut pending.contents;
+    let contents_secret = contents.as_ref().map(|b| *b.secret());
+    let batch_first_seq = pending.first_seq;
     // Only for the embedded database: on PostgreSQL the server's own
     // process needs the other core to store what this one sends.
     let parallel = chunk.transfers.len() >= PIPELINE_MIN_ENTRIES
@@ -1657,8 +1672,10 @@ fn push_chunk(
         && spare_core();
     let (written, last_hash) = if parallel {
         std::thread::scope(|scope| {
-            let (pieces, received) =
-                std::sync::mpsc::sync_channel::<Vec<JournalEntry>>(PIPELINE_PIECES_WAITING);
+            let (pieces, received) = std::sync::mpsc::sync_channel::<(
+                Vec<JournalEntry>,
+                Vec<Hash32>,
+            )>(PIPELINE_PIECES_WAITING);
             let view = &view;
             let new_lot_ids = &new_lot_ids;
             scope.spawn(move || {
@@ -1670,7 +1687,17 @@ fn push_chunk(
                     first_seq,
                     previous,
                     PIPELINE_PIECE_ENTRIES,
-                    |piece| pieces.send(piece).is_ok(),
+                    |piece| {
+                        let leaves = contents_leaves(
+                            contents_secret.as_ref(),
+                            batch_first_seq,
+                            &piece,
+                            chunk,
+                            view,
+                            new_lot_ids,
+                        );
+                        pieces.send((piece, leaves)).is_ok()
+                    },
                 );
             });
             // On an error `received` is dropped, so the hashing stops too.
@@ -1679,10 +1706,13 @@ fn push_chunk(
             add_changes(dirty, &changes, new_lot_ids, |c| c.delta, true);
             let mut written = 0;
             let mut last_hash = None;
-            for piece in received {
+            for (piece, leaves) in received {
                 conn.insert_journal("journal", &piece)?;
                 written += piece.len();
                 last_hash = piece.last().map(|r| r.hash);
+                if let Some(builder) = contents.as_mut() {
+                    leaves.into_iter().for_each(|l| builder.push_entry_leaf(l));
+                }
             }
             Ok::<_, StoreError>((written, last_hash))
         })?
@@ -1690,6 +1720,17 @@ fn push_chunk(
         let rows = ledger::journal_rows(chunk, header, &view, &new_lot_ids, first_seq, previous);
         store_lots(conn)?;
         conn.insert_journal("journal", &rows)?;
+        if let Some(builder) = contents.as_mut() {
+            let leaves = contents_leaves(
+                contents_secret.as_ref(),
+                batch_first_seq,
+                &rows,
+                chunk,
+                &view,
+                &new_lot_ids,
+            );
+            leaves.into_iter().for_each(|l| builder.push_entry_leaf(l));
+        }
         (rows.len(), rows.last().map(|r| r.hash))
     };
     if written != chunk.transfers.len() {
@@ -1748,6 +1789,57 @@ fn push_chunk(
         fold(conn, cache, pending)?;
     }
     Ok(new_lot_ids)
+}
+
+/// The contents-tree leaf hashes of journal entries just computed (none
+/// without a secret). A leaf's position is its entry's place in the batch.
+fn contents_leaves(
+    secret: Option<&Hash32>,
+    batch_first_seq: i64,
+    rows: &[JournalEntry],
+    chunk: &Batch,
+    lots: &(impl ledger::LotSource + ?Sized),
+    new_lot_ids: &[i64],
+) -> Vec<Hash32> {
+    let Some(secret) = secret else {
+        return Vec::new();
+    };
+    let first_new = new_lot_ids.first().copied().unwrap_or(i64::MAX);
+    let mut buf = Vec::with_capacity(256);
+    let mut leaves = Vec::with_capacity(rows.len());
+    for row in rows {
+        let spec = if row.lot_id >= first_new {
+            chunk.new_lots.get((row.lot_id - first_new) as usize)
+        } else {
+            lots.lot(row.lot_id)
+        };
+        let Some(spec) = spec else {
+            // Cannot happen for a validated batch; the operation then
+            // reads its entries back from the journal (its leaf count
+            // no longer matches).
+            return Vec::new();
+        };
+        let expiry = spec.expiry.map(reliefhub_core::domain::format_date);
+        leaves.push(oplog::entry_leaf_hash(
+            &mut buf,
+            secret,
+            (row.seq - batch_first_seq) as u64,
+            &oplog::EntryParts {
+                seq: row.seq,
+                lot_id: row.lot_id,
+                item: &spec.item,
+                donor: &spec.donor,
+                batch: &spec.batch,
+                expiry: expiry.as_deref(),
+                earmark: &spec.earmark,
+                from: &row.from,
+                to: &row.to,
+                quantity: row.quantity,
+                corrects: row.corrects,
+            },
+        ));
+    }
+    leaves
 }
 
 /// Adds (or, with `add` false, sets) each change's number in `map`. The

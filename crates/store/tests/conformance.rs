@@ -379,6 +379,8 @@ fn corrections_reverse_named_entries_and_no_more(url: &str) {
         "{errors:?}"
     );
     assert!(store.verify(|_, _| {}).unwrap().is_ok());
+    let log = store.verify_log().unwrap();
+    assert!(log.is_ok(), "corrections' contents leaves: {log:?}");
 }
 
 fn the_journal_refuses_updates_and_deletes(url: &str) {
@@ -493,7 +495,20 @@ fn balances_are_exact_across_stores_and_folds(url: &str) {
                 let batch = Batch {
                     key: "big".into(),
                     kind: "test.receive".into(),
-                    new_lots: (0..500).map(|_| lot("HEB-10KG")).collect(),
+                    // Lots of every shape (no expiry, no earmark, several
+                    // earmarks), whose contents leaves are hashed as the
+                    // entries are written.
+                    new_lots: (0..500)
+                        .map(|i| LotSpec {
+                            expiry: if i % 3 == 0 { None } else { lot("").expiry },
+                            earmark: match i % 4 {
+                                0 => vec![],
+                                1 => vec!["SD".into(), "TD".into()],
+                                _ => vec!["SD".into()],
+                            },
+                            ..lot("HEB-10KG")
+                        })
+                        .collect(),
                     transfers: (0..500)
                         .map(|i| t(LotRef::New(i), &src(), &port(), 1 + chunk))
                         .chain([t(LotRef::Existing(lot_id), &port(), &air(), 1)])
@@ -524,6 +539,11 @@ fn balances_are_exact_across_stores_and_folds(url: &str) {
     let total: i64 = second.balances().unwrap().iter().map(|b| b.quantity).sum();
     assert_eq!(total, 0, "conservation over every balance");
     assert!(first.verify(|_, _| {}).unwrap().is_ok());
+    let log = first.verify_log().unwrap();
+    assert!(
+        log.is_ok(),
+        "the operation log and its contents trees: {log:?}"
+    );
 }
 
 both_backends!(
