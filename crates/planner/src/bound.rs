@@ -28,6 +28,16 @@ struct Slot {
     groups: Vec<(usize, f64)>,
     /// The units of all its groups together.
     eligible_units: f64,
+    /// Requests the departure may serve at no positive net value: a whole
+    /// pack may still have to go partly to them.
+    others: Vec<(usize, f64)>,
+    /// The units of the item the departure could deliver at most: every
+    /// request it may serve in full.
+    demand: f64,
+    /// Whole packs the relaxation must not split (see [`whole_pack_value`]):
+    /// `(supply group, units)`, biggest first; their units are part of
+    /// `groups` too.
+    chunks: Vec<(usize, f64)>,
 }
 
 #[derive(Clone)]
@@ -65,6 +75,8 @@ struct Segment {
     use_: [f64; 3],
     request: usize,
     group: usize,
+    /// The departure's slot it comes from.
+    slot: usize,
 }
 
 #[derive(Clone)]
@@ -94,6 +106,10 @@ pub(crate) struct Bounder {
     /// (an estimate from above when its LP was skipped), for choosing
     /// which charter to branch on.
     margins: Vec<f64>,
+    /// The whole-pack amounts of the departure being priced:
+    /// `(request or group, units)`.
+    whole_requests: Vec<(usize, f64)>,
+    whole_groups: Vec<(usize, f64)>,
 }
 
 const MAX_ITERATIONS: usize = 100_000;
@@ -109,6 +125,12 @@ const COARSE_SCHEDULE: (usize, f64) = (20, 0.8);
 const INITIAL_PRICE_SHARE: f64 = 0.75;
 /// Weight of the previous direction in the next (0: plain subgradient).
 const DEFLECTION: f64 = 0.8;
+/// Whole packs kept unsplit per departure and item at most (the evaluation
+/// tries every subset of them).
+const MAX_CHUNKS: usize = 6;
+/// A pack is kept whole when it holds at least this share of what the
+/// departure could deliver of its item.
+const CHUNK_SHARE: f64 = 1.0 / 16.0;
 
 impl Bounder {
     /// `target` is the value of a known feasible plan (the step sizes aim at it).
@@ -143,6 +165,16 @@ impl Bounder {
         }
         let mut departures = Vec::with_capacity(instance.departures.len());
         let mut eligible = vec![0.0f64; group_quantity.len()];
+        let pinned = instance
+            .overrides
+            .pinned_departures(instance.requests.len());
+        let mut destination_requests = vec![Vec::new(); instance.destinations.len()];
+        for (r, request) in instance.requests.iter().enumerate() {
+            destination_requests[request.destination_index].push(r);
+        }
+        // Whole packs are kept unsplit on small instances (their evaluation
+        // tries subsets of packs on every departure at every iteration).
+        let whole_packs = model.is_small();
         for (d, departure) in instance.departures.iter().enumerate() {
             if stop.load(Ordering::Relaxed) {
                 return None;
@@ -157,23 +189,68 @@ impl Bounder {
                         requests: vec![(option.request, option.unit_value)],
                         groups: Vec::new(),
                         eligible_units: 0.0,
+                        others: Vec::new(),
+                        demand: 0.0,
+                        chunks: Vec::new(),
                     }),
+                }
+            }
+            // Every request the departure may serve by the rules, worth
+            // something or not: a plan loads whole packs and delivers every
+            // unit it loads, so no more than these requests' quantities.
+            for &r in &destination_requests[departure.destination_index] {
+                let request = &instance.requests[r];
+                let Some(slot) = slots.iter_mut().find(|slot| slot.item == request.item) else {
+                    continue;
+                };
+                if !may_serve(model, d, r, &pinned) {
+                    continue;
+                }
+                slot.demand += request.quantity as f64;
+                if !slot.requests.iter().any(|&(o, _)| o == r) {
+                    let item = &instance.items[request.item];
+                    let late = (departure.arrives - request.needed_by).max(0);
+                    let unit_value = request.value_per_unit
+                        * crate::plan::timeliness(late, request.grace_days)
+                        - item.unit_weight_kg * departure.cost_per_kg;
+                    slot.others.push((r, unit_value.min(0.0)));
                 }
             }
             for slot in &mut slots {
                 let mut touched = Vec::new();
+                let mut chunks = Vec::new();
                 for c in model.departure_classes(d, slot.item) {
                     let g = group_of_class[c];
                     if eligible[g] == 0.0 {
                         touched.push(g);
                     }
-                    eligible[g] += (model.classes[c].packs * model.classes[c].pack_size) as f64;
+                    // No more whole packs than the departure could deliver.
+                    let class = &model.classes[c];
+                    let packs = class
+                        .packs
+                        .min((slot.demand / class.pack_size as f64).floor() as i64)
+                        .max(0);
+                    let units = (packs * class.pack_size) as f64;
+                    eligible[g] += units;
+                    if whole_packs && (class.pack_size as f64) >= CHUNK_SHARE * slot.demand {
+                        for _ in 0..packs.min(MAX_CHUNKS as i64) {
+                            chunks.push((g, class.pack_size as f64));
+                        }
+                    }
                 }
                 touched.sort_unstable();
                 for g in touched {
-                    slot.groups.push((g, eligible[g]));
-                    slot.eligible_units += eligible[g];
+                    if eligible[g] > 0.0 {
+                        slot.groups.push((g, eligible[g]));
+                        slot.eligible_units += eligible[g];
+                    }
                     eligible[g] = 0.0;
+                }
+                chunks.sort_by(|a: &(usize, f64), b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                chunks.truncate(MAX_CHUNKS);
+                slot.chunks = chunks;
+                if slot.chunks.is_empty() {
+                    slot.others = Vec::new();
                 }
             }
             slots.retain(|slot| !slot.groups.is_empty());
@@ -260,6 +337,8 @@ impl Bounder {
             segments: Vec::new(),
             scratch: Scratch::default(),
             margins: vec![0.0; instance.departures.len()],
+            whole_requests: Vec::new(),
+            whole_groups: Vec::new(),
         })
     }
 
@@ -374,16 +453,35 @@ impl Bounder {
                 }
                 continue;
             }
-            let Some(value) = price_capacities(departure, &segments, &mut self.scratch) else {
+            let Some(mut value) = price_capacities(departure, &segments, &mut self.scratch) else {
                 // (Never for an open charter: its LP is always solved.)
                 continue;
             };
+            self.whole_requests.clear();
+            self.whole_groups.clear();
+            value -= whole_pack_loss(
+                departure,
+                &segments,
+                &self.mu,
+                &self.lambda,
+                &self.item_use,
+                &self.request_quantity,
+                &mut self.scratch,
+                &mut self.whole_requests,
+                &mut self.whole_groups,
+            );
             self.margins[d] = value - departure.fixed_cost;
             if value - departure.fixed_cost > 0.0 || open {
                 bound += value - departure.fixed_cost;
                 for (segment, &amount) in segments.iter().zip(&self.scratch.amounts) {
                     request_use[segment.request] += amount;
                     group_use[segment.group] += amount;
+                }
+                for &(r, amount) in &self.whole_requests {
+                    request_use[r] += amount;
+                }
+                for &(g, amount) in &self.whole_groups {
+                    group_use[g] += amount;
                 }
             }
         }
@@ -495,7 +593,7 @@ fn build_segments(
     request_quantity: &[f64],
     out: &mut Vec<Segment>,
 ) {
-    for slot in &mut departure.slots {
+    for (slot_index, slot) in departure.slots.iter_mut().enumerate() {
         let reduced = |&(r, value): &(usize, f64)| value - mu[r];
         insertion_sort(&mut slot.requests, |a, b| {
             let (x, y) = (reduced(a), reduced(b));
@@ -528,6 +626,7 @@ fn build_segments(
                     use_,
                     request: requests[i].0,
                     group: groups[j].0,
+                    slot: slot_index,
                 });
             }
             request_left -= units;
@@ -625,6 +724,221 @@ struct Scratch {
     use_: Vec<[f64; 3]>,
     amounts: Vec<f64>,
     order: Vec<(f64, usize)>,
+    whole: WholeScratch,
+}
+
+/// Buffers of [`whole_pack_value`].
+#[derive(Default, Clone)]
+struct WholeScratch {
+    /// `(reduced value, quantity, request)`, best first.
+    requests: Vec<(f64, f64, usize)>,
+    /// Units and value of the requests before each one, in that order.
+    prefix: Vec<(f64, f64)>,
+    /// `(cost per unit, units, group)` of the stock in packs small enough
+    /// to be split, cheapest first.
+    stock: Vec<(f64, f64, usize)>,
+}
+
+/// Whether departure `d` may deliver to request `r` by the rules (its value
+/// aside): the model's options without their "worth something" test.
+fn may_serve(model: &Model, d: usize, r: usize, pinned: &[Option<usize>]) -> bool {
+    let instance = model.instance;
+    let departure = &instance.departures[d];
+    let request = &instance.requests[r];
+    let item = &instance.items[request.item];
+    let late = (departure.arrives - request.needed_by).max(0);
+    !(pinned[r].is_some_and(|p| p != d)
+        || late > request.grace_days
+        || (item.dangerous_goods && !departure.dangerous_goods)
+        || (item.cold_chain && departure.cold_volume_m3 <= 0.0)
+        || departure.payload_kg <= 0.0
+        || departure.volume_m3 <= 0.0)
+}
+
+/// What keeping the departure's whole packs unsplit takes off its value at
+/// its capacity prices (`departure.prices`). The value is `prices . capacity`
+/// plus, per slot, the best load of the slot's item with each unit charged
+/// its capacity at those prices: an upper bound on the departure's best load
+/// for any non-negative prices (weak duality on the three capacity rows).
+/// The segments price a slot's load as divisible; a plan loads whole packs
+/// and delivers every unit it loads, so a slot with big packs is priced by
+/// [`whole_pack_value`] instead, never more than its segments' share. The
+/// LP's amounts of those slots are set to zero in `scratch.amounts` and the
+/// whole-pack load's amounts given in `requests` and `groups` instead.
+#[allow(clippy::too_many_arguments)]
+fn whole_pack_loss(
+    departure: &DepartureData,
+    segments: &[Segment],
+    mu: &[f64],
+    lambda: &[f64],
+    item_use: &[[f64; 3]],
+    request_quantity: &[f64],
+    scratch: &mut Scratch,
+    requests: &mut Vec<(usize, f64)>,
+    groups: &mut Vec<(usize, f64)>,
+) -> f64 {
+    let prices = departure.prices;
+    let dot = |a: [f64; 3]| prices[0] * a[0] + prices[1] * a[1] + prices[2] * a[2];
+    let mut loss = 0.0;
+    let mut start = 0;
+    while start < segments.len() {
+        let slot_index = segments[start].slot;
+        let mut end = start + 1;
+        while end < segments.len() && segments[end].slot == slot_index {
+            end += 1;
+        }
+        let slot = &departure.slots[slot_index];
+        if !slot.chunks.is_empty() {
+            let carried = dot(item_use[slot.item]);
+            let divisible: f64 = segments[start..end]
+                .iter()
+                .map(|s| s.units * (s.profit - carried).max(0.0))
+                .sum();
+            if divisible > 0.0 {
+                let whole = whole_pack_value(
+                    slot,
+                    mu,
+                    lambda,
+                    request_quantity,
+                    carried,
+                    &mut scratch.whole,
+                    Some((&mut *requests, &mut *groups)),
+                );
+                loss += (divisible - whole).max(0.0);
+                for amount in &mut scratch.amounts[start..end] {
+                    *amount = 0.0;
+                }
+            }
+        }
+        start = end;
+    }
+    loss
+}
+
+/// The best value of one slot's load when its chunks go whole or not at
+/// all and the rest of its stock is divisible: every unit loaded is
+/// delivered to one of the slot's requests (worth something or not), at
+/// its reduced value `value - mu`, and costs its group's multiplier plus
+/// `carried`. Tries every subset of the chunks; for each, the requests take
+/// the chunks' units best first, then divisible stock while a unit gains.
+/// At least 0 (nothing loaded). With `record`, adds the best load's units
+/// per request and per group.
+fn whole_pack_value(
+    slot: &Slot,
+    mu: &[f64],
+    lambda: &[f64],
+    request_quantity: &[f64],
+    carried: f64,
+    scratch: &mut WholeScratch,
+    record: Option<(&mut Vec<(usize, f64)>, &mut Vec<(usize, f64)>)>,
+) -> f64 {
+    let WholeScratch {
+        requests,
+        prefix,
+        stock,
+    } = scratch;
+    requests.clear();
+    for &(r, value) in slot.requests.iter().chain(&slot.others) {
+        requests.push((value - mu[r], request_quantity[r], r));
+    }
+    requests.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));
+    prefix.clear();
+    let (mut units, mut value) = (0.0, 0.0);
+    for &(w, q, _) in requests.iter() {
+        prefix.push((units, value));
+        units += q;
+        value += w * q;
+    }
+    prefix.push((units, value));
+    let demand = units;
+    stock.clear();
+    for &(g, units) in &slot.groups {
+        let whole: f64 = slot.chunks.iter().filter(|c| c.0 == g).map(|c| c.1).sum();
+        let divisible = units - whole;
+        if divisible > 1e-9 {
+            stock.push((lambda[g] + carried, divisible, g));
+        }
+    }
+    stock.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
+    // The value of delivering `t` units from the chunks and then divisible
+    // stock while it gains, and where that greedy fill stopped.
+    let fill = |t: f64, mut out: Option<(&mut Vec<(usize, f64)>, &mut Vec<(usize, f64)>)>| {
+        // The first request not met in full by `t` units.
+        let mut i = prefix.partition_point(|p| p.0 <= t).saturating_sub(1);
+        i = i.min(requests.len());
+        let (before, value_before) = prefix[i];
+        let mut value = value_before;
+        let mut request_left = 0.0;
+        if i < requests.len() {
+            let taken = t - before;
+            value += taken * requests[i].0;
+            request_left = requests[i].1 - taken;
+        }
+        if let Some((out_requests, _)) = out.as_mut() {
+            for &(_, q, r) in &requests[..i] {
+                out_requests.push((r, q));
+            }
+            if i < requests.len() && t > before {
+                out_requests.push((requests[i].2, t - before));
+            }
+        }
+        let mut j = 0;
+        let mut stock_left = stock.first().map_or(0.0, |s| s.1);
+        while i < requests.len() && j < stock.len() {
+            if request_left <= 0.0 {
+                i += 1;
+                request_left = requests.get(i).map_or(0.0, |r| r.1);
+                continue;
+            }
+            let gain = requests[i].0 - stock[j].0;
+            if gain <= 0.0 {
+                break;
+            }
+            let units = request_left.min(stock_left);
+            value += units * gain;
+            if let Some((out_requests, out_groups)) = out.as_mut() {
+                out_requests.push((requests[i].2, units));
+                out_groups.push((stock[j].2, units));
+            }
+            request_left -= units;
+            stock_left -= units;
+            if stock_left <= 0.0 {
+                j += 1;
+                stock_left = stock.get(j).map_or(0.0, |s| s.1);
+            }
+        }
+        value
+    };
+    let chunks = &slot.chunks;
+    let (mut best, mut best_mask) = (f64::NEG_INFINITY, 0usize);
+    for mask in 0..1usize << chunks.len() {
+        let (mut t, mut cost) = (0.0, 0.0);
+        for (k, &(g, units)) in chunks.iter().enumerate() {
+            if mask >> k & 1 == 1 {
+                t += units;
+                cost += units * (lambda[g] + carried);
+            }
+        }
+        if t > demand + 1e-9 {
+            continue;
+        }
+        let value = fill(t, None) - cost;
+        if value > best {
+            best = value;
+            best_mask = mask;
+        }
+    }
+    if let Some((out_requests, out_groups)) = record {
+        let mut t = 0.0;
+        for (k, &(g, units)) in chunks.iter().enumerate() {
+            if best_mask >> k & 1 == 1 {
+                t += units;
+                out_groups.push((g, units));
+            }
+        }
+        fill(t, Some((out_requests, out_groups)));
+    }
+    best.max(0.0)
 }
 
 #[cfg(test)]
@@ -647,6 +961,7 @@ mod tests {
                         use_: [1.0 + 300.0 * rng.unit(), volume, 0.0],
                         request: i,
                         group: i,
+                        slot: 0,
                     }
                 })
                 .collect();
@@ -781,6 +1096,9 @@ mod tests {
                         requests,
                         groups,
                         eligible_units,
+                        others: Vec::new(),
+                        demand: 0.0,
+                        chunks: Vec::new(),
                     }
                 })
                 .filter(|slot| !slot.groups.is_empty())
@@ -823,6 +1141,208 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The best load of a slot found by trying every whole number of packs
+    /// of every class: each class `(group, pack size, packs)`, the units
+    /// delivered to the requests best first (every unit loaded is delivered).
+    fn best_whole_load(
+        requests: &[(f64, f64)],
+        classes: &[(usize, f64, usize)],
+        lambda: &[f64],
+        carried: f64,
+    ) -> f64 {
+        let mut sorted = requests.to_vec();
+        sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let demand: f64 = sorted.iter().map(|r| r.1).sum();
+        let mut best = 0.0f64;
+        let mut counts = vec![0usize; classes.len()];
+        loop {
+            let (mut t, mut cost) = (0.0, 0.0);
+            for (&(g, pack, _), &k) in classes.iter().zip(&counts) {
+                t += pack * k as f64;
+                cost += pack * k as f64 * (lambda[g] + carried);
+            }
+            if t <= demand {
+                let (mut left, mut value) = (t, 0.0);
+                for &(w, q) in &sorted {
+                    let units = left.min(q);
+                    value += units * w;
+                    left -= units;
+                }
+                best = best.max(value - cost);
+            }
+            // The next combination of pack counts.
+            let mut k = 0;
+            while k < classes.len() && counts[k] == classes[k].2 {
+                counts[k] = 0;
+                k += 1;
+            }
+            if k == classes.len() {
+                return best;
+            }
+            counts[k] += 1;
+        }
+    }
+
+    #[test]
+    fn whole_packs_never_price_a_slot_below_its_best_whole_load_nor_above_the_divisible_one() {
+        let mut rng = crate::model::SplitMix64::new(21);
+        let (mut tighter, mut cases) = (0, 0);
+        for case in 0..3_000 {
+            let request_count = 1 + rng.below(4);
+            let mu: Vec<f64> = (0..request_count)
+                .map(|_| {
+                    if rng.unit() < 0.4 {
+                        0.0
+                    } else {
+                        6.0 * rng.unit()
+                    }
+                })
+                .collect();
+            let quantity: Vec<f64> = (0..request_count)
+                .map(|_| (1 + rng.below(40)) as f64)
+                .collect();
+            // Some requests worth nothing on this departure (a whole pack may
+            // still go partly to them).
+            let values: Vec<f64> = (0..request_count)
+                .map(|_| {
+                    if rng.unit() < 0.25 {
+                        -3.0 * rng.unit()
+                    } else {
+                        0.5 + 10.0 * rng.unit()
+                    }
+                })
+                .collect();
+            let group_count = 1 + rng.below(3);
+            let lambda: Vec<f64> = (0..group_count)
+                .map(|_| {
+                    if rng.unit() < 0.5 {
+                        0.0
+                    } else {
+                        3.0 * rng.unit()
+                    }
+                })
+                .collect();
+            let carried = if rng.unit() < 0.3 {
+                0.0
+            } else {
+                2.0 * rng.unit()
+            };
+            let demand: f64 = quantity.iter().sum();
+            // Classes: `(group, pack size, packs)`.
+            let classes: Vec<(usize, f64, usize)> = (0..1 + rng.below(3))
+                .map(|_| {
+                    let pack = if rng.unit() < 0.4 {
+                        (1 + rng.below(3)) as f64
+                    } else {
+                        (5 + rng.below(60)) as f64
+                    };
+                    (rng.below(group_count), pack, 1 + rng.below(3))
+                })
+                .collect();
+            // The slot as the bound builds it: packs capped by the demand,
+            // groups' units together, packs of a sixteenth of the demand or
+            // more kept whole.
+            let mut units = vec![0.0; group_count];
+            let mut chunks = Vec::new();
+            for &(g, pack, packs) in &classes {
+                let packs = packs.min((demand / pack).floor() as usize);
+                units[g] += pack * packs as f64;
+                if pack >= CHUNK_SHARE * demand {
+                    for _ in 0..packs.min(MAX_CHUNKS) {
+                        chunks.push((g, pack));
+                    }
+                }
+            }
+            chunks.sort_by(|a: &(usize, f64), b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            chunks.truncate(MAX_CHUNKS);
+            let positive: Vec<(usize, f64)> = (0..request_count)
+                .filter(|&r| values[r] > 0.0)
+                .map(|r| (r, values[r]))
+                .collect();
+            let others: Vec<(usize, f64)> = (0..request_count)
+                .filter(|&r| values[r] <= 0.0)
+                .map(|r| (r, values[r]))
+                .collect();
+            let groups: Vec<(usize, f64)> = (0..group_count)
+                .filter(|&g| units[g] > 0.0)
+                .map(|g| (g, units[g]))
+                .collect();
+            let slot = Slot {
+                item: 0,
+                requests: positive.clone(),
+                groups: groups.clone(),
+                eligible_units: units.iter().sum(),
+                others,
+                demand,
+                chunks: chunks.clone(),
+            };
+            let mut scratch = WholeScratch::default();
+            let (mut got_requests, mut got_groups) = (Vec::new(), Vec::new());
+            let whole = whole_pack_value(
+                &slot,
+                &mu,
+                &lambda,
+                &quantity,
+                carried,
+                &mut scratch,
+                Some((&mut got_requests, &mut got_groups)),
+            );
+            let reduced: Vec<(f64, f64)> = (0..request_count)
+                .map(|r| (values[r] - mu[r], quantity[r]))
+                .collect();
+            let exact = best_whole_load(&reduced, &classes, &lambda, carried);
+            assert!(
+                whole >= exact - 1e-9 * (1.0 + exact.abs()),
+                "case {case}: whole-pack value {whole} below the best whole load {exact}"
+            );
+            // The same slot with every pack divisible, as the segments price it.
+            let divisible_slot = Slot {
+                chunks: Vec::new(),
+                ..slot.clone()
+            };
+            let divisible = whole_pack_value(
+                &divisible_slot,
+                &mu,
+                &lambda,
+                &quantity,
+                carried,
+                &mut scratch,
+                None,
+            );
+            assert!(
+                whole <= divisible + 1e-9 * (1.0 + divisible.abs()),
+                "case {case}: whole-pack value {whole} above the divisible {divisible}"
+            );
+            // The load it reports is worth what it says and delivers no more
+            // than it loads nor more than is requested.
+            let delivered: f64 = got_requests.iter().map(|r| r.1).sum();
+            let loaded: f64 = got_groups.iter().map(|g| g.1).sum();
+            assert!((delivered - loaded).abs() < 1e-9, "case {case}");
+            let worth: f64 = got_requests
+                .iter()
+                .map(|&(r, u)| u * (values[r] - mu[r]))
+                .sum::<f64>()
+                - got_groups
+                    .iter()
+                    .map(|&(g, u)| u * (lambda[g] + carried))
+                    .sum::<f64>();
+            assert!(
+                (worth - whole).abs() <= 1e-9 * (1.0 + whole.abs()),
+                "case {case}: load worth {worth}, value {whole}"
+            );
+            for r in 0..request_count {
+                let sent: f64 = got_requests.iter().filter(|x| x.0 == r).map(|x| x.1).sum();
+                assert!(sent <= quantity[r] + 1e-9, "case {case}: request {r}");
+            }
+            cases += 1;
+            if whole < divisible - 1e-9 * (1.0 + divisible.abs()) {
+                tighter += 1;
+            }
+        }
+        // Not vacuous: whole packs often lower the value.
+        assert!(tighter > cases / 10, "tighter in only {tighter} of {cases}");
     }
 
     #[test]
@@ -874,6 +1394,9 @@ mod tests {
                         requests,
                         groups,
                         eligible_units,
+                        others: Vec::new(),
+                        demand: 0.0,
+                        chunks: Vec::new(),
                     }
                 })
                 .collect();
