@@ -136,11 +136,16 @@ async function renderDeparture(root, ctx, code) {
   const dep = detail.departure;
   // More can be loaded until the departure leaves (after a plan loaded part of it, too).
   const loadable = staff && (dep.status === "open" || dep.status === "loaded");
-  const [stock, requests, pod] = await Promise.all([
+  const [stock, requests, pod, destinations, nodes] = await Promise.all([
     loadable ? api.get("/stock") : [],
     loadable ? api.get("/requests") : [],
     dep.status === "delivered" ? api.get(`/departures/${encodeURIComponent(code)}/pod`) : null,
+    ref("/destinations").catch(() => []),
+    ref("/nodes").catch(() => []),
   ]);
+  // The node and the destination by name, in the user's language, with their codes.
+  const nodeName = nodes.find((n) => n.code === dep.node)?.name;
+  const destName = destinations.find((d) => d.locode === dep.destination)?.name;
   if (!ctx.isCurrent()) return;
   root.querySelector(".loading")?.remove();
   root.append(
@@ -148,8 +153,8 @@ async function renderDeparture(root, ctx, code) {
       "dl.facts",
       { "data-testid": "departure-facts" },
       el("dt", t("col.status")), el("dd", { "data-testid": "departure-status", "data-status": dep.status }, statusBadge(dep.status)),
-      el("dt", t("col.node")), el("dd", dep.node),
-      el("dt", t("col.destination")), el("dd", ltr(dep.destination)),
+      el("dt", t("col.node")), el("dd", nodeName ? [nodeName, " ", el("code.muted", dep.node)] : dep.node),
+      el("dt", t("col.destination")), el("dd", destName ? [destName, " ", ltr(dep.destination)] : ltr(dep.destination)),
       el("dt", t("col.mode")), el("dd", t(`mode.${dep.mode}`)),
       el("dt", t("col.vehicle")), el("dd", dep.vehicle),
       el("dt", t("col.departs")), el("dd", ltr(dep.departs)),

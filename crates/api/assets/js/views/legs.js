@@ -309,7 +309,7 @@ function grnCard(grn) {
 
 async function renderLeg(root, ctx, code) {
   root.append(el("p", el("a", { href: "#/legs" }, t("legs.back"))), el("h1", t("legs.leg", { code })), loading());
-  const [detail, itemsList] = await Promise.all([api.get(`/legs/${encodeURIComponent(code)}`), ref("/items")]);
+  const [detail, itemsList, nodes] = await Promise.all([api.get(`/legs/${encodeURIComponent(code)}`), ref("/items"), ref("/nodes").catch(() => [])]);
   const items = new Map(itemsList.map((i) => [i.code, i]));
   const leg = detail.leg;
   let grn = null;
@@ -323,7 +323,7 @@ async function renderLeg(root, ctx, code) {
       el("dt", t("col.status")), el("dd", statusBadge(leg.status)),
       el("dt", t("col.mode")), el("dd", t(`mode.${leg.mode}`)),
       el("dt", t("col.origin")), el("dd", ltr(leg.origin)),
-      el("dt", t("col.node")), el("dd", leg.node),
+      el("dt", t("col.node")), el("dd", nodes.some((n) => n.code === leg.node) ? [nodes.find((n) => n.code === leg.node).name, " ", el("code.muted", leg.node)] : leg.node),
       el("dt", t("col.carrier")), el("dd", leg.carrier),
       el("dt", t("col.vehicle")), el("dd", leg.reference),
       el("dt", t("col.expected_arrival")), el("dd", ltr(leg.expected_arrival))
