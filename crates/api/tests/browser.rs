@@ -1610,8 +1610,79 @@ fn operator_outbound(
     );
     assert_no_errors(browser, "departure");
     shot(browser, dir, &format!("{lang}-13-pod"));
+    waybill_reads_back(base, &token, lang, &departure, &format!("E2E-B2-{n}"));
     sign_out(browser);
     (departure, loaded - 5)
+}
+
+/// The waybill the dashboard printed, as the server makes it in `lang`:
+/// `pdftotext` finds the departure and the line of the chain's batch;
+/// `zbarimg` reads its QR code, which names the departure.
+fn waybill_reads_back(base: &str, token: &str, lang: &str, departure: &str, batch: &str) {
+    let tool = |name: &str| {
+        let found = std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(name).is_file()));
+        assert!(
+            found,
+            "the chain test needs `{name}` (Debian: apt-get install poppler-utils zbar-tools)"
+        );
+        name.to_string()
+    };
+    let mut r = http()
+        .get(&format!(
+            "{base}/api/departures/{departure}/waybill.pdf?lang={lang}"
+        ))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200, "the waybill of {departure}");
+    let pdf = r
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_vec()
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("waybill.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let out = std::process::Command::new(tool("pdftotext"))
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(&file)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pdftotext reads the waybill");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(departure),
+        "the {lang} waybill names {departure}:\n{text}"
+    );
+    assert!(
+        text.contains(batch),
+        "the {lang} waybill has the line of batch {batch}:\n{text}"
+    );
+    let status = std::process::Command::new(tool("pdftoppm"))
+        .args(["-png", "-r", "200", "-f", "1", "-l", "1"])
+        .arg(&file)
+        .arg(tmp.path().join("page"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "pdftoppm renders the waybill");
+    let png = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "png"))
+        .expect("a page image");
+    let out = std::process::Command::new(tool("zbarimg"))
+        .args(["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    let qr = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        qr.contains(departure),
+        "the {lang} waybill's QR code names {departure}: {qr:?}"
+    );
 }
 
 fn recipient_follows(
