@@ -2179,7 +2179,7 @@ const VIEW_TEXT: &str = "const c = document.body.cloneNode(true);
 
 /// English words that only the server writes: planner reasons, what became
 /// of a kept load, reports' names. None may show in another language.
-const ENGLISH_FROM_THE_SERVER: [&str; 19] = [
+const ENGLISH_FROM_THE_SERVER: [&str; 20] = [
     "no departure to",
     "not worth its fixed cost",
     "is used up",
@@ -2199,6 +2199,7 @@ const ENGLISH_FROM_THE_SERVER: [&str; 19] = [
     "was already gone",
     "of their capacity",
     "baseline",
+    "nothing was written",
 ];
 
 /// In French, Arabic and Russian, no view of any role shows an item,
@@ -2331,6 +2332,21 @@ fn names_and_messages_read_in_the_users_language() {
                     );
                     browser.screenshot(&dir.join(format!("names-{lang}-plan-changes.png")));
                     replanned = true;
+                }
+                if view == "requests" && user == OPERATOR.0 {
+                    // A request the server refuses: its error, headline and problems.
+                    open_card(browser, "request-form");
+                    browser.type_into("#request-form-code", &format!("RQ-NAMES-{lang}"));
+                    choose(browser, "#request-form-destination", "SDPZU");
+                    choose(browser, "#request-form-item", "SOAP-CTN");
+                    browser.type_into("#request-form-quantity", "2000000000000");
+                    browser.click("[data-testid=request-form-submit]");
+                    browser.wait_for(
+                        "the refusal of a request above the cap",
+                        Duration::from_secs(30),
+                        "return document.querySelectorAll('[data-testid=request-form] [data-testid=problems] li').length > 0",
+                        vec![],
+                    );
                 }
                 if view == "whatif" && user == OPERATOR.0 {
                     // A scenario run: its effects and the baseline's column.

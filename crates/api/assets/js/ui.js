@@ -70,6 +70,11 @@ export function problemText(p) {
 
 /** A translated error message: `error.<code>` when known, else the server's text. */
 export function errorText(err) {
+  // A refusal or invalid input: the problems below say what; the headline
+  // (the server's English sentence) in the user's language.
+  if (err && (err.code === "validation" || err.code === "refused")) {
+    return t(`error.code.${err.code}`, { n: num((err.problems || []).length) });
+  }
   if (err && err.code) {
     const key = `error.code.${err.code}`;
     const text = t(key);
