@@ -1,5 +1,6 @@
 //! The project's own plan validator: feasibility rules 1 to 11 and the
-//! objective, recomputed exactly as the reference checker does.
+//! objective, recomputed exactly as the reference checker does, and the
+//! project's rules on a manager's overrides (12) and must-ship requests (13).
 
 use std::collections::HashMap;
 
@@ -337,6 +338,38 @@ fn check_allocations(
                 lot.id, lot_used[l], held[l], lot.quantity
             ));
             held[l] = 0;
+        }
+    }
+    // Must-ship requests (rule 13): met in full, or the plan's `unmet` says
+    // why the hub cannot, with a reason code that excuses it.
+    let unmet_entries: Vec<&serde_json::Map<String, Value>> = match plan.get("unmet") {
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_object).collect(),
+        _ => Vec::new(),
+    };
+    for &r in &overrides.must_ship {
+        let request = &instance.requests[r];
+        let short = request.quantity - request_used[r];
+        if short <= 0 {
+            continue;
+        }
+        let entry = unmet_entries
+            .iter()
+            .find(|u| u.get("request").and_then(Value::as_str) == Some(request.id.as_str()));
+        let code = entry
+            .and_then(|u| u.get("reason_code"))
+            .and_then(Value::as_str);
+        match code {
+            None => violations.push(format!(
+                "request {} must ship, but {short} of its {} units are not sent and the plan gives no reason code",
+                request.id, request.quantity
+            )),
+            Some(code) if !crate::instance::MUST_SHIP_EXCUSES.contains(&code) => {
+                violations.push(format!(
+                    "request {} must ship, but {short} of its {} units are left for \"{code}\", which does not excuse a must-ship request",
+                    request.id, request.quantity
+                ))
+            }
+            Some(_) => {}
         }
     }
 

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use serde_json::{json, Map, Value};
+
 use crate::instance::format_day;
 use crate::model::Model;
 use crate::plan::Unmet;
@@ -19,6 +21,25 @@ fn list(ids: &[&str], limit: usize) -> String {
         text.push_str(&format!(" and {} more", ids.len() - limit));
     }
     text
+}
+
+/// A reason: its code, its figures by name and its words in English.
+pub(crate) struct Reason {
+    code: &'static str,
+    params: Map<String, Value>,
+    text: String,
+}
+
+/// A [`Reason`] from its code, its English words and its figures.
+fn said(code: &'static str, text: String, params: Value) -> Reason {
+    Reason {
+        code,
+        params: match params {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        },
+        text,
+    }
 }
 
 /// Stock eligible for one departure and one item.
@@ -100,7 +121,9 @@ pub(crate) fn explain_unmet(model: &Model, state: &State, stop: &dyn Fn() -> boo
             unmet.push(Unmet {
                 request: r,
                 quantity: left,
-                reason,
+                reason: reason.text,
+                code: reason.code,
+                params: reason.params,
             });
         }
     }
@@ -115,7 +138,7 @@ fn reason(
     r: usize,
     left: i64,
     quick: bool,
-) -> String {
+) -> Reason {
     let instance = model.instance;
     let request = &instance.requests[r];
     let item = &instance.items[request.item];
@@ -123,7 +146,11 @@ fn reason(
     let latest = request.needed_by + request.grace_days;
     let all = &model.destination_departures[request.destination_index];
     if all.is_empty() {
-        return format!("no departure to {destination} is scheduled");
+        return said(
+            "no_departure",
+            format!("no departure to {destination} is scheduled"),
+            json!({"destination": destination}),
+        );
     }
     let timely: Vec<usize> = all
         .iter()
@@ -136,31 +163,49 @@ fn reason(
             .map(|&d| instance.departures[d].arrives)
             .min()
             .unwrap_or(latest);
-        return format!(
-            "no departure to {destination} arrives by {} (needed by {} + {} grace days); the first arrives {}",
-            format_day(latest),
-            format_day(request.needed_by),
-            request.grace_days,
-            format_day(earliest)
+        return said(
+            "no_timely_departure",
+            format!(
+                "no departure to {destination} arrives by {} (needed by {} + {} grace days); the first arrives {}",
+                format_day(latest),
+                format_day(request.needed_by),
+                request.grace_days,
+                format_day(earliest)
+            ),
+            json!({
+                "destination": destination,
+                "latest": format_day(latest),
+                "needed_by": format_day(request.needed_by),
+                "grace_days": request.grace_days,
+                "first_arrives": format_day(earliest),
+            }),
         );
     }
     let mut usable = timely.clone();
     if item.dangerous_goods {
         usable.retain(|&d| instance.departures[d].dangerous_goods);
         if usable.is_empty() {
-            return format!(
-                "no departure to {destination} arriving by {} accepts dangerous goods ({})",
-                format_day(latest),
-                item.id
+            return said(
+                "no_dangerous_goods_departure",
+                format!(
+                    "no departure to {destination} arriving by {} accepts dangerous goods ({})",
+                    format_day(latest),
+                    item.id
+                ),
+                json!({"destination": destination, "latest": format_day(latest), "item": item.id}),
             );
         }
     }
     if item.cold_chain {
         usable.retain(|&d| instance.departures[d].cold_volume_m3 > 0.0);
         if usable.is_empty() {
-            return format!(
-                "no departure to {destination} arriving by {} has cold-chain space",
-                format_day(latest)
+            return said(
+                "no_cold_departure",
+                format!(
+                    "no departure to {destination} arriving by {} has cold-chain space",
+                    format_day(latest)
+                ),
+                json!({"destination": destination, "latest": format_day(latest)}),
             );
         }
     }
@@ -170,23 +215,35 @@ fn reason(
         .filter(|&d| model.options[d].iter().any(|option| option.request == r))
         .collect();
     if offered.is_empty() {
-        return format!(
-            "freight on the departures to {destination} costs more than the aid value of {} per unit",
-            request.value_per_unit
+        return said(
+            "freight_exceeds_value",
+            format!(
+                "freight on the departures to {destination} costs more than the aid value of {} per unit",
+                request.value_per_unit
+            ),
+            json!({"destination": destination, "value_per_unit": request.value_per_unit}),
         );
     }
 
     if quick {
-        return format!(
-            "not met by the best plan found in the time allowed; departures to {destination} can take {} and stock was not analysed further",
-            item.id
+        return said(
+            "not_analysed",
+            format!(
+                "not met by the best plan found in the time allowed; departures to {destination} can take {} and stock was not analysed further",
+                item.id
+            ),
+            json!({"destination": destination, "item": item.id}),
         );
     }
 
     // Stock analysis, one rule at a time, on the lot classes of this item.
     let classes = &model.item_classes[request.item];
     if classes.is_empty() {
-        return format!("no stock of {} at the hub", item.id);
+        return said(
+            "no_stock",
+            format!("no stock of {} at the hub", item.id),
+            json!({"item": item.id}),
+        );
     }
     // Latest departure day per node among the offered departures.
     let mut last_departs: Vec<Option<i32>> = vec![None; instance.nodes.len()];
@@ -211,10 +268,14 @@ fn reason(
             .map(|&d| instance.departures[d].departs)
             .max()
             .unwrap_or(latest);
-        return format!(
-            "no stock of {} at the hub or arriving in time for a departure to {destination} (last one leaves {})",
-            item.id,
-            format_day(last)
+        return said(
+            "no_stock_in_time",
+            format!(
+                "no stock of {} at the hub or arriving in time for a departure to {destination} (last one leaves {})",
+                item.id,
+                format_day(last)
+            ),
+            json!({"item": item.id, "destination": destination, "last_departs": format_day(last)}),
         );
     }
     let allowed = timely_classes
@@ -230,10 +291,14 @@ fn reason(
             .collect();
         countries.sort_unstable();
         countries.dedup();
-        return format!(
-            "stock of {} exists but is earmarked for {}",
-            item.id,
-            list(&countries, 8)
+        return said(
+            "earmarked",
+            format!(
+                "stock of {} exists but is earmarked for {}",
+                item.id,
+                list(&countries, 8)
+            ),
+            json!({"item": item.id, "countries": countries}),
         );
     }
     let stock: Vec<DepartureStock> = offered
@@ -241,9 +306,13 @@ fn reason(
         .map(|&d| cache.departure_stock(model, state, d, request.item))
         .collect();
     if stock.iter().all(|s| s.total_units == 0) {
-        return format!(
-            "all eligible lots of {} expire before the arrival + {} days minimum shelf life",
-            item.id, item.min_shelf_life_days
+        return said(
+            "expires_too_soon",
+            format!(
+                "all eligible lots of {} expire before the arrival + {} days minimum shelf life",
+                item.id, item.min_shelf_life_days
+            ),
+            json!({"item": item.id, "min_shelf_life_days": item.min_shelf_life_days}),
         );
     }
 
@@ -262,15 +331,23 @@ fn reason(
             .map(|t| instance.requests[t.1].id.as_str())
             .collect();
         if ids.is_empty() {
-            return format!(
-                "the eligible stock of {} ({total_units} units) is used up",
-                item.id
+            return said(
+                "stock_used_up",
+                format!(
+                    "the eligible stock of {} ({total_units} units) is used up",
+                    item.id
+                ),
+                json!({"item": item.id, "units": total_units}),
             );
         }
-        return format!(
-            "the eligible stock of {} ({total_units} units) is allocated to requests of more value per kg ({})",
-            item.id,
-            list(&ids, 3)
+        return said(
+            "stock_allocated",
+            format!(
+                "the eligible stock of {} ({total_units} units) is allocated to requests of more value per kg ({})",
+                item.id,
+                list(&ids, 3)
+            ),
+            json!({"item": item.id, "units": total_units, "requests": ids}),
         );
     }
 
@@ -285,10 +362,13 @@ fn reason(
         .map(|&d| instance.departures[d].id.as_str())
         .collect();
     // The figures behind "not worth its fixed cost": what the first such
-    // charter could carry of this request, and that cargo's value.
-    let charter_figures = || -> String {
+    // charter could carry of this request, and that cargo's value, in words
+    // and by name.
+    let charter_figures = || -> (String, Map<String, Value>) {
+        let mut params = Map::new();
+        params.insert("charters".into(), json!(closed));
         let Some(&d) = closed_departures.first() else {
-            return String::new();
+            return (String::new(), params);
         };
         let at = offered.iter().position(|&o| o == d).unwrap_or(0);
         let stock_left = stock.get(at).map_or(0, |s| s.left_units);
@@ -299,6 +379,23 @@ fn reason(
             fits = fits.min(departure.cold_volume_m3 / item.unit_volume_m3);
         }
         let units = (fits.floor().max(0.0) as i64).min(left).min(stock_left);
+        // The share of the charter's binding capacity the cargo would use.
+        let share = |used: f64, capacity: f64| {
+            if capacity > 0.0 {
+                used / capacity
+            } else {
+                0.0
+            }
+        };
+        let mut used_pct = share(units as f64 * item.unit_weight_kg, departure.payload_kg).max(
+            share(units as f64 * item.unit_volume_m3, departure.volume_m3),
+        );
+        if item.cold_chain {
+            used_pct = used_pct.max(share(
+                units as f64 * item.unit_volume_m3,
+                departure.cold_volume_m3,
+            ));
+        }
         let unit_value = model.options[d]
             .iter()
             .find(|o| o.request == r)
@@ -312,13 +409,35 @@ fn reason(
                 departure.volume_m3
             )
         };
-        format!(
-            ": {hold} would take {units} units of {} ({:.1} t), worth {:.0} net of freight, against a fixed cost of {:.0}",
+        let weight_kg = units as f64 * item.unit_weight_kg;
+        let value = units as f64 * unit_value;
+        for (name, figure) in [
+            ("charter", json!(departure.id)),
+            ("item", json!(item.id)),
+            ("units", json!(units)),
+            ("weight_kg", json!(weight_kg)),
+            (
+                "capacity_used_pct",
+                json!((used_pct * 1000.0).round() / 10.0),
+            ),
+            ("cold", json!(item.cold_chain)),
+            ("payload_kg", json!(departure.payload_kg)),
+            ("volume_m3", json!(departure.volume_m3)),
+            ("cold_volume_m3", json!(departure.cold_volume_m3)),
+            ("value", json!(value.round())),
+            ("fixed_cost", json!(departure.fixed_cost)),
+        ] {
+            params.insert(name.into(), figure);
+        }
+        let text = format!(
+            ": {hold} would take {units} units of {} ({:.1} t, {:.0} % of it), worth {:.0} net of freight, against a fixed cost of {:.0}",
             item.id,
-            units as f64 * item.unit_weight_kg / 1000.0,
-            units as f64 * unit_value,
+            weight_kg / 1000.0,
+            used_pct * 100.0,
+            value,
             departure.fixed_cost
-        )
+        );
+        (text, params)
     };
     let flying: Vec<usize> = offered
         .iter()
@@ -354,35 +473,62 @@ fn reason(
             )
         };
         if closed.is_empty() {
-            return capacity;
+            return said(
+                if cold_full {
+                    "cold_full"
+                } else {
+                    "capacity_full"
+                },
+                capacity,
+                json!({"destination": destination, "departures": ids}),
+            );
         }
+        let (figures, mut params) = charter_figures();
+        params.insert("full".into(), json!(ids));
+        params.insert("cold_full".into(), json!(cold_full));
         let charters = format!(
-            "charter {} not worth its fixed cost for this cargo{}",
+            "charter {} not worth its fixed cost for this cargo{figures}",
             list(&closed, 3),
-            charter_figures()
         );
-        return if capacity.is_empty() {
+        let text = if capacity.is_empty() {
             charters
         } else {
             format!("{capacity}; {charters}")
         };
+        return Reason {
+            code: "charter_not_worth",
+            params,
+            text,
+        };
     }
     if left < smallest_pack {
-        return format!(
-            "the remaining {left} units are less than one pack ({smallest_pack}) of the eligible stock of {}",
-            item.id
+        return said(
+            "less_than_pack",
+            format!(
+                "the remaining {left} units are less than one pack ({smallest_pack}) of the eligible stock of {}",
+                item.id
+            ),
+            json!({"units": left, "pack": smallest_pack, "item": item.id}),
         );
     }
     if !closed.is_empty() {
-        return format!(
-            "sending the rest would need charter {}, not worth its fixed cost for this cargo{}",
-            list(&closed, 3),
-            charter_figures()
-        );
+        let (figures, params) = charter_figures();
+        return Reason {
+            code: "charter_not_worth_rest",
+            params,
+            text: format!(
+                "sending the rest would need charter {}, not worth its fixed cost for this cargo{figures}",
+                list(&closed, 3),
+            ),
+        };
     }
-    format!(
-        "the remaining eligible stock of {} ({left_units} units) fits only departures already used by more valuable cargo",
-        item.id
+    said(
+        "departures_taken",
+        format!(
+            "the remaining eligible stock of {} ({left_units} units) fits only departures already used by more valuable cargo",
+            item.id
+        ),
+        json!({"item": item.id, "units": left_units}),
     )
 }
 

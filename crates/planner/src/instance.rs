@@ -136,14 +136,17 @@ pub struct Instance {
 ///   "pin":    [{"request": "R-1", "departure": "D-1"}],
 ///   "forbid": [{"departure": "D-2"}],
 ///   "force":  [{"departure": "D-3"}],
-///   "hold":   [{"lot": "L-1", "quantity": 40}]
+///   "hold":   [{"lot": "L-1", "quantity": 40}],
+///   "must_ship": [{"request": "R-2"}]
 /// }
 /// ```
 ///
 /// A pinned request travels on its departure only; a forbidden departure
 /// carries nothing; a forced one (a charter the manager has booked) must
 /// carry something, its fixed cost being spent anyway; held units of a lot
-/// stay in the warehouse. Indices refer to the instance's lists.
+/// stay in the warehouse; a must-ship request is met in full, or the plan
+/// says why it cannot be with a reason of [`MUST_SHIP_EXCUSES`]. Indices
+/// refer to the instance's lists.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Overrides {
     /// `(request, departure)`.
@@ -152,7 +155,30 @@ pub struct Overrides {
     pub forced: Vec<usize>,
     /// `(lot, units held back)`.
     pub held: Vec<(usize, i64)>,
+    /// Requests a manager marked must-ship.
+    pub must_ship: Vec<usize>,
 }
+
+/// The reason codes ([`crate::Unmet::code`]) that excuse a must-ship request
+/// left (partly) unmet: the hub cannot ship it (no departure, none in time,
+/// none that takes the goods, no stock, no room). Cost is no excuse: a
+/// charter "not worth its fixed cost" is used for must-ship cargo.
+pub const MUST_SHIP_EXCUSES: &[&str] = &[
+    "no_departure",
+    "no_timely_departure",
+    "no_dangerous_goods_departure",
+    "no_cold_departure",
+    "no_stock",
+    "no_stock_in_time",
+    "earmarked",
+    "expires_too_soon",
+    "stock_used_up",
+    "stock_allocated",
+    "capacity_full",
+    "cold_full",
+    "less_than_pack",
+    "no_stock_after_kept",
+];
 
 impl Overrides {
     pub fn is_empty(&self) -> bool {
@@ -160,6 +186,7 @@ impl Overrides {
             && self.forbidden.is_empty()
             && self.forced.is_empty()
             && self.held.is_empty()
+            && self.must_ship.is_empty()
     }
 
     /// The departure a request is pinned to, per request.
@@ -184,14 +211,76 @@ impl Instance {
         lot.earmark.is_empty() || lot.earmark.iter().any(|code| code == country)
     }
 
+    /// What one unit of each must-ship request is worth on top of its value
+    /// in the instance the planner searches, `(request, bonus per unit)`:
+    /// the largest fixed cost of any departure, plus the unit's weight and
+    /// volume at the highest value per kg and per m3 of any request that is
+    /// not must-ship. So a charter that can take one unit of it is worth
+    /// flying, and a must-ship unit outweighs any other cargo in the same
+    /// room: the planner ships must-ship requests first, and among plans
+    /// that ship them alike, the one of most value.
+    pub fn must_ship_bonus(&self) -> Vec<(usize, f64)> {
+        let must = &self.overrides.must_ship;
+        if must.is_empty() {
+            return Vec::new();
+        }
+        let fixed = self
+            .departures
+            .iter()
+            .map(|d| d.fixed_cost)
+            .fold(0.0, f64::max);
+        let (mut per_kg, mut per_m3) = (0.0f64, 0.0f64);
+        for (r, request) in self.requests.iter().enumerate() {
+            if !must.contains(&r) {
+                let item = &self.items[request.item];
+                per_kg = per_kg.max(request.value_per_unit / item.unit_weight_kg);
+                per_m3 = per_m3.max(request.value_per_unit / item.unit_volume_m3);
+            }
+        }
+        must.iter()
+            .map(|&r| {
+                let item = &self.items[self.requests[r].item];
+                let bonus =
+                    fixed + item.unit_weight_kg * per_kg + item.unit_volume_m3 * per_m3 + 1.0;
+                (r, bonus)
+            })
+            .collect()
+    }
+
+    /// The bonus ([`Instance::must_ship_bonus`]) that `allocations` earn in
+    /// the searched instance: units × bonus × timeliness.
+    pub fn must_ship_bonus_earned(&self, allocations: &[crate::Allocation]) -> f64 {
+        let bonus = self.must_ship_bonus();
+        if bonus.is_empty() {
+            return 0.0;
+        }
+        allocations
+            .iter()
+            .filter_map(|a| {
+                let (_, per_unit) = bonus.iter().find(|(r, _)| *r == a.request)?;
+                let request = &self.requests[a.request];
+                let late = (self.departures[a.departure].arrives - request.needed_by).max(0);
+                Some(
+                    a.quantity as f64
+                        * per_unit
+                        * crate::plan::timeliness(late, request.grace_days),
+                )
+            })
+            .sum()
+    }
+
     /// The instance the planner searches when overrides are given: a
     /// forbidden departure has no capacity, a forced charter no fixed cost
     /// (it is spent anyway), held units are taken off their lots (a lot held
-    /// whole can no longer be loaded: its expiry is set before any arrival).
+    /// whole can no longer be loaded: its expiry is set before any arrival),
+    /// a must-ship request's units carry their [`Instance::must_ship_bonus`].
     /// Pins are honoured by the planner's model itself. Lists keep their
     /// order, so a plan of this instance is a plan of the original.
     pub fn with_overrides_applied(&self) -> Instance {
         let mut applied = self.clone();
+        for (r, bonus) in self.must_ship_bonus() {
+            applied.requests[r].value_per_unit += bonus;
+        }
         for &d in &self.overrides.forbidden {
             let departure = &mut applied.departures[d];
             departure.payload_kg = 0.0;
@@ -757,11 +846,11 @@ impl Reader {
             return overrides;
         };
         for key in object.keys() {
-            if !["pin", "forbid", "force", "hold"].contains(&key.as_str()) {
+            if !["pin", "forbid", "force", "hold", "must_ship"].contains(&key.as_str()) {
                 self.issue(
                     "overrides",
                     key,
-                    "is not an override (pin, forbid, force or hold)",
+                    "is not an override (pin, forbid, force, hold or must_ship)",
                 );
             }
         }
@@ -897,6 +986,13 @@ impl Reader {
                     );
                 } else {
                     overrides.held.push((l, units));
+                }
+            }
+        }
+        for (name, entry) in entries(self, "must_ship") {
+            if let Some(r) = self.reference(&entry, &name, "request", &request_ids, "request") {
+                if !overrides.must_ship.contains(&r) {
+                    overrides.must_ship.push(r);
                 }
             }
         }

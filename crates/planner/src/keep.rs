@@ -315,6 +315,11 @@ pub fn plan_keeping(
             .iter()
             .filter_map(|&(l, units)| Some((position(&lot_index, l)?, units)))
             .collect(),
+        must_ship: overrides
+            .must_ship
+            .iter()
+            .filter_map(|&r| position(&request_index, r))
+            .collect(),
     };
 
     let (extra, unmet) = if residual.requests.is_empty() {
@@ -326,6 +331,8 @@ pub fn plan_keeping(
                 request: r,
                 quantity: request_left[r],
                 reason: "no stock left for it once the kept loads are counted".to_string(),
+                code: "no_stock_after_kept",
+                params: serde_json::Map::new(),
             })
             .collect();
         (Vec::new(), unmet)

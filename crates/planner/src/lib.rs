@@ -23,6 +23,7 @@ mod search;
 mod solve;
 mod state;
 mod stock;
+pub mod value;
 
 pub use error::{InputIssue, InstanceError, PlanReadError};
 pub use instance::Instance;

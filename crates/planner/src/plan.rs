@@ -1,7 +1,7 @@
 //! The plan (`reliefhub-plan/1`): allocations, the objective formula and the
 //! plan's JSON form.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::instance::Instance;
 
@@ -27,6 +27,12 @@ pub struct Unmet {
     pub quantity: i64,
     /// The reason, in a logistics officer's words.
     pub reason: String,
+    /// The reason as a stable code (`charter_not_worth`, `no_departure`, ...),
+    /// for programs and for saying it in other languages.
+    pub code: &'static str,
+    /// The reason's figures by name (departure codes, units, value, fixed
+    /// cost, ...), which the words of every language fill in.
+    pub params: Map<String, Value>,
 }
 
 /// A plan for one instance.
@@ -99,6 +105,8 @@ pub fn to_json(instance: &Instance, plan: &Plan) -> String {
                 "request": instance.requests[unmet.request].id,
                 "quantity": unmet.quantity,
                 "reason": unmet.reason,
+                "reason_code": unmet.code,
+                "reason_params": unmet.params,
             })
         })
         .collect();

@@ -498,7 +498,10 @@ pub fn solve(
         .iter()
         .map(|&d| original.departures[d].fixed_cost)
         .sum();
-    let bound = bound - forced_cost;
+    // Must-ship requests earn a bonus in the searched instance, which its
+    // bound counts too: less what this plan earns, the bound holds for every
+    // plan that ships as much of them (weighted by their bonus) as this one.
+    let bound = bound - forced_cost - original.must_ship_bonus_earned(&allocations);
     let upper_bound = if bound.is_finite() {
         // The bound is proven; rounding in its long sums could leave it a hair
         // under an optimal plan's value, so it is never reported below the plan.
