@@ -295,6 +295,19 @@ fn build(
             assert_eq!(made.status, 201, "{}", made.text);
             format!("/api/requests/{code}/cancel")
         }
+        "/api/requests/{code}/must-ship" => {
+            let code = unique("RQ-S");
+            let made = c.post(
+                "/api/requests",
+                op,
+                &unique("k"),
+                &json!({"code": code, "destination": o.destinations[side], "item": "RUTF-150",
+                        "quantity": 5, "priority": 2, "needed_by": "2025-04-30"}),
+            );
+            assert_eq!(made.status, 201, "{}", made.text);
+            body = Some(json!({"must_ship": true}));
+            format!("/api/requests/{code}/must-ship")
+        }
         "/api/departures" if method == "POST" => {
             body = Some(
                 json!({"code": unique("DEP-M"), "node": "HMEIMIM-AIR", "destination": o.destinations[side],

@@ -6,9 +6,13 @@
 //!
 //! Choices the instance encodes (see ARCHITECTURE.md, "Planning from the
 //! hub's state"):
-//! - a request's value per unit is its item's weight times a value per kg
-//!   set by its priority ([`VALUE_PER_KG_BY_PRIORITY`]), so the planner
-//!   delivers the most urgent kilograms first, net of freight;
+//! - a request's value per unit is its item's value per unit (master data)
+//!   times a multiplier set by its priority
+//!   ([`reliefhub_planner::value`]; an item without a value is valued by its
+//!   weight), so the planner delivers the most valuable, most urgent aid
+//!   first, net of freight;
+//! - requests a manager marked must-ship go in the instance's overrides
+//!   (`must_ship`): the planner meets them or says why it cannot;
 //! - a departure that already has cargo on board has its fixed cost sunk
 //!   (0 in the instance) and offers only its remaining capacity;
 //! - stock in a lot moves in whole packs (the manifest's pack count), reduced
@@ -40,9 +44,9 @@ use crate::{lot_specs, Moment, Ops, OpsError};
 /// Days by road between the port and the airport.
 pub const HUB_TRANSFER_DAYS: i64 = 1;
 
-/// The aid value of one kg delivered on time, by request priority (1 is the
-/// most urgent). Money is in the same unit as departure costs.
-pub const VALUE_PER_KG_BY_PRIORITY: [f64; 5] = [50.0, 35.0, 25.0, 15.0, 10.0];
+pub use reliefhub_planner::value::{
+    request_value_per_unit, FALLBACK_USD_PER_KG, VALUE_MULTIPLIER_BY_PRIORITY,
+};
 
 /// How long and with which seed to plan.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -131,6 +135,14 @@ pub struct PlanUnmet {
     pub item: String,
     pub quantity: i64,
     pub reason: String,
+    /// The reason as a stable code (`charter_not_worth`, `no_departure`,
+    /// ...), empty for plans stored before reasons had codes.
+    pub reason_code: String,
+    /// The reason's figures by name (for a charter: `charter`, `units`,
+    /// `capacity_used_pct`, `value`, `fixed_cost`, ...).
+    pub reason_params: serde_json::Map<String, serde_json::Value>,
+    /// Marked must-ship when the plan was made.
+    pub must_ship: bool,
 }
 
 /// A plan as the hub's staff read it.
@@ -377,6 +389,7 @@ impl Ops {
 
         // Requests still needing stock.
         let mut requests = Vec::new();
+        let mut must_ship = Vec::new();
         for r in self.requests()? {
             if r.cancelled_on.is_some() {
                 continue;
@@ -388,17 +401,24 @@ impl Ops {
             if remaining <= 0 {
                 continue;
             }
-            let priority = usize::try_from(r.request.priority.clamp(1, 5) - 1).unwrap_or(4);
             used_items.insert(item.code.clone(), ());
+            if r.must_ship {
+                must_ship.push(json!({"request": r.request.code}));
+            }
             requests.push(json!({
                 "id": r.request.code,
                 "destination": r.request.destination,
                 "item": r.request.item,
                 "quantity": remaining,
-                "value_per_unit": item.unit_weight_kg * VALUE_PER_KG_BY_PRIORITY[priority],
+                "value_per_unit": request_value_per_unit(
+                    item.value_usd_per_unit,
+                    item.unit_weight_kg,
+                    r.request.priority,
+                ),
                 "needed_by": day(r.request.needed_by),
                 "grace_days": r.request.grace_days.max(0),
                 "priority": r.request.priority,
+                "must_ship": r.must_ship,
             }));
         }
 
@@ -414,6 +434,7 @@ impl Ops {
                     "cold_chain": i.cold_chain,
                     "dangerous_goods": i.dangerous_goods(),
                     "min_shelf_life_days": i.min_shelf_life_days,
+                    "value_usd_per_unit": i.value_usd_per_unit,
                 })
             })
             .collect();
@@ -425,7 +446,7 @@ impl Ops {
                 }
             }
         }
-        Ok(json!({
+        let mut instance = json!({
             "format": reliefhub_planner::instance::INSTANCE_FORMAT,
             "name": format!("hub-{}", day(today)),
             "nodes": nodes.iter().map(|(code, kind)| json!({"id": code, "kind": kind})).collect::<Vec<_>>(),
@@ -434,7 +455,11 @@ impl Ops {
             "lots": lots,
             "departures": departures,
             "requests": requests,
-        }))
+        });
+        if !must_ship.is_empty() {
+            instance["overrides"] = json!({ "must_ship": must_ship });
+        }
+        Ok(instance)
     }
 
     /// Builds the instance from the hub's state, plans it and stores the
@@ -473,10 +498,26 @@ impl Ops {
                     crate::Code::NotJson,
                     "overrides",
                     overrides,
-                    "overrides are a JSON object with pin, forbid, force and hold lists",
+                    "overrides are a JSON object with pin, forbid, force, hold and must_ship lists",
                 ));
             }
-            instance["overrides"] = overrides.clone();
+            // The requests marked must-ship stay so, whatever the overrides
+            // given say.
+            let marked = instance["overrides"]["must_ship"].as_array().cloned();
+            let mut merged = overrides.clone();
+            if let Some(marked) = marked {
+                let list = merged
+                    .as_object_mut()
+                    .map(|o| o.entry("must_ship").or_insert_with(|| json!([])));
+                if let Some(serde_json::Value::Array(list)) = list {
+                    for entry in marked {
+                        if !list.contains(&entry) {
+                            list.push(entry);
+                        }
+                    }
+                }
+            }
+            instance["overrides"] = merged;
         }
         Ok(instance)
     }
@@ -982,6 +1023,16 @@ fn view_of(
         d.load_pct =
             100.0 * fraction(d.load_kg, d.payload_kg).max(fraction(d.load_m3, d.volume_m3));
     }
+    let must_ship: Vec<&str> = instance
+        .get("overrides")
+        .and_then(|o| o.get("must_ship"))
+        .and_then(|m| m.as_array())
+        .map(|m| {
+            m.iter()
+                .filter_map(|e| e.get("request")?.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
     let unmet = plan
         .get("unmet")
         .and_then(|u| u.as_array())
@@ -996,6 +1047,17 @@ fn view_of(
                         item: text(r, "item"),
                         quantity: x.get("quantity")?.as_i64()?,
                         reason: x.get("reason")?.as_str()?.to_string(),
+                        reason_code: x
+                            .get("reason_code")
+                            .and_then(|c| c.as_str())
+                            .unwrap_or_default()
+                            .to_string(),
+                        reason_params: x
+                            .get("reason_params")
+                            .and_then(|p| p.as_object())
+                            .cloned()
+                            .unwrap_or_default(),
+                        must_ship: must_ship.contains(&code),
                     })
                 })
                 .collect()

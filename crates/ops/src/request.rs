@@ -33,6 +33,9 @@ pub struct RequestRow {
     pub delivered: i64,
     pub status: RequestStatus,
     pub cancelled_on: Option<Date>,
+    /// Marked must-ship by a manager: the planner meets it in full or says
+    /// why the hub cannot.
+    pub must_ship: bool,
 }
 
 impl Ops {
@@ -150,11 +153,63 @@ impl Ops {
         Ok(())
     }
 
+    /// Marks a request must-ship (`on` true) or takes the mark off. The
+    /// change is one operation of the trust log (`request.must_ship` or
+    /// `request.must_ship_off`, key `request:CODE`, with its actor).
+    /// Returns true when the mark changed. A cancelled or met request
+    /// cannot be marked.
+    pub fn set_must_ship(&mut self, code: &str, on: bool, _at: Moment) -> Result<bool, OpsError> {
+        let row = self
+            .requests()?
+            .into_iter()
+            .find(|r| r.request.code == code)
+            .ok_or_else(|| OpsError::NotFound {
+                what: "request",
+                code: code.to_string(),
+            })?;
+        if row.must_ship == on {
+            return Ok(false);
+        }
+        if on {
+            let why = match row.status {
+                RequestStatus::Cancelled => Some("is cancelled"),
+                RequestStatus::Met => Some("is already met"),
+                _ => None,
+            };
+            if let Some(why) = why {
+                return Err(OpsError::refused(
+                    Code::WrongStatus,
+                    "code",
+                    code,
+                    format!("request `{code}` {why}: there is nothing left to ship"),
+                ));
+            }
+        }
+        let kind = if on {
+            "request.must_ship"
+        } else {
+            "request.must_ship_off"
+        };
+        self.store
+            .write_named(kind, &format!("request:{code}"), |conn| {
+                let mark: reliefhub_store::Value = if on {
+                    1_i64.into()
+                } else {
+                    reliefhub_store::Value::Null
+                };
+                conn.execute(
+                    "UPDATE requests SET must_ship = $1 WHERE code = $2",
+                    &[mark, code.into()],
+                )
+            })?;
+        Ok(true)
+    }
+
     /// Every request with what is loaded and delivered against it.
     pub fn requests(&mut self) -> Result<Vec<RequestRow>, OpsError> {
         let rows = self.store.read(|conn| {
             conn.query(
-                "SELECT r.code, r.destination, r.item, r.quantity, r.priority, r.needed_by, r.grace_days, r.requested_by, r.cancelled_on, \
+                "SELECT r.code, r.destination, r.item, r.quantity, r.priority, r.needed_by, r.grace_days, r.requested_by, r.cancelled_on, r.must_ship, \
                  (SELECT CAST(COALESCE(SUM(l.quantity), 0) AS BIGINT) FROM loading_lines l JOIN departures d ON d.code = l.departure_code \
                   WHERE l.request_code = r.code AND l.unloaded_batch IS NULL AND d.status <> 'delivered'), \
                  (SELECT CAST(COALESCE(SUM(v.received), 0) AS BIGINT) FROM delivery_lines v WHERE v.request_code = r.code) \
@@ -175,8 +230,9 @@ impl Ops {
                     requested_by: row[7].text()?,
                 };
                 let cancelled_on = opt_date(&row[8])?;
-                let loaded = row[9].int()?;
-                let delivered = row[10].int()?;
+                let must_ship = row[9].opt_int()?.unwrap_or(0) != 0;
+                let loaded = row[10].int()?;
+                let delivered = row[11].int()?;
                 let status =
                     RequestStatus::of(cancelled_on.is_some(), request.quantity, loaded, delivered);
                 Ok(RequestRow {
@@ -185,6 +241,7 @@ impl Ops {
                     delivered,
                     status,
                     cancelled_on,
+                    must_ship,
                 })
             })
             .collect::<Result<_, reliefhub_store::StoreError>>()

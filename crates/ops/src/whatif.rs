@@ -1,13 +1,12 @@
 //! What the what-if analysis (`reliefhub-whatif`) needs from the hub: the
 //! planning instance of a day and the facts some changes refer to (inbound
-//! legs, pledges with what is outstanding, destinations, the catalogue, the
-//! value of a kg by priority). Reads only; what-if never writes.
+//! legs, pledges with what is outstanding, destinations, the catalogue with
+//! each item's value per unit). Reads only; what-if never writes.
 
 use reliefhub_whatif::doc::{InstanceDoc, ItemDoc};
 use reliefhub_whatif::{HubFacts, PledgeFacts};
 use serde_json::{Map, Value};
 
-use crate::planning::VALUE_PER_KG_BY_PRIORITY;
 use crate::{Moment, Ops, OpsError};
 
 impl Ops {
@@ -47,6 +46,10 @@ impl Ops {
                     "min_shelf_life_days".into(),
                     Value::from(i.min_shelf_life_days),
                 );
+                extra.insert(
+                    "value_usd_per_unit".into(),
+                    i.value_usd_per_unit.map_or(Value::Null, Value::from),
+                );
                 ItemDoc {
                     id: i.code,
                     unit_weight_kg: i.unit_weight_kg,
@@ -62,7 +65,6 @@ impl Ops {
                 pledges,
                 destinations,
                 items,
-                value_per_kg_by_priority: VALUE_PER_KG_BY_PRIORITY.to_vec(),
             },
         ))
     }

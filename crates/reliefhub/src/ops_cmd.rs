@@ -305,6 +305,14 @@ pub enum RequestCommand {
         #[arg(long)]
         on: Option<String>,
     },
+    /// Mark a request must-ship: the planner meets it in full, even on a
+    /// charter not worth its cost, or the plan says why the hub cannot
+    /// (`--off` takes the mark off).
+    MustShip {
+        code: String,
+        #[arg(long)]
+        off: bool,
+    },
     /// List requests with their status.
     List {
         #[command(flatten)]
@@ -820,6 +828,15 @@ pub fn run(command: OpsCommand, db: &str, quiet: bool, actor: &str) -> anyhow::R
         OpsCommand::Request(RequestCommand::Cancel { code, on }) => {
             ops.cancel_request(&code, moment(&on)?)?;
             println!("request {code} cancelled");
+        }
+        OpsCommand::Request(RequestCommand::MustShip { code, off }) => {
+            let changed = ops.set_must_ship(&code, !off, today())?;
+            let state = if off { "not must-ship" } else { "must-ship" };
+            if changed {
+                println!("request {code} is now {state}");
+            } else {
+                println!("request {code} was already {state}; nothing changed");
+            }
         }
         OpsCommand::Request(RequestCommand::List { format }) => {
             print_table(&ops.request_fulfilment()?, format.output())

@@ -487,8 +487,13 @@ fn print_view(view: &PlanView) {
         println!("requests not fully met:");
         for u in &view.unmet {
             println!(
-                "  {} ({} {} to {}): {}",
-                u.request, u.quantity, u.item, u.destination, u.reason
+                "  {} ({} {} to {}){}: {}",
+                u.request,
+                u.quantity,
+                u.item,
+                u.destination,
+                if u.must_ship { " [must ship]" } else { "" },
+                u.reason
             );
         }
     }

@@ -98,6 +98,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0017_operation_contents.sql"),
         postgres: include_str!("migrations/postgres/0017_operation_contents.sql"),
     },
+    Migration {
+        version: 24,
+        name: "must_ship",
+        sqlite: include_str!("migrations/sqlite/0024_must_ship.sql"),
+        postgres: include_str!("migrations/postgres/0024_must_ship.sql"),
+    },
 ];
 
 /// The version that adds the balance checkpoint (`ledger_checkpoint`).

@@ -267,12 +267,14 @@ pub fn apply(
                         doc.items.push(i.clone());
                     }
                 }
-                let weight = doc.item(item).map_or(1.0, |i| i.unit_weight_kg);
-                let per_kg = facts
-                    .value_per_kg_by_priority
-                    .get(usize::try_from(priority - 1).unwrap_or(0))
-                    .copied()
-                    .unwrap_or(1.0);
+                // Valued as the hub values its requests: the item's price
+                // times the priority's multiplier.
+                let (weight, price) = doc.item(item).map_or((1.0, None), |i| {
+                    (
+                        i.unit_weight_kg,
+                        i.extra.get("value_usd_per_unit").and_then(Value::as_f64),
+                    )
+                });
                 let mut extra = serde_json::Map::new();
                 extra.insert("priority".to_string(), Value::from(*priority));
                 doc.requests.push(RequestDoc {
@@ -280,7 +282,9 @@ pub fn apply(
                     destination: destination.clone(),
                     item: item.clone(),
                     quantity: *quantity,
-                    value_per_unit: weight * per_kg,
+                    value_per_unit: reliefhub_planner::value::request_value_per_unit(
+                        price, weight, *priority,
+                    ),
                     needed_by: needed_by.clone(),
                     grace_days: *grace_days,
                     extra,

@@ -160,11 +160,11 @@ pub struct HubFacts {
     pub pledges: Vec<PledgeFacts>,
     /// Every destination's UN/LOCODE.
     pub destinations: Vec<String>,
-    /// The catalogue, for requests of items the instance does not carry yet.
+    /// The catalogue, for requests of items the instance does not carry yet
+    /// (with `value_usd_per_unit` among an item's other fields, which added
+    /// requests are valued by, as the hub's instances value requests: see
+    /// [`reliefhub_planner::value`]).
     pub items: Vec<ItemDoc>,
-    /// A request's value per kg by priority (1 first), as the hub's
-    /// instances price requests.
-    pub value_per_kg_by_priority: Vec<f64>,
 }
 
 /// Why a scenario file could not be read.

@@ -309,7 +309,8 @@ fn every_kind_of_change_does_what_it_says() {
         .unwrap();
     assert_eq!(
         (added.quantity, added.value_per_unit, added.priority()),
-        (500, 600.0, 1)
+        (500, 1600.0, 1),
+        "80 USD a carton x 20 at priority 1"
     );
     assert!(a.doc.item("ORS-CTN").is_some());
     // The leg is delayed, then 600 of its 1,000 units withdrawn.
@@ -329,4 +330,43 @@ fn every_kind_of_change_does_what_it_says() {
     let a = apply(&base, &lose, &facts(), None);
     assert!(a.doc.lots.iter().all(|l| l.leg().is_none()));
     assert_eq!(a.doc.lots.len(), 3);
+}
+
+/// The test hub's requests, and a request a scenario adds, are valued as
+/// the hub's own instances value them (price x priority multiplier), so
+/// what-if and planning agree.
+#[test]
+fn requests_are_valued_by_price_and_priority_as_planning_values_them() {
+    let base = hub();
+    for r in &base.requests {
+        let item = base.item(&r.item).unwrap();
+        let price = item.extra["value_usd_per_unit"].as_f64();
+        assert!(price.is_some(), "{}", r.id);
+        let expected = reliefhub_planner::value::request_value_per_unit(
+            price,
+            item.unit_weight_kg,
+            r.priority(),
+        );
+        assert_eq!(r.value_per_unit, expected, "{}", r.id);
+    }
+    // A vaccine and a sack of flour of the same weight are not worth the
+    // same: an added request of an item without a price is valued by its
+    // weight, one with a price by its price.
+    let added = |item: &str, priority: i64| {
+        let s = scenario(&format!(
+            r#"{{"format": "reliefhub-scenario/1", "name": "add",
+                "changes": [{{"kind": "add_request", "destination": "DJJIB", "item": "{item}",
+                              "quantity": 10, "priority": {priority}, "needed_by": "2025-04-20"}}]}}"#
+        ));
+        let a = apply(&base, &s, &facts(), None);
+        a.doc
+            .requests
+            .iter()
+            .find(|r| r.destination == "DJJIB")
+            .unwrap()
+            .value_per_unit
+    };
+    assert_eq!(added("ORS-CTN", 1), 80.0 * 20.0);
+    assert_eq!(added("ORS-CTN", 5), 80.0);
+    assert_eq!(added("RUTF-150", 2), 50.0 * 10.0);
 }

@@ -56,6 +56,7 @@ pub fn api_router() -> OpenApiRouter<Shared> {
         .routes(routes!(hub::arrive_transfer))
         .routes(routes!(outbound::list_requests, outbound::add_request))
         .routes(routes!(outbound::cancel_request))
+        .routes(routes!(outbound::set_must_ship))
         .routes(routes!(outbound::list_departures, outbound::add_departure))
         .routes(routes!(outbound::get_departure))
         .routes(routes!(outbound::load))

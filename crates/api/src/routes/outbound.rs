@@ -41,6 +41,8 @@ pub struct RequestJson {
     pub delivered: i64,
     pub met: bool,
     pub cancelled_on: Option<String>,
+    /// Marked must-ship by a manager: plans meet it or say why they cannot.
+    pub must_ship: bool,
 }
 
 fn requests_for(ops: &mut Ops, country: Option<&str>) -> Result<Vec<RequestJson>, ApiError> {
@@ -63,6 +65,7 @@ fn requests_for(ops: &mut Ops, country: Option<&str>) -> Result<Vec<RequestJson>
             loaded: r.loaded,
             delivered: r.delivered,
             cancelled_on: opt_day(r.cancelled_on),
+            must_ship: r.must_ship,
         })
         .collect())
 }
@@ -186,6 +189,50 @@ pub async fn cancel_request(
             Ok(StatusJson {
                 code,
                 status: "cancelled".into(),
+            })
+        })
+        .await?;
+    Ok(json(StatusCode::OK, &result))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MustShipInput {
+    /// true marks the request must-ship, false takes the mark off.
+    pub must_ship: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MustShipJson {
+    pub code: String,
+    pub must_ship: bool,
+    /// False when the request was already so.
+    pub changed: bool,
+}
+
+/// Marks a request must-ship or takes the mark off (staff). Plans then meet
+/// it in full, even on a charter not worth its cost, or say why they cannot.
+#[utoipa::path(post, path = "/api/requests/{code}/must-ship", tag = "requests",
+    request_body = MustShipInput,
+    params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per operation, per user")),
+    responses((status = 200, description = "Marked or unmarked", body = MustShipJson)))]
+pub async fn set_must_ship(
+    State(state): State<Shared>,
+    user: Principal,
+    Path(code): Path<String>,
+    Body(input): Body<MustShipInput>,
+) -> Result<Response, ApiError> {
+    user.require(&[Role::Admin, Role::Operator])?;
+    let at = state.now();
+    let on = input.must_ship;
+    let result = state
+        .pool
+        .run(move |ops| {
+            let changed = ops.set_must_ship(&code, on, at)?;
+            Ok(MustShipJson {
+                code,
+                must_ship: on,
+                changed,
             })
         })
         .await?;

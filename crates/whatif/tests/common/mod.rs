@@ -1,6 +1,7 @@
 //! A small hub to try scenarios on: a port and an airport a day apart,
 //! sailings and flights to three destinations, stock at both nodes and one
-//! leg still inbound.
+//! leg still inbound. Requests are valued as the hub values them: the
+//! item's price times the priority's multiplier (`reliefhub_planner::value`).
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -28,9 +29,9 @@ pub fn hub() -> InstanceDoc {
         ],
         "items": [
             {"id": "RUTF-150", "name": "RUTF", "unit_weight_kg": 15.0, "unit_volume_m3": 0.04,
-             "cold_chain": false, "dangerous_goods": false, "min_shelf_life_days": 30},
+             "cold_chain": false, "dangerous_goods": false, "min_shelf_life_days": 30, "value_usd_per_unit": 50.0},
             {"id": "TENT", "name": "Family tent", "unit_weight_kg": 55.0, "unit_volume_m3": 0.28,
-             "cold_chain": false, "dangerous_goods": false, "min_shelf_life_days": 0}
+             "cold_chain": false, "dangerous_goods": false, "min_shelf_life_days": 0, "value_usd_per_unit": 300.0}
         ],
         "lots": [
             {"id": "L1@TARTUS-PORT", "item": "RUTF-150", "node": "TARTUS-PORT", "quantity": 2000, "pack_size": 50,
@@ -57,15 +58,15 @@ pub fn hub() -> InstanceDoc {
              "cold_volume_m3": 0.0, "dangerous_goods": false, "fixed_cost": 25000.0, "cost_per_kg": 0.0, "service": "charter"}
         ],
         "requests": [
-            {"id": "R1", "destination": "SDPZU", "item": "RUTF-150", "quantity": 1500, "value_per_unit": 750.0,
+            {"id": "R1", "destination": "SDPZU", "item": "RUTF-150", "quantity": 1500, "value_per_unit": 1000.0,
              "needed_by": "2025-04-12", "grace_days": 5, "priority": 1},
-            {"id": "R2", "destination": "TDNDJ", "item": "RUTF-150", "quantity": 800, "value_per_unit": 525.0,
+            {"id": "R2", "destination": "TDNDJ", "item": "RUTF-150", "quantity": 800, "value_per_unit": 500.0,
              "needed_by": "2025-04-10", "grace_days": 5, "priority": 2},
-            {"id": "R3", "destination": "TDNDJ", "item": "TENT", "quantity": 50, "value_per_unit": 1375.0,
+            {"id": "R3", "destination": "TDNDJ", "item": "TENT", "quantity": 50, "value_per_unit": 1500.0,
              "needed_by": "2025-04-10", "grace_days": 5, "priority": 3},
-            {"id": "R4", "destination": "KEMBA", "item": "TENT", "quantity": 300, "value_per_unit": 1375.0,
+            {"id": "R4", "destination": "KEMBA", "item": "TENT", "quantity": 300, "value_per_unit": 1500.0,
              "needed_by": "2025-04-25", "grace_days": 5, "priority": 3},
-            {"id": "R5", "destination": "SDPZU", "item": "TENT", "quantity": 100, "value_per_unit": 1925.0,
+            {"id": "R5", "destination": "SDPZU", "item": "TENT", "quantity": 100, "value_per_unit": 3000.0,
              "needed_by": "2025-04-12", "grace_days": 5, "priority": 2}
         ]
     });
@@ -85,12 +86,12 @@ pub fn facts() -> HubFacts {
             id: "ORS-CTN".into(),
             unit_weight_kg: 12.0,
             unit_volume_m3: 0.03,
-            extra: json!({"name": "ORS", "cold_chain": false, "dangerous_goods": false, "min_shelf_life_days": 30})
+            extra: json!({"name": "ORS", "cold_chain": false, "dangerous_goods": false, "min_shelf_life_days": 30,
+                          "value_usd_per_unit": 80.0})
                 .as_object()
                 .unwrap()
                 .clone(),
         }],
-        value_per_kg_by_priority: vec![50.0, 35.0, 25.0, 15.0, 10.0],
     }
 }
 

@@ -3,7 +3,7 @@
 
 import { api, newKey, ref } from "../api.js";
 import { t, num } from "../i18n.js";
-import { el, dataTable, kpi, loading, errorBox, statusBadge, bar, toast, ltr } from "../ui.js";
+import { el, dataTable, kpi, loading, errorBox, statusBadge, bar, toast, ltr, badge } from "../ui.js";
 
 const CAN_PLAN = new Set(["admin", "operator"]);
 
@@ -43,9 +43,9 @@ const REASONS = [
   [/^the eligible stock of (\S+) \((\d+) units\) is allocated to requests of more value per kg \((.+)\)$/, "reason.allocated_elsewhere", ["item", "units", "requests"]],
   [/^cold volume on the departures to (\S+) \((.+)\) is full$/, "reason.cold_full", ["destination", "departures"]],
   [/^capacity on departures (.+) is used by higher-value cargo$/, "reason.capacity", ["departures"]],
-  [/^charter (.+?) not worth its fixed cost for this cargo(?:: its .+? would take (\d+) units of (\S+) \(([\d.]+) t\), worth (\d+) net of freight, against a fixed cost of (\d+))?$/, "reason.charter", ["departures", "units", "item", "tonnes", "worth", "fixed"]],
+  [/^charter (.+?) not worth its fixed cost for this cargo(?:: its .+? would take (\d+) units of (\S+) \(([\d.]+) t(?:, [\d.]+ % of it)?\), worth (\d+) net of freight, against a fixed cost of (\d+))?$/, "reason.charter", ["departures", "units", "item", "tonnes", "worth", "fixed"]],
   [/^the remaining (\d+) units are less than one pack \((\d+)\) of the eligible stock of (\S+)$/, "reason.less_than_pack", ["units", "pack", "item"]],
-  [/^sending the rest would need charter (.+?), not worth its fixed cost for this cargo(?:: its .+? would take (\d+) units of (\S+) \(([\d.]+) t\), worth (\d+) net of freight, against a fixed cost of (\d+))?$/, "reason.rest_charter", ["departures", "units", "item", "tonnes", "worth", "fixed"]],
+  [/^sending the rest would need charter (.+?), not worth its fixed cost for this cargo(?:: its .+? would take (\d+) units of (\S+) \(([\d.]+) t(?:, [\d.]+ % of it)?\), worth (\d+) net of freight, against a fixed cost of (\d+))?$/, "reason.rest_charter", ["departures", "units", "item", "tonnes", "worth", "fixed"]],
   [/^the remaining eligible stock of (\S+) \((\d+) units\) fits only departures already used by more valuable cargo$/, "reason.fits_only_used", ["item", "units"]],
 ];
 
@@ -77,6 +77,58 @@ export function reasonText(reason) {
       .map((part) => reasonShape(part) ?? part)
       .join("; ")
   );
+}
+
+// A reason given as a code with its figures (plans made since reasons have
+// codes): the string of the code, filled from the figures by name.
+const list = (v) => (Array.isArray(v) ? v.join(", ") : v ?? "");
+const REASON_CODES = {
+  no_departure: ["reason.no_departure", (p) => p],
+  no_timely_departure: ["reason.too_late", (p) => ({ ...p, grace: p.grace_days, first: p.first_arrives })],
+  no_dangerous_goods_departure: ["reason.no_dangerous_goods", (p) => p],
+  no_cold_departure: ["reason.no_cold_chain", (p) => p],
+  freight_exceeds_value: ["reason.freight_cost", (p) => ({ ...p, value: num(p.value_per_unit, 2) })],
+  not_analysed: ["reason.not_analysed", (p) => p],
+  no_stock: ["reason.no_stock", (p) => p],
+  no_stock_in_time: ["reason.no_stock_in_time", (p) => ({ ...p, last: p.last_departs })],
+  earmarked: ["reason.earmarked", (p) => ({ ...p, countries: list(p.countries) })],
+  expires_too_soon: ["reason.expires", (p) => ({ ...p, days: p.min_shelf_life_days })],
+  stock_used_up: ["reason.used_up", (p) => ({ ...p, units: num(p.units) })],
+  stock_allocated: ["reason.allocated_elsewhere", (p) => ({ ...p, units: num(p.units), requests: list(p.requests) })],
+  capacity_full: ["reason.capacity", (p) => ({ ...p, departures: list(p.departures) })],
+  cold_full: ["reason.cold_full", (p) => ({ ...p, departures: list(p.departures) })],
+  less_than_pack: ["reason.less_than_pack", (p) => ({ ...p, units: num(p.units), pack: num(p.pack) })],
+  departures_taken: ["reason.fits_only_used", (p) => ({ ...p, units: num(p.units) })],
+  no_stock_after_kept: ["reason.no_stock_after_kept", (p) => p],
+};
+
+/** The figures of a charter not worth its cost, in the user's language. */
+function charterLoad(p) {
+  if (p.fixed_cost === undefined) return "";
+  return ` (${t("reason.charter_load", {
+    units: num(p.units),
+    item: p.item,
+    tonnes: num((Number(p.weight_kg) || 0) / 1000, 1),
+    pct: num(p.capacity_used_pct, 0),
+    worth: num(p.value, 0),
+    fixed: num(p.fixed_cost, 0),
+  })})`;
+}
+
+/** An unmet request's reason in the user's language: from its code and
+ * figures when the plan gives them, else from its English sentence. */
+export function unmetReasonText(u) {
+  const p = u.reason_params || {};
+  const code = u.reason_code;
+  if (code === "charter_not_worth" || code === "charter_not_worth_rest") {
+    const charters = list(p.charters);
+    if (code === "charter_not_worth_rest") return t("reason.rest_charter", { departures: charters }) + charterLoad(p);
+    const full = Array.isArray(p.full) && p.full.length ? t(p.cold_full ? "reason.cold_full" : "reason.capacity", { destination: u.destination, departures: list(p.full) }) + "; " : "";
+    return full + t("reason.charter", { departures: charters }) + charterLoad(p);
+  }
+  const known = REASON_CODES[code];
+  if (known) return t(known[0], known[1](p));
+  return reasonText(u.reason);
 }
 
 /** What a departure costs with its load: fixed cost plus the freight of its cargo. */
@@ -227,7 +279,11 @@ function planView(plan, destName, departures = [], requests = []) {
           { key: "quantity", label: t("col.quantity"), num: 0 },
           { key: "priority", label: t("col.priority"), render: (u) => requestsByCode.get(u.request)?.priority ?? "" },
           { key: "needed_by", label: t("col.needed_by"), render: (u) => ltr(requestsByCode.get(u.request)?.needed_by) },
-          { key: "reason", label: t("plan.reason"), render: (u) => reasonText(u.reason) },
+          {
+            key: "reason",
+            label: t("plan.reason"),
+            render: (u) => el("span", u.must_ship ? [badge("warn", t("reason.must_ship")), " "] : null, unmetReasonText(u)),
+          },
         ],
         unmet,
         { testid: "plan-unmet", rowTestid: "plan-unmet-row", empty: t("plan.all_met"), tall: true }

@@ -5,6 +5,9 @@ import { t, num } from "../i18n.js";
 import { el, dataTable, kpi, loading, statusBadge, bar, form, formCard, options, ltr, errorBox, badge } from "../ui.js";
 
 const CAN_FILE = new Set(["admin", "operator", "recipient"]);
+// Who may mark a request must-ship (a manager's decision), and who sees the mark.
+const CAN_MARK = new Set(["admin", "operator"]);
+const SEES_MARK = new Set(["admin", "operator", "auditor", "recipient"]);
 
 export async function renderRequests(root, ctx) {
   const country = ctx.user.role === "recipient" ? ctx.user.country : null;
@@ -13,7 +16,14 @@ export async function renderRequests(root, ctx) {
     el("p.lead", t("requests.lead")),
     loading()
   );
-  const [table, destinations, items, today] = await Promise.all([api.get("/reports/fulfilment"), ref("/destinations"), ref("/items"), hubToday()]);
+  const [table, destinations, items, today, requestList] = await Promise.all([
+    api.get("/reports/fulfilment"),
+    ref("/destinations"),
+    ref("/items"),
+    hubToday(),
+    SEES_MARK.has(ctx.user.role) ? api.get("/requests") : Promise.resolve([]),
+  ]);
+  const mustShip = new Map((requestList || []).map((r) => [r.code, Boolean(r.must_ship)]));
   if (!ctx.isCurrent()) return;
   if (CAN_FILE.has(ctx.user.role)) {
     const mine = destinations.filter((d) => !country || d.country === country);
@@ -143,6 +153,31 @@ export async function renderRequests(root, ctx) {
           { key: "loaded", label: t("col.loaded"), num: 0 },
           { key: "delivered", label: t("col.delivered"), num: 0 },
           { key: "outstanding", label: t("col.outstanding"), num: 0 },
+          {
+            key: "must_ship",
+            label: t("requests.must_ship"),
+            render: (r) => {
+              const marked = mustShip.get(r.request) === true;
+              const open = r.status !== "cancelled" && r.status !== "met";
+              const mark = marked ? badge("warn", t("reason.must_ship")) : null;
+              if (!CAN_MARK.has(ctx.user.role) || (!open && !marked)) return mark;
+              const b = el(
+                "button.btn.btn-quiet",
+                { type: "button", "data-testid": "request-must-ship", "data-code": r.request, "aria-pressed": String(marked), title: t("requests.must_ship_hint") },
+                t(marked ? "requests.must_ship_off" : "requests.must_ship_on")
+              );
+              b.addEventListener("click", async () => {
+                b.disabled = true;
+                try {
+                  await api.post(`/requests/${encodeURIComponent(r.request)}/must-ship`, { must_ship: !marked });
+                  ctx.rerender();
+                } catch (err) {
+                  b.replaceWith(errorBox(err));
+                }
+              });
+              return el("span", mark, mark ? " " : null, b);
+            },
+          },
           {
             key: "status",
             label: t("col.status"),
