@@ -117,6 +117,10 @@ pub(crate) fn explain_unmet(model: &Model, state: &State, stop: &dyn Fn() -> boo
             if !quick && r % 64 == 0 {
                 quick = stop();
             }
+            // A must-ship request always gets the full analysis: a quick
+            // reason would not excuse leaving it unmet.
+            let must_ship = model.instance.overrides.must_ship.contains(&r);
+            let quick = quick && !must_ship;
             let reason = reason(model, state, &mut cache, &takers, r, left, quick);
             unmet.push(Unmet {
                 request: r,
