@@ -290,12 +290,7 @@ mod webdriver {
                     }
                     Err(e) => panic!("script failed while waiting for {what}: {e}\n{script}"),
                 };
-                let truthy = !(v.is_null()
-                    || v == json!(false)
-                    || v == json!(0)
-                    || v == json!("")
-                    || v.as_array().is_some_and(|a| a.is_empty()));
-                if truthy {
+                if truthy(&v) {
                     return v;
                 }
                 // An error shown by the dashboard ends the wait at once.
@@ -304,6 +299,15 @@ mod webdriver {
                     vec![],
                 );
                 let failed = shown.as_str().is_some_and(|s| !s.is_empty());
+                if failed {
+                    // The page may have drawn what was awaited together with
+                    // the error between the two scripts: ask once more.
+                    if let Ok(v) = self.try_exec(script, args.clone()) {
+                        if truthy(&v) {
+                            return v;
+                        }
+                    }
+                }
                 if failed || Instant::now() >= deadline {
                     let page = self.exec(
                         "const e = document.querySelector('[data-testid=error]');
@@ -320,6 +324,15 @@ mod webdriver {
                 std::thread::sleep(Duration::from_millis(150));
             }
         }
+    }
+
+    /// JavaScript's truthiness of a script's result.
+    fn truthy(v: &Value) -> bool {
+        !(v.is_null()
+            || *v == json!(false)
+            || *v == json!(0)
+            || *v == json!("")
+            || v.as_array().is_some_and(|a| a.is_empty()))
     }
 
     impl Drop for Session {
