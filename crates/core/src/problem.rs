@@ -124,6 +124,13 @@ codes! {
     BadAirportCode => "bad_airport_code": "an IATA code is 3 letters, an ICAO code 4 letters or digits",
     CountryMismatch => "country_mismatch": "a destination's country is the first two letters of its UN/LOCODE",
     ShelfLifeNeedsExpiry => "shelf_life_needs_expiry": "a minimum shelf life needs lots with an expiry date",
+    // What-if scenarios.
+    SyntaxError => "syntax_error": "the document is not valid JSON or TOML",
+    WrongFormat => "wrong_format": "the document names another format than the one expected",
+    UnknownField => "unknown_field": "the document has a field its format does not know",
+    UnknownChangeKind => "unknown_change_kind": "a scenario's change is of a kind what-if does not know",
+    UnknownReference => "unknown_reference": "the name is not one of the hub's nodes, departures, legs, pledges, destinations or items",
+    DuplicateName => "duplicate_name": "the name is already used where it must be unique",
     // The ledger's own rules, when an operation reaches them.
     LedgerRule => "ledger_rule": "the ledger refused the movement (a rule of the ledger itself)",
 }

@@ -877,7 +877,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
             let stock = sim.ops.stock(Some(PORT), None)?;
             if let Some(row) = stock
                 .iter()
-                .find(|r| r.state == "available" && r.quantity > 50)
+                .find(|r| r.state == crate::StockState::Available && r.quantity > 50)
             {
                 let counted = row.quantity - 12;
                 sim.staff(STOCK, day);
@@ -891,10 +891,9 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
                 let text = format!("cyclic count at {PORT}: lot {} ({}) 12 units short, booked to loss:count-adjustment", row.lot_id, row.item);
                 sim.week(day).events.push(text);
             }
-            if let Some(row) = stock
-                .iter()
-                .find(|r| r.state == "available" && r.quantity > 100 && r.item != "HEB-10KG")
-            {
+            if let Some(row) = stock.iter().find(|r| {
+                r.state == crate::StockState::Available && r.quantity > 100 && r.item != "HEB-10KG"
+            }) {
                 sim.staff(STOCK, day);
                 let done = sim.ops.quarantine(
                     PORT,
@@ -993,7 +992,7 @@ pub fn play(ops: &mut Ops, seed: u64) -> Result<String, OpsError> {
     // And next week's requests, for stock the hub holds now.
     let mut held: Vec<(String, i64)> = Vec::new();
     for row in sim.ops.stock(None, None)? {
-        if row.state != "available" {
+        if row.state != crate::StockState::Available {
             continue;
         }
         match held.iter_mut().find(|(item, _)| *item == row.item) {
@@ -1043,7 +1042,7 @@ fn lot_node(ops: &mut Ops, lot: i64) -> Result<Option<String>, OpsError> {
     Ok(ops
         .stock(None, None)?
         .into_iter()
-        .find(|r| r.lot_id == lot && r.state == "quarantine")
+        .find(|r| r.lot_id == lot && r.state == crate::StockState::Quarantine)
         .map(|r| r.node))
 }
 
@@ -1106,7 +1105,7 @@ fn load_departure(sim: &mut Sim<'_>, code: &str, day: i64) -> Result<(), OpsErro
             if remaining == 0 {
                 break;
             }
-            if row.state != "available"
+            if row.state != crate::StockState::Available
                 || (!row.earmark.is_empty() && !row.earmark.contains(&country))
             {
                 continue;
@@ -1178,7 +1177,7 @@ fn transfer_for_flights(
             .ops
             .stock(Some(AIR), Some(&item))?
             .iter()
-            .filter(|r| r.state == "available")
+            .filter(|r| r.state == crate::StockState::Available)
             .map(|r| r.quantity)
             .sum();
         let mut missing = need - at_air;
@@ -1186,7 +1185,7 @@ fn transfer_for_flights(
             if missing <= 0 || kg > 60_000.0 {
                 break;
             }
-            if row.state != "available" {
+            if row.state != crate::StockState::Available {
                 continue;
             }
             let quantity = missing.min(row.quantity);
@@ -1283,12 +1282,12 @@ fn report(sim: &mut Sim<'_>) -> Result<String, OpsError> {
         let rows: Vec<_> = stock.iter().filter(|r| r.node == node).collect();
         let available: f64 = rows
             .iter()
-            .filter(|r| r.state == "available")
+            .filter(|r| r.state == crate::StockState::Available)
             .map(|r| r.weight_kg)
             .sum();
         let quarantine: f64 = rows
             .iter()
-            .filter(|r| r.state == "quarantine")
+            .filter(|r| r.state == crate::StockState::Quarantine)
             .map(|r| r.weight_kg)
             .sum();
         let volume: f64 = rows.iter().map(|r| r.volume_m3).sum();

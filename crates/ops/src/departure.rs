@@ -1158,17 +1158,18 @@ pub(crate) fn load_departure(
             fixed_cost_usd: row[12].real()?,
             cost_per_kg_usd: row[13].real()?,
         },
-        status: {
-            let text = row[14].text()?;
-            DepartureStatus::parse(&text).ok_or_else(|| {
-                StoreError::Corrupt(format!("departure `{code}` has the status `{text}`"))
-            })?
-        },
+        status: stored_status(&code, &row[14].text()?)?,
         departed_on: opt_date(&row[15])?,
         loaded_kg: loaded[0][0].real()?,
         loaded_m3: loaded[0][1].real()?,
         loaded_units: loaded[0][2].int()?,
     }))
+}
+
+/// A departure's status as stored; any other text is a corrupt database.
+pub(crate) fn stored_status(code: &str, text: &str) -> Result<DepartureStatus, StoreError> {
+    DepartureStatus::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("departure `{code}` has the status `{text}`")))
 }
 
 impl Ops {

@@ -48,13 +48,14 @@ pub use departure::{
 };
 pub use inbound::{FileSource, Leg, ManifestImported, ManifestSource, MemorySource, Mode, NewLeg};
 pub use master::{Change, DestinationFields, ItemFields, MasterChange, OrganisationFields};
-pub use pledge::{NewPledge, PledgeLine};
+pub use pledge::{check_own_pledge_code, NewPledge, PledgeLine};
 pub use receipt::{DamagedTo, GoodsReceivedNote, GrnLine, NewReceipt, ReceiptLine};
 pub use request::{NewRequest, RequestRow};
 pub use status::{
-    DepartureStatus, ExpiryState, LegStatus, PledgeStatus, RequestStatus, TransferStatus,
+    DepartureStatus, ExpiryState, LegStatus, PlanStatus, PledgeStatus, RequestStatus, StockState,
+    TransferStatus,
 };
-pub use stock::{ExpiryAlert, StockRow};
+pub use stock::{ExpiryAlert, StockRow, EXPIRY_WINDOW_MAX_DAYS};
 pub use transfer::NewTransfer;
 
 /// Everything an operation can fail with, each naming what to do.

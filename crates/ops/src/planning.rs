@@ -39,7 +39,7 @@ use time::Date;
 
 use crate::departure::{loaded_cold_m3, LoadLine};
 use crate::transfer::NewTransfer;
-use crate::{lot_specs, Moment, Ops, OpsError};
+use crate::{lot_specs, Moment, Ops, OpsError, PlanStatus};
 
 /// Days by road between the port and the airport.
 pub const HUB_TRANSFER_DAYS: i64 = 1;
@@ -71,8 +71,7 @@ pub struct PlanSummary {
     pub created_at_unix_ms: i64,
     /// The hub date the plan was made for.
     pub planned_on: String,
-    /// `proposed` or `accepted`.
-    pub status: String,
+    pub status: PlanStatus,
     pub objective: f64,
     pub upper_bound: Option<f64>,
     pub departures_used: usize,
@@ -149,7 +148,7 @@ pub struct PlanUnmet {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlanView {
     pub id: i64,
-    pub status: String,
+    pub status: PlanStatus,
     pub planned_on: String,
     pub created_at_unix_ms: i64,
     pub objective: f64,
@@ -222,7 +221,7 @@ pub struct AcceptedTransfer {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AcceptedPlan {
     pub plan_id: i64,
-    pub status: String,
+    pub status: PlanStatus,
     pub loading: Vec<AcceptedLoad>,
     /// Allocations whose stock is not yet at the departure's node: they stay
     /// in the plan, to be loaded when the stock arrives.
@@ -630,7 +629,7 @@ impl Ops {
         let id = self.store.write(|conn| {
             conn.execute(
                 "INSERT INTO plans (created_at_unix_ms, planned_on, status, objective, upper_bound, instance_json, plan_json, based_on, changes_json) \
-                 VALUES ($1, $2, 'proposed', $3, $4, $5, $6, $7, $8)",
+                 VALUES ($1, $2, $9, $3, $4, $5, $6, $7, $8)",
                 &[
                     at.unix_ms.into(),
                     day(at.date).into(),
@@ -640,6 +639,7 @@ impl Ops {
                     (&plan_text).into(),
                     based_on.into(),
                     changes_text.as_deref().into(),
+                    PlanStatus::Proposed.as_code().into(),
                 ],
             )?;
             conn.query("SELECT MAX(id) FROM plans", &[])?[0][0].int()
@@ -680,7 +680,7 @@ impl Ops {
                     id,
                     created_at_unix_ms: row[1].int()?,
                     planned_on: row[2].text()?,
-                    status: row[3].text()?,
+                    status: stored_plan_status(id, &row[3].text()?)?,
                     objective: row[4].real()?,
                     upper_bound: optional_real(&row[5])?,
                     departures_used: used.len(),
@@ -744,7 +744,7 @@ impl Ops {
         };
         let mut view = view_of(
             id,
-            row[3].text()?,
+            stored_plan_status(id, &row[3].text()?)?,
             row[2].text()?,
             row[1].int()?,
             row[4].real()?,
@@ -831,7 +831,7 @@ impl Ops {
                 units: m.lines.iter().map(|(_, q)| q).sum(),
             })
             .collect();
-        if view.status == "accepted" {
+        if view.status == PlanStatus::Accepted {
             // Accepting again under the key that accepted it is a replay;
             // under any other key it is refused.
             let recorded = self.store.read(|conn| {
@@ -848,7 +848,7 @@ impl Ops {
             if same || (lists.is_empty() && moves.is_empty() && recorded.is_empty()) {
                 return Ok(AcceptedPlan {
                     plan_id: id,
-                    status: "accepted".to_string(),
+                    status: PlanStatus::Accepted,
                     loading,
                     waiting,
                     transfers,
@@ -866,13 +866,17 @@ impl Ops {
         if lists.is_empty() && moves.is_empty() {
             self.store.write(|conn| {
                 conn.execute(
-                    "UPDATE plans SET status = 'accepted', accepted_at_unix_ms = $1 WHERE id = $2",
-                    &[at.unix_ms.into(), id.into()],
+                    "UPDATE plans SET status = $3, accepted_at_unix_ms = $1 WHERE id = $2",
+                    &[
+                        at.unix_ms.into(),
+                        id.into(),
+                        PlanStatus::Accepted.as_code().into(),
+                    ],
                 )
             })?;
             return Ok(AcceptedPlan {
                 plan_id: id,
-                status: "accepted".to_string(),
+                status: PlanStatus::Accepted,
                 loading,
                 waiting,
                 transfers,
@@ -883,7 +887,7 @@ impl Ops {
         let done = self.load_plan(id, &lists, &moves, key, at)?;
         Ok(AcceptedPlan {
             plan_id: id,
-            status: "accepted".to_string(),
+            status: PlanStatus::Accepted,
             loading,
             waiting,
             transfers,
@@ -891,6 +895,15 @@ impl Ops {
             replayed: done.replayed,
         })
     }
+}
+
+/// A plan's status as stored; any other text is a corrupt database.
+fn stored_plan_status(id: i64, text: &str) -> Result<PlanStatus, OpsError> {
+    PlanStatus::parse(text).ok_or_else(|| {
+        OpsError::Store(reliefhub_store::StoreError::Corrupt(format!(
+            "plan {id} has the status `{text}`"
+        )))
+    })
 }
 
 fn optional_real(value: &Value) -> Result<Option<f64>, OpsError> {
@@ -904,7 +917,7 @@ fn optional_real(value: &Value) -> Result<Option<f64>, OpsError> {
 #[allow(clippy::too_many_arguments)]
 fn view_of(
     id: i64,
-    status: String,
+    status: PlanStatus,
     planned_on: String,
     created_at_unix_ms: i64,
     objective: f64,
@@ -1091,8 +1104,13 @@ impl Ops {
         let digest = crate::digest::plan_accept(id, lists, moves);
         self.load_lists(lists, moves, key, &digest, "plan.accept", at, move |conn, applied| {
             conn.execute(
-                "UPDATE plans SET status = 'accepted', accepted_at_unix_ms = $1, accept_batch = $2 WHERE id = $3",
-                &[at.unix_ms.into(), applied.batch_id.into(), id.into()],
+                "UPDATE plans SET status = $4, accepted_at_unix_ms = $1, accept_batch = $2 WHERE id = $3",
+                &[
+                    at.unix_ms.into(),
+                    applied.batch_id.into(),
+                    id.into(),
+                    PlanStatus::Accepted.as_code().into(),
+                ],
             )?;
             Ok(format!("plan:{id}"))
         })
@@ -1147,8 +1165,8 @@ impl Ops {
         }
         let accepted = self.store.read(|conn| {
             conn.query(
-                "SELECT id, accept_batch FROM plans WHERE status = 'accepted' ORDER BY id DESC LIMIT 1",
-                &[],
+                "SELECT id, accept_batch FROM plans WHERE status = $1 ORDER BY id DESC LIMIT 1",
+                &[PlanStatus::Accepted.as_code().into()],
             )
         })?;
         let Some(row) = accepted.first() else {

@@ -34,6 +34,21 @@ pub struct NewPledge {
     pub lines: Vec<PledgeLine>,
 }
 
+/// A pledge code a donor gives its own pledge: it begins with the donor's
+/// organisation code and `-`. Decided without the database, so a donor never
+/// learns another donor's pledge codes from a refusal.
+pub fn check_own_pledge_code(own: &str, code: &str) -> Result<(), OpsError> {
+    if code.starts_with(&format!("{own}-")) {
+        return Ok(());
+    }
+    Err(OpsError::refused(
+        Code::PledgeCodeScope,
+        "code",
+        code,
+        format!("a donor's pledge code begins with its organisation's code and `-` (`{own}-...`)"),
+    ))
+}
+
 impl Ops {
     /// Records a pledge. Default key: `pledge:<code>`.
     pub fn pledge(

@@ -8,11 +8,21 @@ use reliefhub_core::{Account, AccountKind};
 use reliefhub_store::{Conn, StoreError};
 
 use crate::table::{column, Cell, Table};
-use crate::{date_text, Ops, OpsError};
+use crate::{date_text, Ops, OpsError, StockState};
 
-/// Per node and item: available and quarantined units, lots, kg, m³ and the
-/// first expiry.
-type Totals = (i64, i64, i64, f64, f64, Option<time::Date>);
+/// Per node and item: units by state, the lots (each counted once), kg,
+/// m³ and the first expiry.
+#[derive(Default)]
+struct Totals {
+    available: i64,
+    quarantined: i64,
+    in_transit: i64,
+    loaded: i64,
+    lots: std::collections::BTreeSet<i64>,
+    weight_kg: f64,
+    volume_m3: f64,
+    first_expiry: Option<time::Date>,
+}
 
 /// One item line of a donor statement. All quantities in catalogue units.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -223,9 +233,13 @@ impl Ops {
         })
     }
 
-    /// Stock position by node and item.
+    /// Stock position by node and item: the units in each state (at the
+    /// node, in quarantine, on a hub transfer to the node, loaded on a
+    /// departure from the node that has not left) and their total, which is
+    /// what the hub holds of the item there; a lot in several states counts
+    /// once in `lots`.
     pub fn stock_position(&mut self) -> Result<Table, OpsError> {
-        let rows = self.stock(None, None)?;
+        let rows = self.stock_held(None, None)?;
         let mut table = Table::new(
             "Stock position by node and item",
             vec![
@@ -233,39 +247,45 @@ impl Ops {
                 column("item", "#item+code"),
                 column("available", "#indicator+num+available"),
                 column("quarantined", "#indicator+num+quarantine"),
+                column("in_transit", "#indicator+num+intransit"),
+                column("loaded", "#indicator+num+loaded"),
+                column("total", "#indicator+num+total"),
                 column("lots", "#meta+lots"),
                 column("weight_kg", "#indicator+num+weight+kg"),
-                column("volume_m3", "#value+volume+m3"),
+                column("volume_m3", "#indicator+num+volume+m3"),
                 column("first_expiry", "#date+expiry"),
             ],
         );
         let mut grouped: BTreeMap<(String, String), Totals> = BTreeMap::new();
         for r in rows {
-            let g = grouped
-                .entry((r.node.clone(), r.item.clone()))
-                .or_insert((0, 0, 0, 0.0, 0.0, None));
-            if r.state == "available" {
-                g.0 += r.quantity;
-            } else {
-                g.1 += r.quantity;
-            }
-            g.2 += 1;
-            g.3 += r.weight_kg;
-            g.4 += r.volume_m3;
+            let g = grouped.entry((r.node.clone(), r.item.clone())).or_default();
+            *match r.state {
+                StockState::Available => &mut g.available,
+                StockState::Quarantine => &mut g.quarantined,
+                StockState::InTransit => &mut g.in_transit,
+                StockState::Loaded => &mut g.loaded,
+            } += r.quantity;
+            g.lots.insert(r.lot_id);
+            g.weight_kg += r.weight_kg;
+            g.volume_m3 += r.volume_m3;
             if let Some(e) = r.expiry {
-                g.5 = Some(g.5.map_or(e, |x| x.min(e)));
+                g.first_expiry = Some(g.first_expiry.map_or(e, |x| x.min(e)));
             }
         }
-        for ((node, item), (available, quarantined, lots, kg, m3, expiry)) in grouped {
+        for ((node, item), g) in grouped {
             table.push(vec![
                 node.into(),
                 item.into(),
-                available.into(),
-                quarantined.into(),
-                lots.into(),
-                Cell::Real(kg, 1),
-                Cell::Real(m3, 2),
-                expiry.map_or(Cell::Empty, |e| Cell::Text(date_text(e))),
+                g.available.into(),
+                g.quarantined.into(),
+                g.in_transit.into(),
+                g.loaded.into(),
+                (g.available + g.quarantined + g.in_transit + g.loaded).into(),
+                (g.lots.len() as i64).into(),
+                Cell::Real(g.weight_kg, 1),
+                Cell::Real(g.volume_m3, 2),
+                g.first_expiry
+                    .map_or(Cell::Empty, |e| Cell::Text(date_text(e))),
             ]);
         }
         Ok(table)
@@ -360,6 +380,9 @@ impl Ops {
 }
 
 impl DonorStatement {
+    /// The statement by item, the totals last: the columns of the JSON's
+    /// `items` (and `totals`) with the donor first; `lost` is written
+    /// `reason=units` joined by `;`.
     pub fn items_table(&self) -> Table {
         let mut table = Table::new(
             format!("Donor statement: {} ({}), by item", self.name, self.donor),
@@ -367,28 +390,39 @@ impl DonorStatement {
                 column("donor", "#org+funder+code"),
                 column("item", "#item+code"),
                 column("pledged", "#indicator+num+pledged"),
+                column("pledge_cancelled", "#indicator+num+pledged+cancelled"),
                 column("pledge_outstanding", "#indicator+num+pledged+outstanding"),
-                column("received", "#indicator+num+received"),
+                column("manifested", "#indicator+num+manifested"),
                 column("in_transit_inbound", "#indicator+num+intransit+inbound"),
+                column("received", "#indicator+num+received"),
                 column("in_stock", "#indicator+num+instock"),
                 column("quarantined", "#indicator+num+quarantine"),
+                column("between_nodes", "#indicator+num+intransit+hub"),
                 column("shipped", "#indicator+num+shipped"),
+                column("on_departures", "#indicator+num+loaded"),
                 column("delivered", "#indicator+num+delivered"),
-                column("lost", "#indicator+num+lost"),
+                column("lost", "#meta+lost"),
+                column("lost_total", "#indicator+num+lost"),
             ],
         );
         for i in self.items.iter().chain(std::iter::once(&self.totals)) {
+            let lost: Vec<String> = i.lost.iter().map(|(r, q)| format!("{r}={q}")).collect();
             table.push(vec![
                 self.donor.as_str().into(),
                 i.item.as_str().into(),
                 i.pledged.into(),
+                i.pledge_cancelled.into(),
                 i.pledge_outstanding.into(),
-                i.received.into(),
+                i.manifested.into(),
                 i.in_transit_inbound.into(),
-                (i.in_stock + i.between_nodes).into(),
+                i.received.into(),
+                i.in_stock.into(),
                 i.quarantined.into(),
+                i.between_nodes.into(),
                 i.shipped.into(),
+                i.on_departures.into(),
                 i.delivered.into(),
+                lost.join(";").into(),
                 i.lost_total().into(),
             ]);
         }

@@ -10,6 +10,17 @@ use time::Date;
 
 use crate::{date_text, Moment, OpsError, Refs};
 
+/// A quantity above the ledger's limit.
+fn too_large(field: &str, quantity: i64) -> Problem {
+    Problem::new(
+        Code::QuantityTooLarge,
+        field,
+        quantity,
+        format!("a quantity is at most {QUANTITY_MAX} units"),
+    )
+    .with("max", QUANTITY_MAX)
+}
+
 /// A quantity of units: a whole number from 1 to the ledger's limit.
 pub(crate) fn check_quantity(field: &str, quantity: i64, problems: &mut Vec<Problem>) {
     if quantity <= 0 {
@@ -23,15 +34,7 @@ pub(crate) fn check_quantity(field: &str, quantity: i64, problems: &mut Vec<Prob
             .with("max", QUANTITY_MAX),
         );
     } else if quantity > QUANTITY_MAX {
-        problems.push(
-            Problem::new(
-                Code::QuantityTooLarge,
-                field,
-                quantity,
-                format!("a quantity is at most {QUANTITY_MAX} units"),
-            )
-            .with("max", QUANTITY_MAX),
-        );
+        problems.push(too_large(field, quantity));
     }
 }
 
@@ -45,15 +48,7 @@ pub(crate) fn check_count(field: &str, quantity: i64, problems: &mut Vec<Problem
             "a counted quantity is 0 or more",
         ));
     } else if quantity > QUANTITY_MAX {
-        problems.push(
-            Problem::new(
-                Code::QuantityTooLarge,
-                field,
-                quantity,
-                format!("a quantity is at most {QUANTITY_MAX} units"),
-            )
-            .with("max", QUANTITY_MAX),
-        );
+        problems.push(too_large(field, quantity));
     }
 }
 
@@ -74,54 +69,51 @@ pub(crate) fn account(made: Result<Account, AccountParseError>) -> Result<Accoun
     made.map_err(|e| OpsError::refused(Code::BadCode, "code", "", e.to_string()))
 }
 
+/// A reference to master data: when it names nothing known, the problem
+/// `code` with the rule `rule`.
+fn check_known(
+    known: bool,
+    code: Code,
+    field: &str,
+    value: &str,
+    rule: impl FnOnce() -> String,
+    problems: &mut Vec<Problem>,
+) {
+    if !known {
+        problems.push(Problem::new(code, field, value, rule()));
+    }
+}
+
 impl Refs {
     pub(crate) fn check_item(&self, field: &str, item: &str, problems: &mut Vec<Problem>) {
-        if !self.items.contains_key(item) {
-            problems.push(Problem::new(
-                Code::UnknownItem,
-                field,
-                item,
-                format!("item `{item}` is not in the catalogue"),
-            ));
-        }
+        let known = self.items.contains_key(item);
+        let rule = || format!("item `{item}` is not in the catalogue");
+        check_known(known, Code::UnknownItem, field, item, rule, problems);
     }
 
     pub(crate) fn check_donor(&self, field: &str, donor: &str, problems: &mut Vec<Problem>) {
-        if !self.donors.contains(donor) {
-            problems.push(Problem::new(
-                Code::UnknownDonor,
-                field,
-                donor,
-                format!("`{donor}` is not a known donor organisation"),
-            ));
-        }
+        let known = self.donors.contains(donor);
+        let rule = || format!("`{donor}` is not a known donor organisation");
+        check_known(known, Code::UnknownDonor, field, donor, rule, problems);
     }
 
     pub(crate) fn check_node(&self, field: &str, node: &str, problems: &mut Vec<Problem>) {
-        if !self.nodes.contains(node) {
-            problems.push(Problem::new(
-                Code::UnknownNode,
-                field,
-                node,
-                format!("`{node}` is not one of the hub's nodes"),
-            ));
-        }
+        let known = self.nodes.contains(node);
+        let rule = || format!("`{node}` is not one of the hub's nodes");
+        check_known(known, Code::UnknownNode, field, node, rule, problems);
     }
 
-    pub(crate) fn check_destination(
-        &self,
-        field: &str,
-        destination: &str,
-        problems: &mut Vec<Problem>,
-    ) {
-        if !self.destinations.contains(destination) {
-            problems.push(Problem::new(
-                Code::UnknownDestination,
-                field,
-                destination,
-                format!("`{destination}` is not a known destination UN/LOCODE"),
-            ));
-        }
+    pub(crate) fn check_destination(&self, field: &str, place: &str, problems: &mut Vec<Problem>) {
+        let known = self.destinations.contains(place);
+        let rule = || format!("`{place}` is not a known destination UN/LOCODE");
+        check_known(
+            known,
+            Code::UnknownDestination,
+            field,
+            place,
+            rule,
+            problems,
+        );
     }
 
     /// An earmark: codes of real countries (the built-in ISO 3166-1 list and

@@ -100,6 +100,27 @@ statuses! {
 }
 
 statuses! {
+    /// A stored dispatch plan (`plans.status`): proposed, or accepted (its
+    /// loads made).
+    PlanStatus {
+        Proposed => "proposed",
+        Accepted => "accepted",
+    }
+}
+
+statuses! {
+    /// Where the hub's stock of a lot is: at a node (available or in
+    /// quarantine), on a hub transfer dispatched and not arrived, or loaded
+    /// on a departure that has not left.
+    StockState {
+        Available => "available",
+        Quarantine => "quarantine",
+        InTransit => "in transit",
+        Loaded => "loaded",
+    }
+}
+
+statuses! {
     /// A lot's expiry on a day: expired, or expiring within the window
     /// asked for.
     ExpiryState {

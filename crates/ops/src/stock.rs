@@ -3,20 +3,30 @@
 //! counts with adjustments.
 
 use reliefhub_core::{Account, AccountKind, Batch, LossReason, LotRef, TransferSpec};
+use std::collections::HashMap;
+
 use reliefhub_store::Conn;
 use time::Date;
 
 use crate::rules::{check_count, check_date, check_quantity, check_required};
 use crate::{
     account, balance_of, date_text, lot_specs, Code, Done, Moment, Ops, OpsError, Problem,
+    StockState,
 };
 
-/// Stock of one lot in one place at a node.
+/// The longest window of expiry alerts, in days (ten years).
+pub const EXPIRY_WINDOW_MAX_DAYS: i64 = 3650;
+
+/// The hub's stock of one lot in one state at one place.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StockRow {
+    /// The node holding it: for stock in transit the node it goes to, for
+    /// stock loaded the departure's node.
     pub node: String,
-    /// `available` (at the node) or `quarantine`.
-    pub state: &'static str,
+    pub state: StockState,
+    /// The document holding it: the hub transfer (in transit) or the
+    /// departure (loaded); `None` at the node.
+    pub document: Option<String>,
     pub lot_id: i64,
     pub item: String,
     pub donor: String,
@@ -43,22 +53,63 @@ impl ExpiryAlert {
 }
 
 impl Ops {
-    /// Stock at the nodes, in FEFO order per node and item.
+    /// Stock at the nodes (available and in quarantine), in FEFO order per
+    /// node and item.
     pub fn stock(
         &mut self,
         node: Option<&str>,
         item: Option<&str>,
     ) -> Result<Vec<StockRow>, OpsError> {
+        self.stock_rows(node, item, false)
+    }
+
+    /// All the hub's stock, one row per lot, state and place: at the nodes,
+    /// on hub transfers dispatched and not arrived (at the node they go to),
+    /// and loaded on departures that have not left (at the departure's
+    /// node). Per lot, the rows sum to the lot's balance in the hub's hands.
+    pub fn stock_held(
+        &mut self,
+        node: Option<&str>,
+        item: Option<&str>,
+    ) -> Result<Vec<StockRow>, OpsError> {
+        self.stock_rows(node, item, true)
+    }
+
+    fn stock_rows(
+        &mut self,
+        node: Option<&str>,
+        item: Option<&str>,
+        moving_too: bool,
+    ) -> Result<Vec<StockRow>, OpsError> {
         let items = self.refs()?.items;
-        let (rows, specs) = self.store.read(|conn| {
+        let (rows, specs, transfers, departures) = self.store.read(|conn| {
             let rows = conn.query(
-                "SELECT account, lot_id, quantity FROM balances WHERE quantity <> 0 AND \
-                 (account LIKE 'at:%' OR account LIKE 'quarantine:%') ORDER BY account, lot_id",
+                if moving_too {
+                    "SELECT account, lot_id, quantity FROM balances WHERE quantity <> 0 AND \
+                     (account LIKE 'at:%' OR account LIKE 'quarantine:%' \
+                     OR account LIKE 'transfer:%' OR account LIKE 'outbound:%') \
+                     ORDER BY account, lot_id"
+                } else {
+                    "SELECT account, lot_id, quantity FROM balances WHERE quantity <> 0 AND \
+                     (account LIKE 'at:%' OR account LIKE 'quarantine:%') ORDER BY account, lot_id"
+                },
                 &[],
             )?;
             let ids: Vec<i64> = rows.iter().map(|r| r[1].int()).collect::<Result<_, _>>()?;
             let specs = lot_specs(conn, &ids)?;
-            Ok((rows, specs))
+            let mut transfers = HashMap::new();
+            let mut departures = HashMap::new();
+            if moving_too {
+                for r in conn.query("SELECT code, to_node FROM hub_transfers", &[])? {
+                    transfers.insert(r[0].text()?, r[1].text()?);
+                }
+                for r in conn.query("SELECT code, node, status FROM departures", &[])? {
+                    let code = r[0].text()?;
+                    let status = crate::departure::stored_status(&code, &r[2].text()?)?;
+                    departures.insert(code, (r[1].text()?, status));
+                }
+            }
+            Ok((rows, specs, transfers, departures))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -67,9 +118,24 @@ impl Ops {
             let Some(spec) = specs.get(&lot_id) else {
                 continue;
             };
-            if node.is_some_and(|n| n != account.reference())
-                || item.is_some_and(|i| i != spec.item)
-            {
+            let reference = account.reference();
+            let (state, at, document) = match account.kind() {
+                AccountKind::AtNode => (StockState::Available, reference, None),
+                AccountKind::Quarantine => (StockState::Quarantine, reference, None),
+                AccountKind::NodeTransit => match transfers.get(reference) {
+                    Some(to) => (StockState::InTransit, to.as_str(), Some(reference)),
+                    None => continue,
+                },
+                AccountKind::OutboundTransit => match departures.get(reference) {
+                    // Stock on a departure that has left is no longer the hub's.
+                    Some((node, status)) if !status.has_left() => {
+                        (StockState::Loaded, node.as_str(), Some(reference))
+                    }
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            if node.is_some_and(|n| n != at) || item.is_some_and(|i| i != spec.item) {
                 continue;
             }
             let quantity = row[2].int()?;
@@ -77,12 +143,9 @@ impl Ops {
                 .get(&spec.item)
                 .map_or((0.0, 0.0), |i| (i.unit_weight_kg, i.unit_volume_m3));
             out.push(StockRow {
-                node: account.reference().to_string(),
-                state: if account.kind() == AccountKind::AtNode {
-                    "available"
-                } else {
-                    "quarantine"
-                },
+                node: at.to_string(),
+                state,
+                document: document.map(str::to_string),
                 lot_id,
                 item: spec.item.clone(),
                 donor: spec.donor.clone(),
@@ -98,6 +161,7 @@ impl Ops {
             (
                 &a.node,
                 a.state,
+                &a.document,
                 &a.item,
                 a.expiry.is_none(),
                 a.expiry,
@@ -106,6 +170,7 @@ impl Ops {
                 .cmp(&(
                     &b.node,
                     b.state,
+                    &b.document,
                     &b.item,
                     b.expiry.is_none(),
                     b.expiry,
@@ -115,12 +180,21 @@ impl Ops {
         Ok(out)
     }
 
-    /// Lots that have expired or expire within `within_days` of `today`.
+    /// Lots that have expired or expire within `within_days` (0 to 3650)
+    /// of `today`.
     pub fn expiry_alerts(
         &mut self,
         today: Date,
         within_days: i64,
     ) -> Result<Vec<ExpiryAlert>, OpsError> {
+        if !(0..=EXPIRY_WINDOW_MAX_DAYS).contains(&within_days) {
+            return Err(OpsError::refused(
+                Code::OutOfRange,
+                "days",
+                within_days,
+                format!("the days ahead are 0 to {EXPIRY_WINDOW_MAX_DAYS}"),
+            ));
+        }
         let mut out: Vec<ExpiryAlert> = self
             .stock(None, None)?
             .into_iter()

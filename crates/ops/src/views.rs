@@ -93,6 +93,10 @@ pub struct LoadingLineView {
     pub quantity: i64,
     pub request: Option<String>,
     pub unloaded: bool,
+    /// The item's kg and m³ per unit when the line was loaded (the line's
+    /// own figures; lines loaded before they were kept read the item's).
+    pub unit_weight_kg: f64,
+    pub unit_volume_m3: f64,
 }
 
 /// Where goods stand on their way from a donor through the hub to a
@@ -438,8 +442,10 @@ impl Ops {
         let rows = self.store().read(|conn| {
             conn.query(
                 &format!(
-                    "SELECT x.departure_code, x.line_no, x.lot_id, l.item, l.donor, x.quantity, x.request_code, x.unloaded_batch \
-                     FROM loading_lines x JOIN lots l ON l.id = x.lot_id {filter} ORDER BY x.departure_code, x.line_no"
+                    "SELECT x.departure_code, x.line_no, x.lot_id, l.item, l.donor, x.quantity, x.request_code, x.unloaded_batch, \
+                     COALESCE(x.unit_weight_kg, i.unit_weight_kg), COALESCE(x.unit_volume_m3, i.unit_volume_m3) \
+                     FROM loading_lines x JOIN lots l ON l.id = x.lot_id JOIN items i ON i.code = l.item \
+                     {filter} ORDER BY x.departure_code, x.line_no"
                 ),
                 &params,
             )
@@ -455,6 +461,8 @@ impl Ops {
                     quantity: row[5].int()?,
                     request: row[6].opt_text()?,
                     unloaded: row[7].opt_int()?.is_some(),
+                    unit_weight_kg: row[8].real()?,
+                    unit_volume_m3: row[9].real()?,
                 })
             })
             .collect::<Result<_, StoreError>>()
@@ -638,12 +646,7 @@ impl Ops {
                     departure: row[1].text()?,
                     destination: row[2].text()?,
                     departs_on: date(&row[3])?,
-                    status: {
-                        let text = row[4].text()?;
-                        crate::DepartureStatus::parse(&text).ok_or_else(|| {
-                            StoreError::Corrupt(format!("a departure has the status `{text}`"))
-                        })?
-                    },
+                    status: crate::departure::stored_status(&row[1].text()?, &row[4].text()?)?,
                     loaded: row[5].int()?,
                     delivered: row[6].opt_int()?,
                 });

@@ -171,8 +171,10 @@ fn departure_doc(ops: &mut Ops, code: &str, lang: Lang, waybill: bool) -> Result
     for l in &lines {
         let item = items.get(&l.item);
         let (batch, expiry, packs) = lots.get(&l.lot_id).cloned().unwrap_or_default();
-        let weight = item.map_or(0.0, |i| i.unit_weight_kg) * l.quantity as f64;
-        let volume = item.map_or(0.0, |i| i.unit_volume_m3) * l.quantity as f64;
+        // The figures kept on the loading line: an item edited since does
+        // not change what this departure carried.
+        let weight = l.unit_weight_kg * l.quantity as f64;
+        let volume = l.unit_volume_m3 * l.quantity as f64;
         let packs = packs.map(|(p, q)| ((p * l.quantity) as f64 / q as f64).ceil() as i64);
         let un = item.and_then(|i| i.un_number.clone()).unwrap_or_default();
         dangerous |= !un.is_empty();

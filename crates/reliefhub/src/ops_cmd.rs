@@ -977,10 +977,11 @@ fn stock(ops: &mut Ops, command: StockCommand) -> anyhow::Result<()> {
     match command {
         StockCommand::List { node, item, format } => {
             let mut table = Table::new(
-                "Stock by node, item and lot (first expiry first)",
+                "Stock by node, state, item and lot (first expiry first)",
                 vec![
                     column("node", "#loc+code"),
                     column("state", "#status"),
+                    column("document", "#meta+document"),
                     column("item", "#item+code"),
                     column("lot", "#meta+lot"),
                     column("donor", "#org+funder"),
@@ -989,12 +990,14 @@ fn stock(ops: &mut Ops, command: StockCommand) -> anyhow::Result<()> {
                     column("earmark", "#country+code+dest"),
                     column("quantity", "#indicator+num"),
                     column("weight_kg", "#indicator+num+weight+kg"),
+                    column("volume_m3", "#indicator+num+volume+m3"),
                 ],
             );
-            for r in ops.stock(node.as_deref(), item.as_deref())? {
+            for r in ops.stock_held(node.as_deref(), item.as_deref())? {
                 table.push(vec![
                     r.node.into(),
-                    r.state.into(),
+                    r.state.as_code().into(),
+                    r.document.map_or(Cell::Empty, Cell::Text),
                     r.item.into(),
                     r.lot_id.into(),
                     r.donor.into(),
@@ -1003,6 +1006,7 @@ fn stock(ops: &mut Ops, command: StockCommand) -> anyhow::Result<()> {
                     r.earmark.join(";").into(),
                     r.quantity.into(),
                     Cell::Real(r.weight_kg, 1),
+                    Cell::Real(r.volume_m3, 3),
                 ]);
             }
             print_table(&table, format.output());

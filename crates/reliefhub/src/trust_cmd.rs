@@ -259,13 +259,15 @@ pub fn log(args: LogArgs, db: &str) -> anyhow::Result<ExitCode> {
             .collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else if args.csv {
-        println!("leaf_index,time,actor,kind,key,batch_id,transfer_count,documents");
-        println!("#meta+id,#date,#contact+name,#activity+type,#meta+key,#meta+batch,#indicator+num+transfers,#meta+documents");
+        // The JSON's keys; `documents` is written `table:key` joined by spaces.
+        println!("leaf_index,time,recorded_at_unix_ms,actor,kind,key,batch_id,transfer_count,documents,leaf_hash");
+        println!("#meta+id,#date,#meta+time+ms,#contact+name,#activity+type,#meta+key,#meta+batch,#indicator+num+transfers,#meta+documents,#meta+hash");
         for op in &rows {
             println!(
-                "{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{}",
                 op.leaf_index,
                 iso_time(op.recorded_at_unix_ms),
+                op.recorded_at_unix_ms,
                 csv_field(&op.actor),
                 csv_field(&op.kind),
                 csv_field(&op.key),
@@ -275,6 +277,7 @@ pub fn log(args: LogArgs, db: &str) -> anyhow::Result<ExitCode> {
                     .unwrap_or_default(),
                 op.batch.as_ref().map_or(0, |b| b.transfer_count),
                 csv_field(&documents_text(op)),
+                hex::encode(op.leaf_hash),
             );
         }
     } else {

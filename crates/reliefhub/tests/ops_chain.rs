@@ -148,11 +148,11 @@ fn chain(db: &str) {
         ],
     );
     let stock = json(d, db, &["stock", "list", "--node", "TARTUS-PORT", "--json"]);
-    assert_eq!(
-        stock.as_array().unwrap().len(),
-        0,
-        "in transit, not yet at the port"
-    );
+    let rows = stock.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "in transit to the port: {stock}");
+    assert_eq!(rows[0]["state"], "in transit", "not yet at the port");
+    assert_eq!(rows[0]["document"], "TR-1");
+    assert_eq!(rows[0]["quantity"], 400);
     ok(d, db, &["transfer", "arrive", "TR-1", "--on", "2025-03-07"]);
 
     ok(

@@ -3,13 +3,17 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use reliefhub_core::Code;
+use serde::{Serialize, Serializer};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    /// `syntax`, `format`, `missing`, `unknown_field`, `unknown_kind`,
-    /// `unknown`, `duplicate`, `range` or `date`.
-    pub code: &'static str,
+    /// The rule broken, one of the hub's problem codes: `syntax_error`,
+    /// `wrong_format`, `required`, `unknown_field`, `unknown_change_kind`,
+    /// `unknown_reference`, `duplicate_name`, `out_of_range` or
+    /// `not_a_date`.
+    #[serde(serialize_with = "code_text")]
+    pub code: Code,
     /// Where: `format`, `changes[2].days`, `random.leg_delay.spread`.
     pub field: String,
     pub value: String,
@@ -18,7 +22,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(
-        code: &'static str,
+        code: Code,
         field: impl Into<String>,
         value: impl Into<String>,
         rule: impl Into<String>,
@@ -30,6 +34,10 @@ impl Problem {
             rule: rule.into(),
         }
     }
+}
+
+fn code_text<S: Serializer>(code: &Code, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(code.as_str())
 }
 
 impl fmt::Display for Problem {

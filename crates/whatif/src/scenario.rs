@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use reliefhub_core::Code;
 use serde::{Deserialize, Serialize};
 
 use crate::doc::{day, InstanceDoc, ItemDoc};
@@ -202,7 +203,7 @@ fn serde_problem(path: String, message: String) -> Problem {
                 format!("{path}.{name}")
             };
             return Problem::new(
-                "unknown_field",
+                Code::UnknownField,
                 field,
                 name,
                 format!("is not a field here{expected}"),
@@ -212,7 +213,7 @@ fn serde_problem(path: String, message: String) -> Problem {
     if let Some(rest) = message.strip_prefix("unknown variant `") {
         if let Some((name, expected)) = rest.split_once('`') {
             return Problem::new(
-                "unknown_kind",
+                Code::UnknownChangeKind,
                 if path.ends_with(".kind") {
                     path
                 } else {
@@ -230,10 +231,10 @@ fn serde_problem(path: String, message: String) -> Problem {
             } else {
                 format!("{path}.{name}")
             };
-            return Problem::new("missing", field, "", "is required");
+            return Problem::new(Code::Required, field, "", "is required");
         }
     }
-    Problem::new("syntax", path, "", message)
+    Problem::new(Code::SyntaxError, path, "", message)
 }
 
 impl Scenario {
@@ -244,7 +245,7 @@ impl Scenario {
             Syntax::Json => serde_json::from_str::<serde_json::Value>(text)
                 .map_err(|e| {
                     vec![Problem::new(
-                        "syntax",
+                        Code::SyntaxError,
                         format!("line {} column {}", e.line(), e.column()),
                         "",
                         format!("is not valid JSON: {e}"),
@@ -268,7 +269,7 @@ impl Scenario {
                         })
                         .unwrap_or_else(|| "(document)".to_string());
                     vec![Problem::new(
-                        "syntax",
+                        Code::SyntaxError,
                         place,
                         "",
                         format!("is not valid TOML: {message}"),
@@ -285,7 +286,7 @@ impl Scenario {
             Some(SCENARIO_FORMAT) => {}
             Some(other) => {
                 return Err(vec![Problem::new(
-                    "format",
+                    Code::WrongFormat,
                     "format",
                     other,
                     format!("must be \"{SCENARIO_FORMAT}\""),
@@ -293,7 +294,7 @@ impl Scenario {
             }
             None => {
                 return Err(vec![Problem::new(
-                    "missing",
+                    Code::Required,
                     "format",
                     "",
                     format!("is required (\"{SCENARIO_FORMAT}\")"),
@@ -309,7 +310,7 @@ impl Scenario {
             Syntax::Toml => {
                 let de = toml::Deserializer::parse(text).map_err(|e| {
                     vec![Problem::new(
-                        "syntax",
+                        Code::SyntaxError,
                         "(document)",
                         "",
                         e.message().to_string(),
@@ -366,7 +367,12 @@ impl Scenario {
             .collect();
         let request_ids: BTreeSet<&str> = doc.requests.iter().map(|r| r.id.as_str()).collect();
         if self.name.trim().is_empty() {
-            out.push(Problem::new("missing", "name", "", "must not be empty"));
+            out.push(Problem::new(
+                Code::Required,
+                "name",
+                "",
+                "must not be empty",
+            ));
         }
         let mut new_ids: BTreeSet<String> = BTreeSet::new();
         for (i, change) in self.changes.iter().enumerate() {
@@ -374,7 +380,7 @@ impl Scenario {
             let mut known = |field: &str, value: &str, set: &BTreeSet<&str>, what: &str| {
                 if !set.contains(value) {
                     out.push(Problem::new(
-                        "unknown",
+                        Code::UnknownReference,
                         at(field),
                         value,
                         format!("is not {what}"),
@@ -421,7 +427,7 @@ impl Scenario {
                     if let Some(id) = id {
                         if request_ids.contains(id.as_str()) || !new_ids.insert(id.clone()) {
                             out.push(Problem::new(
-                                "duplicate",
+                                Code::DuplicateName,
                                 at("id"),
                                 id,
                                 "is already a request's id",
@@ -432,7 +438,7 @@ impl Scenario {
                 Change::WithdrawPledge { pledge } => {
                     if !pledges.contains_key(pledge.as_str()) {
                         out.push(Problem::new(
-                            "unknown",
+                            Code::UnknownReference,
                             at("pledge"),
                             pledge,
                             "is not a pledge of the hub",
@@ -446,7 +452,7 @@ impl Scenario {
                     if let Some(mode) = mode {
                         if mode != "air" && mode != "sea" {
                             out.push(Problem::new(
-                                "range",
+                                Code::OutOfRange,
                                 at("mode"),
                                 mode,
                                 "must be air or sea",
@@ -459,7 +465,7 @@ impl Scenario {
             let mut days = |field: &str, value: i64| {
                 if !(0..=MAX_DAYS).contains(&value) {
                     out.push(Problem::new(
-                        "range",
+                        Code::OutOfRange,
                         at(field),
                         value.to_string(),
                         format!("must be a whole number of days from 0 to {MAX_DAYS}"),
@@ -476,7 +482,7 @@ impl Scenario {
             let mut factor = |field: &str, value: f64, max: f64| {
                 if !(value.is_finite() && (0.0..=max).contains(&value)) {
                     out.push(Problem::new(
-                        "range",
+                        Code::OutOfRange,
                         at(field),
                         value.to_string(),
                         format!("must be a number from 0 to {max}"),
@@ -501,7 +507,7 @@ impl Scenario {
                     }
                     if f.is_none() && payload_kg.is_none() && volume_m3.is_none() {
                         out.push(Problem::new(
-                            "missing",
+                            Code::Required,
                             at("factor"),
                             "",
                             "one of factor, payload_kg or volume_m3 is required",
@@ -523,7 +529,7 @@ impl Scenario {
                     for (field, parsed) in [("from", from_day), ("to", to_day)] {
                         if let Some((text, None)) = parsed {
                             out.push(Problem::new(
-                                "date",
+                                Code::NotADate,
                                 at(field),
                                 text,
                                 "must be a date YYYY-MM-DD",
@@ -533,7 +539,7 @@ impl Scenario {
                     if let (Some((_, Some(f))), Some((text, Some(t)))) = (from_day, to_day) {
                         if t < f {
                             out.push(Problem::new(
-                                "range",
+                                Code::OutOfRange,
                                 at("to"),
                                 text,
                                 "must not be before from",
@@ -549,7 +555,7 @@ impl Scenario {
                 } => {
                     if day(needed_by).is_none() {
                         out.push(Problem::new(
-                            "date",
+                            Code::NotADate,
                             at("needed_by"),
                             needed_by,
                             "must be a date YYYY-MM-DD",
@@ -557,7 +563,7 @@ impl Scenario {
                     }
                     if !(1..=1_000_000_000).contains(quantity) {
                         out.push(Problem::new(
-                            "range",
+                            Code::OutOfRange,
                             at("quantity"),
                             quantity.to_string(),
                             "must be a whole number above 0",
@@ -565,7 +571,7 @@ impl Scenario {
                     }
                     if !(1..=5).contains(priority) {
                         out.push(Problem::new(
-                            "range",
+                            Code::OutOfRange,
                             at("priority"),
                             priority.to_string(),
                             "must be 1 (most urgent) to 5",
@@ -585,7 +591,7 @@ impl Scenario {
                         && (0.0..=MAX_DAYS as f64).contains(&spec.median_days))
                     {
                         out.push(Problem::new(
-                            "range",
+                            Code::OutOfRange,
                             format!("random.{name}.median_days"),
                             spec.median_days.to_string(),
                             format!("must be a number of days from 0 to {MAX_DAYS}"),
@@ -593,7 +599,7 @@ impl Scenario {
                     }
                     if !(spec.spread.is_finite() && (0.0..=5.0).contains(&spec.spread)) {
                         out.push(Problem::new(
-                            "range",
+                            Code::OutOfRange,
                             format!("random.{name}.spread"),
                             spec.spread.to_string(),
                             "must be a number from 0 to 5",
@@ -604,7 +610,7 @@ impl Scenario {
             if let Some(p) = random.charter_cancellation {
                 if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
                     out.push(Problem::new(
-                        "range",
+                        Code::OutOfRange,
                         "random.charter_cancellation",
                         p.to_string(),
                         "must be a probability from 0 to 1",

@@ -161,15 +161,7 @@ pub async fn add_pledge(
         }
         // Codes are scoped per donor, so that a donor never learns another
         // donor's pledge codes from a refusal: decided without the database.
-        if !input.code.starts_with(&format!("{own}-")) {
-            return Err(ApiError::validation(vec![reliefhub_ops::Problem::new(
-                reliefhub_ops::Code::PledgeCodeScope,
-                "code",
-                &input.code,
-                format!("a donor's pledge code begins with its organisation's code and `-` (`{own}-...`)"),
-            )
-            .into()]));
-        }
+        reliefhub_ops::check_own_pledge_code(own, &input.code)?;
     }
     let at = state.now();
     let mut problems = Problems::default();
@@ -685,9 +677,13 @@ pub struct StockQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct StockJson {
+    /// The node holding it (for stock in transit, the node it goes to).
     pub node: String,
-    /// `available` or `quarantine`.
+    /// `available`, `quarantine`, `in transit` (on a hub transfer) or
+    /// `loaded` (on a departure that has not left).
     pub state: String,
+    /// The hub transfer or departure holding it; null at the node.
+    pub document: Option<String>,
     pub lot_id: i64,
     pub item: String,
     pub donor: String,
@@ -699,7 +695,9 @@ pub struct StockJson {
     pub volume_m3: f64,
 }
 
-/// Stock by node, item and lot, first expiry first (a donor: own lots).
+/// The hub's stock by node, state, item and lot, first expiry first: at the
+/// nodes, on hub transfers and loaded on departures not yet left (a donor:
+/// own lots).
 #[utoipa::path(get, path = "/api/stock", tag = "stock", params(StockQuery),
     responses((status = 200, description = "Stock rows", body = Vec<StockJson>)))]
 pub async fn stock(
@@ -718,12 +716,13 @@ pub async fn stock(
     state
         .cached(key, move |ops| {
             Ok(ops
-                .stock(query.node.as_deref(), query.item.as_deref())?
+                .stock_held(query.node.as_deref(), query.item.as_deref())?
                 .into_iter()
                 .filter(|r| donor.as_deref().is_none_or(|d| r.donor == d))
                 .map(|r| StockJson {
                     node: r.node,
-                    state: r.state.into(),
+                    state: r.state.as_code().into(),
+                    document: r.document,
                     lot_id: r.lot_id,
                     item: r.item,
                     donor: r.donor,
@@ -739,7 +738,9 @@ pub async fn stock(
         .await
 }
 
-/// The stock position report: by node and item, with the first expiry.
+/// The stock position report: by node and item, units by state (available,
+/// quarantined, in transit to the node, loaded awaiting departure), lots
+/// counted once, with the first expiry.
 #[utoipa::path(get, path = "/api/stock/position", tag = "stock",
     responses((status = 200, description = "The report table", body = TableJson)))]
 pub async fn stock_position(
@@ -786,14 +787,6 @@ pub async fn stock_expiry(
 ) -> Result<Response, ApiError> {
     user.require(&READERS_DONOR_OWN)?;
     let days = query.days.unwrap_or(90);
-    if !(0..=3650).contains(&days) {
-        return Err(ApiError::validation(vec![crate::Problem::new(
-            reliefhub_ops::Code::OutOfRange,
-            "days",
-            days,
-            "must be 0 to 3650",
-        )]));
-    }
     let donor = user.donor_scope().map(str::to_string);
     let today = state.now().date;
     state

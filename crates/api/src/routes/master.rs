@@ -122,18 +122,6 @@ fn same_code(path: &str, body: Option<&str>, field: &str) -> Result<(), ApiError
     }
 }
 
-fn required_code(code: Option<String>, field: &str) -> Result<String, ApiError> {
-    code.filter(|c| !c.trim().is_empty()).ok_or_else(|| {
-        OpsError::Refused(vec![Problem::new(
-            Code::Required,
-            field,
-            "",
-            format!("a new record needs `{field}`"),
-        )])
-        .into()
-    })
-}
-
 async fn put_item(
     state: Shared,
     code: String,
@@ -159,7 +147,8 @@ pub async fn add_item(
     Body(input): Body<ItemInput>,
 ) -> Result<Response, ApiError> {
     user.require(&[Role::Admin])?;
-    let code = required_code(input.code.clone(), "code")?;
+    // The operations layer refuses a missing or malformed code.
+    let code = input.code.clone().unwrap_or_default();
     put_item(state, code, input, false).await
 }
 
@@ -210,7 +199,8 @@ pub async fn add_organisation(
     Body(input): Body<OrganisationInput>,
 ) -> Result<Response, ApiError> {
     user.require(&[Role::Admin])?;
-    let code = required_code(input.code.clone(), "code")?;
+    // The operations layer refuses a missing or malformed code.
+    let code = input.code.clone().unwrap_or_default();
     put_organisation(state, code, input, false).await
 }
 
@@ -266,7 +256,8 @@ pub async fn add_destination(
     Body(input): Body<DestinationInput>,
 ) -> Result<Response, ApiError> {
     user.require(&[Role::Admin])?;
-    let locode = required_code(input.locode.clone(), "locode")?;
+    // The operations layer refuses a missing or malformed code.
+    let locode = input.locode.clone().unwrap_or_default();
     put_destination(state, locode, input, false).await
 }
 

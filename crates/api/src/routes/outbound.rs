@@ -188,7 +188,7 @@ pub async fn cancel_request(
             ops.cancel_request(&code, at)?;
             Ok(StatusJson {
                 code,
-                status: "cancelled".into(),
+                status: reliefhub_ops::RequestStatus::Cancelled.as_code().into(),
             })
         })
         .await?;

@@ -6,21 +6,22 @@ import { el, dataTable, kpi, loading, errorBox, statusBadge, form, formCard, opt
 
 const WARN_DAYS = 90;
 
-/** Groups lot rows (GET /api/stock) into the stock-position shape. */
+/** Groups lot rows (GET /api/stock) into the stock-position shape: units by state, each lot counted once. */
 function positionFromLots(lots, items) {
   const groups = new Map();
+  const column = { available: "available", quarantine: "quarantined", "in transit": "in_transit", loaded: "loaded" };
   for (const r of lots) {
     const k = `${r.node}\u0000${r.item}`;
     let g = groups.get(k);
     if (!g) {
-      g = { node: r.node, item: r.item, available: 0, quarantined: 0, lots: 0, weight_kg: 0, volume_m3: 0, first_expiry: null };
+      g = { node: r.node, item: r.item, available: 0, quarantined: 0, in_transit: 0, loaded: 0, total: 0, lots: 0, lotIds: new Set(), weight_kg: 0, volume_m3: 0, first_expiry: null };
       groups.set(k, g);
     }
     const q = Number(r.quantity) || 0;
-    const quarantined = r.quarantined === true || ["quarantine", "quarantined"].includes(r.state ?? r.status);
-    if (quarantined) g.quarantined += q;
-    else g.available += q;
-    g.lots += 1;
+    g[column[r.state] || "available"] += q;
+    g.total += q;
+    g.lotIds.add(r.lot_id);
+    g.lots = g.lotIds.size;
     const item = items.get(r.item);
     if (r.weight_kg !== undefined) {
       g.weight_kg += Number(r.weight_kg) || 0;
@@ -123,6 +124,8 @@ export async function renderStock(root, ctx) {
     { key: "name", label: t("col.description"), render: (r) => items.get(r.item)?.name || "" },
     { key: "available", label: t("col.available"), num: 0 },
     { key: "quarantined", label: t("col.quarantined"), num: 0 },
+    { key: "in_transit", label: t("col.in_transit"), num: 0 },
+    { key: "loaded", label: t("col.loaded"), num: 0 },
     { key: "lots", label: t("col.lots"), num: 0 },
     { key: "weight_kg", label: t("col.weight_kg"), num: 1 },
     { key: "volume_m3", label: t("col.volume_m3"), num: 2 },
@@ -199,8 +202,10 @@ export async function renderStock(root, ctx) {
         f.dataset.loaded = "loading";
         api
           .get("/stock")
-          .then((all) => {
-            f.input("lot_id").replaceChildren(...options(all, (l) => l.lot_id, (l) => `#${l.lot_id} · ${l.node} · ${l.item} · ${l.batch} · ${num(l.quantity)} · ${t(`status.${l.state}`)}`).map(([v, label]) => el("option", { value: v }, label)));
+          .then((held) => {
+            // Only stock at a node can be quarantined, released, written off or counted.
+            const all = held.filter((l) => l.state === "available" || l.state === "quarantine");
+            f.input("lot_id").replaceChildren(...options(all, (l) => l.lot_id, (l) => `#${l.lot_id} · ${l.node} · ${l.item} · ${l.batch} · ${num(l.quantity)} · ${t(`status.${l.state.replace(/ /g, "_")}`)}`).map(([v, label]) => el("option", { value: v }, label)));
             f.dataset.loaded = "true";
           })
           .catch((err) => {
