@@ -146,6 +146,25 @@ fn workflow(url: &str) {
         201,
         "transfer",
     );
+    // On the road, the ORS is still the hub's: in transit to the port.
+    let moving = ok(
+        &c.get("/api/stock?node=TARTUS-PORT&item=ORS-CTN", &op),
+        200,
+        "stock in transit",
+    );
+    assert_eq!(moving[0]["state"], "in transit", "{moving}");
+    assert_eq!(moving[0]["document"], "TR-T1", "{moving}");
+    assert_eq!(moving[0]["quantity"], 50, "{moving}");
+    let position = ok(&c.get("/api/stock/position", &op), 200, "position");
+    let columns = position["columns"].as_array().unwrap();
+    let at = |name: &str| columns.iter().position(|c| c == name).unwrap();
+    let port_ors = position["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[at("node")] == "TARTUS-PORT" && r[at("item")] == "ORS-CTN")
+        .unwrap_or_else(|| panic!("the port's ORS in the position: {position}"));
+    assert_eq!(port_ors[at("in_transit")], 50, "{position}");
     ok(
         &c.post(
             "/api/transfers/TR-T1/arrive",
