@@ -249,6 +249,56 @@ mod tests {
         assert!(checked >= 24);
     }
 
+    /// Plans a MIP solver (HiGHS, `bench/planner/highs_peer.py`) found and
+    /// proved optimal within 0.01 % on generated S instances of several
+    /// families (their values, rounded down): the
+    /// bound with whole packs, at the root and through the proof, stays at or
+    /// above each (below it, some plan's value would have been cut off).
+    #[test]
+    fn whole_pack_bounds_stay_above_proven_optima_of_several_families() {
+        use crate::generate::{generate_family_json, Family};
+        // (family, seed, proven optimum)
+        let cases = [
+            ("tight-deadlines", 1, 387_670.3),
+            ("tight-deadlines", 2, 436_837.3),
+            ("earmarked-cold", 1, 434_117.5),
+            ("earmarked-cold", 2, 278_336.0),
+            ("loose-capacity", 1, 936_092.1),
+            ("dear-charters", 1, 666_683.2),
+            ("dangerous", 1, 1_128_054.5),
+        ];
+        let stop = AtomicBool::new(false);
+        for (family, seed, optimum) in cases {
+            let family = Family::parse(family).expect("a family");
+            let text = generate_family_json(&GenerateConfig::for_size(Size::S, seed), family);
+            let instance = Instance::from_json(&text).expect("valid");
+            let model = Model::new(&instance);
+            let mut root = Bounder::new(&model, optimum, true, &stop).expect("set up");
+            for _ in 0..1_500 {
+                if root.converged() {
+                    break;
+                }
+                let bound = root.iterate(&stop).expect("complete");
+                assert!(
+                    bound >= optimum * (1.0 - 1e-9),
+                    "{family:?} seed {seed}: an iteration bounded {bound} below the optimum {optimum}"
+                );
+            }
+            let mut proof = Proof::new(root);
+            let mut iterations = 0;
+            for _ in 0..40 {
+                let bound = match proof.step(optimum, &stop, &mut iterations) {
+                    Step::Bound(b) | Step::Proven(b) => b,
+                    Step::Stopped => panic!("not stopped"),
+                };
+                assert!(
+                    bound >= optimum * (1.0 - 1e-9),
+                    "{family:?} seed {seed}: proof bound {bound} below the optimum {optimum}"
+                );
+            }
+        }
+    }
+
     /// The proof's bound never falls below a plan known to exist, only
     /// falls, and starts no higher than the root's.
     #[test]
