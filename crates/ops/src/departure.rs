@@ -1158,7 +1158,7 @@ pub(crate) fn load_departure(
             fixed_cost_usd: row[12].real()?,
             cost_per_kg_usd: row[13].real()?,
         },
-        status: stored_status(&code, &row[14].text()?)?,
+        status: stored_status(code, &row[14].text()?)?,
         departed_on: opt_date(&row[15])?,
         loaded_kg: loaded[0][0].real()?,
         loaded_m3: loaded[0][1].real()?,

@@ -170,7 +170,6 @@ fn stored_overrides(db: &str) {
     );
 }
 
-
 /// A manager marks a request the plan leaves unmet as must-ship, through
 /// the binary: the mark is an operation of the audit log with its actor, the
 /// next plan ships the request or says why the hub cannot with a reason code
