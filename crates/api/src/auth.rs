@@ -113,15 +113,21 @@ pub struct UserView {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     pub username: String,
+    /// 10 to 1024 characters.
+    #[schema(min_length = 10, max_length = 1024)]
     pub password: String,
     /// admin, operator, donor, recipient or auditor.
+    #[schema(value_type = Role)]
     pub role: String,
     /// Required for a donor: the donor organisation's code.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub organisation: Option<String>,
     /// Required for a recipient: the ISO 3166 alpha-2 country.
     #[serde(default)]
+    #[schema(pattern = "^[A-Z]{2}$")]
     pub country: Option<String>,
 }
 
@@ -212,7 +218,7 @@ fn check_new_user(conn: &mut dyn Conn, user: &NewUser) -> Result<Role, AuthError
             "must be 1 to 64 letters, digits, `-`, `_`, `.` or `@`",
         ));
     }
-    if user.password.chars().count() < 10 || user.password.len() > 1024 {
+    if user.password.chars().count() < 10 || user.password.chars().count() > 1024 {
         problems.push(Problem::new(
             Code::TextTooLong,
             "password",

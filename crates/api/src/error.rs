@@ -128,6 +128,13 @@ impl ApiError {
             problems.len(),
             if problems.len() == 1 { "" } else { "s" }
         );
+        // Refused only for the hub's data: 409, as a rule's refusal.
+        if !problems.is_empty() && problems.iter().all(|p| about_state(&p.code)) {
+            return ApiError {
+                problems,
+                ..ApiError::new(StatusCode::CONFLICT, "refused", message)
+            };
+        }
         ApiError {
             problems,
             ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", message)
@@ -217,14 +224,17 @@ impl From<OpsError> for ApiError {
         let problems: Vec<Problem> = error.problems().into_iter().map(Problem::from).collect();
         match error {
             OpsError::NotFound { what, code } => ApiError::not_found(what, &code),
-            OpsError::Refused(_) => ApiError {
-                problems,
-                ..ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "refused",
-                    "refused, nothing was written",
-                )
-            },
+            OpsError::Refused(_) => {
+                let status = if problems.iter().all(|p| about_state(&p.code)) {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                ApiError {
+                    problems,
+                    ..ApiError::new(status, "refused", "refused, nothing was written")
+                }
+            }
             OpsError::Input(_) => ApiError::validation(problems),
             OpsError::KeyReused(key) => ApiError::new(
                 StatusCode::CONFLICT,
@@ -235,6 +245,59 @@ impl From<OpsError> for ApiError {
             OpsError::Io { file, message } => ApiError::internal(format!("{file}: {message}")),
         }
     }
+}
+
+/// Whether a rule refuses a request for the hub's current data rather than
+/// for the request itself: a code the hub does not know (an item, a lot, a
+/// country of its reference list), a record that exists already, a status
+/// that does not allow the operation, not enough stock or room, a date
+/// after the hub's today. A refusal made only of these answers 409; one
+/// with any other problem answers 422 (the request is wrong whatever the
+/// state, and the OpenAPI document declares most of these rules).
+pub fn about_state(code: &str) -> bool {
+    use Code::*;
+    let Some(code) = Code::parse(code) else {
+        return false;
+    };
+    matches!(
+        code,
+        UnknownItem
+            | UnknownDonor
+            | UnknownOrganisation
+            | UnknownNode
+            | UnknownDestination
+            | UnknownLot
+            | UnknownRequest
+            | UnknownLine
+            | EarmarkNotACountry
+            | CountryUnknown
+            | OriginUnknown
+            | DuplicateCode
+            | DuplicateGtin
+            | PledgeCodeScope
+            | AlreadyDone
+            | WrongStatus
+            | DateInFuture
+            | DateTooFarAhead
+            | CorrectionOverEntry
+            | DeliveryBeforeDeparture
+            | ArrivalBeforeDispatch
+            | ModeNotServed
+            | NoSeaport
+            | NoAirport
+            | ExpiryRequired
+            | ShelfLifeTooShort
+            | NotEnoughStock
+            | OverPayload
+            | OverVolume
+            | OverColdVolume
+            | DangerousGoodsRefused
+            | EarmarkExcludesDestination
+            | RequestMismatch
+            | RequestCancelled
+            | CountedOverLoaded
+            | LedgerRule
+    )
 }
 
 impl From<StoreError> for ApiError {

@@ -630,11 +630,13 @@ fn finish_openapi(mut doc: OpenApi) -> OpenApi {
         ("404", "No such object (or not visible to this user)"),
         (
             "409",
-            "A request with this Idempotency-Key is still running",
+            "Refused for the hub's current data (a code it does not know, a record that exists \
+             already, a status that does not allow it, not enough stock or room; every problem \
+             listed), an Idempotency-Key used for another request, or one still running",
         ),
         (
             "422",
-            "Invalid input (every problem listed) or refused by the rules",
+            "The request itself breaks a rule, whatever the hub's data (every problem listed)",
         ),
         ("500", "Internal error (logged under the id in the body)"),
     ];

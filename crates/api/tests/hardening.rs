@@ -552,7 +552,7 @@ fn a_donor_learns_no_other_donors_pledge_codes(url: &str) {
         "o-2",
         &pledge(&format!("{DONOR_A}-2"), common::DONOR_B),
     );
-    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.status, 409, "{}", r.text);
     assert_eq!(r.json["error"]["problems"][0]["code"], "pledge_code_scope");
     // Donor B trying A's code and a code nobody used gets the same answer.
     let unused = format!("{DONOR_A}-999");
@@ -589,7 +589,7 @@ fn a_donor_learns_no_other_donors_pledge_codes(url: &str) {
         "b-4",
         &pledge("PL-HUB-2", common::DONOR_B),
     );
-    assert_eq!(a.status, 422, "{}", a.text);
+    assert_eq!(a.status, 409, "{}", a.text);
     assert_eq!(
         a.text.replace("PL-HUB-1", "CODE"),
         b.text.replace("PL-HUB-2", "CODE")

@@ -73,7 +73,8 @@ fn master_data_over_http(url: &str) {
         "i-unknown",
         &json!({"unit_weight_kg": 2.0}),
     );
-    assert_eq!(unknown.status, 422);
+    // Unknown to the hub's data: 409.
+    assert_eq!(unknown.status, 409);
     assert_eq!(codes(&unknown), ["unknown_item"]);
 
     let edited = c.post(

@@ -83,6 +83,7 @@ codes! {
     // Dates.
     DateInFuture => "date_in_future": "the date is after the hub's today",
     DateBeforeHubStart => "date_before_hub_start": "the date is before the hub's first day",
+    DateTooFarAhead => "date_too_far_ahead": "the date is more than two years after the hub's today",
     ArrivalBeforeDeparture => "arrival_before_departure": "a departure arrives on or after the day it departs",
     DeliveryBeforeDeparture => "delivery_before_departure": "a delivery is dated on or after the day its departure left",
     ArrivalBeforeDispatch => "arrival_before_dispatch": "a hub transfer arrives on or after the day it was dispatched",
@@ -104,6 +105,7 @@ codes! {
     RequestCancelled => "request_cancelled": "the request named is cancelled",
     // Receipts and deliveries.
     CountedOverLoaded => "counted_over_loaded": "more was counted as received than was loaded",
+    CorrectionOverEntry => "correction_over_entry": "a correction reverses at most what is left of its journal entry",
     // Files.
     FileUnreadable => "file_unreadable": "the file cannot be read",
     FileEmpty => "file_empty": "the file is empty",

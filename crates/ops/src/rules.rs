@@ -192,7 +192,13 @@ pub(crate) fn check_calendar(field: &str, date: Date, at: Moment, problems: &mut
     if date < HUB_FIRST_DAY || date > latest {
         problems.push(
             Problem::new(
-                Code::OutOfRange,
+                // Before the first day is wrong whatever the day; too far
+                // ahead depends on today.
+                if date < HUB_FIRST_DAY {
+                    Code::DateBeforeHubStart
+                } else {
+                    Code::DateTooFarAhead
+                },
                 field,
                 date_text(date),
                 format!(

@@ -510,7 +510,7 @@ impl Ops {
                 if quantity <= 0 || quantity > remaining {
                     return Err(OpsError::problem(
                         Problem::new(
-                            Code::OutOfRange,
+                            Code::CorrectionOverEntry,
                             "quantity",
                             quantity,
                             format!("entry {seq} has {remaining} left to reverse; cannot correct {quantity}"),

@@ -12,6 +12,8 @@ use reliefhub_ops::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+#[allow(unused_imports)]
+use super::words::{CountryCode, DamagedToName, LossName, ModeName, ServiceName};
 use super::{day, json, opt_day, DoneJson, Recorded, TableJson};
 use crate::error::{ApiError, Body, Problems, Query};
 use crate::idempotency::OpKey;
@@ -122,23 +124,30 @@ pub async fn get_pledge(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PledgeLineInput {
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub item: String,
+    #[schema(minimum = 1, maximum = 1000000000000_i64)]
     pub quantity: i64,
     /// ISO 3166 alpha-2 countries the goods may go to (empty: anywhere).
     #[serde(default)]
+    #[schema(inline, value_type = Vec<CountryCode>)]
     pub earmark: Vec<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PledgeInput {
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub code: String,
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub donor: String,
     /// YYYY-MM-DD; today by default.
     #[serde(default)]
+    #[schema(format = Date, pattern = "^20[2-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub pledged_on: Option<String>,
     #[serde(default)]
     pub note: String,
+    #[schema(min_items = 1)]
     pub lines: Vec<PledgeLineInput>,
 }
 
@@ -195,6 +204,9 @@ pub async fn add_pledge(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonInput {
+    #[schema(
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub reason: String,
 }
 
@@ -367,18 +379,30 @@ pub async fn get_leg(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LegInput {
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub code: String,
     /// `sea`, `air` or `road`.
+    #[schema(value_type = ModeName)]
     pub mode: String,
     /// Where the leg comes from (UN/LOCODE or IATA code).
+    #[schema(pattern = "^([A-Z]{3}|[A-Z]{2}[A-Z2-9]{3})$")]
     pub origin: String,
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub node: String,
+    #[schema(
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub carrier: String,
     /// The vessel, flight or truck.
+    #[schema(
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub reference: String,
+    #[schema(format = Date, pattern = "^20[2-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub expected_arrival: String,
     /// The donor of lines that name none.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub donor: Option<String>,
 }
 
@@ -427,24 +451,34 @@ pub async fn add_leg(
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestLineInput {
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub item: String,
+    #[schema(minimum = 1, maximum = 1000000000000_i64)]
     pub quantity: i64,
+    #[schema(
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub batch: String,
     /// YYYY-MM-DD
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date, pattern = "^20[2-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub expiry: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1000000000000_i64)]
     pub packs: Option<i64>,
     /// The donor (default: the leg's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub donor: Option<String>,
     #[serde(default)]
+    #[schema(inline, value_type = Vec<CountryCode>)]
     pub earmark: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestInput {
+    #[schema(min_items = 1)]
     pub lines: Vec<ManifestLineInput>,
 }
 
@@ -505,12 +539,16 @@ pub async fn import_manifest(
 #[serde(deny_unknown_fields)]
 pub struct ReceiptLineInput {
     /// The manifest line number.
+    #[schema(minimum = 1)]
     pub line: i64,
+    #[schema(minimum = 0, maximum = 1000000000000_i64)]
     pub counted: i64,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000000000_i64)]
     pub damaged: i64,
     /// `quarantine` (default) or `loss`.
     #[serde(default)]
+    #[schema(value_type = Option<DamagedToName>)]
     pub damaged_to: Option<String>,
     #[serde(default)]
     pub note: String,
@@ -521,7 +559,11 @@ pub struct ReceiptLineInput {
 pub struct ReceiptInput {
     /// YYYY-MM-DD; today by default.
     #[serde(default)]
+    #[schema(format = Date, pattern = "^20[2-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub received_on: Option<String>,
+    #[schema(
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub received_by: String,
     pub lines: Vec<ReceiptLineInput>,
     /// Receive every other line not yet received as manifested.
@@ -817,9 +859,15 @@ pub async fn stock_expiry(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockMoveInput {
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub node: String,
+    #[schema(minimum = 1)]
     pub lot_id: i64,
+    #[schema(minimum = 1, maximum = 1000000000000_i64)]
     pub quantity: i64,
+    #[schema(
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub reason: String,
 }
 
@@ -882,13 +930,20 @@ pub async fn release(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WriteOffInput {
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub node: String,
+    #[schema(minimum = 1)]
     pub lot_id: i64,
+    #[schema(minimum = 1, maximum = 1000000000000_i64)]
     pub quantity: i64,
     /// damaged, expired, short-landed, stolen, count-adjustment or short-delivered.
+    #[schema(value_type = LossName)]
     pub loss: String,
     #[serde(default)]
     pub from_quarantine: bool,
+    #[schema(
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub reason: String,
 }
 
@@ -929,15 +984,22 @@ pub async fn write_off(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CountLineInput {
+    #[schema(minimum = 1)]
     pub lot_id: i64,
+    #[schema(minimum = 0, maximum = 1000000000000_i64)]
     pub counted: i64,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CountInput {
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub node: String,
+    #[schema(min_items = 1)]
     pub lines: Vec<CountLineInput>,
+    #[schema(
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub reason: String,
 }
 
@@ -1017,20 +1079,30 @@ pub async fn list_transfers(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferLineInput {
+    #[schema(minimum = 1)]
     pub lot_id: i64,
+    #[schema(minimum = 1, maximum = 1000000000000_i64)]
     pub quantity: i64,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferInput {
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub code: String,
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub from_node: String,
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub to_node: String,
+    #[schema(
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub vehicle: String,
     /// YYYY-MM-DD; today by default.
     #[serde(default)]
+    #[schema(format = Date, pattern = "^20[2-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub dispatched_on: Option<String>,
+    #[schema(min_items = 1)]
     pub lines: Vec<TransferLineInput>,
 }
 

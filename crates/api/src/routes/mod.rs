@@ -164,3 +164,107 @@ pub struct Recorded {
     /// False when an identical document existed already.
     pub created: bool,
 }
+
+/// The words some text fields take, declared in the OpenAPI document as
+/// enums (the fields stay text: the operations layer reads them and names
+/// the field of a word it does not know).
+#[allow(dead_code)]
+pub mod words {
+    use serde::Serialize;
+    use utoipa::ToSchema;
+
+    /// A transport mode.
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum ModeName {
+        Sea,
+        Air,
+    }
+
+    /// A departure's service.
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum ServiceName {
+        Scheduled,
+        Charter,
+    }
+
+    /// The reason for a loss.
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum LossName {
+        Damaged,
+        Expired,
+        ShortLanded,
+        Stolen,
+        CountAdjustment,
+        ShortDelivered,
+    }
+
+    /// Where damaged goods of a receipt go.
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum DamagedToName {
+        Quarantine,
+        Loss,
+    }
+
+    /// An ISO 3166-1 alpha-2 country code (one the hub does not know is
+    /// refused with 409).
+    #[derive(Serialize, ToSchema)]
+    #[schema(pattern = "^[A-Z]{2}$")]
+    pub struct CountryCode(pub String);
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn word<T: Serialize>(value: &T) -> String {
+            serde_json::to_value(value)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        }
+
+        /// Each word the document declares is one the operations layer
+        /// reads, and every word it reads is declared.
+        #[test]
+        fn declared_words_are_the_ones_read() {
+            let modes = [ModeName::Sea, ModeName::Air].map(|m| word(&m));
+            for m in &modes {
+                assert!(reliefhub_ops::parse::mode("mode", m).is_ok(), "{m}");
+            }
+            for m in ["road", "rail", ""] {
+                assert!(reliefhub_ops::parse::mode("mode", m).is_err(), "{m}");
+            }
+            for s in [ServiceName::Scheduled, ServiceName::Charter].map(|s| word(&s)) {
+                assert!(reliefhub_ops::parse::service("service", &s).is_ok(), "{s}");
+            }
+            let losses = [
+                LossName::Damaged,
+                LossName::Expired,
+                LossName::ShortLanded,
+                LossName::Stolen,
+                LossName::CountAdjustment,
+                LossName::ShortDelivered,
+            ]
+            .map(|l| word(&l));
+            let known: Vec<&str> = reliefhub_core::LossReason::ALL
+                .iter()
+                .map(|l| l.code())
+                .collect();
+            assert_eq!(losses.to_vec(), known);
+            for d in [DamagedToName::Quarantine, DamagedToName::Loss].map(|d| word(&d)) {
+                assert!(
+                    reliefhub_ops::parse::damaged_to("damaged_to", Some(&d)).is_ok(),
+                    "{d}"
+                );
+            }
+            let roles: Vec<&str> = crate::Role::ALL.iter().map(|r| r.code()).collect();
+            assert_eq!(
+                roles,
+                ["admin", "operator", "donor", "recipient", "auditor"]
+            );
+        }
+    }
+}

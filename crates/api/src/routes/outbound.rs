@@ -10,6 +10,8 @@ use reliefhub_ops::{parse, DeliveryLine, LoadLine, NewDelivery, NewDeparture, Ne
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+#[allow(unused_imports)]
+use super::words::{CountryCode, DamagedToName, LossName, ModeName, ServiceName};
 use super::{day, json, opt_day, DoneJson, TableJson};
 use crate::error::{ApiError, Body, Problems, Query};
 use crate::idempotency::OpKey;
@@ -89,15 +91,22 @@ pub async fn list_requests(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestInput {
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub code: String,
     /// UN/LOCODE of the destination.
+    #[schema(pattern = "^[A-Z]{2}[A-Z2-9]{3}$")]
     pub destination: String,
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub item: String,
+    #[schema(minimum = 1, maximum = 1000000000000_i64)]
     pub quantity: i64,
     /// 1 (highest) to 5.
+    #[schema(minimum = 1, maximum = 5)]
     pub priority: i64,
+    #[schema(format = Date, pattern = "^20[2-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub needed_by: String,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 365)]
     pub grace_days: i64,
     /// Who asks (default: the signed-in user; a recipient always files in
     /// their own name).
@@ -408,26 +417,41 @@ pub async fn get_departure(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartureInput {
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub code: String,
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub node: String,
     /// UN/LOCODE.
+    #[schema(pattern = "^[A-Z]{2}[A-Z2-9]{3}$")]
     pub destination: String,
     /// sea, air or road.
+    #[schema(value_type = ModeName)]
     pub mode: String,
     /// scheduled or charter.
+    #[schema(value_type = ServiceName)]
     pub service: String,
+    #[schema(
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub vehicle: String,
+    #[schema(format = Date, pattern = "^20[2-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub departs: String,
+    #[schema(format = Date, pattern = "^20[2-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub arrives: String,
+    #[schema(exclusive_minimum = 0, maximum = 1000000000)]
     pub payload_kg: f64,
+    #[schema(exclusive_minimum = 0, maximum = 1000000000)]
     pub volume_m3: f64,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub cold_volume_m3: f64,
     #[serde(default)]
     pub dangerous_goods: bool,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub fixed_cost_usd: f64,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub cost_per_kg_usd: f64,
 }
 
@@ -502,16 +526,20 @@ pub async fn add_departure(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadLineInput {
+    #[schema(minimum = 1)]
     pub lot_id: i64,
+    #[schema(minimum = 1, maximum = 1000000000000_i64)]
     pub quantity: i64,
     /// The request the goods are for.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub request: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadInput {
+    #[schema(min_items = 1)]
     pub lines: Vec<LoadLineInput>,
 }
 
@@ -592,16 +620,22 @@ pub async fn depart(
 #[serde(deny_unknown_fields)]
 pub struct DeliveryLineInput {
     /// The loading line.
+    #[schema(minimum = 1)]
     pub line: i64,
+    #[schema(minimum = 0, maximum = 1000000000000_i64)]
     pub received: i64,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryInput {
+    #[schema(
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub received_by: String,
     /// YYYY-MM-DD; today by default.
     #[serde(default)]
+    #[schema(format = Date, pattern = "^20[2-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub received_on: Option<String>,
     #[serde(default)]
     pub note: String,
@@ -728,10 +762,15 @@ pub async fn pod(
 #[serde(deny_unknown_fields)]
 pub struct CorrectionInput {
     /// The journal entry to reverse.
+    #[schema(minimum = 1)]
     pub entry_seq: i64,
     /// How much of it (default: all that is left to reverse).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000000000000_i64)]
     pub quantity: Option<i64>,
+    #[schema(
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub reason: String,
 }
 
@@ -902,7 +941,9 @@ pub async fn flows(State(state): State<Shared>, user: Principal) -> Result<Respo
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct JourneyQuery {
-    /// The donor (a donor user: their own, the default).
+    /// The donor organisation's code. A donor user may leave it out (their
+    /// own) and may name only their own; staff and auditors must name one.
+    #[param(required = true, pattern = "^[A-Za-z0-9._/-]{1,64}$")]
     pub donor: Option<String>,
 }
 

@@ -54,7 +54,9 @@ pub async fn health(State(state): State<Shared>) -> Result<Response, ApiError> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(min_length = 1, max_length = 64)]
     pub username: String,
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
@@ -80,7 +82,7 @@ pub async fn login(
     Body(request): Body<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let mut problems = Problems::default();
-    if request.username.is_empty() || request.username.len() > 64 {
+    if request.username.is_empty() || request.username.chars().count() > 64 {
         problems.push(
             reliefhub_ops::Code::TextTooLong,
             "username",
@@ -88,7 +90,7 @@ pub async fn login(
             "must be 1 to 64 characters",
         );
     }
-    if request.password.is_empty() || request.password.len() > 1024 {
+    if request.password.is_empty() || request.password.chars().count() > 1024 {
         problems.push(
             reliefhub_ops::Code::TextTooLong,
             "password",

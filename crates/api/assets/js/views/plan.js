@@ -361,7 +361,7 @@ export async function renderPlan(root, ctx) {
       message.replaceChildren(el("p.alert.alert-ok", { role: "status", "data-testid": "plan-built", "data-plan-id": plan.id }, t("plan.built", { id: plan.id })));
       await list(plan.id);
     } catch (err) {
-      if (err.status && err.status < 500 && err.status !== 409) {
+      if (err.status && err.status < 500 && err.code !== "in_progress") {
         pendingKeys.delete("build");
         pendingKeys.delete("build-keep");
       }
@@ -413,7 +413,7 @@ export async function renderPlan(root, ctx) {
       toast(t("plan.accepted", { id: r.plan_id ?? current.id }));
       await list(current.id);
     } catch (err) {
-      if (err.status && err.status < 500 && err.status !== 409) pendingKeys.delete(action);
+      if (err.status && err.status < 500 && err.code !== "in_progress") pendingKeys.delete(action);
       message.replaceChildren(errorBox(err));
       accept.disabled = current.status !== "proposed";
     }
