@@ -43,8 +43,22 @@ use pool::Pool;
 pub struct AppState {
     pub pool: Arc<Pool>,
     pub backend: Backend,
-    /// Valid tokens seen recently: SHA-256 of the token -> (user, expiry).
-    tokens: RwLock<HashMap<String, (Principal, i64)>>,
+    /// Valid tokens seen recently: SHA-256 of the token -> (user, expiry,
+    /// the [`AppState::access_epoch`] it was looked up in). An entry is
+    /// trusted only in the epoch it was made in.
+    tokens: RwLock<HashMap<String, (Principal, i64, u64)>>,
+    /// Counts up whenever the users or tokens may have changed (seen by
+    /// `PRAGMA data_version` on SQLite, by `api_access_version` on
+    /// PostgreSQL, by the poller, or on a reconnect).
+    access_epoch: AtomicU64,
+    /// PostgreSQL: the `api_access_version` last read.
+    access_version: std::sync::atomic::AtomicI64,
+    /// PostgreSQL: reads of `api_access_version` started and finished
+    /// (numbered from 1). A request waits for a read that started after it
+    /// arrived; one read serves every request waiting for it.
+    access_reads_started: AtomicU64,
+    access_reads_done: AtomicU64,
+    access_read_lock: tokio::sync::Mutex<()>,
     /// Tokens found invalid (SHA-256): a token never becomes valid after
     /// it was refused (new tokens are fresh random numbers, revocation is
     /// final), so probing with bad tokens costs no database lookup.
@@ -134,6 +148,11 @@ impl AppState {
             pool: Arc::new(pool),
             backend,
             tokens: RwLock::new(HashMap::new()),
+            access_epoch: AtomicU64::new(1),
+            access_version: std::sync::atomic::AtomicI64::new(i64::MIN),
+            access_reads_started: AtomicU64::new(0),
+            access_reads_done: AtomicU64::new(0),
+            access_read_lock: tokio::sync::Mutex::new(()),
             bad_tokens: RwLock::new(HashSet::new()),
             token_lookups: AtomicU64::new(0),
             trusted_proxies: RwLock::new(Vec::new()),
@@ -157,8 +176,6 @@ impl AppState {
             if let Ok(mut slot) = state.access_watch.lock() {
                 *slot = Some(watch);
             }
-        } else {
-            listen_for_access_changes(Arc::downgrade(&state), db_url);
         }
         let mut ops = Ops::open(db_url)?;
         // The fingerprints as the server starts: nothing is cached yet, so
@@ -210,22 +227,70 @@ impl AppState {
     }
 
     pub fn forget_tokens(&self) {
+        self.access_epoch.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut tokens) = self.tokens.write() {
             tokens.clear();
         }
     }
 
-    /// Forgets the valid tokens when the users or tokens changed since the
-    /// last request (SQLite; PostgreSQL notifies [`listen_for_access_changes`]).
-    fn check_access(&self) {
-        let changed = self
-            .access_watch
-            .lock()
-            .ok()
-            .is_some_and(|mut watch| watch.as_mut().is_some_and(AccessWatch::changed));
-        if changed {
-            self.forget_tokens();
+    /// The access epoch as of this moment: any change of the users or
+    /// tokens committed before this call, by any process, has moved it.
+    /// SQLite: `PRAGMA data_version` on a connection of its own (no disk
+    /// read). PostgreSQL: a read of `api_access_version` that started
+    /// after this call; concurrent requests share one read, so under load
+    /// it costs far less than a query per request.
+    async fn access_epoch_now(self: &Arc<Self>) -> Result<u64, ApiError> {
+        if self.backend == Backend::Sqlite {
+            let changed = self
+                .access_watch
+                .lock()
+                .ok()
+                .is_some_and(|mut watch| watch.as_mut().is_some_and(AccessWatch::changed));
+            if changed {
+                self.forget_tokens();
+            }
+            return Ok(self.access_epoch.load(Ordering::SeqCst));
         }
+        // A read numbered `wanted` or later starts after this moment.
+        let wanted = self.access_reads_started.load(Ordering::SeqCst) + 1;
+        if self.access_reads_done.load(Ordering::SeqCst) >= wanted {
+            return Ok(self.access_epoch.load(Ordering::SeqCst));
+        }
+        let _reading = self.access_read_lock.lock().await;
+        if self.access_reads_done.load(Ordering::SeqCst) >= wanted {
+            return Ok(self.access_epoch.load(Ordering::SeqCst));
+        }
+        let number = self.access_reads_started.fetch_add(1, Ordering::SeqCst) + 1;
+        let read = self
+            .pool
+            .run(|ops| {
+                Ok(ops
+                    .store()
+                    .read(|conn| conn.query("SELECT version FROM api_access_version", &[]))?
+                    .first()
+                    .map(|r| r[0].int())
+                    .transpose()?)
+            })
+            .await;
+        let outcome = match read {
+            Ok(Some(version)) => {
+                if self.access_version.swap(version, Ordering::SeqCst) != version {
+                    self.forget_tokens();
+                }
+                Ok(())
+            }
+            Ok(None) => {
+                self.forget_tokens();
+                Ok(())
+            }
+            Err(e) => {
+                // Not known: trust no cached token.
+                self.forget_tokens();
+                Err(e)
+            }
+        };
+        self.access_reads_done.store(number, Ordering::SeqCst);
+        outcome.map(|()| self.access_epoch.load(Ordering::SeqCst))
     }
 
     /// Forgets one valid token at once (it was revoked here).
@@ -256,7 +321,8 @@ impl AppState {
     }
 
     /// The signed-in user of a request, if its bearer token is valid.
-    /// Reads may use a token validated up to [`POLL_INTERVAL`] ago.
+    /// A cached token is used only while no change of the users or tokens
+    /// was committed since it was looked up ([`AppState::access_epoch_now`]).
     pub async fn principal(
         self: &Arc<Self>,
         headers: &HeaderMap,
@@ -299,19 +365,24 @@ impl AppState {
         {
             return Ok(None);
         }
-        if !fresh {
-            self.check_access();
-            if let Some((principal, expires)) = self
+        let epoch = if fresh {
+            // Looked up below in any case; the entry it leaves is tagged
+            // with the epoch from before the lookup.
+            self.access_epoch.load(Ordering::SeqCst)
+        } else {
+            let epoch = self.access_epoch_now().await?;
+            if let Some((principal, expires, made_in)) = self
                 .tokens
                 .read()
                 .ok()
                 .and_then(|t| t.get(&digest).cloned())
             {
-                if expires > now {
+                if expires > now && made_in == epoch {
                     return Ok(Some(principal));
                 }
             }
-        }
+            epoch
+        };
         let key = digest.clone();
         self.token_lookups.fetch_add(1, Ordering::Relaxed);
         let found = self
@@ -323,7 +394,7 @@ impl AppState {
                 if tokens.len() > 100_000 {
                     tokens.clear();
                 }
-                tokens.insert(digest, (principal.clone(), *expires));
+                tokens.insert(digest, (principal.clone(), *expires, epoch));
             }
         } else if let Ok(mut bad) = self.bad_tokens.write() {
             if bad.len() > 100_000 {
@@ -416,59 +487,6 @@ fn poll(state: Weak<AppState>, url: &str, ops: &mut Ops, initial: (String, Strin
             Ok(_) => {}
             Err(e) => tracing::warn!("cannot read the access fingerprint: {e}"),
         }
-    }
-}
-
-/// PostgreSQL: a connection of its own listens on `reliefhub_access`
-/// (migration 16 notifies it on every change of the users or tokens) and
-/// forgets the cached tokens at each notification; it reconnects when the
-/// database restarts (and forgets them then too).
-fn listen_for_access_changes(state: std::sync::Weak<AppState>, url: &str) {
-    let url = url.to_string();
-    let spawned = std::thread::Builder::new()
-        .name("reliefhub-access".into())
-        .spawn(move || {
-            let mut store: Option<reliefhub_store::Store> = None;
-            loop {
-                let Some(current) = state.upgrade() else {
-                    return;
-                };
-                if store.as_ref().is_none_or(|s| s.is_broken()) {
-                    match reliefhub_store::Store::open(&url).and_then(|mut s| {
-                        s.conn().batch_execute("LISTEN reliefhub_access")?;
-                        Ok(s)
-                    }) {
-                        Ok(s) => {
-                            store = Some(s);
-                            current.forget_tokens();
-                        }
-                        Err(e) => {
-                            tracing::warn!("cannot listen for access changes: {e}");
-                            drop(current);
-                            std::thread::sleep(POLL_INTERVAL);
-                            continue;
-                        }
-                    }
-                }
-                drop(current);
-                let Some(s) = store.as_mut() else { continue };
-                match s.conn().wait_notification(Duration::from_millis(500)) {
-                    Ok(true) => {
-                        if let Some(current) = state.upgrade() {
-                            current.forget_tokens();
-                        }
-                    }
-                    Ok(false) => {}
-                    Err(e) => {
-                        tracing::warn!("access change notifications stopped: {e}");
-                        store = None;
-                        std::thread::sleep(POLL_INTERVAL);
-                    }
-                }
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::warn!("cannot start the access listener: {e}");
     }
 }
 

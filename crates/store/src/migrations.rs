@@ -99,6 +99,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("migrations/postgres/0017_operation_contents.sql"),
     },
     Migration {
+        version: 22,
+        name: "access_version",
+        sqlite: include_str!("migrations/sqlite/0022_access_version.sql"),
+        postgres: include_str!("migrations/postgres/0022_access_version.sql"),
+    },
+    Migration {
         version: 24,
         name: "must_ship",
         sqlite: include_str!("migrations/sqlite/0024_must_ship.sql"),
