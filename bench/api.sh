@@ -6,11 +6,18 @@
 # run is followed by one on the static route `/` for comparison.
 #
 #   bash bench/api.sh                 # LINES=1000000 DURATION=20s CONNECTIONS=32 THREADS=2 RUNS=3
+#   PROFILE=dev bash bench/api.sh     # the debug build (dependencies optimised, the
+#                                     # hub's own crates not): no release build needed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
-cargo build --release -q -p reliefhub
-bin=$PWD/target/release/reliefhub
+if [ "${PROFILE:-release}" = dev ]; then
+    cargo build -q -p reliefhub
+    bin=$PWD/target/debug/reliefhub
+else
+    cargo build --release -q -p reliefhub
+    bin=$PWD/target/release/reliefhub
+fi
 lines=${LINES:-1000000}
 duration=${DURATION:-20s}
 connections=${CONNECTIONS:-32}
