@@ -1286,10 +1286,14 @@ impl Ops {
                         format!("lot {} is no longer in stock", line.lot_id),
                     ),
                     (Some(&dep), Some(&request), Some(lots)) => {
-                        // The lot's largest place from which it still makes
-                        // the departure, if any.
+                        // The lot's place from which it still makes the
+                        // departure, if any: first one that holds the whole
+                        // load in whole packs, then one at (or on its way to)
+                        // the departure's node (the plan's own transfer),
+                        // then the largest.
                         let departs = instance.departures[dep].departs;
                         let node = instance.departures[dep].node;
+                        let needed = line.quantity - change.kept;
                         let lot = lots
                             .iter()
                             .copied()
@@ -1298,7 +1302,12 @@ impl Ops {
                                 instance.transfer_days[lot.node][node]
                                     .is_some_and(|days| lot.available + days <= departs)
                             })
-                            .max_by_key(|&l| (instance.lots[l].quantity, std::cmp::Reverse(l)))
+                            .max_by_key(|&l| {
+                                let lot = &instance.lots[l];
+                                let whole =
+                                    lot.quantity >= needed && needed % lot.pack_size.max(1) == 0;
+                                (whole, lot.node == node, lot.quantity, std::cmp::Reverse(l))
+                            })
                             .unwrap_or(lots[0]);
                         keep.push(Allocation {
                             lot,
