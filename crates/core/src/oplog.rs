@@ -114,14 +114,30 @@ pub struct EntryContent {
 /// `reliefhub-contents-salt/1` (length-prefixed), the operation's 32-byte
 /// secret and the position (u64). Shown only with the leaf it salts.
 pub fn contents_salt(secret: &Hash32, position: u64) -> Hash32 {
-    use sha2::{Digest, Sha256};
-    const LABEL: &str = "reliefhub-contents-salt/1";
-    let mut hasher = Sha256::new();
-    hasher.update((LABEL.len() as u64).to_be_bytes());
-    hasher.update(LABEL.as_bytes());
-    hasher.update(secret);
-    hasher.update(position.to_be_bytes());
-    hasher.finalize().into()
+    SaltHasher::new(secret).salt(position)
+}
+
+/// [`contents_salt`] for many positions of one secret: the label and the
+/// secret (the first 64-byte block) are hashed once.
+#[derive(Clone)]
+pub struct SaltHasher(sha2::Sha256);
+
+impl SaltHasher {
+    pub fn new(secret: &Hash32) -> SaltHasher {
+        use sha2::{Digest, Sha256};
+        const LABEL: &str = "reliefhub-contents-salt/1";
+        let mut hasher = Sha256::new();
+        hasher.update((LABEL.len() as u64).to_be_bytes());
+        hasher.update(LABEL.as_bytes());
+        hasher.update(secret);
+        SaltHasher(hasher)
+    }
+    pub fn salt(&self, position: u64) -> Hash32 {
+        use sha2::Digest;
+        let mut hasher = self.0.clone();
+        hasher.update(position.to_be_bytes());
+        hasher.finalize().into()
+    }
 }
 
 /// A journal entry's contents leaf: text `reliefhub-contents/1`, text
@@ -207,11 +223,11 @@ fn write_entry_leaf(buf: &mut Vec<u8>, salt: &Hash32, e: &EntryParts<'_>) {
 /// reused between calls.
 pub fn entry_leaf_hash(
     buf: &mut Vec<u8>,
-    secret: &Hash32,
+    salts: &SaltHasher,
     position: u64,
     entry: &EntryParts<'_>,
 ) -> Hash32 {
-    let salt = contents_salt(secret, position);
+    let salt = salts.salt(position);
     buf.clear();
     write_entry_leaf(buf, &salt, entry);
     merkle::leaf_hash(buf)
@@ -344,6 +360,23 @@ pub fn tree_head_message(tree_size: u64, root_hash: &Hash32, timestamp_ms: i64) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn salts_from_the_kept_first_block_are_the_plain_hash() {
+        use sha2::{Digest, Sha256};
+        let secret: Hash32 = std::array::from_fn(|i| (i * 7 + 3) as u8);
+        let salts = SaltHasher::new(&secret);
+        for position in [0u64, 1, 2, 255, 256, 1 << 40, u64::MAX] {
+            let mut bytes = Vec::new();
+            bytes.extend_from_slice(&25u64.to_be_bytes());
+            bytes.extend_from_slice(b"reliefhub-contents-salt/1");
+            bytes.extend_from_slice(&secret);
+            bytes.extend_from_slice(&position.to_be_bytes());
+            let plain: Hash32 = Sha256::digest(&bytes).into();
+            assert_eq!(salts.salt(position), plain, "position {position}");
+            assert_eq!(contents_salt(&secret, position), plain);
+        }
+    }
 
     fn record() -> OperationRecord {
         OperationRecord {

@@ -1804,6 +1804,7 @@ fn contents_leaves(
     let Some(secret) = secret else {
         return Vec::new();
     };
+    let salts = oplog::SaltHasher::new(secret);
     let first_new = new_lot_ids.first().copied().unwrap_or(i64::MAX);
     let mut buf = Vec::with_capacity(256);
     let mut leaves = Vec::with_capacity(rows.len());
@@ -1822,7 +1823,7 @@ fn contents_leaves(
         let expiry = spec.expiry.map(reliefhub_core::domain::format_date);
         leaves.push(oplog::entry_leaf_hash(
             &mut buf,
-            secret,
+            &salts,
             (row.seq - batch_first_seq) as u64,
             &oplog::EntryParts {
                 seq: row.seq,
