@@ -122,16 +122,20 @@ impl Ops {
         aborted.resolve(result)
     }
 
-    /// Cancels a request that is not yet met.
-    pub fn cancel_request(&mut self, code: &str, at: Moment) -> Result<(), OpsError> {
-        let row = self
-            .requests()?
+    /// One request with its status, or NotFound.
+    fn request_row(&mut self, code: &str) -> Result<RequestRow, OpsError> {
+        self.requests()?
             .into_iter()
             .find(|r| r.request.code == code)
             .ok_or_else(|| OpsError::NotFound {
                 what: "request",
                 code: code.to_string(),
-            })?;
+            })
+    }
+
+    /// Cancels a request that is not yet met.
+    pub fn cancel_request(&mut self, code: &str, at: Moment) -> Result<(), OpsError> {
+        let row = self.request_row(code)?;
         match row.status {
             RequestStatus::Cancelled => return Ok(()),
             RequestStatus::Met => {
@@ -159,14 +163,7 @@ impl Ops {
     /// Returns true when the mark changed. A cancelled or met request
     /// cannot be marked.
     pub fn set_must_ship(&mut self, code: &str, on: bool, _at: Moment) -> Result<bool, OpsError> {
-        let row = self
-            .requests()?
-            .into_iter()
-            .find(|r| r.request.code == code)
-            .ok_or_else(|| OpsError::NotFound {
-                what: "request",
-                code: code.to_string(),
-            })?;
+        let row = self.request_row(code)?;
         if row.must_ship == on {
             return Ok(false);
         }
